@@ -1,0 +1,1 @@
+"""Local platform runner: prepares ``var/``, migrates, seeds, renders Nginx and supervises."""

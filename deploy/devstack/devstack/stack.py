@@ -1,0 +1,305 @@
+"""The whole platform as local processes: Nginx and each service on 127.0.0.1.
+
+Used by ``make run`` (SQLite under ``var/``) and by the end-to-end tests (PostgreSQL, other
+ports). A process that dies is restarted and the console says so.
+"""
+
+import getpass
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devstack.gateway import render
+from devstack.tls import ensure_certificate
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    app: str
+    port: int
+    seed: str | None = None
+
+    @property
+    def alembic_ini(self) -> Path:
+        return ROOT / "services" / self.name / "alembic.ini"
+
+
+SERVICES = [ServiceSpec("identity", "identity.main:app", 8101, seed="identity.seed")]
+
+
+@dataclass
+class StackConfig:
+    var_dir: Path = ROOT / "var"
+    http_port: int = 8080
+    https_port: int = 8443
+    #: Added to each service's port, so a test stack runs beside a local run.
+    port_offset: int = 0
+    #: Service name -> database URL; absent services use SQLite under var/db (the default).
+    database_urls: dict[str, str] = field(default_factory=dict)
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    environment: str = "development"
+    login_rate: str = "10r/m"
+    login_burst: int = 5
+    max_body: str = "1m"
+    demo_password: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def port(self, spec: ServiceSpec) -> int:
+        return spec.port + self.port_offset
+
+    @property
+    def origin(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+
+class Process:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.argv, self.env, self.log = name, argv, env, log
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.terminate()
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+class Stack:
+    def __init__(self, config: StackConfig, say: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.say = say
+        self.processes: list[Process] = []
+
+    @property
+    def gateway_dir(self) -> Path:
+        return self.config.var_dir / "gateway"
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        cfg = self.config
+        identity = next(s for s in SERVICES if s.name == "identity")
+        env = {
+            **os.environ,
+            "ENVIRONMENT": cfg.environment,
+            "VAR_DIR": str(cfg.var_dir),
+            "AMQP_URL": cfg.amqp_url,
+            "JWKS_URL": f"http://127.0.0.1:{cfg.port(identity)}/.well-known/jwks.json",
+            "PUBLIC_ORIGINS": json.dumps([cfg.origin]),
+            **cfg.extra_env,
+        }
+        if spec.name in cfg.database_urls:
+            env["DATABASE_URL"] = cfg.database_urls[spec.name]
+        else:
+            env.pop("DATABASE_URL", None)
+        return env
+
+    # -- preparation -------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Folders, certificate, migrations, demo data, Nginx configuration."""
+        for sub in ("db", "logs", "tls"):
+            (self.config.var_dir / sub).mkdir(parents=True, exist_ok=True)
+        for spec in SERVICES:
+            self._run(
+                [sys.executable, "-m", "alembic", "-c", str(spec.alembic_ini), "upgrade", "head"],
+                spec,
+            )
+            if spec.seed:
+                env_extra = (
+                    {"DEMO_PASSWORD": self.config.demo_password}
+                    if self.config.demo_password
+                    else {}
+                )
+                self._run([sys.executable, "-m", spec.seed], spec, env_extra)
+        self.render_gateway()
+
+    def _run(self, argv: list[str], spec: ServiceSpec, extra: dict[str, str] | None = None) -> None:
+        result = subprocess.run(  # noqa: PLW1510 (the return code is read below)
+            argv,
+            env=self.service_env(spec) | (extra or {}),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(argv[1:4])} failed for {spec.name}:\n{result.stderr[-3000:]}"
+            )
+
+    def render_gateway(self) -> Path:
+        cfg = self.config
+        cert, key = ensure_certificate(cfg.var_dir / "tls")
+        state = self.gateway_dir
+        for sub in ("logs", "tmp", "auth-cache"):
+            (state / sub).mkdir(parents=True, exist_ok=True)
+        (state / "auth-cache").chmod(0o700)
+        values = {
+            "GATEWAY_USER": getpass.getuser(),
+            "GATEWAY_STATE_DIR": str(state),
+            "GATEWAY_CONF_DIR": str(state / "conf"),
+            "GATEWAY_HTML_ROOT": str(ROOT / "gateway" / "html"),
+            "GATEWAY_HTTP_PORT": str(cfg.http_port),
+            "GATEWAY_HTTPS_PORT": str(cfg.https_port),
+            "GATEWAY_TLS_CERT": str(cert),
+            "GATEWAY_TLS_KEY": str(key),
+            "GATEWAY_MAX_BODY": cfg.max_body,
+            "GATEWAY_LOGIN_RATE": cfg.login_rate,
+            "GATEWAY_LOGIN_BURST": str(cfg.login_burst),
+        }
+        for spec in SERVICES:
+            values[f"{spec.name.upper()}_UPSTREAM"] = f"127.0.0.1:{cfg.port(spec)}"
+        conf = render(ROOT / "gateway" / "templates", state / "conf", values)
+        check = subprocess.run(  # noqa: PLW1510 (the return code is read below)
+            [
+                nginx_binary(),
+                "-t",
+                "-q",
+                "-p",
+                str(state),
+                "-c",
+                str(conf),
+                "-e",
+                str(state / "logs" / "error.log"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx rejected its configuration:\n{check.stderr}")
+        return conf
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        logs = self.config.var_dir / "logs"
+        for spec in SERVICES:
+            port = self.config.port(spec)
+            ensure_port_free(port, spec.name)
+            argv = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                spec.app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            argv += ["--no-server-header", "--timeout-graceful-shutdown", "5"]
+            self.processes.append(
+                Process(spec.name, argv, self.service_env(spec), logs / f"{spec.name}.log")
+            )
+        for port in (self.config.http_port, self.config.https_port):
+            ensure_port_free(port, "gateway")
+        state = self.gateway_dir
+        nginx = [
+            nginx_binary(),
+            "-p",
+            str(state),
+            "-c",
+            str(state / "conf" / "nginx.conf"),
+            "-e",
+            str(state / "logs" / "error.log"),
+            "-g",
+            "daemon off;",
+        ]
+        self.processes.append(Process("gateway", nginx, dict(os.environ), logs / "gateway.log"))
+        for process in self.processes:
+            process.start()
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {
+            spec.name: f"http://127.0.0.1:{self.config.port(spec)}/readyz" for spec in SERVICES
+        }
+        pending["gateway"] = f"https://127.0.0.1:{self.config.https_port}/healthz"
+        # Our own self-signed certificate, on loopback.
+        with httpx.Client(verify=False, timeout=2) as client:  # noqa: S501
+            while pending and time.monotonic() < deadline:
+                for name, url in list(pending.items()):
+                    try:
+                        if client.get(url).status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                dead = [p.name for p in self.processes if not p.alive]
+                if dead:
+                    raise RuntimeError(
+                        f"{', '.join(dead)} exited at start; see {self.config.var_dir / 'logs'}"
+                    )
+                time.sleep(0.2)
+        if pending:
+            raise RuntimeError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+
+    def supervise_once(self) -> None:
+        for process in self.processes:
+            if not process.alive:
+                code = process.popen.returncode if process.popen else None
+                process.restarts += 1
+                self.say(
+                    f"[supervisor] {process.name} exited (code {code}); "
+                    f"restarting (restart #{process.restarts})"
+                )
+                process.start()
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if not found:
+        raise RuntimeError("nginx is not installed: run `make deps` (apt-get install nginx)")
+    return found
+
+
+def ensure_port_free(port: int, name: str) -> None:
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} for {name} is already in use (another run?)")
+
+
+def wait_for_tcp(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.5)
+    return False

@@ -1,0 +1,166 @@
+"""Verification of the identity the gateway passes on, as FastAPI dependencies.
+
+Nginx asks the identity service about the session cookie and forwards a short-lived internal
+token (a JWT signed with the identity service's private key) in ``X-Internal-Token``. Every
+service verifies that token itself against the published JWKS: a request that did not come
+through the gateway, or whose token is forged, expired or signed with an unknown key, is 401.
+The algorithm is pinned per key; headers that point at other keys (jwk, jku, x5u, x5c) are
+refused outright.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Protocol
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from kit.errors import Forbidden, Unauthenticated
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 (a header name)
+ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
+_FOREIGN_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    TENANT_ADMIN = "tenant_admin"
+    SUPPORT_AGENT = "support_agent"
+    DPO = "dpo"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the verified identity, never anything a client wrote itself."""
+
+    user_id: str
+    tenant_id: str
+    tenant: str
+    roles: frozenset[str]
+    session_id: str
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+class KeySource(Protocol):
+    async def keys(self, *, refresh: bool = False) -> dict[str, jwt.PyJWK]: ...
+
+
+def parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in document.get("keys", []):
+        kid, alg = entry.get("kid"), entry.get("alg")
+        if kid and alg in ALLOWED_ALGORITHMS and entry.get("use", "sig") == "sig":
+            keys[kid] = jwt.PyJWK(entry, algorithm=alg)
+    return keys
+
+
+class StaticKeys:
+    """Keys held in process (the identity service verifies its own tokens this way)."""
+
+    def __init__(self, loader: Callable[[], dict[str, Any]]) -> None:
+        self.loader = loader
+
+    async def keys(self, *, refresh: bool = False) -> dict[str, jwt.PyJWK]:
+        return parse_jwks(self.loader())
+
+
+class RemoteJwks:
+    """The identity service's JWKS over HTTP, cached; refetched on an unknown ``kid``."""
+
+    def __init__(self, url: str, *, ttl: float = 300.0, min_refresh_interval: float = 5.0) -> None:
+        self.url = url
+        self.ttl = ttl
+        self.min_refresh_interval = min_refresh_interval
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def keys(self, *, refresh: bool = False) -> dict[str, jwt.PyJWK]:
+        age = time.monotonic() - self._fetched_at
+        stale = age > self.ttl or (refresh and age > self.min_refresh_interval)
+        if stale or not self._keys:
+            async with self._lock:
+                age = time.monotonic() - self._fetched_at
+                if age > self.min_refresh_interval or not self._keys:
+                    async with httpx.AsyncClient(timeout=5) as client:
+                        response = await client.get(self.url)
+                        response.raise_for_status()
+                    self._keys = parse_jwks(response.json())
+                    self._fetched_at = time.monotonic()
+        return self._keys
+
+
+class TokenVerifier:
+    def __init__(self, source: KeySource, *, issuer: str, audience: str) -> None:
+        self.source = source
+        self.issuer = issuer
+        self.audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("invalid token") from exc
+        kid = header.get("kid")
+        if not isinstance(kid, str) or any(h in header for h in _FOREIGN_KEY_HEADERS):
+            raise Unauthenticated("invalid token")
+        key = await self._key(kid)
+        if header.get("alg") != key.algorithm_name:
+            raise Unauthenticated("invalid token")
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm_name],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
+                leeway=5,
+            )
+            return Principal(
+                user_id=str(claims["sub"]),
+                tenant_id=str(claims["tid"]),
+                tenant=str(claims["tenant"]),
+                roles=frozenset(str(r) for r in claims["roles"]),
+                session_id=str(claims["sid"]),
+            )
+        except (jwt.PyJWTError, KeyError, TypeError) as exc:
+            raise Unauthenticated("invalid token") from exc
+
+    async def _key(self, kid: str) -> jwt.PyJWK:
+        keys = await self.source.keys()
+        if kid not in keys:
+            keys = await self.source.keys(refresh=True)  # a key rotated in since the last fetch
+        if kid not in keys:
+            raise Unauthenticated("invalid token")
+        return keys[kid]
+
+
+async def current_principal(request: Request) -> Principal:
+    token = request.headers.get(INTERNAL_TOKEN_HEADER)
+    if not token:
+        raise Unauthenticated("authentication required")
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.verify(token)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets through a user having any of ``roles``; others get 403."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentUser) -> Principal:
+        if not principal.has_any(allowed):
+            raise Forbidden("not allowed for your role")
+        return principal
+
+    return dependency

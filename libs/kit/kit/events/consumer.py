@@ -1,0 +1,140 @@
+"""Consumers: durable quorum queues, prefetch, inbox deduplication and a dead-letter queue.
+
+A handler runs in one transaction with the insert of the event id into the inbox, so a
+redelivered event finds its id there and does nothing. A handler that raises makes RabbitMQ
+redeliver the message; after ``delivery_limit`` redeliveries the quorum queue dead-letters it
+to ``<queue>.dead``. A message that is not an envelope at all goes there at once.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import Database
+from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker
+from kit.events.envelope import Envelope
+from kit.events.store import EventStore, utcnow
+from kit.logs import request_id_var
+
+log = logging.getLogger("kit.consumer")
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def queue_arguments(queue: str, delivery_limit: int) -> dict[str, Any]:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": delivery_limit,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": queue,
+    }
+
+
+class Consumer:
+    """One service's subscriptions: event type -> handler, all on one durable queue."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        store: EventStore,
+        broker: Broker,
+        queue: str,
+        handlers: Mapping[str, Handler],
+        prefetch: int = 16,
+        delivery_limit: int = 3,
+    ) -> None:
+        self.database = database
+        self.store = store
+        self.broker = broker
+        self.queue_name = queue
+        self.handlers = dict(handlers)
+        self.prefetch = prefetch
+        self.delivery_limit = delivery_limit
+        self.queue: AbstractQueue | None = None
+
+    async def start(self) -> None:
+        exchange = await self.broker.connect()
+        channel = await self.broker.connection.channel()  # type: ignore[union-attr]
+        await channel.set_qos(prefetch_count=self.prefetch)
+        dead_exchange = await channel.declare_exchange(
+            DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        dead_queue = await channel.declare_queue(
+            f"{self.queue_name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await dead_queue.bind(dead_exchange, routing_key=self.queue_name)
+        self.queue = await channel.declare_queue(
+            self.queue_name,
+            durable=True,
+            arguments=queue_arguments(self.queue_name, self.delivery_limit),
+        )
+        for event_type in self.handlers:
+            await self.queue.bind(exchange, routing_key=event_type)
+        await self.queue.consume(self._on_message)
+
+    async def run(self) -> None:
+        """Start, retrying while RabbitMQ is away, then consume until cancelled."""
+        delay = 0.2
+        while True:
+            try:
+                await self.start()
+                break
+            except (ConnectionError, OSError, aio_pika.exceptions.AMQPError) as exc:
+                log.warning("consumer cannot start yet", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        await asyncio.Future()  # consume until cancelled
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValidationError:
+            log.error("not an event envelope: dead-lettered", extra={"queue": self.queue_name})
+            await message.reject(requeue=False)
+            return
+        handler = self.handlers.get(envelope.type)
+        token = request_id_var.set(envelope.request_id)
+        try:
+            async with message.process(requeue=True):
+                if handler is None:
+                    return  # a binding outlived its handler: nothing to do
+                await self.handle(envelope, handler)
+        except Exception as exc:
+            log.warning(
+                "event handler failed; the message will be redelivered or dead-lettered",
+                extra={
+                    "event_type": envelope.type,
+                    "event_id": envelope.id,
+                    "error": type(exc).__name__,
+                },
+            )
+        finally:
+            request_id_var.reset(token)
+
+    async def handle(self, envelope: Envelope, handler: Handler) -> bool:
+        """Run ``handler`` once per event id; returns False when it was a duplicate."""
+        inbox = self.store.inbox
+        async with self.database.transaction() as session:
+            seen = await session.scalar(
+                select(inbox.c.event_id).where(
+                    inbox.c.event_id == envelope.id, inbox.c.consumer == self.queue_name
+                )
+            )
+            if seen is not None:
+                return False
+            # The primary key makes a concurrent duplicate fail here and roll back whole.
+            await session.execute(
+                insert(inbox).values(
+                    event_id=envelope.id, consumer=self.queue_name, handled_at=utcnow()
+                )
+            )
+            await handler(session, envelope)
+        return True

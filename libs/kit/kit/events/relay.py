@@ -1,0 +1,148 @@
+"""The outbox relay: publishes committed events with publisher confirms, then marks them sent.
+
+Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so any number of
+relays can run side by side and each event is published by one of them. A relay that dies
+between publishing and marking leaves a lease that expires: the event goes out again and the
+consumers' inbox makes that redelivery harmless (at-least-once, effect-once).
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import Row, and_, or_, select, update
+
+from kit.db import Database
+from kit.events.broker import Broker
+from kit.events.store import EventStore, on_outbox_commit, remove_outbox_callback, utcnow
+
+log = logging.getLogger("kit.relay")
+
+
+class Relay:
+    def __init__(
+        self,
+        database: Database,
+        store: EventStore,
+        broker: Broker,
+        *,
+        poll_seconds: float = 2.0,
+        batch_size: int = 100,
+        lease_seconds: float = 30.0,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.database = database
+        self.store = store
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_backoff = max_backoff
+        self.relay_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled: at once after each commit, else every ``poll_seconds``."""
+        on_outbox_commit(self.wake)
+        backoff = 0.2
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.drain()
+                    backoff = 0.2
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # broker or database away: retry with backoff
+                    log.warning("relay cannot publish yet", extra={"error": type(exc).__name__})
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        finally:
+            remove_outbox_callback(self.wake)
+
+    async def drain(self) -> int:
+        """Publish every pending event; returns how many were published."""
+        total = 0
+        while rows := await self._claim():
+            published: list[str] = []
+            try:
+                for row in rows:
+                    await self.broker.publish(
+                        row.body.encode(), routing_key=row.type, message_id=row.id
+                    )
+                    published.append(row.id)
+            except Exception as exc:
+                await self._release([r.id for r in rows if r.id not in published], exc)
+                raise
+            finally:
+                await self._mark_sent(published)
+            total += len(published)
+        return total
+
+    async def _claim(self) -> list[Row]:  # type: ignore[type-arg]
+        outbox = self.store.outbox
+        now = utcnow()
+        claimable = and_(
+            outbox.c.sent_at.is_(None),
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+        )
+        pending = (
+            select(outbox.c.id)
+            .where(claimable)
+            .order_by(outbox.c.created_at)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.database.transaction() as session:
+            ids = list((await session.scalars(pending)).all())
+            if not ids:
+                return []
+            await session.execute(
+                # The condition again: on SQLite there is no row lock, the check is the lock.
+                update(outbox)
+                .where(outbox.c.id.in_(ids), claimable)
+                .values(claimed_by=self.relay_id, claimed_until=now + self.lease)
+            )
+            rows = await session.execute(
+                select(outbox.c.id, outbox.c.type, outbox.c.body, outbox.c.created_at)
+                .where(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id)
+                .order_by(outbox.c.created_at)
+            )
+            return list(rows.all())
+
+    async def _mark_sent(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        outbox = self.store.outbox
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(outbox)
+                .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
+                .values(sent_at=utcnow(), claimed_by=None, claimed_until=None)
+            )
+
+    async def _release(self, ids: list[str], exc: Exception) -> None:
+        if not ids:
+            return
+        outbox = self.store.outbox
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(outbox)
+                .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
+                .values(
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=type(exc).__name__,
+                )
+            )

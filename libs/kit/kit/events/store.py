@@ -1,0 +1,130 @@
+"""Outbox and inbox tables that live in each service's own database.
+
+``EventStore.add`` writes an event in the caller's transaction, so the business change and its
+event commit or vanish together. After that commit the relay is woken in-process and publishes
+within milliseconds; its poll is only the fallback (another process, a crash before publishing).
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    insert,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from kit.db import UtcDateTime
+from kit.events.envelope import Envelope
+from kit.logs import request_id_var
+
+_DIRTY = "kit.outbox_dirty"
+_wake_callbacks: list[Callable[[], None]] = []
+
+
+def on_outbox_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback`` after every commit that wrote outbox rows (the relay's wake-up)."""
+    _wake_callbacks.append(callback)
+
+
+def remove_outbox_callback(callback: Callable[[], None]) -> None:
+    if callback in _wake_callbacks:
+        _wake_callbacks.remove(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(_DIRTY, False):
+        for callback in list(_wake_callbacks):
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_DIRTY, None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStore:
+    """The outbox and inbox of one service, declared on that service's metadata."""
+
+    def __init__(self, metadata: MetaData, source: str) -> None:
+        self.source = source
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", String(36), primary_key=True),
+            Column("type", String(100), nullable=False),
+            Column("body", Text, nullable=False),
+            Column("created_at", UtcDateTime, nullable=False),
+            Column("sent_at", UtcDateTime),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("claimed_by", String(64)),
+            Column("claimed_until", UtcDateTime),
+            Column("last_error", String(200)),
+            Index("ix_outbox_pending", "sent_at", "created_at"),
+        )
+        self.inbox = Table(
+            "inbox",
+            metadata,
+            Column("event_id", String(36), primary_key=True),
+            Column("consumer", String(100), primary_key=True),
+            Column("handled_at", UtcDateTime, nullable=False),
+        )
+
+    def envelope(
+        self,
+        type: str,
+        *,
+        tenant: str | None = None,
+        subject: str | None = None,
+        payload: dict[str, Any] | None = None,
+        version: int = 1,
+    ) -> Envelope:
+        return Envelope(
+            type=type,
+            version=version,
+            source=self.source,
+            tenant=tenant,
+            subject=subject,
+            request_id=request_id_var.get(),
+            payload=payload or {},
+        )
+
+    async def add(
+        self,
+        session: AsyncSession,
+        type: str,
+        *,
+        tenant: str | None = None,
+        subject: str | None = None,
+        payload: dict[str, Any] | None = None,
+        version: int = 1,
+    ) -> Envelope:
+        """Record an event in the caller's transaction; it is published after the commit."""
+        envelope = self.envelope(
+            type, tenant=tenant, subject=subject, payload=payload, version=version
+        )
+        await session.execute(
+            insert(self.outbox).values(
+                id=envelope.id,
+                type=envelope.type,
+                body=envelope.model_dump_json(),
+                created_at=utcnow(),
+                attempts=0,
+            )
+        )
+        session.sync_session.info[_DIRTY] = True
+        return envelope

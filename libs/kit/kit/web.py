@@ -1,0 +1,173 @@
+"""The FastAPI application every service is built with: logs, request ids, errors, health.
+
+``create_app`` wires the parts that are the same in every service; the service passes its
+routers and its own start/stop work. Errors are JSON ``{"detail": ...}`` with the right status;
+a validation error never echoes the submitted values (they may be passwords or personal data)
+and an unexpected error is a bare 500, never a stack trace.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit.auth import RemoteJwks, TokenVerifier
+from kit.db import Database
+from kit.errors import DomainError
+from kit.events.broker import Broker
+from kit.events.relay import Relay
+from kit.events.store import EventStore
+from kit.logs import configure_logging, request_id_var
+from kit.settings import ServiceSettings
+
+log = logging.getLogger("kit.web")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Location, message and type only: the "input" FastAPI adds would echo what was sent.
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", extra={"error": type(exc).__name__})
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def install_request_context(app: FastAPI) -> None:
+    access = logging.getLogger("access")
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        token = request_id_var.set(request_id[:64])
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+            response.headers[REQUEST_ID_HEADER] = request_id[:64]
+            if request.url.path not in ("/healthz", "/readyz"):
+                access.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": response.status_code,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = type(exc).__name__
+        broker: Broker | None = getattr(request.app.state, "broker", None)
+        if broker is not None:
+            checks["broker"] = "ok" if broker.connected else "connecting"
+        ready = checks["database"] == "ok"
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def create_app(
+    *,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    events: EventStore | None = None,
+    verifier: TokenVerifier | None = None,
+    lifespan: Lifespan | None = None,
+    title: str | None = None,
+) -> FastAPI:
+    """A service's app: database, verifier, outbox relay, then the service's own lifespan."""
+    configure_logging(settings.service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.db = Database(settings.database_url)
+        app.state.verifier = verifier or TokenVerifier(
+            RemoteJwks(settings.jwks_url),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        relay_task: asyncio.Task[None] | None = None
+        if events is not None:
+            app.state.broker = Broker(settings.amqp_url, settings.events_exchange)
+            relay = Relay(
+                app.state.db, events, app.state.broker, poll_seconds=settings.relay_poll_seconds
+            )
+            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        try:
+            if lifespan is not None:
+                async with lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                await asyncio.gather(relay_task, return_exceptions=True)
+                await app.state.broker.close()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title=title or settings.service_name,
+        lifespan=app_lifespan,
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    install_request_context(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app

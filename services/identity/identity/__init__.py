@@ -1,0 +1,1 @@
+"""Identity service: tenants, users, roles, sessions; verifies sessions for the gateway."""

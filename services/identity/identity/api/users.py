@@ -1,0 +1,45 @@
+"""Users of the caller's tenant, managed by tenant admins: ``/api/users``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from identity import repository, service
+from identity.api import IdentityDep
+from identity.models import User
+from identity.schemas import UserCreate, UserPublic
+from kit.auth import Principal, Role, require_roles
+from kit.db import SessionDep
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN, Role.PLATFORM_ADMIN))]
+
+
+def public(user: User, tenant: str) -> UserPublic:
+    return UserPublic(
+        id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        tenant=tenant,
+        roles=list(user.roles),
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_user(
+    body: UserCreate, admin: TenantAdmin, db: SessionDep, ctx: IdentityDep
+) -> UserPublic:
+    user = await service.create_user(db, ctx, principal=admin, data=body, now=service.utcnow())
+    return public(user, admin.tenant)
+
+
+@router.get("")
+async def list_users(admin: TenantAdmin, db: SessionDep) -> list[UserPublic]:
+    users = await repository.users_of_tenant(db, tenant_id=admin.tenant_id)
+    return [public(u, admin.tenant) for u in users]
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(user_id: str, admin: TenantAdmin, db: SessionDep) -> None:
+    await service.delete_user(db, principal=admin, user_id=user_id, now=service.utcnow())

@@ -1,0 +1,37 @@
+"""Identity settings from the environment (see .env.example)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+
+from kit.settings import DEV_SECRET_MARKER, ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "identity"
+    #: Ed25519 signing keys of the internal tokens; the newest signs, all are published.
+    keys_dir: Path | None = None
+    #: Key of the HMACs of CSRF tokens and login-throttle keys; production refuses the default.
+    secret_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "identity-secret-key")
+    session_hours: int = 24
+    internal_token_seconds: int = 120
+    #: Origins allowed to send cookie-authenticated unsafe requests (the gateway's public URL).
+    public_origins: list[str] = ["https://localhost:8443"]
+    #: Failed logins of one account before each further attempt must wait (backoff doubles).
+    login_free_failures: int = 5
+    login_max_lock_seconds: int = 900
+    #: argon2id cost: OWASP minimum (19 MiB, t=2, p=1), ~40 ms on the reference machine.
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+
+    @model_validator(mode="after")
+    def _keys_dir_default(self) -> "Settings":
+        if self.keys_dir is None:
+            self.keys_dir = self.var_dir / "keys" / "identity"
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""Every query of the identity service. User queries always carry the tenant."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.models import LoginThrottle, Session, Tenant, User
+
+
+async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
+    return await db.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+async def tenant_by_id(db: AsyncSession, tenant_id: str) -> Tenant | None:
+    return await db.get(Tenant, tenant_id)
+
+
+async def user_by_email(db: AsyncSession, *, tenant_id: str, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
+
+
+async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
+    return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+
+
+async def users_of_tenant(db: AsyncSession, *, tenant_id: str) -> Sequence[User]:
+    rows = await db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.email))
+    return rows.all()
+
+
+async def live_session(
+    db: AsyncSession, *, token_hash: str, now: datetime
+) -> tuple[Session, User, Tenant] | None:
+    row = (
+        await db.execute(
+            select(Session, User, Tenant)
+            .join(User, User.id == Session.user_id)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(
+                Session.token_hash == token_hash,
+                Session.revoked_at.is_(None),
+                Session.expires_at > now,
+                User.is_active.is_(True),
+            )
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def revoke_sessions(
+    db: AsyncSession, *, user_id: str, now: datetime, session_id: str | None = None
+) -> int:
+    """Revoke one session of the user, or all of them when ``session_id`` is None."""
+    query = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if session_id is not None:
+        query = query.where(Session.id == session_id)
+    result = await db.execute(query.values(revoked_at=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def throttle(db: AsyncSession, key: str) -> LoginThrottle | None:
+    return await db.get(LoginThrottle, key)

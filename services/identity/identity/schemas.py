@@ -1,0 +1,65 @@
+"""Request and response bodies. Unknown fields are refused; nothing optional is collected."""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from kit.auth import Role
+
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Strict):
+    tenant: Slug
+    email: Email
+    password: Password
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class UserCreate(Strict):
+    email: Email
+    first_name: Name
+    last_name: Name
+    roles: list[Role] = Field(default_factory=lambda: [Role.EMPLOYEE], min_length=1, max_length=5)
+    password: Password | None = None
+
+
+class UserPublic(BaseModel):
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    tenant: str
+    roles: list[str]
+
+
+class TenantPublic(BaseModel):
+    slug: str
+    name: str

@@ -1,0 +1,84 @@
+"""Demo data of a local run (CONTRACT.md): tenants ``demo`` and ``other`` and their accounts.
+
+    DEMO_PASSWORD=... python -m identity.seed
+
+Idempotent: an existing account keeps its id and gets the demo password again. Refused when
+ENVIRONMENT=production.
+"""
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+
+from identity import repository
+from identity.config import get_settings
+from identity.models import Tenant, User
+from identity.passwords import Passwords, policy_problems
+from kit.auth import Role
+from kit.db import Database
+
+#: Local runs only: main() refuses to seed in production.
+DEFAULT_DEMO_PASSWORD = "Demo-Password-2026!"  # noqa: S105
+
+TENANTS = {"demo": "Demo Company works council", "other": "Other Company works council"}
+ACCOUNTS = [
+    ("demo", "admin@demo.test", "Ada", "Admin", [Role.TENANT_ADMIN]),
+    ("demo", "dpo@demo.test", "Dora", "Protection", [Role.DPO]),
+    ("demo", "agent@demo.test", "Sam", "Support", [Role.SUPPORT_AGENT]),
+    ("demo", "alice@demo.test", "Alice", "Martin", [Role.EMPLOYEE]),
+    ("demo", "bob@demo.test", "Bob", "Bernard", [Role.EMPLOYEE]),
+    ("other", "carol@other.test", "Carol", "Petit", [Role.EMPLOYEE]),
+]
+
+
+async def seed(password: str) -> None:
+    settings = get_settings()
+    passwords = Passwords(
+        memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+    )
+    password_hash = passwords.hash(password)
+    now = datetime.now(UTC)
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as db:
+            tenants = {}
+            for slug, name in TENANTS.items():
+                tenant = await repository.tenant_by_slug(db, slug)
+                if tenant is None:
+                    tenant = Tenant(slug=slug, name=name, created_at=now)
+                    db.add(tenant)
+                    await db.flush()
+                tenants[slug] = tenant
+            for slug, email, first, last, roles in ACCOUNTS:
+                tenant_id = tenants[slug].id
+                user = await repository.user_by_email(db, tenant_id=tenant_id, email=email)
+                if user is None:
+                    user = User(
+                        tenant_id=tenant_id,
+                        email=email,
+                        first_name=first,
+                        last_name=last,
+                        roles=[str(r) for r in roles],
+                        is_active=True,
+                        created_at=now,
+                    )
+                    db.add(user)
+                user.password_hash = password_hash
+                user.password_changed_at = now
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    if get_settings().environment == "production":
+        sys.exit("refusing to seed demo accounts in production")
+    password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    if problems := policy_problems(password):
+        sys.exit("DEMO_PASSWORD is too weak: " + "; ".join(problems))
+    asyncio.run(seed(password))
+    print(f"demo accounts ready in tenants {', '.join(TENANTS)}")
+
+
+if __name__ == "__main__":
+    main()
