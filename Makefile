@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test` (they install what they need).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PACKAGES := libs/kit services/identity deploy/devstack
+CODE := libs/kit/kit services/identity/identity deploy/devstack/devstack bench
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
+
+.PHONY: run test lint typecheck pytest bench venv compose-check clean
+
+run: venv
+	@deploy/local/system-deps.sh run
+	@$(PY) -m devstack run
+
+test: venv lint typecheck compose-check
+	@deploy/local/system-deps.sh test
+	@deploy/local/test-services.sh
+	@$(PY) -m pytest
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	@$(VENV)/bin/mypy $(CODE)
+
+compose-check:
+	@deploy/local/system-deps.sh test
+	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+
+bench: venv
+	@deploy/local/system-deps.sh bench
+	@deploy/local/test-services.sh
+	@$(PY) bench/gateway.py
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt \
+		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the machine packages a local run or the tests need, only when absent (Debian/Ubuntu).
+#   system-deps.sh run    nginx (RabbitMQ is installed too when neither it nor AMQP_URL is there)
+#   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml)
+#   system-deps.sh bench  nginx, wrk
+set -euo pipefail
+want=(nginx)
+case "${1:-run}" in
+  test) want+=(docker-compose) ;;
+  bench) want+=(wrk) ;;
+  run)
+    if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1 \
+       && ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+      want+=(rabbitmq-server)
+    fi ;;
+esac
+missing=()
+for pkg in "${want[@]}"; do
+  case "$pkg" in
+    nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
+    rabbitmq-server) missing+=(rabbitmq-server) ;;
+    *) command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing ${missing[*]} (apt-get)"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

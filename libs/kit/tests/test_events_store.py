@@ -1,0 +1,110 @@
+"""Outbox and inbox on SQLite: the event commits with the change; a duplicate has no effect."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import Database
+from kit.events import Envelope, EventStore
+from kit.events.broker import Broker
+from kit.events.consumer import Consumer
+from kit.events.store import on_outbox_commit, remove_outbox_callback
+
+metadata = MetaData()
+store = EventStore(metadata, source="test")
+effects = Table("effects", metadata, Column("id", Integer, primary_key=True), Column("note", String))
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+async def count(db: Database, table: Table) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_event_is_written_with_the_business_change(database: Database) -> None:
+    async with database.transaction() as session:
+        await session.execute(insert(effects).values(note="change"))
+        envelope = await store.add(session, "thing.happened", tenant="t1", subject="s1")
+    async with database.transaction() as session:
+        body = await session.scalar(select(store.outbox.c.body))
+    assert Envelope.model_validate_json(body or "{}").id == envelope.id
+    assert await count(database, effects) == 1
+
+
+async def test_rolled_back_change_leaves_no_event(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            await session.execute(insert(effects).values(note="change"))
+            await store.add(session, "thing.happened")
+            raise RuntimeError("the route failed")
+    assert await count(database, store.outbox) == 0
+    assert await count(database, effects) == 0
+
+
+async def test_commit_with_events_wakes_the_relay(database: Database) -> None:
+    woken: list[int] = []
+
+    def wake() -> None:
+        woken.append(1)
+
+    on_outbox_commit(wake)
+    try:
+        async with database.transaction() as session:
+            await session.execute(insert(effects).values(note="no event"))
+        assert woken == []
+        async with database.transaction() as session:
+            await store.add(session, "thing.happened")
+        assert woken == [1]
+    finally:
+        remove_outbox_callback(wake)
+
+
+def consumer(database: Database, handler: object) -> Consumer:
+    return Consumer(
+        database=database,
+        store=store,
+        broker=Broker("amqp://unused"),
+        queue="test.events",
+        handlers={"thing.happened": handler},  # type: ignore[dict-item]
+    )
+
+
+async def test_redelivered_event_has_one_effect(database: Database) -> None:
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await session.execute(insert(effects).values(note=envelope.id))
+
+    c = consumer(database, handler)
+    envelope = store.envelope("thing.happened")
+    assert await c.handle(envelope, handler) is True
+    assert await c.handle(envelope, handler) is False
+    assert await count(database, effects) == 1
+
+
+async def test_failed_handler_leaves_no_inbox_row_so_it_can_retry(database: Database) -> None:
+    calls = 0
+
+    async def flaky(session: AsyncSession, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        await session.execute(insert(effects).values(note="attempt"))
+        if calls == 1:
+            raise ConnectionError("downstream away")
+
+    c = consumer(database, flaky)
+    envelope = store.envelope("thing.happened")
+    with pytest.raises(ConnectionError):
+        await c.handle(envelope, flaky)
+    assert await count(database, store.inbox) == 0
+    assert await c.handle(envelope, flaky) is True
+    assert await count(database, effects) == 1

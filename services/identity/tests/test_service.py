@@ -1,0 +1,202 @@
+"""Login, backoff, session verification and revocation on a real (SQLite) database."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from identity import service
+from identity.config import Settings
+from identity.keys import SigningKeys
+from identity.models import Base, Tenant, User
+from identity.passwords import Passwords
+from identity.service import Identity
+from kit.auth import Principal, StaticKeys, TokenVerifier
+from kit.db import Database
+from kit.errors import Forbidden, Unauthenticated
+
+PASSWORD = "Abcdefgh12!x"
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Identity:
+    settings = Settings(var_dir=tmp_path, public_origins=["https://localhost:8443"])
+    assert settings.keys_dir is not None
+    keys = SigningKeys(settings.keys_dir)
+    keys.ensure()
+    return Identity(settings=settings, passwords=Passwords(memory_kib=8192, time_cost=1), keys=keys)
+
+
+@pytest.fixture
+async def alice(database: Database, ctx: Identity) -> User:
+    async with database.transaction() as db:
+        tenant = Tenant(slug="demo", name="Demo", created_at=NOW)
+        db.add(tenant)
+        await db.flush()
+        user = User(
+            tenant_id=tenant.id,
+            email="alice@demo.test",
+            first_name="Alice",
+            last_name="Martin",
+            roles=["employee"],
+            password_hash=ctx.passwords.hash(PASSWORD),
+            is_active=True,
+            created_at=NOW,
+        )
+        db.add(user)
+    return user
+
+
+async def login(
+    database: Database,
+    ctx: Identity,
+    password: str,
+    *,
+    email: str = "alice@demo.test",
+    tenant: str = "demo",
+    now: datetime = NOW,
+) -> service.LoginResult:
+    async with database.transaction() as db:
+        return await service.login(db, ctx, tenant=tenant, email=email, password=password, now=now)
+
+
+async def verify(database: Database, ctx: Identity, token: str, **kw: object) -> str:
+    args: dict[str, object] = {
+        "method": "GET",
+        "csrf": None,
+        "origin": None,
+        "fetch_site": None,
+        "now": NOW,
+    }
+    args.update(kw)
+    async with database.transaction() as db:
+        return await service.verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
+
+
+async def test_login_then_verify_gives_a_token_for_the_user(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    result = await login(database, ctx, PASSWORD)
+    assert result.session_token and result.csrf_token
+    internal = await verify(database, ctx, result.session_token)
+    principal = await TokenVerifier(
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+    ).verify(internal)
+    assert principal.user_id == alice.id and principal.tenant == "demo"
+
+
+async def test_failures_look_the_same_for_unknown_accounts(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    assert await login(database, ctx, "wrong-Password-1") == service.LoginResult()
+    assert await login(database, ctx, PASSWORD, email="nobody@demo.test") == service.LoginResult()
+    assert await login(database, ctx, PASSWORD, tenant="other") == service.LoginResult()
+
+
+async def test_repeated_failures_back_off_known_and_unknown_alike(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    for email in ("alice@demo.test", "nobody@demo.test"):
+        for _ in range(ctx.settings.login_free_failures):
+            assert (await login(database, ctx, "wrong-Password-1", email=email)).retry_after is None
+        locked = await login(database, ctx, PASSWORD, email=email)
+        assert locked.retry_after is not None and locked.session_token is None
+    later = await login(database, ctx, PASSWORD, now=NOW + timedelta(minutes=20))
+    assert later.session_token is not None
+
+
+async def test_session_expires_after_24_hours(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    token = (await login(database, ctx, PASSWORD)).session_token
+    assert token
+    await verify(database, ctx, token, now=NOW + timedelta(hours=23, minutes=59))
+    with pytest.raises(Unauthenticated):
+        await verify(database, ctx, token, now=NOW + timedelta(hours=24, seconds=1))
+
+
+async def test_unsafe_request_needs_the_csrf_token_of_its_session(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    first = await login(database, ctx, PASSWORD)
+    second = await login(database, ctx, PASSWORD)
+    assert first.session_token and first.csrf_token and second.csrf_token
+    with pytest.raises(Forbidden):
+        await verify(database, ctx, first.session_token, method="POST")
+    with pytest.raises(Forbidden):
+        await verify(database, ctx, first.session_token, method="POST", csrf=second.csrf_token)
+    with pytest.raises(Forbidden):
+        await verify(
+            database,
+            ctx,
+            first.session_token,
+            method="POST",
+            csrf=first.csrf_token,
+            origin="https://evil.example",
+        )
+    with pytest.raises(Forbidden):
+        await verify(
+            database,
+            ctx,
+            first.session_token,
+            method="DELETE",
+            csrf=first.csrf_token,
+            fetch_site="cross-site",
+        )
+    await verify(
+        database,
+        ctx,
+        first.session_token,
+        method="POST",
+        csrf=first.csrf_token,
+        origin="https://localhost:8443",
+        fetch_site="same-origin",
+    )
+
+
+async def test_password_change_revokes_every_session(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    tokens = [(await login(database, ctx, PASSWORD)).session_token for _ in range(2)]
+    principal = Principal(alice.id, alice.tenant_id, "demo", frozenset({"employee"}), "s")
+    async with database.transaction() as db:
+        new_token = await service.change_password(
+            db, ctx, principal=principal, current=PASSWORD, new="Zyxwvut98765?", now=NOW
+        )
+    for token in tokens:
+        assert token
+        with pytest.raises(Unauthenticated):
+            await verify(database, ctx, token)
+    await verify(database, ctx, new_token)
+    async with database.transaction() as db:
+        changed = await db.scalar(select(User.password_changed_at).where(User.id == alice.id))
+    assert changed == NOW
+
+
+async def test_logout_revokes_only_that_session(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    one = (await login(database, ctx, PASSWORD)).session_token
+    two = (await login(database, ctx, PASSWORD)).session_token
+    assert one and two
+    internal = await verify(database, ctx, one)
+    principal = await TokenVerifier(
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+    ).verify(internal)
+    async with database.transaction() as db:
+        await service.logout(db, principal=principal, now=NOW)
+    with pytest.raises(Unauthenticated):
+        await verify(database, ctx, one)
+    await verify(database, ctx, two)
