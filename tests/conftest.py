@@ -1,0 +1,53 @@
+"""Fixtures shared by the integration and end-to-end tests: the machine's PostgreSQL and RabbitMQ."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import asyncpg
+import pytest
+
+PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+CreateDatabase = Callable[[str], Coroutine[Any, Any, str]]
+
+
+def asyncpg_url(name: str) -> str:
+    """The SQLAlchemy URL of database ``name`` on the test server."""
+    rest = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+asyncpg://{rest}/{name}"
+
+
+async def recreate_database(name: str) -> str:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return asyncpg_url(name)
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def fresh_database() -> AsyncIterator[CreateDatabase]:
+    """Make empty PostgreSQL databases for one test; they are dropped afterwards."""
+    made: list[str] = []
+
+    async def create(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        made.append(name)
+        return await recreate_database(name)
+
+    yield create
+    for name in made:
+        await drop_database(name)

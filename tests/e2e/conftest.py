@@ -1,0 +1,97 @@
+"""The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
+
+import asyncio
+import ssl
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.stack import ROOT, SERVICES, ServiceSpec, Stack, StackConfig
+from tests.conftest import AMQP_URL, drop_database, recreate_database
+
+PASSWORD = "E2e-Demo-Password-2026!"
+HTTPS_PORT = 18443
+HTTP_PORT = 18080
+PORT_OFFSET = 10000
+EXCHANGE = "e2e.events"
+
+
+@dataclass
+class Platform:
+    stack: Stack
+    url: str
+    cert: Path
+    var_dir: Path
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, verify=self.tls_context(), timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Trusts the run's self-signed certificate, and nothing else."""
+        return ssl.create_default_context(cafile=str(self.cert))
+
+    def login(self, email: str, tenant: str = "demo", password: str = PASSWORD) -> httpx.Client:
+        """A client holding a session; unsafe requests carry the CSRF header like the page does."""
+        client = self.client()
+        response = client.post(
+            "/api/auth/login", json={"tenant": tenant, "email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+        return client
+
+    def spec(self, name: str) -> ServiceSpec:
+        return next(s for s in SERVICES if s.name == name)
+
+    def service_url(self, name: str, path: str) -> str:
+        """A service straight, bypassing the gateway (tests only; it listens on loopback)."""
+        return f"http://127.0.0.1:{self.stack.config.port(self.spec(name))}{path}"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        return self.stack.service_env(self.spec(name))
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[Platform]:
+    database = f"identity_e2e_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(recreate_database(database))
+    var_dir = ROOT / "var" / "e2e"
+    config = StackConfig(
+        var_dir=var_dir,
+        http_port=HTTP_PORT,
+        https_port=HTTPS_PORT,
+        port_offset=PORT_OFFSET,
+        database_urls={"identity": url},
+        amqp_url=AMQP_URL,
+        environment="test",
+        # Generous for the suite's many logins from 127.0.0.1; the rate-limit test uses its own address.
+        login_rate="600r/m",
+        login_burst=50,
+        demo_password=PASSWORD,
+        extra_env={"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO"},
+    )
+    stack = Stack(config, say=lambda line: print(line))
+    stack.prepare()
+    stack.start()
+    try:
+        yield Platform(
+            stack, f"https://localhost:{HTTPS_PORT}", var_dir / "tls" / "gateway.crt", var_dir
+        )
+    finally:
+        stack.stop()
+        asyncio.run(drop_database(database))
+
+
+@pytest.fixture
+def login(platform: Platform) -> Callable[..., httpx.Client]:
+    return platform.login
+
+
+@pytest.fixture
+def anonymous(platform: Platform) -> Iterator[httpx.Client]:
+    with platform.client() as client:
+        yield client

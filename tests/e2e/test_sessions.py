@@ -1,0 +1,310 @@
+"""ID1-ID3 through the gateway: login cookie, sessions, revocation, spoofing, isolation, CSRF."""
+
+import asyncio
+import base64
+import json
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack.stack import ROOT
+from tests.e2e.conftest import PASSWORD, Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def set_cookie_headers(response: httpx.Response) -> dict[str, str]:
+    return {h.split("=", 1)[0]: h for h in response.headers.get_list("set-cookie")}
+
+
+def test_login_cookie_has_every_attribute(anonymous: httpx.Client) -> None:
+    response = anonymous.post(
+        "/api/auth/login", json={"tenant": "demo", "email": "alice@demo.test", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    cookies = set_cookie_headers(response)
+    session = [a.strip().lower() for a in cookies["__Host-session"].split(";")]
+    assert len(session[0].split("=", 1)[1]) >= 43  # 256 random bits
+    assert {"httponly", "secure", "path=/", "samesite=lax", "max-age=86400"} <= set(session)
+    assert not any(a.startswith("domain=") for a in session)
+    csrf = [a.strip().lower() for a in cookies["csrf_token"].split(";")]
+    assert "secure" in csrf and "httponly" not in csrf and "samesite=strict" in csrf
+
+
+def test_me_with_and_without_a_session(anonymous: httpx.Client, platform: Platform) -> None:
+    client = platform.login("alice@demo.test")
+    me = client.get("/api/auth/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "alice@demo.test"
+    assert me.json()["tenant"] == "demo"
+    assert me.json()["roles"] == ["employee"]
+    none = anonymous.get("/api/auth/me")
+    assert none.status_code == 401
+    assert none.json() == {"detail": "authentication required"}
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        secrets.token_urlsafe(32),  # well-formed, unknown
+        "short",
+        "x" * 300,
+        "../../etc/passwd",
+        "' OR 1=1 --",
+    ],
+)
+def test_forged_session_cookie_is_401(platform: Platform, cookie: str) -> None:
+    with platform.client() as client:
+        response = client.get("/api/auth/me", headers={"Cookie": f"__Host-session={cookie}"})
+    assert response.status_code == 401
+
+
+def test_other_cookie_names_are_not_the_session(platform: Platform) -> None:
+    client = platform.login("alice@demo.test")
+    token = client.cookies["__Host-session"]
+    with platform.client() as other:
+        for header in (
+            f"x__Host-session={token}",
+            f"__Host-session-x={token}",
+            f"__host-session={token}",
+        ):
+            assert other.get("/api/auth/me", headers={"Cookie": header}).status_code == 401
+
+
+async def _expire_sessions(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(
+            "UPDATE sessions SET expires_at = $1 WHERE revoked_at IS NULL AND user_id IN "
+            "(SELECT id FROM users WHERE email = 'agent@demo.test')",
+            datetime.now(UTC) - timedelta(seconds=1),
+        )
+    finally:
+        await conn.close()
+
+
+def test_expired_session_is_401(platform: Platform) -> None:
+    client = platform.login("agent@demo.test")
+    asyncio.run(_expire_sessions(platform.stack.config.database_urls["identity"]))
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def wait_until_refused(client: httpx.Client, started: float, timeout: float = 10) -> float:
+    while time.monotonic() - started < timeout:
+        if client.get("/api/auth/me").status_code == 401:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError("the revoked session was still accepted")
+
+
+def test_logout_revokes_the_session_on_the_server(platform: Platform) -> None:
+    client = platform.login("alice@demo.test")
+    stolen = dict(client.cookies)  # what a thief copied before the logout
+    assert client.get("/api/auth/me").status_code == 200  # the gateway has this session cached now
+    response = client.post("/api/auth/logout")
+    started = time.monotonic()
+    assert response.status_code == 204
+    with platform.client(cookies=stolen) as thief:
+        delay = wait_until_refused(thief, started)
+    assert delay < 5
+    record_measurement(platform, "revocation_delay_after_logout_s", round(delay, 3))
+
+
+def record_measurement(platform: Platform, name: str, value: float) -> None:
+    path = platform.var_dir / "measurements.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = value
+    path.write_text(json.dumps(data, indent=2))
+    print(f"{name} = {value}")
+
+
+def test_logout_needs_the_csrf_header(platform: Platform) -> None:
+    client = platform.login("bob@demo.test")
+    csrf = client.headers.pop("X-CSRF-Token")
+    refused = client.post("/api/auth/logout")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert client.post("/api/auth/logout", headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    cross = client.post(
+        "/api/auth/logout", headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross.status_code == 403
+    evil = client.post(
+        "/api/auth/logout", headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403
+    assert client.get("/api/auth/me").status_code == 200  # none of those logged out
+    assert client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+
+
+def test_spoofed_identity_headers_are_ignored(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    admin = platform.login("admin@demo.test")
+    admin_me = admin.get("/api/auth/me").json()
+    # A genuine internal token of the admin, obtained by asking identity directly (tests only).
+    verify = httpx.get(
+        platform.service_url("identity", "/internal/verify"),
+        headers={"X-Session-Token": admin.cookies["__Host-session"]},
+    )
+    admin_token = verify.headers["x-internal-token"]
+    spoof = {
+        "X-Internal-Token": admin_token,
+        "X-User-Id": admin_me["id"],
+        "X-Tenant-Id": "other",
+        "X-Roles": "platform_admin",
+    }
+    me = alice.get("/api/auth/me", headers=spoof)
+    assert me.status_code == 200
+    assert me.json()["email"] == "alice@demo.test"
+    assert alice.get("/api/users", headers=spoof).status_code == 403  # still an employee
+    with platform.client() as anonymous:
+        assert anonymous.get("/api/auth/me", headers=spoof).status_code == 401
+
+
+def test_user_of_demo_cannot_log_in_as_other(anonymous: httpx.Client) -> None:
+    for tenant, email in (("other", "alice@demo.test"), ("demo", "carol@other.test")):
+        response = anonymous.post(
+            "/api/auth/login", json={"tenant": tenant, "email": email, "password": PASSWORD}
+        )
+        assert response.status_code == 401
+        assert response.json() == {"detail": "invalid tenant, email or password"}
+
+
+def test_login_failures_do_not_reveal_accounts(anonymous: httpx.Client) -> None:
+    answers = set()
+    for email in ("bob@demo.test", "nobody-here@demo.test"):
+        response = anonymous.post(
+            "/api/auth/login",
+            json={"tenant": "demo", "email": email, "password": "Wrong-Password-42"},
+        )
+        answers.add((response.status_code, response.text))
+    assert len(answers) == 1
+
+
+def test_repeated_failures_lock_the_account_for_a_while(anonymous: httpx.Client) -> None:
+    body = {"tenant": "other", "email": "carol@other.test", "password": "Wrong-Password-42"}
+    statuses = [anonymous.post("/api/auth/login", json=body).status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    locked = anonymous.post("/api/auth/login", json=body | {"password": PASSWORD})
+    assert locked.status_code == 429  # even the right password waits out the backoff
+
+
+def test_tenant_admin_sees_only_their_tenant(platform: Platform) -> None:
+    admin = platform.login("admin@demo.test")
+    emails = {u["email"] for u in admin.get("/api/users").json()}
+    assert "alice@demo.test" in emails
+    assert "carol@other.test" not in emails
+
+
+def test_admin_creates_a_user_who_can_log_in_and_deletion_revokes(platform: Platform) -> None:
+    admin = platform.login("admin@demo.test")
+    email = f"new-{secrets.token_hex(4)}@demo.test"
+    body = {
+        "email": email,
+        "first_name": "Nina",
+        "last_name": "Nouvelle",
+        "roles": ["employee"],
+        "password": "Nouvelle-2026-pass",
+    }
+    created = admin.post("/api/users", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["tenant"] == "demo"
+    assert "password" not in created.json()
+    assert admin.post("/api/users", json=body).status_code == 409
+    newcomer = platform.login(email, password="Nouvelle-2026-pass")
+    assert newcomer.get("/api/auth/me").json()["email"] == email
+    assert admin.delete(f"/api/users/{created.json()['id']}").status_code == 204
+    wait_until_refused(newcomer, time.monotonic())
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (
+            {"email": "weak@demo.test", "first_name": "W", "last_name": "K", "password": "short"},
+            422,
+        ),
+        ({"email": "not-an-email", "first_name": "W", "last_name": "K"}, 422),
+        ({"email": "x@demo.test", "first_name": "", "last_name": "K"}, 422),
+        ({"email": "x@demo.test", "first_name": "W", "last_name": "K", "roles": ["root"]}, 422),
+        (
+            {
+                "email": "x@demo.test",
+                "first_name": "W",
+                "last_name": "K",
+                "roles": ["platform_admin"],
+            },
+            403,
+        ),
+        ({"email": ["x"], "first_name": 1, "last_name": None}, 422),
+    ],
+)
+def test_bad_user_creation_changes_nothing(
+    platform: Platform, body: dict[str, object], status: int
+) -> None:
+    admin = platform.login("admin@demo.test")
+    before = len(admin.get("/api/users").json())
+    response = admin.post("/api/users", json=body)
+    assert response.status_code == status, response.text
+    assert len(admin.get("/api/users").json()) == before
+
+
+def test_employee_cannot_create_users(platform: Platform) -> None:
+    bob = platform.login("bob@demo.test")
+    response = bob.post(
+        "/api/users", json={"email": "x@demo.test", "first_name": "X", "last_name": "Y"}
+    )
+    assert response.status_code == 403
+
+
+def test_password_change_revokes_every_other_session(platform: Platform) -> None:
+    admin = platform.login("admin@demo.test")
+    email = f"pw-{secrets.token_hex(4)}@demo.test"
+    old, new = "Original-2026-pass", "Changed-2026-pass!"
+    body = {"email": email, "first_name": "P", "last_name": "W", "password": old}
+    assert admin.post("/api/users", json=body).status_code == 201
+    laptop, phone = platform.login(email, password=old), platform.login(email, password=old)
+    assert phone.get("/api/auth/me").status_code == 200
+    wrong = laptop.post(
+        "/api/auth/password", json={"current_password": "nope", "new_password": new}
+    )
+    assert wrong.status_code == 403
+    weak = laptop.post("/api/auth/password", json={"current_password": old, "new_password": "weak"})
+    assert weak.status_code == 422
+    changed = laptop.post("/api/auth/password", json={"current_password": old, "new_password": new})
+    assert changed.status_code == 204
+    wait_until_refused(phone, time.monotonic())
+    laptop.headers["X-CSRF-Token"] = laptop.cookies["csrf_token"]  # the new session's token
+    assert laptop.get("/api/auth/me").status_code == 200
+    platform.login(email, password=new)
+
+
+def test_key_rotation_does_not_log_anyone_out(platform: Platform) -> None:
+    client = platform.login("bob@demo.test")
+    assert client.get("/api/auth/me").status_code == 200
+    before = httpx.get(platform.service_url("identity", "/.well-known/jwks.json")).json()["keys"]
+    subprocess.run(
+        [sys.executable, "-m", "identity.keys", "rotate"],
+        env=platform.service_env("identity"),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    time.sleep(3)  # the service reloads its keys every 2 s
+    after = httpx.get(platform.service_url("identity", "/.well-known/jwks.json")).json()["keys"]
+    assert len(after) == len(before) + 1
+    assert client.get("/api/auth/me").status_code == 200
+    verify = httpx.get(
+        platform.service_url("identity", "/internal/verify"),
+        headers={"X-Session-Token": client.cookies["__Host-session"]},
+    )
+    header = verify.headers["x-internal-token"].split(".")[0]
+    kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    assert kid == after[-1]["kid"]

@@ -1,0 +1,267 @@
+"""Outbox relay and consumers on the real PostgreSQL and RabbitMQ."""
+
+import asyncio
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aio_pika
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import Database
+from kit.events import Envelope, EventStore
+from kit.events.broker import Broker
+from kit.events.consumer import Consumer
+from kit.events.relay import Relay
+from tests.conftest import AMQP_URL, CreateDatabase
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+store = EventStore(metadata, source="it")
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36)),
+)
+
+
+@dataclass
+class World:
+    database: Database
+    exchange: str
+    queue: str
+
+    def broker(self) -> Broker:
+        return Broker(AMQP_URL, self.exchange)
+
+
+@pytest.fixture
+async def world(fresh_database: CreateDatabase) -> AsyncIterator[World]:
+    url = await fresh_database("kit_it")
+    database = Database(url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    name = f"it.{uuid.uuid4().hex[:8]}"
+    yield World(database, exchange=f"{name}.events", queue=f"{name}.q")
+    await database.dispose()
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (f"{name}.q", f"{name}.q.dead", f"{name}.tap"):
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(f"{name}.events")
+
+
+async def write_events(database: Database, count: int) -> list[str]:
+    ids = []
+    async with database.transaction() as session:
+        for _ in range(count):
+            ids.append((await store.add(session, "thing.happened", tenant="t")).id)
+    return ids
+
+
+async def tap(
+    world: World,
+) -> tuple[aio_pika.abc.AbstractRobustConnection, aio_pika.abc.AbstractQueue]:
+    """A durable queue bound to every event of the test exchange, to see what was published."""
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(
+        world.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    queue = await channel.declare_queue(f"{world.queue.removesuffix('.q')}.tap", durable=True)
+    await queue.bind(exchange, routing_key="#")
+    return connection, queue
+
+
+async def drain_ids(
+    queue: aio_pika.abc.AbstractQueue, expected: int, timeout: float = 30
+) -> list[str]:
+    ids: list[str] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(ids) < expected and asyncio.get_running_loop().time() < deadline:
+        message = await queue.get(fail=False, no_ack=True)
+        if message is None:
+            await asyncio.sleep(0.05)
+            continue
+        ids.append(Envelope.model_validate_json(message.body).id)
+    await asyncio.sleep(0.5)  # anything more would be a duplicate
+    while (message := await queue.get(fail=False, no_ack=True)) is not None:
+        ids.append(Envelope.model_validate_json(message.body).id)
+    return ids
+
+
+def rabbitmqctl(command: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", command], check=True, timeout=120)
+
+
+async def wait_for_broker(timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            connection = await aio_pika.connect(AMQP_URL, timeout=2)
+            await connection.close()
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def test_relay_delivers_what_was_written_while_rabbitmq_was_stopped(world: World) -> None:
+    connection, queue = await tap(world)
+    await connection.close()
+    broker = world.broker()
+    relay = Relay(world.database, store, broker, poll_seconds=0.5, max_backoff=1.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
+        try:
+            ids = await write_events(world.database, 20)
+            await asyncio.sleep(2)  # the relay tries and fails meanwhile
+            async with world.database.transaction() as session:
+                unsent = await session.scalar(
+                    select(func.count())
+                    .select_from(store.outbox)
+                    .where(store.outbox.c.sent_at.is_(None))
+                )
+            assert unsent == 20
+        finally:
+            await asyncio.to_thread(rabbitmqctl, "start_app")
+        await wait_for_broker()
+        connection, queue = await tap(world)
+        received = await drain_ids(queue, 20, timeout=60)
+        await connection.close()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.close()
+    assert sorted(received) == sorted(ids)
+
+
+async def test_two_relays_publish_each_event_once(world: World) -> None:
+    connection, queue = await tap(world)
+    ids = await write_events(world.database, 300)
+    second_database = Database(str(world.database.engine.url.render_as_string(hide_password=False)))
+    relays = [
+        Relay(world.database, store, world.broker(), batch_size=10),
+        Relay(second_database, store, world.broker(), batch_size=10),
+    ]
+    counts = await asyncio.gather(*(relay.drain() for relay in relays))
+    received = await drain_ids(queue, 300)
+    await connection.close()
+    for relay in relays:
+        await relay.broker.close()
+    await second_database.dispose()
+    assert sum(counts) == 300
+    assert all(count > 0 for count in counts), counts  # both really worked in parallel
+    assert len(received) == 300
+    assert sorted(received) == sorted(ids)
+
+
+async def count_effects(database: Database) -> int:
+    async with database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
+
+
+async def test_redelivered_event_has_one_effect(world: World) -> None:
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await session.execute(insert(effects).values(event_id=envelope.id))
+
+    broker = world.broker()
+    consumer = Consumer(
+        database=world.database,
+        store=store,
+        broker=broker,
+        queue=world.queue,
+        handlers={"thing.happened": handler},
+    )
+    await consumer.start()
+    envelope = store.envelope("thing.happened")
+    for _ in range(3):  # the same event delivered three times
+        await broker.publish(
+            envelope.model_dump_json().encode(), routing_key=envelope.type, message_id=envelope.id
+        )
+    second = store.envelope("thing.happened")
+    await broker.publish(
+        second.model_dump_json().encode(), routing_key=second.type, message_id=second.id
+    )
+    for _ in range(100):
+        if await count_effects(world.database) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    await broker.close()
+    assert await count_effects(world.database) == 2
+
+
+async def test_message_that_always_fails_ends_in_the_dead_letter_queue(world: World) -> None:
+    attempts = 0
+
+    async def broken(session: AsyncSession, envelope: Envelope) -> None:
+        nonlocal attempts
+        attempts += 1
+        await session.execute(insert(effects).values(event_id=envelope.id))
+        raise ValueError("this handler never succeeds")
+
+    broker = world.broker()
+    consumer = Consumer(
+        database=world.database,
+        store=store,
+        broker=broker,
+        queue=world.queue,
+        handlers={"thing.happened": broken},
+        delivery_limit=3,
+    )
+    await consumer.start()
+    envelope = store.envelope("thing.happened")
+    await broker.publish(
+        envelope.model_dump_json().encode(), routing_key=envelope.type, message_id=envelope.id
+    )
+    assert broker.connection is not None
+    channel = await broker.connection.channel()
+    dead = await channel.declare_queue(f"{world.queue}.dead", passive=True)
+    message = None
+    for _ in range(200):
+        message = await dead.get(fail=False, no_ack=True)
+        if message is not None:
+            break
+        await asyncio.sleep(0.05)
+    await broker.close()
+    assert message is not None
+    assert Envelope.model_validate_json(message.body).id == envelope.id
+    assert attempts == 4  # first delivery and three redeliveries
+    assert await count_effects(world.database) == 0  # every failed attempt rolled back
+
+
+async def test_garbage_message_goes_straight_to_the_dead_letter_queue(world: World) -> None:
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await session.execute(insert(effects).values(event_id=envelope.id))
+
+    broker = world.broker()
+    consumer = Consumer(
+        database=world.database,
+        store=store,
+        broker=broker,
+        queue=world.queue,
+        handlers={"thing.happened": handler},
+    )
+    await consumer.start()
+    await broker.publish(b"{not json", routing_key="thing.happened", message_id="x")
+    assert broker.connection is not None
+    channel = await broker.connection.channel()
+    dead = await channel.declare_queue(f"{world.queue}.dead", passive=True)
+    message = None
+    for _ in range(100):
+        message = await dead.get(fail=False, no_ack=True)
+        if message is not None:
+            break
+        await asyncio.sleep(0.05)
+    await broker.close()
+    assert message is not None and message.body == b"{not json"
+    assert await count_effects(world.database) == 0
