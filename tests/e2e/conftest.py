@@ -72,7 +72,7 @@ def platform() -> Iterator[Platform]:
         login_rate="600r/m",
         login_burst=50,
         demo_password=PASSWORD,
-        extra_env={"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO"},
+        extra_env={"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "30"},
     )
     stack = Stack(config, say=lambda line: print(line))
     stack.prepare()

@@ -106,11 +106,18 @@ def wait_until_refused(client: httpx.Client, started: float, timeout: float = 10
 def test_logout_revokes_the_session_on_the_server(platform: Platform) -> None:
     client = platform.login("alice@demo.test")
     stolen = dict(client.cookies)  # what a thief copied before the logout
+    csrf = client.headers["X-CSRF-Token"]
     assert client.get("/api/auth/me").status_code == 200  # the gateway has this session cached now
     response = client.post("/api/auth/logout")
     started = time.monotonic()
     assert response.status_code == 204
-    with platform.client(cookies=stolen) as thief:
+    with platform.client(cookies=stolen, headers={"X-CSRF-Token": csrf}) as thief:
+        # Anything that can change state is refused at once: it is never served from the cache.
+        write = thief.post(
+            "/api/auth/password",
+            json={"current_password": PASSWORD, "new_password": "Stolen-2026-pass!"},
+        )
+        assert write.status_code == 401
         delay = wait_until_refused(thief, started)
     assert delay < 5
     record_measurement(platform, "revocation_delay_after_logout_s", round(delay, 3))
