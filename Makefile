@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PACKAGES := libs/kit services/identity deploy/devstack
-CODE := libs/kit/kit services/identity/identity deploy/devstack/devstack bench
+CODE := libs/kit services/identity deploy/devstack/devstack bench tests
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
 .PHONY: run test lint typecheck pytest bench venv compose-check clean
@@ -26,7 +26,7 @@ typecheck: venv
 
 compose-check:
 	@deploy/local/system-deps.sh test
-	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+	@docker-compose --env-file .env.example -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
 
 bench: venv
 	@deploy/local/system-deps.sh bench

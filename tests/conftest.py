@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration and end-to-end tests: the machine's PostgreSQL and RabbitMQ."""
+"""Fixtures of the integration and end-to-end tests: the machine's PostgreSQL and RabbitMQ."""
 
 import os
 import uuid

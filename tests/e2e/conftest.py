@@ -68,13 +68,13 @@ def platform() -> Iterator[Platform]:
         database_urls={"identity": url},
         amqp_url=AMQP_URL,
         environment="test",
-        # Generous for the suite's many logins from 127.0.0.1; the rate-limit test uses its own address.
+        # Generous for the suite's many logins; the rate-limit test uses its own address.
         login_rate="600r/m",
         login_burst=50,
         demo_password=PASSWORD,
         extra_env={"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "30"},
     )
-    stack = Stack(config, say=lambda line: print(line))
+    stack = Stack(config, say=print)
     stack.prepare()
     stack.start()
     try:

@@ -1,11 +1,12 @@
 """GW1-GW7 through the real Nginx: TLS, redirects, headers, authentication, errors."""
 
 import socket
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 import ssl
 import subprocess
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,9 +25,11 @@ def handshake(version: ssl.TLSVersion) -> str:
     )  # let the client offer old versions: the server must say no
     context.minimum_version = version
     context.maximum_version = version
-    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as raw:
-        with context.wrap_socket(raw) as tls:
-            return str(tls.version())
+    with (
+        socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        return str(tls.version())
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
@@ -142,11 +145,13 @@ def test_services_listen_on_loopback_only(platform: Platform) -> None:
     listening = [
         line.split()[1]
         for path in ("/proc/net/tcp", "/proc/net/tcp6")
-        for line in open(path).read().splitlines()[1:]
+        for line in Path(path).read_text().splitlines()[1:]
         if line.split()[3] == "0A" and line.split()[1].endswith(f":{port:04X}")
     ]
     assert listening == [f"0100007F:{port:04X}"]
-    addresses = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    addresses = subprocess.run(
+        ["hostname", "-I"], capture_output=True, text=True, check=True
+    ).stdout.split()
     for address in addresses:
         if ":" in address:
             continue

@@ -66,9 +66,14 @@ class StaticKeys:
 
     def __init__(self, loader: Callable[[], dict[str, Any]]) -> None:
         self.loader = loader
+        self._document: dict[str, Any] | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
 
     async def keys(self, *, refresh: bool = False) -> dict[str, jwt.PyJWK]:
-        return parse_jwks(self.loader())
+        document = self.loader()
+        if document is not self._document:  # the loader hands out a new document on change
+            self._document, self._keys = document, parse_jwks(document)
+        return self._keys
 
 
 class RemoteJwks:
@@ -98,12 +103,35 @@ class RemoteJwks:
 
 
 class TokenVerifier:
-    def __init__(self, source: KeySource, *, issuer: str, audience: str) -> None:
+    """Verifies internal tokens; remembers the ones it verified until they expire.
+
+    The gateway reuses one internal token per session for up to a second, so most requests
+    are a dictionary lookup instead of a signature check. Only successes are remembered.
+    """
+
+    def __init__(
+        self, source: KeySource, *, issuer: str, audience: str, cache_size: int = 10_000
+    ) -> None:
         self.source = source
         self.issuer = issuer
         self.audience = audience
+        self.cache_size = cache_size
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self.cache_size:
+            now = time.time()
+            self._verified = {t: v for t, v in self._verified.items() if v[0] > now}
+            if len(self._verified) >= self.cache_size:
+                self._verified.clear()
+        self._verified[token] = (expires, principal)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -124,13 +152,14 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
                 leeway=5,
             )
-            return Principal(
+            principal = Principal(
                 user_id=str(claims["sub"]),
                 tenant_id=str(claims["tid"]),
                 tenant=str(claims["tenant"]),
                 roles=frozenset(str(r) for r in claims["roles"]),
                 session_id=str(claims["sid"]),
             )
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError) as exc:
             raise Unauthenticated("invalid token") from exc
 

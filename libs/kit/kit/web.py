@@ -10,14 +10,16 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.auth import RemoteJwks, TokenVerifier
 from kit.db import Database
@@ -63,32 +65,58 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
-def install_request_context(app: FastAPI) -> None:
-    access = logging.getLogger("access")
+class RequestContext:
+    """Pure ASGI middleware: request id in the log context and on the response, one access line.
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        token = request_id_var.set(request_id[:64])
+    The path is logged without its query string; ids in paths are random UUIDs, never personal.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = logging.getLogger("access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = request_id[:64]
+        token = request_id_var.set(request_id)
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
         try:
-            response = await call_next(request)
-            response.headers[REQUEST_ID_HEADER] = request_id[:64]
-            if request.url.path not in ("/healthz", "/readyz"):
-                access.info(
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in _QUIET_PATHS:
+                self.log.info(
                     "request",
                     extra={
-                        "method": request.method,
-                        "path": request.url.path,
-                        "status": response.status_code,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )
-            return response
-        finally:
             request_id_var.reset(token)
+
+
+_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def health_router() -> APIRouter:
@@ -166,7 +194,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    install_request_context(app)
+    app.add_middleware(RequestContext)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -58,7 +58,9 @@ def sign(key: Ed25519PrivateKey, body: dict[str, Any], kid: str = KID, **headers
     return jwt.encode(body, key, algorithm="EdDSA", headers={"kid": kid, **headers})
 
 
-async def test_valid_token_gives_the_principal(key: Ed25519PrivateKey, verifier: TokenVerifier) -> None:
+async def test_valid_token_gives_the_principal(
+    key: Ed25519PrivateKey, verifier: TokenVerifier
+) -> None:
     principal = await verifier.verify(sign(key, claims()))
     assert principal == Principal(
         user_id="user-1",
@@ -88,9 +90,13 @@ async def test_alg_none_is_refused(verifier: TokenVerifier) -> None:
         await verifier.verify(token)
 
 
-async def test_algorithm_confusion_is_refused(key: Ed25519PrivateKey, verifier: TokenVerifier) -> None:
+async def test_algorithm_confusion_is_refused(
+    key: Ed25519PrivateKey, verifier: TokenVerifier
+) -> None:
     # HS256 "signed" with the public key as the secret: the classic confusion attack.
-    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     header = {"alg": "HS256", "kid": KID, "typ": "JWT"}
     segments = [
         base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"="),
@@ -112,7 +118,9 @@ async def test_unknown_kid_is_refused(key: Ed25519PrivateKey, verifier: TokenVer
         await verifier.verify(sign(key, claims(), kid="not-ours"))
 
 
-async def test_embedded_key_header_is_refused(key: Ed25519PrivateKey, verifier: TokenVerifier) -> None:
+async def test_embedded_key_header_is_refused(
+    key: Ed25519PrivateKey, verifier: TokenVerifier
+) -> None:
     with pytest.raises(Unauthenticated):
         await verifier.verify(sign(key, claims(), jku="https://attacker.example/jwks.json"))
 

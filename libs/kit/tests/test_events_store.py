@@ -15,7 +15,9 @@ from kit.events.store import on_outbox_commit, remove_outbox_callback
 
 metadata = MetaData()
 store = EventStore(metadata, source="test")
-effects = Table("effects", metadata, Column("id", Integer, primary_key=True), Column("note", String))
+effects = Table(
+    "effects", metadata, Column("id", Integer, primary_key=True), Column("note", String)
+)
 
 
 @pytest.fixture

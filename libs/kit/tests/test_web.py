@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from kit.errors import Conflict
 from kit.settings import ServiceSettings
+from kit.web import create_app
 
 
 class Body(BaseModel):
@@ -29,10 +30,10 @@ async def create(body: Body) -> dict[str, int]:
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    from kit.web import create_app
-
     settings = ServiceSettings(service_name="web-test", var_dir=tmp_path)
-    return TestClient(create_app(settings=settings, routers=[router]), raise_server_exceptions=False)
+    return TestClient(
+        create_app(settings=settings, routers=[router]), raise_server_exceptions=False
+    )
 
 
 def test_validation_error_does_not_echo_the_input(client: TestClient) -> None:

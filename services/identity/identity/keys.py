@@ -32,11 +32,22 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def _public_jwk(kid: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(public), "kid": kid} | {
+        "alg": ALGORITHM,
+        "use": "sig",
+    }
+
+
 class SigningKeys:
     def __init__(self, folder: Path, *, reload_seconds: float = 2.0) -> None:
         self.folder = folder
         self.reload_seconds = reload_seconds
         self._keys: list[tuple[str, Ed25519PrivateKey]] = []
+        self._jwks: dict[str, Any] = {"keys": []}
         self._loaded_at = 0.0
 
     def ensure(self) -> None:
@@ -78,20 +89,15 @@ class SigningKeys:
                     keys.append((path.stem, key))
             if not keys:
                 raise RuntimeError(f"no signing key in {self.folder}")
+            if [k for k, _ in keys] != [k for k, _ in self._keys]:
+                self._jwks = {"keys": [_public_jwk(kid, key) for kid, key in keys]}
             self._keys, self._loaded_at = keys, time.monotonic()
         return self._keys
 
     def jwks(self) -> dict[str, Any]:
-        entries = []
-        for kid, key in self._load():
-            public = key.public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw
-            )
-            entries.append(
-                {"kty": "OKP", "crv": "Ed25519", "x": _b64(public), "kid": kid}
-                | {"alg": ALGORITHM, "use": "sig"}
-            )
-        return {"keys": entries}
+        """The public keys; the same document object until the set of keys changes."""
+        self._load()
+        return self._jwks
 
     def sign(self, claims: dict[str, Any], *, lifetime: timedelta) -> str:
         kid, key = self._load()[-1]

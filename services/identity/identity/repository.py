@@ -13,16 +13,25 @@ async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
     return await db.scalar(select(Tenant).where(Tenant.slug == slug))
 
 
-async def tenant_by_id(db: AsyncSession, tenant_id: str) -> Tenant | None:
-    return await db.get(Tenant, tenant_id)
-
-
 async def user_by_email(db: AsyncSession, *, tenant_id: str, email: str) -> User | None:
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
 
 
 async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+
+
+async def user_with_tenant(
+    db: AsyncSession, *, tenant_id: str, user_id: str
+) -> tuple[User, Tenant] | None:
+    row = (
+        await db.execute(
+            select(User, Tenant)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.tenant_id == tenant_id, User.id == user_id)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def users_of_tenant(db: AsyncSession, *, tenant_id: str) -> Sequence[User]:

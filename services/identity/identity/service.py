@@ -160,11 +160,12 @@ async def logout(db: AsyncSession, *, principal: Principal, now: datetime) -> No
 
 
 async def current_user(db: AsyncSession, *, principal: Principal) -> tuple[User, Tenant]:
-    user = await repository.user_by_id(db, tenant_id=principal.tenant_id, user_id=principal.user_id)
-    tenant = await repository.tenant_by_id(db, principal.tenant_id)
-    if user is None or tenant is None:
+    found = await repository.user_with_tenant(
+        db, tenant_id=principal.tenant_id, user_id=principal.user_id
+    )
+    if found is None:
         raise Unauthenticated("authentication required")
-    return user, tenant
+    return found
 
 
 async def change_password(

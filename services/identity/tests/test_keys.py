@@ -6,8 +6,8 @@ from pathlib import Path
 from identity.keys import SigningKeys
 from kit.auth import StaticKeys, TokenVerifier
 
-CLAIMS = {"iss": "identity", "aud": "platform", "sub": "u", "tid": "t", "tenant": "demo"}
-CLAIMS |= {"roles": ["employee"], "sid": "s"}
+CLAIMS: dict[str, object] = {"iss": "identity", "aud": "platform", "sub": "u", "tid": "t"}
+CLAIMS |= {"tenant": "demo", "roles": ["employee"], "sid": "s"}
 
 
 async def test_rotation_publishes_both_keys_and_old_tokens_still_verify(tmp_path: Path) -> None:

@@ -1,0 +1,160 @@
+"""Benchmark of the gateway's authentication (issue 2): ``make bench``.
+
+In one run, with the same client (wrk) and the same service instance:
+  A. an authenticated request through the gateway      GET /api/auth/me with the session cookie
+  B. the same request straight to the service          GET /api/auth/me with an internal token
+  C. an unauthenticated route through Nginx            GET /api/auth/tenants/demo
+and how long a revoked session is still accepted. Target: A costs at most 10 % of C's
+throughput; a revoked session is refused within 5 s. Results: bench/results/gateway-*.json.
+"""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from devstack.stack import ROOT, Stack, StackConfig
+
+sys.path.insert(0, str(ROOT))
+from tests.conftest import AMQP_URL, drop_database, recreate_database
+
+PASSWORD = "Bench-Demo-Password-2026!"
+HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
+RESULTS = ROOT / "bench" / "results"
+
+
+def wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
+    argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
+
+
+def revocation_delays(client: httpx.Client, base: str, cert: Path) -> dict[str, float]:
+    login = client.post(
+        f"{base}/api/auth/login",
+        json={"tenant": "demo", "email": "bob@demo.test", "password": PASSWORD},
+    )
+    cookies, csrf = dict(login.cookies), login.cookies["csrf_token"]
+    with httpx.Client(cookies=cookies, verify=client._transport._pool._ssl_context) as thief:  # type: ignore[attr-defined]
+        thief.get(f"{base}/api/auth/me")  # cached by the gateway now
+        logout = thief.post(f"{base}/api/auth/logout", headers={"X-CSRF-Token": csrf})
+        thief.cookies.update(cookies)  # the thief kept a copy
+        revoked_at = time.monotonic()
+        assert logout.status_code == 204
+        write = thief.post(f"{base}/api/auth/logout", headers={"X-CSRF-Token": csrf})
+        write_delay = time.monotonic() - revoked_at if write.status_code == 401 else float("nan")
+        while thief.get(f"{base}/api/auth/me").status_code == 200:
+            time.sleep(0.01)
+        read_delay = time.monotonic() - revoked_at
+    return {
+        "write_refused_after_s": round(write_delay, 3),
+        "read_refused_after_s": round(read_delay, 3),
+    }
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: make bench installs it (apt-get install wrk)")
+    database = f"identity_bench_{uuid.uuid4().hex[:6]}"
+    url = asyncio.run(recreate_database(database))
+    config = StackConfig(
+        var_dir=ROOT / "var" / "bench",
+        http_port=HTTP_PORT,
+        https_port=HTTPS_PORT,
+        port_offset=OFFSET,
+        database_urls={"identity": url},
+        amqp_url=AMQP_URL,
+        environment="test",
+        demo_password=PASSWORD,
+        login_rate="600r/m",
+        login_burst=50,
+        extra_env={"EVENTS_EXCHANGE": "bench.events", "LOG_LEVEL": "WARNING"},
+    )
+    stack = Stack(config)
+    stack.prepare()
+    stack.start()
+    base = f"https://localhost:{HTTPS_PORT}"
+    service = f"http://127.0.0.1:{8101 + OFFSET}"
+    cert = config.var_dir / "tls" / "gateway.crt"
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
+            login = client.post(
+                f"{base}/api/auth/login",
+                json={"tenant": "demo", "email": "alice@demo.test", "password": PASSWORD},
+            )
+            session = login.cookies["__Host-session"]
+            internal = httpx.get(
+                f"{service}/internal/verify", headers={"X-Session-Token": session}
+            ).headers["x-internal-token"]
+            runs = {
+                "A_authenticated_via_gateway": wrk(
+                    f"{base}/api/auth/me", {"Cookie": f"__Host-session={session}"}
+                ),
+                "B_same_request_direct_to_service": wrk(
+                    f"{service}/api/auth/me", {"X-Internal-Token": internal}
+                ),
+                "C_unauthenticated_via_gateway": wrk(f"{base}/api/auth/tenants/demo", {}),
+            }
+            revocation = revocation_delays(client, base, cert)
+    finally:
+        stack.stop()
+        asyncio.run(drop_database(database))
+    a, c = runs["A_authenticated_via_gateway"], runs["C_unauthenticated_via_gateway"]
+    auth_cost = round(100 * (1 - a["requests_per_s"] / c["requests_per_s"]), 1)
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores",
+        "client": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}",
+        "runs": runs,
+        "auth_cost_percent_of_unauthenticated_throughput": auth_cost,
+        "auth_cost_target_percent": 10,
+        "revocation": revocation,
+        "revocation_target_s": 5,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"gateway-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(f"\n{'run':<36}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, run in runs.items():
+        print(
+            f"{name:<36}{run['requests_per_s']:>10.0f}{run['p50_ms']:>10.2f}{run['p99_ms']:>10.2f}{run['non_2xx']:>10.0f}"
+        )
+    verdict = "met" if auth_cost <= 10 else "NOT met"
+    print(
+        f"\nauthentication cost: {auth_cost} % of the unauthenticated route's throughput "
+        f"(target <= 10 %: {verdict})"
+    )
+    print(
+        f"revoked session: writes refused after {revocation['write_refused_after_s']} s, "
+        f"reads after {revocation['read_refused_after_s']} s (target <= 5 s)"
+    )
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
