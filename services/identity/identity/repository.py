@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import LoginThrottle, Session, Tenant, User
@@ -66,6 +66,19 @@ async def revoke_sessions(
     if session_id is not None:
         query = query.where(Session.id == session_id)
     result = await db.execute(query.values(revoked_at=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_dead_sessions(db: AsyncSession, *, before: datetime) -> int:
+    """Delete sessions that expired or were revoked before ``before``."""
+    result = await db.execute(
+        delete(Session).where(or_(Session.expires_at < before, Session.revoked_at < before))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_stale_throttles(db: AsyncSession, *, before: datetime) -> int:
+    result = await db.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

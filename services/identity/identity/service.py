@@ -153,6 +153,23 @@ async def verify_session(
     return ctx.keys.sign(claims, lifetime=timedelta(seconds=ctx.settings.internal_token_seconds))
 
 
+#: Dead sessions and old failed-login counters are kept this long, then deleted.
+HOUSEKEEPING_GRACE = timedelta(days=1)
+
+
+async def purge_expired(db: AsyncSession, *, now: datetime) -> tuple[int, int]:
+    """Delete sessions that ended and login-failure counters nobody touched for a day.
+
+    A session row says when someone was logged in: it is kept no longer than the session
+    itself (plus a day, so that a revocation can still be explained). The login history that
+    the retention rules keep for a year is a separate record (issue 6).
+    """
+    before = now - HOUSEKEEPING_GRACE
+    sessions = await repository.delete_dead_sessions(db, before=before)
+    throttles = await repository.delete_stale_throttles(db, before=before)
+    return sessions, throttles
+
+
 async def logout(db: AsyncSession, *, principal: Principal, now: datetime) -> None:
     await repository.revoke_sessions(
         db, user_id=principal.user_id, session_id=principal.session_id, now=now

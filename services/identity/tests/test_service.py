@@ -200,3 +200,23 @@ async def test_logout_revokes_only_that_session(
     with pytest.raises(Unauthenticated):
         await verify(database, ctx, one)
     await verify(database, ctx, two)
+
+
+async def test_housekeeping_deletes_only_ended_sessions(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    live = (await login(database, ctx, PASSWORD)).session_token
+    ended = (await login(database, ctx, PASSWORD)).session_token
+    await login(database, ctx, "wrong-Password-1", email="nobody@demo.test")
+    assert live and ended
+    internal = await verify(database, ctx, ended)
+    principal = await TokenVerifier(
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+    ).verify(internal)
+    async with database.transaction() as db:
+        await service.logout(db, principal=principal, now=NOW)
+    async with database.transaction() as db:
+        assert await service.purge_expired(db, now=NOW + timedelta(hours=1)) == (0, 0)
+    async with database.transaction() as db:
+        assert await service.purge_expired(db, now=NOW + timedelta(days=1, hours=1)) == (1, 1)
+    await verify(database, ctx, live, now=NOW + timedelta(hours=23))
