@@ -8,7 +8,6 @@ and how long a revoked session is still accepted. Target: A costs at most 10 % o
 throughput; a revoked session is refused within 5 s. Results: bench/results/gateway-*.json.
 """
 
-import asyncio
 import json
 import os
 import re
@@ -17,16 +16,14 @@ import ssl
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
-from devstack.stack import ROOT, Stack, StackConfig
+from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from tests.conftest import AMQP_URL, drop_database, recreate_database
+from tests.conftest import postgres_stack
 
 PASSWORD = "Bench-Demo-Password-2026!"
 HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
@@ -54,7 +51,7 @@ def _ms(text: str) -> float:
     return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
 
 
-def revocation_delays(client: httpx.Client, base: str, cert: Path) -> dict[str, float]:
+def revocation_delays(client: httpx.Client, base: str) -> dict[str, float]:
     login = client.post(
         f"{base}/api/auth/login",
         json={"tenant": "demo", "email": "bob@demo.test", "password": PASSWORD},
@@ -80,28 +77,18 @@ def revocation_delays(client: httpx.Client, base: str, cert: Path) -> dict[str, 
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: make bench installs it (apt-get install wrk)")
-    database = f"identity_bench_{uuid.uuid4().hex[:6]}"
-    url = asyncio.run(recreate_database(database))
-    config = StackConfig(
-        var_dir=ROOT / "var" / "bench",
-        http_port=HTTP_PORT,
+    env = {"EVENTS_EXCHANGE": "bench.events", "LOG_LEVEL": "WARNING"}
+    with postgres_stack(
+        "bench",
         https_port=HTTPS_PORT,
+        http_port=HTTP_PORT,
         port_offset=OFFSET,
-        database_urls={"identity": url},
-        amqp_url=AMQP_URL,
-        environment="test",
-        demo_password=PASSWORD,
-        login_rate="600r/m",
-        login_burst=50,
-        extra_env={"EVENTS_EXCHANGE": "bench.events", "LOG_LEVEL": "WARNING"},
-    )
-    stack = Stack(config)
-    stack.prepare()
-    stack.start()
-    base = f"https://localhost:{HTTPS_PORT}"
-    service = f"http://127.0.0.1:{8101 + OFFSET}"
-    cert = config.var_dir / "tls" / "gateway.crt"
-    try:
+        password=PASSWORD,
+        env=env,
+    ) as stack:
+        base = f"https://localhost:{HTTPS_PORT}"
+        service = f"http://127.0.0.1:{8101 + OFFSET}"
+        cert = stack.config.var_dir / "tls" / "gateway.crt"
         with httpx.Client(verify=ssl.create_default_context(cafile=str(cert))) as client:
             login = client.post(
                 f"{base}/api/auth/login",
@@ -120,10 +107,7 @@ def main() -> None:
                 ),
                 "C_unauthenticated_via_gateway": wrk(f"{base}/api/auth/tenants/demo", {}),
             }
-            revocation = revocation_delays(client, base, cert)
-    finally:
-        stack.stop()
-        asyncio.run(drop_database(database))
+            revocation = revocation_delays(client, base)
     a, c = runs["A_authenticated_via_gateway"], runs["C_unauthenticated_via_gateway"]
     auth_cost = round(100 * (1 - a["requests_per_s"] / c["requests_per_s"]), 1)
     result = {

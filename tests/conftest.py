@@ -1,12 +1,17 @@
 """Fixtures of the integration and end-to-end tests: the machine's PostgreSQL and RabbitMQ."""
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+
+from devstack.stack import ROOT, SERVICES, Stack, StackConfig
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -51,3 +56,44 @@ async def fresh_database() -> AsyncIterator[CreateDatabase]:
     yield create
     for name in made:
         await drop_database(name)
+
+
+@contextmanager
+def postgres_stack(
+    name: str,
+    *,
+    https_port: int,
+    http_port: int,
+    port_offset: int,
+    password: str,
+    env: dict[str, str],
+) -> Iterator[Stack]:
+    """The whole platform on fresh PostgreSQL databases (one per service) and test ports.
+
+    Login limits are generous: a suite logs in many times from 127.0.0.1 (the rate-limit test
+    uses an address of its own). Databases are dropped afterwards; logs stay in var/<name>.
+    """
+    databases = {spec.name: f"{spec.name}_{name}_{uuid.uuid4().hex[:6]}" for spec in SERVICES}
+    urls = {service: asyncio.run(recreate_database(db)) for service, db in databases.items()}
+    config = StackConfig(
+        var_dir=Path(ROOT) / "var" / name,
+        http_port=http_port,
+        https_port=https_port,
+        port_offset=port_offset,
+        database_urls=urls,
+        amqp_url=AMQP_URL,
+        environment="test",
+        login_rate="600r/m",
+        login_burst=50,
+        demo_password=password,
+        extra_env=env,
+    )
+    stack = Stack(config, say=print)
+    try:
+        stack.prepare()
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        for db in databases.values():
+            asyncio.run(drop_database(db))

@@ -1,8 +1,6 @@
 """The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
 
-import asyncio
 import ssl
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.stack import ROOT, SERVICES, ServiceSpec, Stack, StackConfig
-from tests.conftest import AMQP_URL, drop_database, recreate_database
+from devstack.stack import SERVICES, ServiceSpec, Stack
+from tests.conftest import postgres_stack
 
 PASSWORD = "E2e-Demo-Password-2026!"
 HTTPS_PORT = 18443
@@ -57,33 +55,19 @@ class Platform:
 
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Platform]:
-    database = f"identity_e2e_{uuid.uuid4().hex[:6]}"
-    url = asyncio.run(recreate_database(database))
-    var_dir = ROOT / "var" / "e2e"
-    config = StackConfig(
-        var_dir=var_dir,
-        http_port=HTTP_PORT,
+    env = {"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "30"}
+    with postgres_stack(
+        "e2e",
         https_port=HTTPS_PORT,
+        http_port=HTTP_PORT,
         port_offset=PORT_OFFSET,
-        database_urls={"identity": url},
-        amqp_url=AMQP_URL,
-        environment="test",
-        # Generous for the suite's many logins; the rate-limit test uses its own address.
-        login_rate="600r/m",
-        login_burst=50,
-        demo_password=PASSWORD,
-        extra_env={"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "30"},
-    )
-    stack = Stack(config, say=print)
-    stack.prepare()
-    stack.start()
-    try:
+        password=PASSWORD,
+        env=env,
+    ) as stack:
+        var_dir = stack.config.var_dir
         yield Platform(
             stack, f"https://localhost:{HTTPS_PORT}", var_dir / "tls" / "gateway.crt", var_dir
         )
-    finally:
-        stack.stop()
-        asyncio.run(drop_database(database))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.db import Database
 from kit.events import Envelope, EventStore
 from kit.events.broker import Broker
-from kit.events.consumer import Consumer
+from kit.events.consumer import Consumer, Handler
 from kit.events.relay import Relay
 from tests.conftest import AMQP_URL, CreateDatabase
 
@@ -169,10 +169,12 @@ async def count_effects(database: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
 
 
-async def test_redelivered_event_has_one_effect(world: World) -> None:
-    async def handler(session: AsyncSession, envelope: Envelope) -> None:
-        await session.execute(insert(effects).values(event_id=envelope.id))
+async def record_effect(session: AsyncSession, envelope: Envelope) -> None:
+    await session.execute(insert(effects).values(event_id=envelope.id))
 
+
+async def start_consumer(world: World, handler: Handler) -> Broker:
+    """A consumer of ``thing.happened`` on the test queue; returns its broker to publish with."""
     broker = world.broker()
     consumer = Consumer(
         database=world.database,
@@ -180,17 +182,35 @@ async def test_redelivered_event_has_one_effect(world: World) -> None:
         broker=broker,
         queue=world.queue,
         handlers={"thing.happened": handler},
+        delivery_limit=3,
     )
     await consumer.start()
+    return broker
+
+
+async def publish(broker: Broker, envelope: Envelope) -> None:
+    body = envelope.model_dump_json().encode()
+    await broker.publish(body, routing_key=envelope.type, message_id=envelope.id)
+
+
+async def first_dead_letter(broker: Broker, world: World) -> bytes | None:
+    assert broker.connection is not None
+    channel = await broker.connection.channel()
+    dead = await channel.declare_queue(f"{world.queue}.dead", passive=True)
+    for _ in range(200):
+        message = await dead.get(fail=False, no_ack=True)
+        if message is not None:
+            return message.body
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def test_redelivered_event_has_one_effect(world: World) -> None:
+    broker = await start_consumer(world, record_effect)
     envelope = store.envelope("thing.happened")
     for _ in range(3):  # the same event delivered three times
-        await broker.publish(
-            envelope.model_dump_json().encode(), routing_key=envelope.type, message_id=envelope.id
-        )
-    second = store.envelope("thing.happened")
-    await broker.publish(
-        second.model_dump_json().encode(), routing_key=second.type, message_id=second.id
-    )
+        await publish(broker, envelope)
+    await publish(broker, store.envelope("thing.happened"))
     for _ in range(100):
         if await count_effects(world.database) >= 2:
             break
@@ -206,62 +226,24 @@ async def test_message_that_always_fails_ends_in_the_dead_letter_queue(world: Wo
     async def broken(session: AsyncSession, envelope: Envelope) -> None:
         nonlocal attempts
         attempts += 1
-        await session.execute(insert(effects).values(event_id=envelope.id))
+        await record_effect(session, envelope)
         raise ValueError("this handler never succeeds")
 
-    broker = world.broker()
-    consumer = Consumer(
-        database=world.database,
-        store=store,
-        broker=broker,
-        queue=world.queue,
-        handlers={"thing.happened": broken},
-        delivery_limit=3,
-    )
-    await consumer.start()
+    broker = await start_consumer(world, broken)
     envelope = store.envelope("thing.happened")
-    await broker.publish(
-        envelope.model_dump_json().encode(), routing_key=envelope.type, message_id=envelope.id
-    )
-    assert broker.connection is not None
-    channel = await broker.connection.channel()
-    dead = await channel.declare_queue(f"{world.queue}.dead", passive=True)
-    message = None
-    for _ in range(200):
-        message = await dead.get(fail=False, no_ack=True)
-        if message is not None:
-            break
-        await asyncio.sleep(0.05)
+    await publish(broker, envelope)
+    body = await first_dead_letter(broker, world)
     await broker.close()
-    assert message is not None
-    assert Envelope.model_validate_json(message.body).id == envelope.id
+    assert body is not None
+    assert Envelope.model_validate_json(body).id == envelope.id
     assert attempts == 4  # first delivery and three redeliveries
     assert await count_effects(world.database) == 0  # every failed attempt rolled back
 
 
 async def test_garbage_message_goes_straight_to_the_dead_letter_queue(world: World) -> None:
-    async def handler(session: AsyncSession, envelope: Envelope) -> None:
-        await session.execute(insert(effects).values(event_id=envelope.id))
-
-    broker = world.broker()
-    consumer = Consumer(
-        database=world.database,
-        store=store,
-        broker=broker,
-        queue=world.queue,
-        handlers={"thing.happened": handler},
-    )
-    await consumer.start()
+    broker = await start_consumer(world, record_effect)
     await broker.publish(b"{not json", routing_key="thing.happened", message_id="x")
-    assert broker.connection is not None
-    channel = await broker.connection.channel()
-    dead = await channel.declare_queue(f"{world.queue}.dead", passive=True)
-    message = None
-    for _ in range(100):
-        message = await dead.get(fail=False, no_ack=True)
-        if message is not None:
-            break
-        await asyncio.sleep(0.05)
+    body = await first_dead_letter(broker, world)
     await broker.close()
-    assert message is not None and message.body == b"{not json"
+    assert body == b"{not json"
     assert await count_effects(world.database) == 0

@@ -85,6 +85,13 @@ async def verify(database: Database, ctx: Identity, token: str, **kw: object) ->
         return await service.verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
 
 
+async def principal_of(database: Database, ctx: Identity, token: str) -> Principal:
+    """Who the services see for this session: the gateway's check, then their verification."""
+    internal = await verify(database, ctx, token)
+    verifier = TokenVerifier(StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform")
+    return await verifier.verify(internal)
+
+
 async def test_login_then_verify_gives_a_token_for_the_user(
     database: Database, ctx: Identity, alice: User
 ) -> None:
