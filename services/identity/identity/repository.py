@@ -21,19 +21,6 @@ async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User 
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
 
 
-async def user_with_tenant(
-    db: AsyncSession, *, tenant_id: str, user_id: str
-) -> tuple[User, Tenant] | None:
-    row = (
-        await db.execute(
-            select(User, Tenant)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(User.tenant_id == tenant_id, User.id == user_id)
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
-
-
 async def users_of_tenant(db: AsyncSession, *, tenant_id: str) -> Sequence[User]:
     rows = await db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.email))
     return rows.all()

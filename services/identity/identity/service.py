@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity import repository
 from identity.config import Settings
 from identity.keys import SigningKeys
-from identity.models import LoginThrottle, Session, Tenant, User, events
+from identity.models import LoginThrottle, Session, User, events
 from identity.passwords import Passwords, policy_problems
 from identity.schemas import UserCreate
 from kit.auth import Principal, Role
@@ -176,13 +176,11 @@ async def logout(db: AsyncSession, *, principal: Principal, now: datetime) -> No
     )
 
 
-async def current_user(db: AsyncSession, *, principal: Principal) -> tuple[User, Tenant]:
-    found = await repository.user_with_tenant(
-        db, tenant_id=principal.tenant_id, user_id=principal.user_id
-    )
-    if found is None:
+async def current_user(db: AsyncSession, *, principal: Principal) -> User:
+    user = await repository.user_by_id(db, tenant_id=principal.tenant_id, user_id=principal.user_id)
+    if user is None:
         raise Unauthenticated("authentication required")
-    return found
+    return user
 
 
 async def change_password(
@@ -195,7 +193,7 @@ async def change_password(
     now: datetime,
 ) -> str:
     """Change the password, end every session of the account, and open a new one."""
-    user, _ = await current_user(db, principal=principal)
+    user = await current_user(db, principal=principal)
     if not ctx.passwords.verify(user.password_hash, current):
         raise Forbidden("current password is wrong")
     check_policy(new)

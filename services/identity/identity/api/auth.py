@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response, status
 
 from identity import repository, service
-from identity.api import IdentityDep
+from identity.api import IdentityDep, users
 from identity.schemas import LoginRequest, PasswordChange, TenantPublic, UserPublic
 from kit.auth import CurrentUser
 from kit.db import SessionDep
@@ -67,15 +67,8 @@ async def logout(principal: CurrentUser, db: SessionDep, response: Response) -> 
 
 @router.get("/me")
 async def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
-    user, tenant = await service.current_user(db, principal=principal)
-    return UserPublic(
-        id=user.id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        tenant=tenant.slug,
-        roles=list(user.roles),
-    )
+    user = await service.current_user(db, principal=principal)
+    return users.public(user, principal.tenant)
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
