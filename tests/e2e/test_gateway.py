@@ -187,6 +187,11 @@ def test_gateway_answers_json_when_a_service_is_down(
     )
     assert response.status_code == 502
     assert response.json() == {"detail": "service unavailable"}
+    # A protected route whose session check cannot be made: 503, not a logout, not a trace.
+    unchecked = anonymous.get("/api/auth/me", headers={"Cookie": "__Host-session=" + "a" * 43})
+    assert unchecked.status_code == 503
+    assert unchecked.json() == {"detail": "authentication service unavailable; try again shortly"}
+    assert unchecked.headers["strict-transport-security"].startswith("max-age=")
     platform.stack.supervise_once()  # what `make run` does every half second
     assert process.restarts >= 1
     platform.stack.wait_ready()

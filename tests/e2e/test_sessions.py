@@ -183,6 +183,15 @@ def test_user_of_demo_cannot_log_in_as_other(anonymous: httpx.Client) -> None:
         assert response.json() == {"detail": "invalid tenant, email or password"}
 
 
+def test_login_from_another_site_is_refused(anonymous: httpx.Client) -> None:
+    body = {"tenant": "demo", "email": "bob@demo.test", "password": PASSWORD}
+    response = anonymous.post(
+        "/api/auth/login", json=body, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 403
+    assert "__Host-session" not in response.headers.get("set-cookie", "")
+
+
 def test_login_failures_do_not_reveal_accounts(anonymous: httpx.Client) -> None:
     answers = set()
     for email in ("bob@demo.test", "nobody-here@demo.test"):
@@ -315,3 +324,21 @@ def test_key_rotation_does_not_log_anyone_out(platform: Platform) -> None:
     header = verify.headers["x-internal-token"].split(".")[0]
     kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
     assert kid == after[-1]["kid"]
+
+
+def test_logs_hold_no_personal_data(platform: Platform) -> None:
+    """Runs last in this file: every login, user creation and failure above has been logged."""
+    logs = list((platform.var_dir / "logs").glob("*.log"))
+    logs += list((platform.var_dir / "gateway" / "logs").glob("*.log"))
+    assert len(logs) >= 3
+    text = "\n".join(path.read_text(errors="replace") for path in logs)
+    assert '"path": "/api/auth/login"' in text  # the logs are there, and say what happened
+    for secret in (
+        "alice@demo.test",
+        "bob@demo.test",
+        "carol@other.test",
+        "Martin",
+        PASSWORD,
+        "@demo.test",
+    ):
+        assert secret not in text, f"{secret!r} found in a log under {platform.var_dir}"

@@ -7,7 +7,7 @@ from identity.api import IdentityDep, users
 from identity.schemas import LoginRequest, PasswordChange, TenantPublic, UserPublic
 from kit.auth import CurrentUser
 from kit.db import SessionDep
-from kit.errors import NotFound, TooManyRequests, Unauthenticated
+from kit.errors import Forbidden, NotFound, TooManyRequests, Unauthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -40,6 +40,9 @@ def clear_session_cookies(response: Response) -> None:
 @router.post("/login")
 async def login(body: LoginRequest, request: Request, ctx: IdentityDep) -> Response:
     """Open a session: 200 and the cookie, or 401 with one message whatever was wrong."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # Login CSRF: another site must not log the browser into an account of its choosing.
+        raise Forbidden("cross-site login refused")
     # Its own transaction: a failed attempt must be recorded although the answer is an error.
     async with request.app.state.db.transaction() as db:
         result = await service.login(
