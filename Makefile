@@ -36,6 +36,7 @@ bench: venv
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@deploy/local/system-deps.sh python
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt \
 		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))

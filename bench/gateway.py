@@ -110,6 +110,9 @@ def main() -> None:
                 "D_unauthenticated_direct_to_service": wrk(f"{service}/api/auth/tenants/demo", {}),
             }
             revocation = revocation_delays(client, base)
+    failed = {name: run["non_2xx"] for name, run in runs.items() if run["non_2xx"]}
+    if failed:
+        sys.exit(f"runs with non-2xx answers measure errors, not the gateway: {failed}")
     rate = {name: run["requests_per_s"] for name, run in runs.items()}
     a, b = rate["A_authenticated_via_gateway"], rate["B_same_request_direct_to_service"]
     c, d = rate["C_unauthenticated_via_gateway"], rate["D_unauthenticated_direct_to_service"]

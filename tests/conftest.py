@@ -13,7 +13,10 @@ import pytest
 
 from devstack.stack import ROOT, SERVICES, Stack, StackConfig
 
-PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: The role deploy/local/test-services.sh creates (CREATEDB, with a password).
+PG_ADMIN_DSN = os.environ.get(
+    "TEST_PG_DSN", "postgresql://platform_test:platform_test@127.0.0.1:5432/postgres"
+)
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 CreateDatabase = Callable[[str], Coroutine[Any, Any, str]]

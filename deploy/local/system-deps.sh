@@ -3,9 +3,13 @@
 #   system-deps.sh run    nginx (RabbitMQ is installed too when neither it nor AMQP_URL is there)
 #   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml)
 #   system-deps.sh bench  nginx, wrk
+#   system-deps.sh python python3-venv (what `python3 -m venv` needs)
 set -euo pipefail
 want=(nginx)
 case "${1:-run}" in
+  python)
+    want=()
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
   test) want+=(docker-compose) ;;
   bench) want+=(wrk) ;;
   run)
@@ -18,11 +22,13 @@ missing=()
 for pkg in "${want[@]}"; do
   case "$pkg" in
     nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
+    python3-venv) missing+=(python3-venv) ;;
     rabbitmq-server) missing+=(rabbitmq-server) ;;
     *) command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#want[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "Installing ${missing[*]} (apt-get)"

@@ -55,7 +55,13 @@ class Platform:
 
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Platform]:
-    env = {"EVENTS_EXCHANGE": EXCHANGE, "LOG_LEVEL": "INFO", "RELAY_POLL_SECONDS": "30"}
+    env = {
+        "EVENTS_EXCHANGE": EXCHANGE,
+        "LOG_LEVEL": "INFO",
+        "RELAY_POLL_SECONDS": "30",
+        # A first lock long enough that a slow machine still sees it in the lock test.
+        "LOGIN_LOCK_BASE_SECONDS": "20",
+    }
     with postgres_stack(
         "e2e",
         https_port=HTTPS_PORT,

@@ -247,3 +247,62 @@ async def test_garbage_message_goes_straight_to_the_dead_letter_queue(world: Wor
     await broker.close()
     assert body == b"{not json"
     assert await count_effects(world.database) == 0
+
+
+async def test_relay_reconnects_after_rabbitmq_restarts_under_it(world: World) -> None:
+    connection, queue = await tap(world)
+    await connection.close()
+    broker = world.broker()
+    relay = Relay(world.database, store, broker, poll_seconds=0.5, max_backoff=1.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        first = await write_events(world.database, 1)
+        for _ in range(100):  # the relay is connected and has published once
+            if broker.connected and not await pending(world.database):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
+        try:
+            later = await write_events(world.database, 10)
+            await asyncio.sleep(1.5)
+        finally:
+            await asyncio.to_thread(rabbitmqctl, "start_app")
+        await wait_for_broker()
+        connection, queue = await tap(world)
+        received = await drain_ids(queue, 11, timeout=60)
+        await connection.close()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.close()
+    assert sorted(received) == sorted(first + later)
+
+
+async def pending(database: Database) -> int:
+    async with database.transaction() as session:
+        query = (
+            select(func.count()).select_from(store.outbox).where(store.outbox.c.sent_at.is_(None))
+        )
+        return int(await session.scalar(query) or 0)
+
+
+async def test_command_waits_in_the_outbox_until_its_queue_exists(world: World) -> None:
+    """A command (own routing key) that no queue takes is kept and retried, not dropped."""
+    async with world.database.transaction() as session:
+        command = await store.add(session, "thing.requested", routing_key=f"{world.queue}.command")
+    broker = world.broker()
+    relay = Relay(world.database, store, broker)
+    assert await relay.drain() == 0
+    assert await pending(world.database) == 1  # returned by RabbitMQ, still in the outbox
+    assert broker.exchange is not None and broker.channel is not None
+    queue = await broker.channel.declare_queue(
+        f"{world.queue.removesuffix('.q')}.tap", durable=True
+    )
+    await queue.bind(broker.exchange, routing_key=f"{world.queue}.command")
+    async with world.database.transaction() as session:  # the retry delay, fast-forwarded
+        await session.execute(store.outbox.update().values(claimed_until=None))
+    assert await relay.drain() == 1
+    message = await queue.get(fail=False, no_ack=True)
+    await broker.close()
+    assert message is not None
+    assert Envelope.model_validate_json(message.body).id == command.id

@@ -30,13 +30,19 @@ class ServiceSpec:
     app: str
     port: int
     seed: str | None = None
+    #: The module of its event worker (consumers, relay, scheduled jobs), if it has one.
+    worker: str | None = None
 
     @property
     def alembic_ini(self) -> Path:
         return ROOT / "services" / self.name / "alembic.ini"
 
 
-SERVICES = [ServiceSpec("identity", "identity.main:app", 8101, seed="identity.seed")]
+SERVICES = [
+    ServiceSpec(
+        "identity", "identity.main:app", 8101, seed="identity.seed", worker="identity.worker"
+    ),
+]
 
 
 @dataclass
@@ -216,6 +222,16 @@ class Stack:
             self.processes.append(
                 Process(spec.name, argv, self.service_env(spec), logs / f"{spec.name}.log")
             )
+            if spec.worker:
+                name = f"{spec.name}-worker"
+                self.processes.append(
+                    Process(
+                        name,
+                        [sys.executable, "-m", spec.worker],
+                        self.service_env(spec),
+                        logs / f"{name}.log",
+                    )
+                )
         for port in (self.config.http_port, self.config.https_port):
             ensure_port_free(port, "gateway")
         state = self.gateway_dir

@@ -19,7 +19,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 
-from kit.errors import Forbidden, Unauthenticated
+from kit.errors import Forbidden, Unauthenticated, Unavailable
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 (a header name)
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
@@ -79,7 +79,7 @@ class StaticKeys:
 class RemoteJwks:
     """The identity service's JWKS over HTTP, cached; refetched on an unknown ``kid``."""
 
-    def __init__(self, url: str, *, ttl: float = 300.0, min_refresh_interval: float = 5.0) -> None:
+    def __init__(self, url: str, *, ttl: float = 300.0, min_refresh_interval: float = 1.0) -> None:
         self.url = url
         self.ttl = ttl
         self.min_refresh_interval = min_refresh_interval
@@ -94,12 +94,22 @@ class RemoteJwks:
             async with self._lock:
                 age = time.monotonic() - self._fetched_at
                 if age > self.min_refresh_interval or not self._keys:
-                    async with httpx.AsyncClient(timeout=5) as client:
-                        response = await client.get(self.url)
-                        response.raise_for_status()
-                    self._keys = parse_jwks(response.json())
-                    self._fetched_at = time.monotonic()
+                    await self._fetch()
         return self._keys
+
+    async def _fetch(self) -> None:
+        """Fetch the keys; when identity cannot be reached, keep the keys we have (a 503 only
+        when we have none)."""
+        try:
+            async with httpx.AsyncClient(timeout=3) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+            self._keys = parse_jwks(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            if not self._keys:
+                raise Unavailable("cannot verify the session right now; try again shortly") from exc
+        finally:
+            self._fetched_at = time.monotonic()
 
 
 class TokenVerifier:

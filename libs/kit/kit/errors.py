@@ -39,3 +39,7 @@ class Invalid(DomainError):
 
 class TooManyRequests(DomainError):
     status_code = 429
+
+
+class Unavailable(DomainError):
+    status_code = 503

@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "identity"
     jwt_audience: str = "platform"
     log_level: str = "INFO"
+    #: Shared by every service: keys the non-reversible hash that remembers erased people,
+    #: so erasures can be re-applied after a backup is restored.
+    subject_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "subject-key")
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "ServiceSettings":

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -109,4 +110,21 @@ async def test_failed_handler_leaves_no_inbox_row_so_it_can_retry(database: Data
         await c.handle(envelope, flaky)
     assert await count(database, store.inbox) == 0
     assert await c.handle(envelope, flaky) is True
+    assert await count(database, effects) == 1
+
+
+async def test_database_outage_is_waited_out_without_losing_the_event(database: Database) -> None:
+    calls = 0
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database restarting"))
+        await session.execute(insert(effects).values(note=envelope.id))
+
+    c = consumer(database, handler)
+    c.infrastructure_delays = (0.01, 0.01, 0.01)
+    await c._handle_patiently(store.envelope("thing.happened"), handler)
+    assert calls == 3
     assert await count(database, effects) == 1

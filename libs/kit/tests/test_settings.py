@@ -37,6 +37,7 @@ def test_production_refuses_sqlite_and_guest_broker(monkeypatch: pytest.MonkeyPa
 def test_production_with_real_values_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-vault")
+    monkeypatch.setenv("SUBJECT_KEY", "another-real-secret-from-the-vault")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://svc@db/example")
     monkeypatch.setenv("AMQP_URL", "amqp://svc:strong@mq/")
     assert Example().environment == "production"

@@ -6,8 +6,18 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from identity.config import get_settings
 from kit.db import UtcDateTime
 from kit.events import EventStore
+from kit.privacy.declarations import (
+    LegalBasis,
+    Purpose,
+    Retention,
+    not_personal,
+    personal,
+    subject_table,
+)
+from kit.privacy.subject import SubjectData
 
 
 def new_id() -> str:
@@ -19,6 +29,22 @@ class Base(DeclarativeBase):
 
 
 events = EventStore(Base.metadata, source="identity")
+subject_data = SubjectData(
+    Base.metadata,
+    service="identity",
+    purpose=Purpose.SOCIAL_ACTIVITIES,
+    key=get_settings().subject_key.get_secret_value().encode(),
+)
+
+ACCOUNT = Purpose.SOCIAL_ACTIVITIES
+CONTRACT = LegalBasis.CONTRACT
+#: Connection data: kept one year (French decree 2021-1362 on connection data).
+CONNECTION_LOG = Retention(
+    years=1,
+    counted_from="at",
+    basis=LegalBasis.LEGAL_OBLIGATION,
+    reason="connection data kept one year (Décret n° 2021-1362, LCEN art. 6)",
+)
 
 
 class Tenant(Base):
@@ -26,42 +52,119 @@ class Tenant(Base):
 
     __tablename__ = "tenants"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    slug: Mapped[str] = mapped_column(String(63), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    slug: Mapped[str] = mapped_column(String(63), unique=True, info=not_personal("a company"))
+    name: Mapped[str] = mapped_column(String(200), info=not_personal("a company's name"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))
 
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+        {"info": subject_table("id", tenant="tenant_id", source="your employer or works council")},
+    )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
-    roles: Mapped[list[str]] = mapped_column(JSON)
+    id: Mapped[str] = mapped_column(
+        String(36),
+        primary_key=True,
+        default=new_id,
+        info=personal("account id", ACCOUNT, CONTRACT, provided=False),
+    )
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"),
+        index=True,
+        info=personal("employer", ACCOUNT, CONTRACT, provided=False),
+    )
+    email: Mapped[str] = mapped_column(String(254), info=personal("contact", ACCOUNT, CONTRACT))
+    first_name: Mapped[str] = mapped_column(
+        String(100), info=personal("identity", ACCOUNT, CONTRACT)
+    )
+    last_name: Mapped[str] = mapped_column(
+        String(100), info=personal("identity", ACCOUNT, CONTRACT)
+    )
+    roles: Mapped[list[str]] = mapped_column(
+        JSON, info=personal("roles and rights", ACCOUNT, CONTRACT, provided=False)
+    )
     #: argon2id PHC string; absent until the person sets a password.
-    password_hash: Mapped[str | None] = mapped_column(String(255))
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255),
+        info=personal(
+            "credentials", ACCOUNT, CONTRACT, provided=False, exportable=False, rectifiable=False
+        ),
+    )
+    is_active: Mapped[bool] = mapped_column(
+        Boolean, default=True, info=personal("account", ACCOUNT, CONTRACT, provided=False)
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, info=personal("account", ACCOUNT, CONTRACT, provided=False)
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, info=personal("account", ACCOUNT, CONTRACT, provided=False)
+    )
+
+
+SECURITY = Purpose.SITE_COMMUNICATION
+SESSION_DATA = personal(
+    "connection data", SECURITY, LegalBasis.LEGITIMATE_INTERESTS, provided=False
+)
 
 
 class Session(Base):
     """A login. The cookie holds a random token; only its SHA-256 is stored here."""
 
     __tablename__ = "sessions"
+    __table_args__ = ({"info": subject_table("user_id", tenant="tenant_id", kept="24 hours")},)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    tenant_id: Mapped[str] = mapped_column(String(36))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info=SESSION_DATA
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36), info=SESSION_DATA)
+    token_hash: Mapped[str] = mapped_column(
+        String(64),
+        unique=True,
+        info=personal(
+            "session secret",
+            SECURITY,
+            LegalBasis.LEGITIMATE_INTERESTS,
+            provided=False,
+            exportable=False,
+        ),
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=SESSION_DATA)
     #: Absolute lifetime (24 h): activity does not extend it.
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=SESSION_DATA)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+
+
+LOG = personal(
+    "connection log", SECURITY, LegalBasis.LEGAL_OBLIGATION, provided=False, retained=True
+)
+
+
+class LoginEvent(Base):
+    """The connection log: one row per successful login, kept one year (ID5)."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (
+        {
+            "info": subject_table(
+                "user_id", tenant="tenant_id", retention=CONNECTION_LOG, kept="one year"
+            )
+        },
+    )
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    user_id: Mapped[str] = mapped_column(String(36), index=True, info=LOG)
+    tenant_id: Mapped[str] = mapped_column(String(36), info=LOG)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=LOG)
 
 
 class LoginThrottle(Base):
@@ -69,11 +172,14 @@ class LoginThrottle(Base):
 
     The key is an HMAC, so the table says nothing readable about who tried; keeping it for
     unknown accounts too is what makes the backoff unable to reveal which accounts exist.
+    Rows go a day after the last failure.
     """
 
     __tablename__ = "login_throttle"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    key: Mapped[str] = mapped_column(
+        String(64), primary_key=True, info=not_personal("keyed hash, linked to no account id")
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("a count"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, info=not_personal("a date"))
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))

@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import LoginThrottle, Session, Tenant, User
+from kit.db import dialect_insert
 
 
 async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
@@ -67,6 +68,32 @@ async def delete_dead_sessions(db: AsyncSession, *, before: datetime) -> int:
 async def delete_stale_throttles(db: AsyncSession, *, before: datetime) -> int:
     result = await db.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_login_failure(
+    db: AsyncSession, *, key: str, now: datetime, forget_before: datetime
+) -> int:
+    """Add a failure to ``key`` atomically (parallel attempts all count); a counter idle since
+    ``forget_before`` starts again. Returns the new count."""
+    insert = dialect_insert(db)
+    statement = insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case(
+                (LoginThrottle.last_failure_at < forget_before, 1),
+                else_=LoginThrottle.failures + 1,
+            ),
+            "last_failure_at": now,
+        },
+    ).returning(LoginThrottle.failures)
+    return int((await db.execute(statement)).scalar_one())
+
+
+async def lock_login(db: AsyncSession, *, key: str, until: datetime) -> None:
+    await db.execute(
+        update(LoginThrottle).where(LoginThrottle.key == key).values(locked_until=until)
+    )
 
 
 async def throttle(db: AsyncSession, key: str) -> LoginThrottle | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from kit.auth import Role
+from kit.schemas import clean_text
 
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -13,7 +14,7 @@ _EMAIL = re.compile(
 
 
 def _email(value: str) -> str:
-    value = value.strip().lower()
+    value = clean_text(value).strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
         raise ValueError("not a valid email address")
     return value
@@ -24,8 +25,14 @@ Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(clean_text),
+]
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(clean_text)
+]
 
 
 class Strict(BaseModel):

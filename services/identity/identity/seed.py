@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from identity import repository
 from identity.config import get_settings
-from identity.models import Tenant, User
+from identity.models import Tenant, User, events, subject_data
 from identity.passwords import Passwords, policy_problems
 from kit.auth import Role
 from kit.db import Database
@@ -66,6 +66,10 @@ async def seed(password: str) -> None:
                     db.add(user)
                 user.password_hash = password_hash
                 user.password_changed_at = now
+                await db.flush()
+                await subject_data.record_personal_data(
+                    db, events, subject=user.id, tenant=tenant_id
+                )
     finally:
         await database.dispose()
 

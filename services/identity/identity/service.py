@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity import repository
 from identity.config import Settings
 from identity.keys import SigningKeys
-from identity.models import LoginThrottle, Session, User, events
+from identity.models import LoginEvent, Session, User, events, subject_data
 from identity.passwords import Passwords, policy_problems
 from identity.schemas import UserCreate
 from kit.auth import Principal, Role
@@ -75,28 +75,26 @@ async def login(
     user = found and await repository.user_by_email(db, tenant_id=found.id, email=email)
     usable = user if user and user.is_active else None
     if not ctx.passwords.verify(usable.password_hash if usable else None, password) or not usable:
-        _record_failure(db, ctx, throttle, key, now)
+        await _record_failure(db, ctx, key, now)
         return LoginResult()
     if throttle:
         await db.delete(throttle)
     if usable.password_hash and ctx.passwords.needs_rehash(usable.password_hash):
         usable.password_hash = ctx.passwords.hash(password)
+    db.add(LoginEvent(user_id=usable.id, tenant_id=usable.tenant_id, at=now))
     token = await open_session(db, ctx, user=usable, now=now)
     return LoginResult(session_token=token, csrf_token=ctx.csrf_token(token))
 
 
-def _record_failure(
-    db: AsyncSession, ctx: Identity, throttle: LoginThrottle | None, key: str, now: datetime
-) -> None:
-    if throttle is None:
-        throttle = LoginThrottle(key=key, failures=0, last_failure_at=now)
-        db.add(throttle)
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    extra = throttle.failures - ctx.settings.login_free_failures
+async def _record_failure(db: AsyncSession, ctx: Identity, key: str, now: datetime) -> None:
+    settings = ctx.settings
+    failures = await repository.count_login_failure(
+        db, key=key, now=now, forget_before=now - timedelta(seconds=settings.login_forget_seconds)
+    )
+    extra = failures - settings.login_free_failures
     if extra >= 0:
-        seconds = min(2**extra, ctx.settings.login_max_lock_seconds)
-        throttle.locked_until = now + timedelta(seconds=seconds)
+        seconds = min(settings.login_lock_base_seconds * 2**extra, settings.login_max_lock_seconds)
+        await repository.lock_login(db, key=key, until=now + timedelta(seconds=seconds))
 
 
 async def open_session(db: AsyncSession, ctx: Identity, *, user: User, now: datetime) -> str:
@@ -139,7 +137,8 @@ async def verify_session(
     if method.upper() not in SAFE_METHODS:
         if fetch_site == "cross-site" or (origin and origin not in ctx.settings.public_origins):
             raise Forbidden("cross-site request refused")
-        if not csrf or not hmac.compare_digest(csrf, ctx.csrf_token(token)):
+        expected = ctx.csrf_token(token).encode()
+        if not csrf or not hmac.compare_digest(csrf.encode("utf-8", "replace"), expected):
             raise Forbidden("missing or invalid CSRF token")
     claims = {
         "iss": ctx.settings.jwt_issuer,
@@ -238,6 +237,7 @@ async def create_user(
     await events.add(
         db, "user.created", tenant=user.tenant_id, subject=user.id, payload={"roles": user.roles}
     )
+    await subject_data.record_personal_data(db, events, subject=user.id, tenant=user.tenant_id)
     return user
 
 
@@ -248,6 +248,8 @@ async def delete_user(
     user = await repository.user_by_id(db, tenant_id=principal.tenant_id, user_id=user_id)
     if user is None:
         raise NotFound("user not found")
+    if Role.PLATFORM_ADMIN in user.roles and Role.PLATFORM_ADMIN not in principal.roles:
+        raise Forbidden("only a platform admin can delete a platform admin")
     await repository.revoke_sessions(db, user_id=user.id, now=now)
     await db.delete(user)
     await events.add(db, "user.deleted", tenant=user.tenant_id, subject=user.id)

@@ -1,5 +1,6 @@
 """Login, backoff, session verification and revocation on a real (SQLite) database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -227,3 +228,23 @@ async def test_housekeeping_deletes_only_ended_sessions(
     async with database.transaction() as db:
         assert await service.purge_expired(db, now=NOW + timedelta(days=1, hours=1)) == (1, 1)
     await verify(database, ctx, live, now=NOW + timedelta(hours=23))
+
+
+async def test_parallel_failures_all_count_and_lock(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    results = await asyncio.gather(*(login(database, ctx, "wrong-Password-1") for _ in range(8)))
+    assert all(r.session_token is None for r in results)
+    locked = await login(database, ctx, PASSWORD)
+    assert locked.retry_after is not None  # 8 parallel failures are 8 failures, not 1
+
+
+async def test_failures_are_forgotten_after_an_idle_hour(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    for _ in range(ctx.settings.login_free_failures - 1):
+        await login(database, ctx, "wrong-Password-1")
+    later = NOW + timedelta(seconds=ctx.settings.login_forget_seconds + 1)
+    one_more = await login(database, ctx, "wrong-Password-1", now=later)
+    assert one_more.retry_after is None
+    assert (await login(database, ctx, PASSWORD, now=later)).session_token  # not locked

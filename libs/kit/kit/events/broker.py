@@ -26,7 +26,8 @@ class Broker:
         if self.exchange is None:
             connection = await aio_pika.connect_robust(self.url, timeout=5)
             try:
-                channel = await connection.channel(publisher_confirms=True)
+                # A mandatory message that no queue takes comes back and raises PublishError.
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 exchange = await channel.declare_exchange(
                     self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                 )
@@ -37,8 +38,11 @@ class Broker:
         assert self.exchange is not None
         return self.exchange
 
-    async def publish(self, body: bytes, *, routing_key: str, message_id: str) -> None:
-        """Publish a persistent message and wait for the broker's confirm (raises on a nack)."""
+    async def publish(
+        self, body: bytes, *, routing_key: str, message_id: str, mandatory: bool = False
+    ) -> None:
+        """Publish a persistent message and wait for the broker's confirm (raises on a nack,
+        and, when ``mandatory``, on a message no queue takes)."""
         exchange = await self.connect()
         message = aio_pika.Message(
             body,
@@ -46,7 +50,7 @@ class Broker:
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
-        await exchange.publish(message, routing_key=routing_key, timeout=10)
+        await exchange.publish(message, routing_key=routing_key, mandatory=mandatory, timeout=10)
 
     async def close(self) -> None:
         if self.connection is not None:

@@ -8,13 +8,14 @@ to ``<queue>.dead``. A message that is not an envelope at all goes there at once
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from pydantic import ValidationError
 from sqlalchemy import insert, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -26,6 +27,9 @@ from kit.logs import request_id_var
 log = logging.getLogger("kit.consumer")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+#: Errors that say the database is away, not that the event is bad.
+INFRASTRUCTURE_ERRORS = (ConnectionError, OSError, TimeoutError, OperationalError, InterfaceError)
 
 
 def queue_arguments(queue: str, delivery_limit: int) -> dict[str, Any]:
@@ -48,6 +52,7 @@ class Consumer:
         broker: Broker,
         queue: str,
         handlers: Mapping[str, Handler],
+        bindings: Sequence[str] | None = None,
         prefetch: int = 16,
         delivery_limit: int = 3,
     ) -> None:
@@ -56,9 +61,13 @@ class Consumer:
         self.broker = broker
         self.queue_name = queue
         self.handlers = dict(handlers)
+        #: Routing keys the queue is bound to; by default the handled event types.
+        self.bindings = list(bindings) if bindings is not None else list(self.handlers)
         self.prefetch = prefetch
         self.delivery_limit = delivery_limit
         self.queue: AbstractQueue | None = None
+        #: Waits between attempts while the database is unreachable (about a minute in all).
+        self.infrastructure_delays: tuple[float, ...] = (0.5, 1, 2, 4, 8, 15, 15, 15)
 
     async def start(self) -> None:
         exchange = await self.broker.connect()
@@ -76,8 +85,8 @@ class Consumer:
             durable=True,
             arguments=queue_arguments(self.queue_name, self.delivery_limit),
         )
-        for event_type in self.handlers:
-            await self.queue.bind(exchange, routing_key=event_type)
+        for routing_key in self.bindings:
+            await self.queue.bind(exchange, routing_key=routing_key)
         await self.queue.consume(self._on_message)
 
     async def run(self) -> None:
@@ -106,7 +115,7 @@ class Consumer:
             async with message.process(requeue=True):
                 if handler is None:
                     return  # a binding outlived its handler: nothing to do
-                await self.handle(envelope, handler)
+                await self._handle_patiently(envelope, handler)
         except Exception as exc:
             log.warning(
                 "event handler failed; the message will be redelivered or dead-lettered",
@@ -118,6 +127,23 @@ class Consumer:
             )
         finally:
             request_id_var.reset(token)
+
+    async def _handle_patiently(self, envelope: Envelope, handler: Handler) -> None:
+        """Run the handler; while the database is away, wait and try again holding the message.
+
+        Giving the message back would count as a delivery, and a short database outage would
+        then dead-letter every message in flight. Only the handler's own errors count."""
+        for delay in self.infrastructure_delays:
+            try:
+                await self.handle(envelope, handler)
+                return
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning(
+                    "database unavailable; retrying the event",
+                    extra={"event_id": envelope.id, "error": type(exc).__name__},
+                )
+                await asyncio.sleep(delay)
+        await self.handle(envelope, handler)
 
     async def handle(self, envelope: Envelope, handler: Handler) -> bool:
         """Run ``handler`` once per event id; returns False when it was a duplicate."""

@@ -14,6 +14,7 @@ import socket
 import uuid
 from datetime import timedelta
 
+from aiormq.exceptions import PublishError
 from sqlalchemy import Row, and_, or_, select, update
 
 from kit.db import Database
@@ -71,16 +72,26 @@ class Relay:
             remove_outbox_callback(self.wake)
 
     async def drain(self) -> int:
-        """Publish every pending event; returns how many were published."""
+        """Publish every pending event; returns how many were published.
+
+        An event is a fact: if no queue wants it, nobody needed it. A command (an event with its
+        own routing key, for one service) must reach its queue: one that no queue takes yet is
+        put back with a growing delay, and the others go on."""
         total = 0
         while rows := await self._claim():
             published: list[str] = []
             try:
                 for row in rows:
-                    await self.broker.publish(
-                        row.body.encode(), routing_key=row.type, message_id=row.id
-                    )
-                    published.append(row.id)
+                    try:
+                        await self.broker.publish(
+                            row.body.encode(),
+                            routing_key=row.routing_key or row.type,
+                            message_id=row.id,
+                            mandatory=row.routing_key is not None,
+                        )
+                        published.append(row.id)
+                    except PublishError as exc:
+                        await self._release([row.id], exc, delay=self._delay(row.attempts))
             except Exception as exc:
                 await self._release([r.id for r in rows if r.id not in published], exc)
                 raise
@@ -88,6 +99,10 @@ class Relay:
                 await self._mark_sent(published)
             total += len(published)
         return total
+
+    @staticmethod
+    def _delay(attempts: int) -> timedelta:
+        return timedelta(seconds=min(2 ** min(attempts, 8), 300))
 
     async def _claim(self) -> list[Row]:  # type: ignore[type-arg]
         outbox = self.store.outbox
@@ -114,7 +129,13 @@ class Relay:
                 .values(claimed_by=self.relay_id, claimed_until=now + self.lease)
             )
             rows = await session.execute(
-                select(outbox.c.id, outbox.c.type, outbox.c.body, outbox.c.created_at)
+                select(
+                    outbox.c.id,
+                    outbox.c.type,
+                    outbox.c.routing_key,
+                    outbox.c.body,
+                    outbox.c.attempts,
+                )
                 .where(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id)
                 .order_by(outbox.c.created_at)
             )
@@ -131,17 +152,21 @@ class Relay:
                 .values(sent_at=utcnow(), claimed_by=None, claimed_until=None)
             )
 
-    async def _release(self, ids: list[str], exc: Exception) -> None:
+    async def _release(
+        self, ids: list[str], exc: Exception, *, delay: timedelta | None = None
+    ) -> None:
+        """Give rows back, at once or after ``delay`` (their lease is set to end then)."""
         if not ids:
             return
         outbox = self.store.outbox
+        until = utcnow() + delay if delay else None
         async with self.database.transaction() as session:
             await session.execute(
                 update(outbox)
                 .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
                 .values(
                     claimed_by=None,
-                    claimed_until=None,
+                    claimed_until=until,
                     attempts=outbox.c.attempts + 1,
                     last_error=type(exc).__name__,
                 )

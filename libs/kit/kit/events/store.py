@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from kit.db import UtcDateTime
 from kit.events.envelope import Envelope
 from kit.logs import request_id_var
+from kit.privacy.declarations import not_personal
 
 _DIRTY = "kit.outbox_dirty"
 _wake_callbacks: list[Callable[[], None]] = []
@@ -53,6 +54,14 @@ def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_DIRTY, None)
 
 
+_ID = not_personal("random event id")
+_META = not_personal("delivery bookkeeping")
+_BODY = not_personal(
+    "event envelopes carry ids, never personal values; export answers are sealed for the "
+    "privacy service before they are written here"
+)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -65,23 +74,24 @@ class EventStore:
         self.outbox = Table(
             "outbox",
             metadata,
-            Column("id", String(36), primary_key=True),
-            Column("type", String(100), nullable=False),
-            Column("body", Text, nullable=False),
-            Column("created_at", UtcDateTime, nullable=False),
-            Column("sent_at", UtcDateTime),
-            Column("attempts", Integer, nullable=False, default=0),
-            Column("claimed_by", String(64)),
-            Column("claimed_until", UtcDateTime),
-            Column("last_error", String(200)),
+            Column("id", String(36), primary_key=True, info=_ID),
+            Column("type", String(100), nullable=False, info=_META),
+            Column("routing_key", String(200), info=_META),
+            Column("body", Text, nullable=False, info=_BODY),
+            Column("created_at", UtcDateTime, nullable=False, info=_META),
+            Column("sent_at", UtcDateTime, info=_META),
+            Column("attempts", Integer, nullable=False, default=0, info=_META),
+            Column("claimed_by", String(64), info=_META),
+            Column("claimed_until", UtcDateTime, info=_META),
+            Column("last_error", String(200), info=_META),
             Index("ix_outbox_pending", "sent_at", "created_at"),
         )
         self.inbox = Table(
             "inbox",
             metadata,
-            Column("event_id", String(36), primary_key=True),
-            Column("consumer", String(100), primary_key=True),
-            Column("handled_at", UtcDateTime, nullable=False),
+            Column("event_id", String(36), primary_key=True, info=_ID),
+            Column("consumer", String(100), primary_key=True, info=_META),
+            Column("handled_at", UtcDateTime, nullable=False, info=_META),
         )
 
     def envelope(
@@ -112,8 +122,11 @@ class EventStore:
         subject: str | None = None,
         payload: dict[str, Any] | None = None,
         version: int = 1,
+        routing_key: str | None = None,
     ) -> Envelope:
-        """Record an event in the caller's transaction; it is published after the commit."""
+        """Record an event in the caller's transaction; it is published after the commit.
+
+        The routing key is the event type unless given (commands to one service use it)."""
         envelope = self.envelope(
             type, tenant=tenant, subject=subject, payload=payload, version=version
         )
@@ -121,6 +134,7 @@ class EventStore:
             insert(self.outbox).values(
                 id=envelope.id,
                 type=envelope.type,
+                routing_key=routing_key,
                 body=envelope.model_dump_json(),
                 created_at=utcnow(),
                 attempts=0,

@@ -1,0 +1,105 @@
+"""How a service takes part in data-subject requests: one handler, derived from declarations.
+
+The same command delivered twice has one effect: erasure, rectification and restriction record
+their report in ``dsr_handled`` in the transaction of their effect, and a repeat answers that
+report again; exports are read afresh each time (reading twice changes nothing).
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.crypto import seal
+from kit.events import Envelope, EventStore
+from kit.privacy.protocol import ANSWERED, COMMAND, Action, command_key
+from kit.privacy.subject import SubjectData, erasure_report
+
+Hook = Callable[[AsyncSession, str, dict[str, Any], datetime], Awaitable[dict[str, Any]]]
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Participant:
+    def __init__(
+        self,
+        *,
+        service: str,
+        subject_data: SubjectData,
+        events: EventStore,
+        hooks: dict[Action, Hook] | None = None,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.service = service
+        self.data = subject_data
+        self.events = events
+        self.hooks = hooks or {}
+        self.clock = clock
+
+    @property
+    def binding(self) -> str:
+        return command_key(self.service)
+
+    def handlers(self) -> dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]]:
+        return {COMMAND: self.handle}
+
+    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
+        payload = envelope.payload
+        action = Action(payload["action"])
+        request_id, subject = str(payload["request_id"]), str(payload["subject"])
+        now = self.clock()
+        answer: dict[str, Any] = {
+            "request_id": request_id,
+            "action": action.value,
+            "service": self.service,
+            "status": "done",
+        }
+        if action in (Action.EXPORT, Action.PORTABILITY):
+            data = await self.data.export(
+                session, subject, portable_only=action is Action.PORTABILITY
+            )
+            content = {"service": self.service, "tables": data, "inventory": self.data.inventory()}
+            answer["result"] = {"tables": {k: len(v) for k, v in data.items()}}
+            answer["sealed"] = seal(
+                str(payload["seal_to"]), json.dumps(content).encode(), context=request_id.encode()
+            )
+        else:
+            result = await self.data.handled_result(session, request_id, action.value)
+            if result is None:
+                result = await self._apply(session, action, subject, payload, now)
+                await self.data.record_handled(session, request_id, action.value, result, now=now)
+            answer["result"] = result
+        await self.events.add(
+            session, ANSWERED, tenant=envelope.tenant, subject=subject, payload=answer
+        )
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        action: Action,
+        subject: str,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if action in self.hooks:  # the service's own step first (identity revokes sessions)
+            result.update(await self.hooks[action](session, subject, payload, now))
+        if action is Action.ERASE:
+            report = await self.data.erase(session, subject, now=now)
+            result["tables"] = erasure_report(report)
+        elif action is Action.RECTIFY:
+            result["applied"] = await self.data.rectify(
+                session, subject, dict(payload.get("corrections") or {}).get(self.service, {})
+            )
+        elif action is Action.RESTRICT:
+            result["restricted"] = await self.data.restrict(
+                session, subject, request_id=str(payload["request_id"]), now=now
+            )
+        elif action is Action.LIFT_RESTRICTION:
+            result["lifted"] = await self.data.lift(session, subject)
+        return result

@@ -1,0 +1,30 @@
+"""The messages between the privacy service and the services that hold personal data.
+
+Commands: type ``dsr.command``, routing key ``dsr.command.<service>``, payload
+``{request_id, action, subject, tenant, corrections?, seal_to?}``. Answers: type
+``dsr.answered`` with ``{request_id, action, service, status, result, sealed?}``. Export data
+travels sealed for the privacy service (``seal_to`` is its public key), never in clear.
+Data map: ``personal_data.recorded`` with ``{service, categories}`` when a service first holds
+data on a person, or holds new categories.
+"""
+
+from enum import StrEnum
+
+COMMAND = "dsr.command"
+ANSWERED = "dsr.answered"
+PERSONAL_DATA_RECORDED = "personal_data.recorded"
+
+
+class Action(StrEnum):
+    EXPORT = "export"  # access (Art. 15): everything
+    PORTABILITY = "portability"  # Art. 20: what the person provided
+    REVOKE_SESSIONS = "revoke_sessions"  # first step of an erasure
+    ERASE = "erase"
+    RECTIFY = "rectify"
+    RESTRICT = "restrict"
+    LIFT_RESTRICTION = "lift_restriction"
+    OBJECT = "object"
+
+
+def command_key(service: str) -> str:
+    return f"{COMMAND}.{service}"

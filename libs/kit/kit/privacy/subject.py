@@ -1,0 +1,367 @@
+"""The data-subject operations of one service, derived from its declarations.
+
+``SubjectData(metadata, ...)`` adds three tables to the service's metadata (the restricted
+archive, the restrictions, the requests already handled) and offers export, erasure,
+rectification, restriction and the retention purge over every table declared with
+``subject_table``. A service writes none of this by hand.
+"""
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, MetaData, String, Table, Text, and_, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import UtcDateTime
+from kit.events.store import EventStore, utcnow
+from kit.privacy.declarations import (
+    LegalBasis,
+    Personal,
+    Purpose,
+    SubjectTable,
+    declaration,
+    not_personal,
+    personal,
+    personal_columns,
+    subject_of,
+    subject_table,
+)
+from kit.privacy.protocol import PERSONAL_DATA_RECORDED
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class TableErasure:
+    table: str
+    erased_rows: int
+    kept_rows: int = 0
+    kept_fields: tuple[str, ...] = ()
+    legal_basis: str | None = None
+    reason: str | None = None
+    kept_until: str | None = None
+
+
+class SubjectData:
+    def __init__(self, metadata: MetaData, *, service: str, purpose: Purpose, key: bytes) -> None:
+        self.metadata = metadata
+        self.service = service
+        self.key = key
+        self.archive = Table(
+            "restricted_archive",
+            metadata,
+            Column("id", String(36), primary_key=True, info=not_personal("random id")),
+            Column(
+                "subject_key",
+                String(64),
+                index=True,
+                info=personal(
+                    "pseudonymous key", purpose, LegalBasis.LEGAL_OBLIGATION, provided=False
+                ),
+            ),
+            Column("source_table", String(63), info=not_personal("a table name")),
+            Column(
+                "data",
+                Text,
+                info=personal(
+                    "legal record (restricted)",
+                    purpose,
+                    LegalBasis.LEGAL_OBLIGATION,
+                    provided=False,
+                    rectifiable=False,
+                ),
+            ),
+            Column("legal_basis", String(40), info=not_personal("a legal basis")),
+            Column("reason", String(200), info=not_personal("a law's reference")),
+            Column("keep_until", UtcDateTime, index=True, info=not_personal("a purge date")),
+            Column("archived_at", UtcDateTime, info=not_personal("when the erasure ran")),
+            info=subject_table("subject_key", kept="until its legal date, restricted from any use"),
+        )
+        self.restrictions = Table(
+            "restrictions",
+            metadata,
+            Column(
+                "subject",
+                String(36),
+                primary_key=True,
+                info=personal(
+                    "restriction of processing",
+                    purpose,
+                    LegalBasis.LEGAL_OBLIGATION,
+                    provided=False,
+                    rectifiable=False,
+                ),
+            ),
+            Column("request_id", String(36), info=not_personal("a request id")),
+            Column("since", UtcDateTime, info=not_personal("a date")),
+            info=subject_table("subject"),
+        )
+        self.announced = Table(
+            "data_map_announced",
+            metadata,
+            Column(
+                "subject",
+                String(36),
+                primary_key=True,
+                info=personal("account id", purpose, LegalBasis.CONTRACT, provided=False),
+            ),
+            Column("categories", String(64), info=not_personal("a hash of category names")),
+            Column("at", UtcDateTime, info=not_personal("a date")),
+            info=subject_table("subject"),
+        )
+        self.handled = Table(
+            "dsr_handled",
+            metadata,
+            Column("request_id", String(36), primary_key=True, info=not_personal("a request id")),
+            Column("action", String(30), primary_key=True, info=not_personal("an action name")),
+            Column("result", Text, info=not_personal("a report of counts, tables and dates")),
+            Column("handled_at", UtcDateTime, info=not_personal("a date")),
+        )
+
+    # -- what there is ---------------------------------------------------------------------
+
+    def subject_key(self, subject: str) -> str:
+        """A keyed, non-reversible hash of a person's id: how an erased person is remembered."""
+        return hmac.new(self.key, subject.encode(), hashlib.sha256).hexdigest()
+
+    def tables(self) -> list[tuple[Table, SubjectTable]]:
+        """The service's own tables about a person, parents first."""
+        own = {self.archive.name, self.restrictions.name, self.announced.name}
+        return [
+            (table, info)
+            for table in self.metadata.sorted_tables
+            if table.name not in own and (info := subject_of(table)) is not None
+        ]
+
+    def inventory(self) -> list[dict[str, Any]]:
+        """The declarations, for the Art. 15 manifest and the register of processing."""
+        result = []
+        for table, info in [*self.tables(), (self.archive, subject_of(self.archive))]:
+            assert info is not None
+            result.append(
+                {
+                    "service": self.service,
+                    "table": table.name,
+                    "source": info.source,
+                    "recipients": list(info.recipients),
+                    "kept": info.kept,
+                    "retention": None
+                    if info.retention is None
+                    else {
+                        "years": info.retention.years,
+                        "counted_from": info.retention.counted_from,
+                        "legal_basis": info.retention.basis.value,
+                        "reason": info.retention.reason,
+                    },
+                    "fields": [
+                        {"name": column.name, **_plain(asdict(decl))}
+                        for column, decl in personal_columns(table)
+                    ],
+                }
+            )
+        return result
+
+    # -- export ------------------------------------------------------------------------------
+
+    async def export(
+        self, session: AsyncSession, subject: str, *, portable_only: bool = False
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every row about ``subject``, with its personal columns (provided ones only for
+        portability); secrets that are not data about the person (``exportable=False``)
+        never leave."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        for table, info in self.tables():
+            columns = [
+                column
+                for column, decl in personal_columns(table)
+                if decl.exportable and (decl.provided or not portable_only)
+            ]
+            if not columns:
+                continue
+            rows = await session.execute(select(*columns).where(table.c[info.subject] == subject))
+            result[table.name] = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
+        return result
+
+    # -- erasure -----------------------------------------------------------------------------
+
+    async def erase(
+        self, session: AsyncSession, subject: str, *, now: datetime
+    ) -> list[TableErasure]:
+        """Delete everything about ``subject``; what the law keeps goes to the restricted
+        archive with its basis and date (or is deleted too when that date is past).
+
+        Children go before parents. Idempotent: a second run finds nothing and erases nothing.
+        """
+        report = []
+        key = self.subject_key(subject)
+        for table, info in reversed(self.tables()):
+            where = table.c[info.subject] == subject
+            rows = (await session.execute(select(table).where(where))).all()
+            kept: list[dict[str, Any]] = []
+            retained = [c.name for c, d in personal_columns(table) if d.retained]
+            until: datetime | None = None
+            if info.retention is not None and retained:
+                for row in rows:
+                    start = row._mapping[info.retention.counted_from]
+                    row_until = info.retention.until(start)
+                    if row_until > now:
+                        kept.append(
+                            {
+                                "id": str(uuid.uuid4()),
+                                "subject_key": key,
+                                "source_table": table.name,
+                                "data": json.dumps({c: _plain(row._mapping[c]) for c in retained}),
+                                "legal_basis": info.retention.basis.value,
+                                "reason": info.retention.reason,
+                                "keep_until": row_until,
+                                "archived_at": now,
+                            }
+                        )
+                        until = max(until, row_until) if until else row_until
+            if kept:
+                await session.execute(insert(self.archive), kept)
+            if rows:
+                await session.execute(delete(table).where(where))
+            report.append(
+                TableErasure(
+                    table=table.name,
+                    erased_rows=len(rows),
+                    kept_rows=len(kept),
+                    kept_fields=tuple(retained) if kept else (),
+                    legal_basis=info.retention.basis.value if kept and info.retention else None,
+                    reason=info.retention.reason if kept and info.retention else None,
+                    kept_until=until.isoformat() if until else None,
+                )
+            )
+        await session.execute(
+            delete(self.restrictions).where(self.restrictions.c.subject == subject)
+        )
+        return report
+
+    async def purge_due(self, session: AsyncSession, *, now: datetime) -> int:
+        """Delete the archived records whose legal date has come (the retention purge)."""
+        result = await session.execute(delete(self.archive).where(self.archive.c.keep_until <= now))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- the data map ------------------------------------------------------------------------
+
+    def categories(self) -> list[str]:
+        """Every category of personal data this service can hold on a person."""
+        return sorted(
+            {decl.category for table, _ in self.tables() for _, decl in personal_columns(table)}
+        )
+
+    async def record_personal_data(
+        self, session: AsyncSession, events: EventStore, *, subject: str, tenant: str
+    ) -> None:
+        """Tell the privacy service's data map that this service holds data on ``subject``:
+        published in the caller's transaction the first time, and when the categories change."""
+        categories = self.categories()
+        digest = hashlib.sha256("\n".join(categories).encode()).hexdigest()
+        known = await session.scalar(
+            select(self.announced.c.categories).where(self.announced.c.subject == subject)
+        )
+        if known == digest:
+            return
+        await session.execute(delete(self.announced).where(self.announced.c.subject == subject))
+        await session.execute(
+            insert(self.announced).values(subject=subject, categories=digest, at=utcnow())
+        )
+        await events.add(
+            session,
+            PERSONAL_DATA_RECORDED,
+            tenant=tenant,
+            subject=subject,
+            payload={"service": self.service, "categories": categories},
+        )
+
+    # -- rectification and restriction -------------------------------------------------------
+
+    async def rectify(
+        self, session: AsyncSession, subject: str, corrections: dict[str, dict[str, Any]]
+    ) -> dict[str, list[str]]:
+        """Apply ``{table: {column: value}}`` to the person's rows; only declared rectifiable
+        columns of this service's tables; returns what changed, refuses the rest."""
+        applied: dict[str, list[str]] = {}
+        tables = {table.name: (table, info) for table, info in self.tables()}
+        for table_name, values in corrections.items():
+            if table_name not in tables:
+                continue
+            table, info = tables[table_name]
+            allowed = {c.name for c, d in personal_columns(table) if d.rectifiable}
+            accepted = {k: v for k, v in values.items() if k in allowed}
+            if accepted:
+                await session.execute(
+                    update(table).where(table.c[info.subject] == subject).values(**accepted)
+                )
+                applied[table_name] = sorted(accepted)
+        return applied
+
+    async def restrict(
+        self, session: AsyncSession, subject: str, *, request_id: str, now: datetime
+    ) -> bool:
+        if await self.is_restricted(session, subject):
+            return False
+        await session.execute(
+            insert(self.restrictions).values(subject=subject, request_id=request_id, since=now)
+        )
+        return True
+
+    async def lift(self, session: AsyncSession, subject: str) -> bool:
+        result = await session.execute(
+            delete(self.restrictions).where(self.restrictions.c.subject == subject)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def is_restricted(self, session: AsyncSession, subject: str) -> bool:
+        found = await session.scalar(
+            select(self.restrictions.c.subject).where(self.restrictions.c.subject == subject)
+        )
+        return found is not None
+
+    # -- requests already handled ------------------------------------------------------------
+
+    async def handled_result(
+        self, session: AsyncSession, request_id: str, action: str
+    ) -> dict[str, Any] | None:
+        found = await session.scalar(
+            select(self.handled.c.result).where(
+                and_(self.handled.c.request_id == request_id, self.handled.c.action == action)
+            )
+        )
+        return None if found is None else dict(json.loads(found))
+
+    async def record_handled(
+        self,
+        session: AsyncSession,
+        request_id: str,
+        action: str,
+        result: dict[str, Any],
+        *,
+        now: datetime,
+    ) -> None:
+        await session.execute(
+            insert(self.handled).values(
+                request_id=request_id, action=action, result=json.dumps(result), handled_at=now
+            )
+        )
+
+
+def erasure_report(tables: list[TableErasure]) -> list[dict[str, Any]]:
+    return [asdict(t) for t in tables]
+
+
+__all__ = ["Personal", "SubjectData", "TableErasure", "declaration", "erasure_report"]

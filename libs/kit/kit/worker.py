@@ -1,0 +1,92 @@
+"""A service's event worker: its consumers, an outbox relay and its scheduled jobs.
+
+    asyncio.run(run_worker(settings=..., events=..., consumers=[...], jobs=[...]))
+
+Every service's ``worker.py`` is a few lines calling this; ``make run`` starts one per service.
+"""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kit.db import Database
+from kit.events.broker import Broker
+from kit.events.consumer import Consumer, Handler
+from kit.events.relay import Relay
+from kit.events.store import EventStore
+from kit.logs import configure_logging
+from kit.settings import ServiceSettings
+
+log = logging.getLogger("kit.worker")
+
+
+@dataclass
+class Subscription:
+    queue: str
+    handlers: Mapping[str, Handler]
+    bindings: Sequence[str] | None = None
+
+
+@dataclass
+class Job:
+    """Work run every ``every_seconds`` (the retention purge, retries...), first at start."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Database, datetime], Awaitable[int]]
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+async def _repeat(job: Job, database: Database) -> None:
+    while True:
+        try:
+            count = await job.run(database, datetime.now(UTC))
+            if count:
+                log.info("job ran", extra={"job": job.name, "count": count})
+        except Exception as exc:  # a failed run is retried at the next tick
+            log.warning("job failed", extra={"job": job.name, "error": type(exc).__name__})
+        await asyncio.sleep(job.every_seconds)
+
+
+async def run_worker(
+    *,
+    settings: ServiceSettings,
+    events: EventStore,
+    subscriptions: Sequence[Subscription] = (),
+    jobs: Sequence[Job] = (),
+) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back)."""
+    configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    database = Database(settings.database_url)
+    broker = Broker(settings.amqp_url, settings.events_exchange)
+    relay = Relay(database, events, broker, poll_seconds=settings.relay_poll_seconds)
+    consumers = [
+        Consumer(
+            database=database,
+            store=events,
+            broker=broker,
+            queue=sub.queue,
+            handlers=sub.handlers,
+            bindings=sub.bindings,
+        )
+        for sub in subscriptions
+    ]
+    tasks = [asyncio.create_task(relay.run(), name="relay")]
+    tasks += [asyncio.create_task(c.run(), name=f"consumer:{c.queue_name}") for c in consumers]
+    tasks += [asyncio.create_task(_repeat(job, database), name=f"job:{job.name}") for job in jobs]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker started", extra={"queues": [c.queue_name for c in consumers]})
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await broker.close()
+        await database.dispose()

@@ -1,0 +1,32 @@
+"""What the identity service does with events: its part in data-subject requests.
+
+Everything generic (export, erasure with the one-year connection log kept in the restricted
+archive, rectification, restriction) comes from the declarations in ``models.py``; this file
+adds identity's own step: an erasure starts by ending every session of the person, so they are
+logged out everywhere before any data goes, and the account itself goes last (the privacy
+service sends identity's erase command only after every other service has answered).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import repository
+from identity.models import events, subject_data
+from kit.privacy.participant import Participant
+from kit.privacy.protocol import Action
+
+
+async def revoke_all_sessions(
+    db: AsyncSession, subject: str, _payload: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {"sessions_revoked": await repository.revoke_sessions(db, user_id=subject, now=now)}
+
+
+participant = Participant(
+    service="identity",
+    subject_data=subject_data,
+    events=events,
+    hooks={Action.REVOKE_SESSIONS: revoke_all_sessions, Action.ERASE: revoke_all_sessions},
+)

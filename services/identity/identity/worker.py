@@ -1,0 +1,43 @@
+"""The identity service's event worker: ``python -m identity.worker``."""
+
+import asyncio
+from datetime import datetime
+
+from identity import service
+from identity.config import get_settings
+from identity.handlers import participant
+from identity.models import events, subject_data
+from kit.db import Database
+from kit.worker import Job, Subscription, run_worker
+
+
+async def retention_purge(database: Database, now: datetime) -> int:
+    """Archived records whose legal date has come are deleted (hourly)."""
+    async with database.transaction() as db:
+        return await subject_data.purge_due(db, now=now)
+
+
+async def housekeeping(database: Database, now: datetime) -> int:
+    """Ended sessions and stale login counters are deleted (hourly)."""
+    async with database.transaction() as db:
+        return sum(await service.purge_expired(db, now=now))
+
+
+def main() -> None:
+    asyncio.run(
+        run_worker(
+            settings=get_settings(),
+            events=events,
+            subscriptions=[
+                Subscription("identity.dsr", participant.handlers(), [participant.binding])
+            ],
+            jobs=[
+                Job("retention purge", 3600, retention_purge),
+                Job("housekeeping", 3600, housekeeping),
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
