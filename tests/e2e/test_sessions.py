@@ -381,7 +381,9 @@ def test_user_names_with_control_characters_are_422(platform: Platform) -> None:
 
 def test_non_ascii_csrf_header_is_403(platform: Platform) -> None:
     client = platform.login("bob@demo.test")
-    response = client.post("/api/auth/logout", headers={b"X-CSRF-Token": "é".encode("latin-1") * 64})
+    response = client.post(
+        "/api/auth/logout", headers={b"X-CSRF-Token": "é".encode("latin-1") * 64}
+    )
     assert response.status_code == 403
 
 
