@@ -61,6 +61,8 @@ def platform() -> Iterator[Platform]:
         "RELAY_POLL_SECONDS": "30",
         # A first lock long enough that a slow machine still sees it in the lock test.
         "LOGIN_LOCK_BASE_SECONDS": "20",
+        # Unanswered data-subject commands are sent again after 2 s (default 10 s).
+        "RETRY_SECONDS": "2",
     }
     with postgres_stack(
         "e2e",

@@ -42,6 +42,7 @@ SERVICES = [
     ServiceSpec(
         "identity", "identity.main:app", 8101, seed="identity.seed", worker="identity.worker"
     ),
+    ServiceSpec("privacy", "privacy.main:app", 8105, worker="privacy.worker"),
 ]
 
 

@@ -149,7 +149,9 @@ class Relay:
             await session.execute(
                 update(outbox)
                 .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
-                .values(sent_at=utcnow(), claimed_by=None, claimed_until=None)
+                # The body goes once RabbitMQ has it: commands and answers name people by id,
+                # and a sent event has no reason to stay in this database.
+                .values(sent_at=utcnow(), claimed_by=None, claimed_until=None, body="")
             )
 
     async def _release(

@@ -246,9 +246,8 @@ class SubjectData:
                     kept_until=until.isoformat() if until else None,
                 )
             )
-        await session.execute(
-            delete(self.restrictions).where(self.restrictions.c.subject == subject)
-        )
+        for own in (self.restrictions, self.announced):
+            await session.execute(delete(own).where(own.c.subject == subject))
         return report
 
     async def purge_due(self, session: AsyncSession, *, now: datetime) -> int:

@@ -1,0 +1,1 @@
+"""Privacy service: data-subject requests, the data map, export archives, erasure reports."""

@@ -1,0 +1,121 @@
+"""Data-subject requests: ``/api/privacy/requests``."""
+
+from collections.abc import Sequence
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
+
+from kit.auth import CurrentUser, Role
+from kit.db import SessionDep
+from kit.errors import Forbidden
+from privacy import repository, service
+from privacy.api import PrivacyDep
+from privacy.models import Archive, Request, Task
+from privacy.schemas import ArchiveInfo, Extension, RequestCreate, RequestPublic
+
+router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
+
+
+def public(request: Request, tasks: Sequence[Task], archive: Archive | None) -> RequestPublic:
+    now = service.utcnow()
+    due = request.extended_due_at or request.due_at
+    services: dict[str, str] = {}
+    for task in tasks:
+        current = services.get(task.service)
+        services[task.service] = task.status if current in (None, "done") else current
+    return RequestPublic(
+        id=request.id,
+        type=request.type,
+        status=request.status,
+        channel=request.channel,
+        received_at=request.received_at,
+        due_at=due,
+        overdue=request.status not in service.FINAL and now > due,
+        extension_reason=request.extension_reason,
+        completed_at=request.completed_at,
+        services=services,
+        report=request.report if request.type == "erasure" else None,
+        archive=None
+        if request.type not in ("access", "portability")
+        else ArchiveInfo(
+            available=archive is not None and archive.expires_at > now,
+            expires_at=archive.expires_at if archive else None,
+        ),
+        failure_reason=request.failure_reason,
+    )
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+async def create(
+    body: RequestCreate, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+) -> RequestPublic:
+    """File a request about yourself; every service that may hold your data is asked at once."""
+    request = await service.open_request(
+        db,
+        ctx,
+        principal=principal,
+        request_type=body.type,
+        corrections=body.corrections,
+        now=service.utcnow(),
+    )
+    return public(request, await repository.tasks_of(db, request.id), None)
+
+
+@router.get("")
+async def list_requests(
+    principal: CurrentUser, db: SessionDep, scope: Literal["mine", "tenant"] = "mine"
+) -> list[RequestPublic]:
+    """Your requests; with ``scope=tenant``, the DPO's queue of the whole tenant."""
+    if scope == "tenant" and Role.DPO not in principal.roles:
+        raise Forbidden("only the DPO sees the tenant's requests")
+    subject = None if scope == "tenant" else principal.user_id
+    requests = await repository.requests_of(db, tenant_id=principal.tenant_id, subject=subject)
+    tasks = await repository.tasks_of_many(db, [r.id for r in requests])
+    by_request: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_request.setdefault(task.request_id, []).append(task)
+    return [public(r, by_request.get(r.id, []), None) for r in requests]
+
+
+@router.get("/{request_id}")
+async def get(request_id: str, principal: CurrentUser, db: SessionDep) -> RequestPublic:
+    request = await service.visible_request(db, principal=principal, request_id=request_id)
+    return public(
+        request,
+        await repository.tasks_of(db, request.id),
+        await repository.archive_of(db, request.id),
+    )
+
+
+@router.get("/{request_id}/archive")
+async def download(
+    request_id: str, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+) -> Response:
+    """The export archive, for the person it is about only, for 7 days."""
+    data = await service.download(
+        db, ctx, principal=principal, request_id=request_id, now=service.utcnow()
+    )
+    return Response(
+        content=data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-data.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/{request_id}/extend")
+async def extend(
+    request_id: str, body: Extension, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+) -> RequestPublic:
+    if Role.DPO not in principal.roles:
+        raise Forbidden("only the DPO extends a request")
+    request = await service.extend(
+        db, ctx, principal=principal, request_id=request_id, months=body.months, reason=body.reason
+    )
+    return public(
+        request,
+        await repository.tasks_of(db, request.id),
+        await repository.archive_of(db, request.id),
+    )

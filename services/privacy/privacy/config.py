@@ -1,0 +1,42 @@
+"""Privacy settings from the environment (see .env.example)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+
+from kit.settings import DEV_SECRET_MARKER, ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "privacy"
+    #: The registry: every service that can hold personal data. A request goes to each of
+    #: them and to any other service the data map names for the person.
+    participants: list[str] = ["identity"]
+    #: The service holding the account: an erasure reaches it last.
+    account_service: str = "identity"
+    #: Export archives (encrypted) and the key that seals services' answers to us.
+    exports_dir: Path | None = None
+    keys_dir: Path | None = None
+    #: Encrypts export archives at rest (AES-256-GCM, key derived from this secret).
+    archive_secret: SecretStr = SecretStr(DEV_SECRET_MARKER + "archive-secret")
+    archive_days: int = 7
+    #: A service that has not answered a command after this long gets it again.
+    retry_seconds: float = 10.0
+    max_extension_months: int = 2
+    dpo_name: str = "Data Protection Officer"
+    dpo_email: str = "dpo@example.test"
+    dpo_address: str = "DPO, 1 rue de l'Exemple, 75000 Paris, France"
+
+    @model_validator(mode="after")
+    def _folders(self) -> "Settings":
+        if self.exports_dir is None:
+            self.exports_dir = self.var_dir / "exports"
+        if self.keys_dir is None:
+            self.keys_dir = self.var_dir / "keys" / "privacy"
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

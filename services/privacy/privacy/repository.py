@@ -1,0 +1,110 @@
+"""Every query of the privacy service. Request reads always carry the tenant."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from privacy.models import Archive, DataMapEntry, ExportPart, Forgotten, Request, Task
+
+
+async def request_in_tenant(db: AsyncSession, *, tenant_id: str, request_id: str) -> Request | None:
+    return await db.scalar(
+        select(Request).where(Request.id == request_id, Request.tenant_id == tenant_id)
+    )
+
+
+async def request_by_id(db: AsyncSession, request_id: str, *, lock: bool = False) -> Request | None:
+    query = select(Request).where(Request.id == request_id)
+    return await db.scalar(query.with_for_update() if lock else query)
+
+
+async def requests_of(
+    db: AsyncSession, *, tenant_id: str, subject: str | None
+) -> Sequence[Request]:
+    query = select(Request).where(Request.tenant_id == tenant_id)
+    if subject is not None:
+        query = query.where(Request.subject == subject)
+    return (await db.scalars(query.order_by(Request.received_at.desc()).limit(500))).all()
+
+
+async def tasks_of(db: AsyncSession, request_id: str) -> Sequence[Task]:
+    return (await db.scalars(select(Task).where(Task.request_id == request_id))).all()
+
+
+async def tasks_of_many(db: AsyncSession, request_ids: list[str]) -> Sequence[Task]:
+    return (await db.scalars(select(Task).where(Task.request_id.in_(request_ids)))).all()
+
+
+async def waiting_task(
+    db: AsyncSession, *, request_id: str, service: str, action: str
+) -> Task | None:
+    return await db.scalar(
+        select(Task).where(
+            Task.request_id == request_id,
+            Task.service == service,
+            Task.action == action,
+            Task.status == "waiting",
+        )
+    )
+
+
+async def overdue_tasks(
+    db: AsyncSession, *, sent_before: datetime, limit: int = 500
+) -> Sequence[Task]:
+    return (
+        await db.scalars(
+            select(Task)
+            .where(Task.status == "waiting", Task.sent_at.is_not(None), Task.sent_at < sent_before)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def services_holding(db: AsyncSession, subject: str) -> list[str]:
+    return list(
+        (
+            await db.scalars(select(DataMapEntry.service).where(DataMapEntry.subject == subject))
+        ).all()
+    )
+
+
+async def data_map_entry(db: AsyncSession, *, subject: str, service: str) -> DataMapEntry | None:
+    return await db.get(DataMapEntry, (subject, service))
+
+
+async def export_parts(db: AsyncSession, request_id: str) -> Sequence[ExportPart]:
+    return (await db.scalars(select(ExportPart).where(ExportPart.request_id == request_id))).all()
+
+
+async def archive_of(db: AsyncSession, request_id: str) -> Archive | None:
+    return await db.get(Archive, request_id)
+
+
+async def expired_archives(db: AsyncSession, *, now: datetime) -> Sequence[Archive]:
+    return (await db.scalars(select(Archive).where(Archive.expires_at <= now))).all()
+
+
+async def archives_of_subject(db: AsyncSession, subject: str) -> Sequence[Archive]:
+    return (
+        await db.scalars(
+            select(Archive)
+            .join(Request, Request.id == Archive.request_id)
+            .where(Request.subject == subject)
+        )
+    ).all()
+
+
+async def forget_subject(db: AsyncSession, *, subject: str, key: str) -> None:
+    """Our own records of an erased person keep the keyed hash and the reports, nothing else."""
+    await db.execute(
+        update(Request)
+        .where(Request.subject == subject)
+        .values(subject=None, subject_key=key, corrections=None, identity_check=None)
+    )
+    await db.execute(delete(DataMapEntry).where(DataMapEntry.subject == subject))
+
+
+async def is_forgotten(db: AsyncSession, key: str) -> bool:
+    return await db.get(Forgotten, key) is not None

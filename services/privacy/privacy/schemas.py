@@ -1,0 +1,58 @@
+"""Request and response bodies of the privacy service."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kit.schemas import CleanText
+
+RequestType = Literal[
+    "access", "portability", "erasure", "rectification", "restriction", "objection"
+]
+FieldPath = Annotated[
+    str, StringConstraints(pattern=r"^[a-z_]+\.[a-z_]+\.[a-z_]+$", max_length=120)
+]
+Value = Annotated[CleanText, StringConstraints(max_length=500)]
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: RequestType
+    #: For a rectification: ``{"identity.users.first_name": "Alicia"}``.
+    corrections: dict[FieldPath, Value] | None = Field(default=None, max_length=20)
+
+
+class Extension(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1, le=2)
+    reason: Annotated[CleanText, StringConstraints(min_length=5, max_length=500)]
+
+
+class ArchiveInfo(BaseModel):
+    available: bool
+    expires_at: datetime | None = None
+
+
+class RequestPublic(BaseModel):
+    id: str
+    type: str
+    status: str
+    channel: str
+    received_at: datetime
+    due_at: datetime
+    overdue: bool
+    extension_reason: str | None = None
+    completed_at: datetime | None = None
+    services: dict[str, str]
+    report: dict[str, Any] | None = None
+    archive: ArchiveInfo | None = None
+    failure_reason: str | None = None
+
+
+class DpoContact(BaseModel):
+    name: str
+    email: str
+    address: str

@@ -1,0 +1,400 @@
+"""Data-subject requests: the state machine, the fan-out, archives and erasure reports.
+
+A request is a set of tasks, one per (service, action), in phases. Phase 1 goes out at once;
+a later phase goes out when every task before it has answered (an erasure reaches the account
+last). A task that gets no answer stays ``waiting`` and its command is sent again every
+``retry_seconds``: nothing is skipped silently, and the services make a repeated command
+harmless. The request is ``completed`` only when every task has answered.
+"""
+
+import calendar
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.auth import Principal
+from kit.crypto import AesGcm, open_sealed, public_key_text
+from kit.errors import Conflict, Invalid, NotFound
+from kit.events import Envelope
+from kit.privacy.protocol import COMMAND, Action, command_key
+from privacy import archive, repository
+from privacy.config import Settings
+from privacy.models import (
+    Archive,
+    DataMapEntry,
+    Download,
+    ExportPart,
+    Forgotten,
+    Request,
+    Task,
+    events,
+    subject_data,
+)
+
+TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection")
+FINAL = frozenset({"completed", "failed", "rejected", "cancelled"})
+SIMPLE_ACTIONS = {
+    "access": Action.EXPORT,
+    "portability": Action.PORTABILITY,
+    "rectification": Action.RECTIFY,
+    "restriction": Action.RESTRICT,
+    "objection": Action.OBJECT,
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the last day of a shorter month): Art. 12(3)'s "month"."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass
+class Privacy:
+    """What the rules need beyond a database session; one per process."""
+
+    settings: Settings
+    seal_key: X25519PrivateKey
+    cipher: AesGcm
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Privacy":
+        assert settings.keys_dir is not None and settings.exports_dir is not None
+        settings.exports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = hashlib.sha256(settings.archive_secret.get_secret_value().encode()).digest()
+        return cls(settings, _seal_key(settings.keys_dir), AesGcm({"a1": key}, "a1"))
+
+    @property
+    def seal_to(self) -> str:
+        return public_key_text(self.seal_key)
+
+    def archive_path(self, file_name: str) -> Path:
+        assert self.settings.exports_dir is not None
+        return self.settings.exports_dir / file_name
+
+
+def _seal_key(folder: Path) -> X25519PrivateKey:
+    """Our X25519 key: services seal their exports to its public half. Made once, 0600."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "seal.pem"
+    if not path.exists():
+        pem = X25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+        except FileExistsError:
+            pass  # another process made it first
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, X25519PrivateKey)
+    return key
+
+
+def plan(request_type: str, services: list[str], account: str) -> list[tuple[int, str, Action]]:
+    """The tasks of a request: (phase, service, action)."""
+    if request_type == "erasure":
+        first = [(1, account, Action.REVOKE_SESSIONS)] if account in services else []
+        others = [(1, s, Action.ERASE) for s in services if s != account]
+        last = [(2, account, Action.ERASE)] if account in services else []
+        return first + others + last
+    return [(1, s, SIMPLE_ACTIONS[request_type]) for s in services]
+
+
+def parse_corrections(corrections: dict[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """``{"identity.users.first_name": "Alicia"}`` to ``{service: {table: {column: value}}}``."""
+    grouped: dict[str, dict[str, dict[str, str]]] = {}
+    for path, value in corrections.items():
+        parts = path.split(".")
+        if len(parts) != 3 or not all(parts):
+            raise Invalid(f"a correction is named service.table.field, not {path!r}")
+        service, table, column = parts
+        grouped.setdefault(service, {}).setdefault(table, {})[column] = value
+    return grouped
+
+
+async def open_request(
+    db: AsyncSession,
+    ctx: Privacy,
+    *,
+    principal: Principal,
+    request_type: str,
+    now: datetime,
+    corrections: dict[str, str] | None = None,
+) -> Request:
+    if request_type == "rectification" and not corrections:
+        raise Invalid("a rectification needs corrections")
+    subject = principal.user_id
+    if request_type == "erasure":
+        for existing in await repository.requests_of(
+            db, tenant_id=principal.tenant_id, subject=subject
+        ):
+            if existing.type == "erasure" and existing.status not in FINAL:
+                return existing  # an erasure is under way: asking twice changes nothing
+    services = sorted(
+        set(ctx.settings.participants) | set(await repository.services_holding(db, subject))
+    )
+    request = Request(
+        tenant_id=principal.tenant_id,
+        subject=subject,
+        type=request_type,
+        status="in_progress",
+        channel="self-service",
+        received_at=now,
+        due_at=add_months(now, 1),
+        corrections=parse_corrections(corrections) if corrections else None,
+    )
+    db.add(request)
+    await db.flush()
+    for phase, service, action in plan(request_type, services, ctx.settings.account_service):
+        db.add(
+            Task(
+                request_id=request.id,
+                service=service,
+                action=action.value,
+                phase=phase,
+                status="waiting" if phase == 1 else "pending",
+                attempts=0,
+            )
+        )
+    await db.flush()
+    for task in await repository.tasks_of(db, request.id):
+        if task.status == "waiting":
+            await _send(db, ctx, request, task, now)
+    return request
+
+
+async def _send(
+    db: AsyncSession, ctx: Privacy, request: Request, task: Task, now: datetime
+) -> None:
+    payload: dict[str, Any] = {
+        "request_id": request.id,
+        "action": task.action,
+        "subject": request.subject,
+        "tenant": request.tenant_id,
+    }
+    if task.action in (Action.EXPORT, Action.PORTABILITY):
+        payload["seal_to"] = ctx.seal_to
+    if task.action == Action.RECTIFY:
+        payload["corrections"] = request.corrections or {}
+    await events.add(
+        db,
+        COMMAND,
+        tenant=request.tenant_id,
+        subject=request.subject,
+        payload=payload,
+        routing_key=command_key(task.service),
+    )
+    task.status, task.sent_at, task.attempts = "waiting", now, task.attempts + 1
+
+
+async def record_answer(db: AsyncSession, ctx: Privacy, envelope: Envelope, now: datetime) -> None:
+    """A service answered: mark its task, send the next phase, or complete the request."""
+    answer = envelope.payload
+    request = await repository.request_by_id(db, str(answer["request_id"]), lock=True)
+    if request is None or request.status in FINAL:
+        return
+    task = await repository.waiting_task(
+        db, request_id=request.id, service=str(answer["service"]), action=str(answer["action"])
+    )
+    if task is None:
+        return  # a repeated answer: already counted
+    task.status = "done" if answer.get("status") == "done" else "failed"
+    task.answered_at, task.result = now, dict(answer.get("result") or {})
+    if answer.get("sealed"):
+        db.add(
+            ExportPart(
+                request_id=request.id,
+                service=task.service,
+                sealed=answer["sealed"],
+                received_at=now,
+            )
+        )
+    await db.flush()
+    tasks = list(await repository.tasks_of(db, request.id))
+    if any(t.status == "waiting" for t in tasks):
+        return
+    pending = [t for t in tasks if t.status == "pending"]
+    if pending:
+        phase = min(t.phase for t in pending)
+        for t in pending:
+            if t.phase == phase:
+                await _send(db, ctx, request, t, now)
+        return
+    await _complete(db, ctx, request, tasks, now)
+
+
+async def _complete(
+    db: AsyncSession, ctx: Privacy, request: Request, tasks: list[Task], now: datetime
+) -> None:
+    report: dict[str, Any] = {}
+    for t in sorted(tasks, key=lambda t: (t.phase, t.service)):
+        report.setdefault(t.service, {})[t.action] = t.result
+    request.report = report
+    request.completed_at = now
+    failed = [t.service for t in tasks if t.status == "failed"]
+    request.status = "failed" if failed else "completed"
+    if failed:
+        request.failure_reason = f"failed in {', '.join(sorted(failed))}"
+        return
+    if request.type in ("access", "portability"):
+        await _make_archive(db, ctx, request, now)
+    elif request.type == "erasure" and request.subject:
+        await _forget(db, ctx, request, now)
+
+
+async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: datetime) -> None:
+    assert request.subject is not None
+    parts: dict[str, dict[str, Any]] = {}
+    for part in await repository.export_parts(db, request.id):
+        content = json.loads(open_sealed(ctx.seal_key, part.sealed, context=request.id.encode()))
+        parts[part.service] = {"tables": content["tables"], "inventory": content["inventory"]}
+        await db.delete(part)
+    own = await subject_data.export(
+        db, request.subject, portable_only=request.type == "portability"
+    )
+    parts["privacy"] = {"tables": own, "inventory": subject_data.inventory()}
+    summary = {
+        "id": request.id,
+        "type": request.type,
+        "received_at": request.received_at.isoformat(),
+    }
+    data = archive.build(request=summary, parts=parts, settings=ctx.settings, now=now)
+    file_name = f"{secrets.token_hex(16)}.zip.enc"
+    ctx.archive_path(file_name).write_bytes(ctx.cipher.encrypt(data, context=request.id.encode()))
+    ctx.archive_path(file_name).chmod(0o600)
+    db.add(
+        Archive(
+            request_id=request.id,
+            file_name=file_name,
+            size=len(data),
+            created_at=now,
+            expires_at=now + timedelta(days=ctx.settings.archive_days),
+            downloads=0,
+        )
+    )
+
+
+async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetime) -> None:
+    """After an erasure: remember the person by keyed hash only, and drop our own copies."""
+    assert request.subject is not None
+    key = subject_data.subject_key(request.subject)
+    if not await repository.is_forgotten(db, key):
+        db.add(
+            Forgotten(
+                subject_key=key, tenant_id=request.tenant_id, request_id=request.id, erased_at=now
+            )
+        )
+    for old in await repository.archives_of_subject(db, request.subject):
+        ctx.archive_path(old.file_name).unlink(missing_ok=True)
+        await db.delete(old)
+    await repository.forget_subject(db, subject=request.subject, key=key)
+
+
+async def record_data_map(db: AsyncSession, envelope: Envelope, now: datetime) -> None:
+    if not envelope.subject or not envelope.tenant:
+        return
+    service = str(envelope.payload["service"])
+    entry = await repository.data_map_entry(db, subject=envelope.subject, service=service)
+    categories = sorted(str(c) for c in envelope.payload.get("categories", []))
+    if entry is None:
+        db.add(
+            DataMapEntry(
+                subject=envelope.subject,
+                service=service,
+                tenant_id=envelope.tenant,
+                categories=categories,
+                updated_at=now,
+            )
+        )
+    else:
+        entry.categories, entry.updated_at = categories, now
+
+
+async def retry_waiting(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
+    """Send again every command still unanswered after ``retry_seconds``."""
+    sent_before = now - timedelta(seconds=ctx.settings.retry_seconds)
+    count = 0
+    for task in await repository.overdue_tasks(db, sent_before=sent_before):
+        request = await repository.request_by_id(db, task.request_id)
+        if request is not None and request.status not in FINAL:
+            await _send(db, ctx, request, task, now)
+            count += 1
+    return count
+
+
+async def purge_archives(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
+    expired = await repository.expired_archives(db, now=now)
+    for old in expired:
+        ctx.archive_path(old.file_name).unlink(missing_ok=True)
+        await db.delete(old)
+    return len(expired)
+
+
+async def visible_request(db: AsyncSession, *, principal: Principal, request_id: str) -> Request:
+    """The requester's own request, or any of the tenant's for its DPO; 404 otherwise."""
+    request = await repository.request_in_tenant(
+        db, tenant_id=principal.tenant_id, request_id=request_id
+    )
+    if request is None or not (request.subject == principal.user_id or "dpo" in principal.roles):
+        raise NotFound("request not found")
+    return request
+
+
+async def download(
+    db: AsyncSession, ctx: Privacy, *, principal: Principal, request_id: str, now: datetime
+) -> bytes:
+    """The archive, for the person it is about only, while it exists; each download logged."""
+    request = await repository.request_in_tenant(
+        db, tenant_id=principal.tenant_id, request_id=request_id
+    )
+    if request is None or request.subject != principal.user_id:
+        raise NotFound("request not found")
+    found = await repository.archive_of(db, request.id)
+    if found is None or found.expires_at <= now:
+        raise NotFound("no archive for this request (not ready, or deleted after 7 days)")
+    data = ctx.cipher.decrypt(
+        ctx.archive_path(found.file_name).read_bytes(), context=request.id.encode()
+    )
+    found.downloads += 1
+    db.add(Download(request_id=request.id, at=now))
+    return data
+
+
+async def extend(
+    db: AsyncSession,
+    ctx: Privacy,
+    *,
+    principal: Principal,
+    request_id: str,
+    months: int,
+    reason: str,
+) -> Request:
+    """Art. 12(3): up to two more months, with a reason the person is given."""
+    request = await visible_request(db, principal=principal, request_id=request_id)
+    if request.status in FINAL:
+        raise Conflict("the request is already answered")
+    if not 1 <= months <= ctx.settings.max_extension_months or request.extended_due_at is not None:
+        raise Conflict(
+            f"a request can be extended once, by at most {ctx.settings.max_extension_months} months"
+        )
+    request.extended_due_at = add_months(request.due_at, months)
+    request.extension_reason = reason
+    return request

@@ -1,0 +1,299 @@
+"""Data-subject requests end to end (issue 3): access archive, erasure with legal retention,
+a stopped consumer, a RabbitMQ restart, through Nginx on PostgreSQL and RabbitMQ."""
+
+import asyncio
+import io
+import json
+import secrets
+import signal
+import subprocess
+import time
+import zipfile
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.e2e.conftest import PASSWORD, Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def new_employee(
+    platform: Platform, first: str = "Erin", last: str | None = None
+) -> tuple[str, str, str]:
+    """A fresh employee (email, last name, id), so a test can erase without touching demo data."""
+    admin = platform.login("admin@demo.test")
+    email = f"dsr-{secrets.token_hex(4)}@demo.test"
+    last = last or f"Name{secrets.token_hex(3)}"
+    body = {"email": email, "first_name": first, "last_name": last, "password": PASSWORD}
+    created = admin.post("/api/users", json=body)
+    assert created.status_code == 201, created.text
+    return email, last, created.json()["id"]
+
+
+def wait_done(client: httpx.Client, request_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/api/privacy/requests/{request_id}").json()
+        if body["status"] in ("completed", "failed", "rejected"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"request {request_id} not done: {body}")
+
+
+def test_access_archive_holds_my_data_and_nobody_elses(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    filed = alice.post("/api/privacy/requests", json={"type": "access"})
+    assert filed.status_code == 202, filed.text
+    request = filed.json()
+    assert request["status"] == "in_progress"
+    assert request["due_at"][:10] > request["received_at"][:10]
+    done = wait_done(alice, request["id"])
+    assert done["status"] == "completed"
+    assert set(done["services"]) >= {"identity"} and set(done["services"].values()) == {"done"}
+    assert done["archive"]["available"] is True
+    response = alice.get(f"/api/privacy/requests/{request['id']}/archive")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = set(archive.namelist())
+        everything = "\n".join(archive.read(n).decode() for n in names)
+        identity = json.loads(archive.read("identity.json"))
+        manifest = json.loads(archive.read("manifest.json"))
+    assert {"identity.json", "privacy.json", "manifest.json", "README.txt"} <= names
+    assert "csv/identity/users.csv" in names
+    assert identity["users"][0]["email"] == "alice@demo.test"
+    assert identity["login_events"], "the connection log is part of the export"
+    assert "password_hash" not in identity["users"][0]
+    assert "social_cultural_activities" in manifest["purposes"]
+    assert manifest["complaint"].startswith("You can complain to the CNIL")
+    assert manifest["transfers_outside_eu"] == "none"
+    for other in ("bob@demo.test", "carol@other.test", "Bernard", "admin@demo.test"):
+        assert other not in everything
+
+
+def test_others_get_404_on_my_request_and_archive(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    request = alice.post("/api/privacy/requests", json={"type": "portability"}).json()
+    wait_done(alice, request["id"])
+    bob, carol = platform.login("bob@demo.test"), platform.login("carol@other.test", tenant="other")
+    dpo = platform.login("dpo@demo.test")
+    for client in (bob, carol):
+        assert client.get(f"/api/privacy/requests/{request['id']}").status_code == 404
+        assert client.get(f"/api/privacy/requests/{request['id']}/archive").status_code == 404
+    assert dpo.get(f"/api/privacy/requests/{request['id']}").status_code == 200  # the DPO's queue
+    assert (
+        dpo.get(f"/api/privacy/requests/{request['id']}/archive").status_code == 404
+    )  # not theirs
+    queue = dpo.get("/api/privacy/requests", params={"scope": "tenant"}).json()
+    assert request["id"] in {r["id"] for r in queue}
+    assert bob.get("/api/privacy/requests", params={"scope": "tenant"}).status_code == 403
+
+
+async def _rows_mentioning(url: str, values: list[str]) -> dict[str, list[str]]:
+    """Every table of a database, every row as text: which tables mention any of ``values``."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        found: dict[str, list[str]] = {}
+        for row in tables:
+            name = row["tablename"]
+            for record in await conn.fetch(f'SELECT * FROM "{name}"'):
+                text = json.dumps([str(v) for v in record.values()])
+                hits = [v for v in values if v in text]
+                if hits:
+                    found.setdefault(name, []).extend(hits)
+        return found
+    finally:
+        await conn.close()
+
+
+def test_erasure_leaves_only_the_declared_legal_record(platform: Platform) -> None:
+    email, last_name, user_id = new_employee(platform, first="Erasmus")
+    person = platform.login(email)
+    assert person.get("/api/auth/me").status_code == 200
+    filed = person.post("/api/privacy/requests", json={"type": "erasure"})
+    assert filed.status_code == 202
+    request_id = filed.json()["id"]
+    dpo = platform.login("dpo@demo.test")
+    done = wait_done(dpo, request_id)
+    assert done["status"] == "completed"
+    report = done["report"]["identity"]
+    assert report["revoke_sessions"]["sessions_revoked"] >= 1
+    tables = {t["table"]: t for t in report["erase"]["tables"]}
+    assert tables["users"]["erased_rows"] == 1 and tables["users"]["kept_rows"] == 0
+    assert tables["login_events"]["kept_rows"] == 1
+    assert tables["login_events"]["legal_basis"] == "legal_obligation"
+    assert tables["login_events"]["kept_until"][:4] == str(int(done["completed_at"][:4]) + 1)
+    # The person cannot log in any more.
+    with platform.client() as anonymous:
+        login = anonymous.post(
+            "/api/auth/login", json={"tenant": "demo", "email": email, "password": PASSWORD}
+        )
+        assert login.status_code == 401
+    assert person.get("/api/auth/me").status_code in (401, 200)  # a read may be cached for 2 s
+    time.sleep(2.5)
+    assert person.get("/api/auth/me").status_code == 401
+    # No declared personal value anywhere, except the connection log in the restricted archive.
+    urls = platform.stack.config.database_urls
+    found = {
+        name: asyncio.run(_rows_mentioning(url, [email, last_name, "Erasmus", user_id]))
+        for name, url in urls.items()
+    }
+    assert found["privacy"] == {}, found
+    assert set(found["identity"]) <= {"restricted_archive"}, found
+    assert set(found["identity"].get("restricted_archive", [])) <= {user_id}
+
+
+def test_second_identical_erasure_is_harmless(platform: Platform) -> None:
+    email, _, _ = new_employee(platform)
+    person = platform.login(email)
+    first = person.post("/api/privacy/requests", json={"type": "erasure"}).json()
+    second = person.post("/api/privacy/requests", json={"type": "erasure"})
+    assert second.status_code in (202, 401)  # the same request again, or already logged out
+    if second.status_code == 202:
+        assert second.json()["id"] == first["id"]
+    dpo = platform.login("dpo@demo.test")
+    assert wait_done(dpo, first["id"])["status"] == "completed"
+    # The same command delivered again (a redelivery) answers the same report, erases nothing.
+    assert dpo.get(f"/api/privacy/requests/{first['id']}").json()["status"] == "completed"
+
+
+def _process_signal(platform: Platform, name: str, signum: int) -> None:
+    process = platform.stack.process(name)
+    assert process.popen is not None
+    process.popen.send_signal(signum)
+
+
+def test_a_stopped_consumer_delays_the_request_without_losing_or_repeating(
+    platform: Platform,
+) -> None:
+    email, _, user_id = new_employee(platform)
+    person = platform.login(email)
+    dpo = platform.login("dpo@demo.test")
+    _process_signal(platform, "identity-worker", signal.SIGSTOP)
+    try:
+        request_id = person.post("/api/privacy/requests", json={"type": "restriction"}).json()["id"]
+        time.sleep(5)  # the privacy service sends the command again every 2 s meanwhile
+        waiting = dpo.get(f"/api/privacy/requests/{request_id}").json()
+        assert waiting["status"] == "in_progress"
+        assert waiting["services"]["identity"] == "waiting"
+    finally:
+        _process_signal(platform, "identity-worker", signal.SIGCONT)
+    assert wait_done(dpo, request_id)["status"] == "completed"
+    counts = asyncio.run(
+        _count_effects(platform.stack.config.database_urls["identity"], request_id, user_id)
+    )
+    assert counts == (1, 1)  # several commands were delivered; one effect
+
+
+async def _count_effects(url: str, request_id: str, user_id: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        handled = await conn.fetchval(
+            "SELECT count(*) FROM dsr_handled WHERE request_id = $1", request_id
+        )
+        restricted = await conn.fetchval(
+            "SELECT count(*) FROM restrictions WHERE subject = $1", user_id
+        )
+        return int(handled), int(restricted)
+    finally:
+        await conn.close()
+
+
+def test_request_completes_across_a_rabbitmq_restart(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
+    try:
+        filed = alice.post("/api/privacy/requests", json={"type": "access"})
+        assert filed.status_code == 202  # accepted while the broker is down: it is in the outbox
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
+    assert wait_done(alice, filed.json()["id"], timeout=90)["status"] == "completed"
+
+
+def test_dpo_extends_a_request_once_with_a_reason(platform: Platform) -> None:
+    bob = platform.login("bob@demo.test")
+    dpo = platform.login("dpo@demo.test")
+    _process_signal(platform, "identity-worker", signal.SIGSTOP)
+    try:
+        request_id = bob.post("/api/privacy/requests", json={"type": "objection"}).json()["id"]
+        assert (
+            bob.post(
+                f"/api/privacy/requests/{request_id}/extend",
+                json={"months": 2, "reason": "many files"},
+            ).status_code
+            == 403
+        )
+        extended = dpo.post(
+            f"/api/privacy/requests/{request_id}/extend",
+            json={"months": 2, "reason": "complex case, several archives"},
+        )
+        assert extended.status_code == 200, extended.text
+        assert (
+            extended.json()["due_at"]
+            > bob.get(f"/api/privacy/requests/{request_id}").json()["received_at"]
+        )
+        again = dpo.post(
+            f"/api/privacy/requests/{request_id}/extend",
+            json={"months": 1, "reason": "once more please"},
+        )
+        assert again.status_code == 409
+        too_long = dpo.post(
+            f"/api/privacy/requests/{request_id}/extend", json={"months": 3, "reason": "x" * 10}
+        )
+        assert too_long.status_code == 422
+    finally:
+        _process_signal(platform, "identity-worker", signal.SIGCONT)
+    wait_done(dpo, request_id)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "everything"},
+        {"type": "rectification"},
+        {"type": "rectification", "corrections": {"users.first_name": "X"}},
+        {"type": "access", "extra": 1},
+        {"type": "rectification", "corrections": {"identity.users.first_name": "A\u0000B"}},
+    ],
+)
+def test_bad_requests_are_4xx_and_change_nothing(platform: Platform, body: dict[str, Any]) -> None:
+    bob = platform.login("bob@demo.test")
+    before = len(bob.get("/api/privacy/requests").json())
+    response = bob.post(
+        "/api/privacy/requests",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert len(bob.get("/api/privacy/requests").json()) == before
+
+
+def test_rectification_corrects_provided_data_only(platform: Platform) -> None:
+    email, _, _ = new_employee(platform, first="Wrongname")
+    person = platform.login(email)
+    body = {
+        "type": "rectification",
+        "corrections": {
+            "identity.users.first_name": "Rightname",
+            "identity.users.roles": "platform_admin",
+        },
+    }
+    request_id = person.post("/api/privacy/requests", json=body).json()["id"]
+    done = wait_done(person, request_id)
+    assert done["status"] == "completed"
+    me = person.get("/api/auth/me").json()
+    assert me["first_name"] == "Rightname"
+    assert me["roles"] == ["employee"]  # roles are not the person's to rectify
+
+
+def test_dpo_contact_is_public(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/api/privacy/dpo")
+    assert response.status_code == 200
+    assert set(response.json()) == {"name", "email", "address"}
