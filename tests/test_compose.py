@@ -1,5 +1,6 @@
 """docker-compose.yml: valid, refuses to start without secrets, exposes only the gateway."""
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: Every container running Python service code: the APIs and their event workers.
+PYTHON_SERVICES = ("identity", "identity-worker", "privacy", "privacy-worker")
+WORKERS = {"identity-worker": "identity", "privacy-worker": "privacy"}
 
 
 def compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,17 +29,47 @@ def config() -> dict[str, Any]:
     return parsed
 
 
+def env_example() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+    return values
+
+
+def mount(volume: str | dict[str, Any]) -> tuple[str, str]:
+    """(source, target) of a volume in either syntax (docker-compose v1 prints the short one)."""
+    if isinstance(volume, str):
+        source, target = volume.split(":")[:2]
+        return source, target
+    return str(volume["source"]), str(volume["target"])
+
+
 def test_compose_refuses_to_start_without_secrets() -> None:
     result = compose("-f", "docker-compose.yml", "config", "-q", env={"PATH": "/usr/bin:/bin"})
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "variable", ["PRIVACY_DB_PASSWORD", "SUBJECT_KEY", "PRIVACY_ARCHIVE_SECRET"]
+)
+def test_new_secrets_are_required(tmp_path: Path, variable: str) -> None:
+    values = {k: v for k, v in env_example().items() if k != variable}
+    env_file = tmp_path / "env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    args = ("--env-file", str(env_file), "-f", "docker-compose.yml", "config", "-q")
+    result = compose(*args, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
 def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
     published = {name for name, svc in config["services"].items() if svc.get("ports")}
     assert published == {"gateway"}
     assert config["networks"]["internal"].get("internal") is True
-    for name in ("postgres", "rabbitmq", "identity"):
+    for name in ("postgres", "rabbitmq", *PYTHON_SERVICES):
         assert config["services"][name]["networks"] == {"internal": None} or list(
             config["services"][name]["networks"]
         ) == ["internal"]
@@ -46,3 +81,61 @@ def test_services_run_in_production_mode_with_one_database_each(config: dict[str
     assert identity["DATABASE_URL"].startswith("postgresql+asyncpg://identity:")
     assert identity["DATABASE_URL"].endswith("@postgres:5432/identity")
     assert "healthcheck" in config["services"]["identity"]
+    privacy = config["services"]["privacy"]["environment"]
+    assert privacy["DATABASE_URL"].startswith("postgresql+asyncpg://privacy:")
+    assert privacy["DATABASE_URL"].endswith("@postgres:5432/privacy")
+    assert "healthcheck" in config["services"]["privacy"]
+    postgres = config["services"]["postgres"]["environment"]
+    assert postgres["PRIVACY_DB_PASSWORD"] == env_example()["PRIVACY_DB_PASSWORD"]
+    init = (ROOT / "deploy/docker/postgres-init.sh").read_text()
+    match = re.search(r"^SERVICES=\((.*)\)$", init, re.MULTILINE)
+    assert match is not None
+    assert set(match.group(1).split()) == {"identity", "privacy"}
+
+
+def test_every_python_container_shares_subject_key_and_production_mode(
+    config: dict[str, Any],
+) -> None:
+    expected = env_example()["SUBJECT_KEY"]
+    for name in PYTHON_SERVICES:
+        environment = config["services"][name]["environment"]
+        assert environment["ENVIRONMENT"] == "production", name
+        assert environment["SUBJECT_KEY"] == expected, name
+
+
+def test_workers_share_their_api_image_and_environment(config: dict[str, Any]) -> None:
+    services = config["services"]
+    for worker, api in WORKERS.items():
+        svc = services[worker]
+        assert "ports" not in svc and "expose" not in svc
+        assert svc["command"] == ["python", "-m", f"{api}.worker"]
+        assert svc["image"] == services[api]["image"] == f"platform/{api}:local"
+        assert svc["build"]["args"] == {"SERVICE": api}
+        assert svc["environment"] == services[api]["environment"]
+        # The API migrates the database: the worker waits until it is healthy.
+        assert svc["depends_on"][api] == {"condition": "service_healthy"}
+        # No HTTP server in a worker: the image's /healthz check is turned off.
+        healthcheck = svc["healthcheck"]
+        assert healthcheck.get("disable") is True or healthcheck.get("test") == ["NONE"]
+
+
+def test_privacy_keeps_exports_and_keys_in_volumes(config: dict[str, Any]) -> None:
+    for name in ("privacy", "privacy-worker"):
+        svc = config["services"][name]
+        assert svc["environment"]["EXPORTS_DIR"] == "/exports"
+        assert svc["environment"]["KEYS_DIR"] == "/keys"
+        assert svc["environment"]["ARCHIVE_SECRET"] == env_example()["PRIVACY_ARCHIVE_SECRET"]
+        mounts = {mount(m) for m in svc["volumes"]}
+        assert mounts == {("privacy-exports", "/exports"), ("privacy-keys", "/keys")}
+    assert {"privacy-exports", "privacy-keys"} <= set(config["volumes"])
+
+
+def test_gateway_sets_every_template_variable(config: dict[str, Any]) -> None:
+    used: set[str] = set()
+    for template in (ROOT / "gateway/templates").glob("*.template"):
+        used |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", template.read_text()))
+    gateway = config["services"]["gateway"]
+    assert "PRIVACY_UPSTREAM" in used
+    assert used <= set(gateway["environment"])
+    assert gateway["environment"]["PRIVACY_UPSTREAM"] == "privacy:8000"
+    assert gateway["depends_on"]["privacy"] == {"condition": "service_healthy"}

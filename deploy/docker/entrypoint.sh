@@ -1,5 +1,7 @@
 #!/bin/sh
 # Default command of the service image: migrate the service's database, then serve it.
+# Another command (compose `command:`, e.g. `python -m privacy.worker`) replaces this script:
+# the workers never migrate, they start once their API container is healthy (migrated).
 #   SERVICE          the service package (set by the image; identity, ...)
 #   RUN_MIGRATIONS   1 (default) runs `alembic upgrade head` first; set 0 when a separate
 #                    one-shot job migrates (several replicas should not all migrate at once)

@@ -3,7 +3,7 @@
 # /docker-entrypoint-initdb.d/, it runs once, when the data volume is empty.
 #
 # For each service below: a login role named after the service, with the password from
-# <SERVICE>_DB_PASSWORD (IDENTITY_DB_PASSWORD...), and a database of the same name owned by
+# <SERVICE>_DB_PASSWORD (IDENTITY_DB_PASSWORD, PRIVACY_DB_PASSWORD...), and a database of the same name owned by
 # it. CONNECT is revoked from PUBLIC, so no other (non-superuser) role can even connect:
 # a service reads only its own data.
 #
@@ -13,7 +13,7 @@
 set -eo pipefail
 
 # Add a service here (and its <SERVICE>_DB_PASSWORD to the postgres service in compose).
-SERVICES=(identity)
+SERVICES=(identity privacy)
 
 for service in "${SERVICES[@]}"; do
     var="$(printf '%s' "$service" | tr '[:lower:]-' '[:upper:]_')_DB_PASSWORD"

@@ -7,6 +7,7 @@ import json
 import secrets
 import signal
 import subprocess
+import sys
 import time
 import zipfile
 from typing import Any
@@ -297,3 +298,79 @@ def test_dpo_contact_is_public(anonymous: httpx.Client) -> None:
     response = anonymous.get("/api/privacy/dpo")
     assert response.status_code == 200
     assert set(response.json()) == {"name", "email", "address"}
+
+
+async def _restore_user(url: str, user_id: str, email: str) -> None:
+    """What restoring yesterday's backup does: the erased account is back."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        tenant = await conn.fetchval("SELECT id FROM tenants WHERE slug = 'demo'")
+        await conn.execute(
+            "INSERT INTO users"
+            " (id, tenant_id, email, first_name, last_name, roles, is_active, created_at)"
+            " VALUES ($1, $2, $3, 'Restored', 'Frombackup', '[\"employee\"]', true, now())",
+            user_id,
+            tenant,
+            email,
+        )
+    finally:
+        await conn.close()
+
+
+async def _user_exists(url: str, user_id: str) -> bool:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM users WHERE id = $1", user_id))
+    finally:
+        await conn.close()
+
+
+def test_erasures_are_applied_again_after_a_restore(platform: Platform) -> None:
+    email, _, user_id = new_employee(platform)
+    person = platform.login(email)
+    request_id = person.post("/api/privacy/requests", json={"type": "erasure"}).json()["id"]
+    assert wait_done(platform.login("dpo@demo.test"), request_id)["status"] == "completed"
+    identity_db = platform.stack.config.database_urls["identity"]
+    asyncio.run(_restore_user(identity_db, user_id, email))
+    assert asyncio.run(_user_exists(identity_db, user_id))
+    replay = subprocess.run(
+        [sys.executable, "-m", "privacy.forget", "replay"],
+        env=platform.service_env("privacy"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "re-erasure of" in replay.stdout
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and asyncio.run(_user_exists(identity_db, user_id)):
+        time.sleep(0.2)
+    assert not asyncio.run(_user_exists(identity_db, user_id))
+    assert asyncio.run(
+        _user_exists(identity_db, platform.login("bob@demo.test").get("/api/auth/me").json()["id"])
+    )
+
+
+def test_dpo_files_a_request_received_by_post(platform: Platform) -> None:
+    dpo, bob = platform.login("dpo@demo.test"), platform.login("bob@demo.test")
+    body = {
+        "type": "access",
+        "email": "bob@demo.test",
+        "channel": "post",
+        "identity_check": "signed letter matches the employee file; no ID copy kept",
+    }
+    filed = dpo.post("/api/privacy/requests/on-behalf", json=body)
+    assert filed.status_code == 202, filed.text
+    assert filed.json()["channel"] == "post"
+    done = wait_done(dpo, filed.json()["id"])
+    assert done["status"] == "completed"
+    assert filed.json()["id"] in {r["id"] for r in bob.get("/api/privacy/requests").json()}
+    assert bob.get(f"/api/privacy/requests/{done['id']}/archive").status_code == 200
+    assert dpo.get(f"/api/privacy/requests/{done['id']}/archive").status_code == 404
+    for email in ("nobody@demo.test", "carol@other.test"):
+        assert (
+            dpo.post("/api/privacy/requests/on-behalf", json=body | {"email": email}).status_code
+            == 404
+        )
+    assert bob.post("/api/privacy/requests/on-behalf", json=body).status_code == 403
+    no_check = {k: v for k, v in body.items() if k != "identity_check"}
+    assert dpo.post("/api/privacy/requests/on-behalf", json=no_check).status_code == 422

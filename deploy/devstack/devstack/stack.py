@@ -118,6 +118,7 @@ class Stack:
             "VAR_DIR": str(cfg.var_dir),
             "AMQP_URL": cfg.amqp_url,
             "JWKS_URL": f"http://127.0.0.1:{cfg.port(identity)}/.well-known/jwks.json",
+            "IDENTITY_URL": f"http://127.0.0.1:{cfg.port(identity)}",
             "PUBLIC_ORIGINS": json.dumps([cfg.origin]),
             **cfg.extra_env,
         }

@@ -24,6 +24,15 @@ class RequestCreate(BaseModel):
     corrections: dict[FieldPath, Value] | None = Field(default=None, max_length=20)
 
 
+class OnBehalf(RequestCreate):
+    """A request the DPO received by email or post: whose, how it came, how identity was checked
+    (Art. 12(6): ask for proof only on reasonable doubt, and keep no copy of it)."""
+
+    email: Annotated[CleanText, StringConstraints(min_length=3, max_length=254)]
+    channel: Literal["email", "post"]
+    identity_check: Annotated[CleanText, StringConstraints(min_length=5, max_length=500)]
+
+
 class Extension(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import Principal
+from kit.auth import INTERNAL_TOKEN_HEADER, Principal
 from kit.crypto import AesGcm, open_sealed, public_key_text
-from kit.errors import Conflict, Invalid, NotFound
+from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.privacy.protocol import COMMAND, Action, command_key
 from privacy import archive, repository
@@ -130,33 +131,46 @@ def parse_corrections(corrections: dict[str, str]) -> dict[str, dict[str, dict[s
     return grouped
 
 
+@dataclass(frozen=True)
+class Filing:
+    """How a request arrived: self-service, or entered by the DPO with the check they made."""
+
+    channel: str = "self-service"
+    identity_check: str | None = None
+    filed_by: str | None = None
+
+
+SELF_SERVICE = Filing()
+
+
 async def open_request(
     db: AsyncSession,
     ctx: Privacy,
     *,
-    principal: Principal,
+    tenant_id: str,
+    subject: str,
     request_type: str,
     now: datetime,
     corrections: dict[str, str] | None = None,
+    filing: Filing = SELF_SERVICE,
 ) -> Request:
     if request_type == "rectification" and not corrections:
         raise Invalid("a rectification needs corrections")
-    subject = principal.user_id
     if request_type == "erasure":
-        for existing in await repository.requests_of(
-            db, tenant_id=principal.tenant_id, subject=subject
-        ):
+        for existing in await repository.requests_of(db, tenant_id=tenant_id, subject=subject):
             if existing.type == "erasure" and existing.status not in FINAL:
                 return existing  # an erasure is under way: asking twice changes nothing
     services = sorted(
         set(ctx.settings.participants) | set(await repository.services_holding(db, subject))
     )
     request = Request(
-        tenant_id=principal.tenant_id,
+        tenant_id=tenant_id,
         subject=subject,
         type=request_type,
         status="in_progress",
-        channel="self-service",
+        channel=filing.channel,
+        identity_check=filing.identity_check,
+        filed_by=filing.filed_by,
         received_at=now,
         due_at=add_months(now, 1),
         corrections=parse_corrections(corrections) if corrections else None,
@@ -179,6 +193,23 @@ async def open_request(
         if task.status == "waiting":
             await _send(db, ctx, request, task, now)
     return request
+
+
+async def account_of(ctx: Privacy, *, email: str, internal_token: str) -> str:
+    """The account id of ``email`` in the DPO's tenant, asked of identity with the DPO's token."""
+    async with httpx.AsyncClient(base_url=ctx.settings.identity_url, timeout=5) as client:
+        response = await client.post(
+            "/internal/users/lookup",
+            json={"email": email},
+            headers={INTERNAL_TOKEN_HEADER: internal_token},
+        )
+    if response.status_code == 404:
+        raise NotFound("no account with this email in your tenant")
+    if response.status_code == 422:
+        raise Invalid("not a valid email address")
+    if response.status_code != 200:
+        raise Unavailable("the identity service cannot answer right now")
+    return str(response.json()["id"])
 
 
 async def _send(

@@ -102,4 +102,12 @@ class Participant:
             )
         elif action is Action.LIFT_RESTRICTION:
             result["lifted"] = await self.data.lift(session, subject)
+        elif action is Action.REPLAY_ERASURES:
+            keys = {str(k) for k in payload.get("subject_keys", [])}
+            erased = 0
+            for found in await self.data.subjects(session):
+                if self.data.subject_key(found) in keys:
+                    await self.data.erase(session, found, now=now)
+                    erased += 1
+            result["erased_again"] = erased
         return result

@@ -24,6 +24,8 @@ class Action(StrEnum):
     RESTRICT = "restrict"
     LIFT_RESTRICTION = "lift_restriction"
     OBJECT = "object"
+    #: After a backup is restored: erase again everyone whose keyed hash is listed.
+    REPLAY_ERASURES = "replay_erasures"
 
 
 def command_key(service: str) -> str:

@@ -174,6 +174,14 @@ class SubjectData:
             )
         return result
 
+    async def subjects(self, session: AsyncSession) -> set[str]:
+        """Every person this service holds something on (for re-erasure after a restore)."""
+        found: set[str] = set()
+        for table, info in self.tables():
+            rows = await session.scalars(select(table.c[info.subject]).distinct())
+            found.update(str(v) for v in rows if v is not None)
+        return found
+
     # -- export ------------------------------------------------------------------------------
 
     async def export(

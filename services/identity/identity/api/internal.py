@@ -2,10 +2,17 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel
 
-from identity import service
+from identity import repository, service
 from identity.api import IdentityDep
+from identity.schemas import Email
+from kit.auth import Principal, Role, require_roles
+from kit.db import SessionDep
+from kit.errors import NotFound
+
+DpoUser = Annotated[Principal, Depends(require_roles(Role.DPO))]
 
 router = APIRouter(tags=["internal"])
 
@@ -34,6 +41,24 @@ async def verify(
             now=service.utcnow(),
         )
     response.headers["X-Internal-Token"] = token
+
+
+class Lookup(BaseModel):
+    email: Email
+
+
+class Found(BaseModel):
+    id: str
+
+
+@router.post("/internal/users/lookup")
+async def lookup(body: Lookup, dpo: DpoUser, db: SessionDep) -> Found:
+    """For the privacy service, on behalf of a DPO filing a request received by email or post:
+    the account id of an email in the DPO's tenant. Called with the DPO's own internal token."""
+    user = await repository.user_by_email(db, tenant_id=dpo.tenant_id, email=body.email)
+    if user is None:
+        raise NotFound("no account with this email in your tenant")
+    return Found(id=user.id)
 
 
 @router.get("/.well-known/jwks.json")

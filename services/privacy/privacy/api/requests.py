@@ -4,14 +4,15 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Response, status
+from fastapi import Request as HttpRequest
 
-from kit.auth import CurrentUser, Role
+from kit.auth import INTERNAL_TOKEN_HEADER, CurrentUser, Role
 from kit.db import SessionDep
 from kit.errors import Forbidden
 from privacy import repository, service
 from privacy.api import PrivacyDep
 from privacy.models import Archive, Request, Task
-from privacy.schemas import ArchiveInfo, Extension, RequestCreate, RequestPublic
+from privacy.schemas import ArchiveInfo, Extension, OnBehalf, RequestCreate, RequestPublic
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
 
@@ -53,12 +54,36 @@ async def create(
     request = await service.open_request(
         db,
         ctx,
-        principal=principal,
+        tenant_id=principal.tenant_id,
+        subject=principal.user_id,
         request_type=body.type,
         corrections=body.corrections,
         now=service.utcnow(),
     )
     return public(request, await repository.tasks_of(db, request.id), None)
+
+
+@router.post("/on-behalf", status_code=status.HTTP_202_ACCEPTED)
+async def file_on_behalf(
+    body: OnBehalf, request: HttpRequest, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+) -> RequestPublic:
+    """The DPO enters a request received by email or post, with the identity check made."""
+    if Role.DPO not in principal.roles:
+        raise Forbidden("only the DPO files a request on someone's behalf")
+    subject = await service.account_of(
+        ctx, email=body.email, internal_token=request.headers[INTERNAL_TOKEN_HEADER]
+    )
+    filed = await service.open_request(
+        db,
+        ctx,
+        tenant_id=principal.tenant_id,
+        subject=subject,
+        request_type=body.type,
+        corrections=body.corrections,
+        now=service.utcnow(),
+        filing=service.Filing(body.channel, body.identity_check, principal.user_id),
+    )
+    return public(filed, await repository.tasks_of(db, filed.id), None)
 
 
 @router.get("")

@@ -1,0 +1,54 @@
+"""Re-apply every erasure after a backup is restored: ``python -m privacy.forget replay``.
+
+The privacy service remembers erased people by a keyed, non-reversible hash only. This command
+sends that list to every service in the registry; each one hashes the ids it holds with the
+same key and erases again whoever matches. Run it after any restore of any service's database.
+"""
+
+import argparse
+import asyncio
+import uuid
+
+from sqlalchemy import select
+
+from kit.db import Database
+from kit.privacy.protocol import COMMAND, Action, command_key
+from privacy.config import get_settings
+from privacy.models import Forgotten, events
+
+
+async def replay() -> tuple[int, list[str]]:
+    settings = get_settings()
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as db:
+            keys = sorted((await db.scalars(select(Forgotten.subject_key))).all())
+            replay_id = str(uuid.uuid4())
+            for service in settings.participants:
+                await events.add(
+                    db,
+                    COMMAND,
+                    payload={
+                        "request_id": replay_id,
+                        "action": Action.REPLAY_ERASURES.value,
+                        "subject": "",
+                        "subject_keys": keys,
+                    },
+                    routing_key=command_key(service),
+                )
+        return len(keys), list(settings.participants)
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m privacy.forget")
+    parser.add_argument("action", choices=["replay"])
+    parser.parse_args()
+    count, services = asyncio.run(replay())
+    print(f"re-erasure of {count} person(s) sent to {', '.join(services)}")
+    print("the privacy worker's relay publishes it; each service's worker applies it")
+
+
+if __name__ == "__main__":
+    main()
