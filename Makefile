@@ -32,6 +32,7 @@ bench: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
 	@$(PY) bench/gateway.py
+	@$(PY) bench/dsr.py
 
 venv: $(VENV)/.installed
 
