@@ -374,3 +374,39 @@ def test_dpo_files_a_request_received_by_post(platform: Platform) -> None:
     assert bob.post("/api/privacy/requests/on-behalf", json=body).status_code == 403
     no_check = {k: v for k, v in body.items() if k != "identity_check"}
     assert dpo.post("/api/privacy/requests/on-behalf", json=no_check).status_code == 422
+
+
+def test_an_export_can_be_cancelled_before_it_is_made_but_an_erasure_cannot(
+    platform: Platform,
+) -> None:
+    email, _, _ = new_employee(platform)
+    person = platform.login(email)
+    _process_signal(platform, "identity-worker", signal.SIGSTOP)
+    try:
+        export = person.post("/api/privacy/requests", json={"type": "access"}).json()
+        cancelled = person.post(f"/api/privacy/requests/{export['id']}/cancel")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] == "cancelled"
+        restriction = person.post("/api/privacy/requests", json={"type": "restriction"}).json()
+        assert person.post(f"/api/privacy/requests/{restriction['id']}/cancel").status_code == 409
+    finally:
+        _process_signal(platform, "identity-worker", signal.SIGCONT)
+    time.sleep(1)
+    assert person.get(f"/api/privacy/requests/{export['id']}").json()["status"] == "cancelled"
+    assert person.post(f"/api/privacy/requests/{export['id']}/cancel").status_code == 409
+
+
+def test_dpo_lifts_a_restriction(platform: Platform) -> None:
+    email, _, user_id = new_employee(platform)
+    person, dpo = platform.login(email), platform.login("dpo@demo.test")
+    request_id = person.post("/api/privacy/requests", json={"type": "restriction"}).json()["id"]
+    assert wait_done(person, request_id)["status"] == "completed"
+    identity_db = platform.stack.config.database_urls["identity"]
+    assert asyncio.run(_count_effects(identity_db, request_id, user_id))[1] == 1
+    assert person.post(f"/api/privacy/requests/{request_id}/lift").status_code == 403
+    lifted = dpo.post(f"/api/privacy/requests/{request_id}/lift")
+    assert lifted.status_code == 202, lifted.text
+    done = wait_done(dpo, request_id)
+    assert done["status"] == "completed"
+    assert asyncio.run(_count_effects(identity_db, request_id, user_id))[1] == 0
+    assert dpo.post(f"/api/privacy/requests/{request_id}/lift").status_code == 409

@@ -429,3 +429,52 @@ async def extend(
     request.extended_due_at = add_months(request.due_at, months)
     request.extension_reason = reason
     return request
+
+
+#: Requests that only read: cancelling them before they complete undoes nothing.
+READ_ONLY = frozenset({"access", "portability"})
+
+
+async def cancel(
+    db: AsyncSession, *, principal: Principal, request_id: str, now: datetime
+) -> Request:
+    """Cancel a request while it has not started to change anything: an export not yet made.
+
+    A request that changes data (erasure, rectification, restriction, objection) starts the
+    moment it is filed; its commands may already be applied, so it cannot be cancelled."""
+    request = await visible_request(db, principal=principal, request_id=request_id)
+    if request.status in FINAL or request.type not in READ_ONLY:
+        raise Conflict("this request has started and can no longer be cancelled")
+    request.status, request.completed_at = "cancelled", now
+    for part in await repository.export_parts(db, request.id):
+        await db.delete(part)
+    return request
+
+
+async def lift_restriction(
+    db: AsyncSession, ctx: Privacy, *, principal: Principal, request_id: str, now: datetime
+) -> Request:
+    """The DPO lifts a completed restriction: every service that froze the data unfreezes it.
+
+    The request runs again with one more phase of ``lift_restriction`` tasks."""
+    request = await visible_request(db, principal=principal, request_id=request_id)
+    if request.type != "restriction" or request.status != "completed":
+        raise Conflict("only a completed restriction can be lifted")
+    tasks = await repository.tasks_of(db, request.id)
+    if any(t.action == Action.LIFT_RESTRICTION for t in tasks):
+        raise Conflict("this restriction was already lifted")
+    phase = max(t.phase for t in tasks) + 1
+    request.status, request.completed_at = "in_progress", None
+    for service_name in sorted({t.service for t in tasks}):
+        task = Task(
+            request_id=request.id,
+            service=service_name,
+            action=Action.LIFT_RESTRICTION.value,
+            phase=phase,
+            status="waiting",
+            attempts=0,
+        )
+        db.add(task)
+        await db.flush()
+        await _send(db, ctx, request, task, now)
+    return request

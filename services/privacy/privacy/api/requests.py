@@ -144,3 +144,25 @@ async def extend(
         await repository.tasks_of(db, request.id),
         await repository.archive_of(db, request.id),
     )
+
+
+@router.post("/{request_id}/cancel")
+async def cancel(request_id: str, principal: CurrentUser, db: SessionDep) -> RequestPublic:
+    """Cancel an export that is not made yet; a request that changes data cannot be."""
+    request = await service.cancel(
+        db, principal=principal, request_id=request_id, now=service.utcnow()
+    )
+    return public(request, await repository.tasks_of(db, request.id), None)
+
+
+@router.post("/{request_id}/lift", status_code=status.HTTP_202_ACCEPTED)
+async def lift(
+    request_id: str, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+) -> RequestPublic:
+    """The DPO lifts a restriction (Art. 18(3)); the services unfreeze the person's data."""
+    if Role.DPO not in principal.roles:
+        raise Forbidden("only the DPO lifts a restriction")
+    request = await service.lift_restriction(
+        db, ctx, principal=principal, request_id=request_id, now=service.utcnow()
+    )
+    return public(request, await repository.tasks_of(db, request.id), None)
