@@ -63,12 +63,15 @@ async def run_worker(
     database = Database(settings.database_url)
     broker = Broker(settings.amqp_url, settings.events_exchange)
     relay = Relay(database, events, broker, poll_seconds=settings.relay_poll_seconds)
+    # Stacks sharing one broker (a local run beside the tests) each use their own exchange;
+    # their queues are named after it, so that no queue collects another stack's events.
+    prefix = "" if settings.events_exchange == "events" else f"{settings.events_exchange}."
     consumers = [
         Consumer(
             database=database,
             store=events,
             broker=broker,
-            queue=sub.queue,
+            queue=prefix + sub.queue,
             handlers=sub.handlers,
             bindings=sub.bindings,
         )

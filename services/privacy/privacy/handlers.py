@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope
-from kit.privacy.protocol import ANSWERED, PERSONAL_DATA_RECORDED
+from kit.privacy.protocol import ANSWER_KEY, ANSWERED, DATA_MAP_KEY, PERSONAL_DATA_RECORDED
 from kit.worker import Subscription
 from privacy import service
 from privacy.config import get_settings
@@ -27,5 +27,7 @@ async def on_personal_data(db: AsyncSession, envelope: Envelope) -> None:
 
 
 subscription = Subscription(
-    "privacy.events", {ANSWERED: on_answer, PERSONAL_DATA_RECORDED: on_personal_data}
+    "privacy.events",
+    {ANSWERED: on_answer, PERSONAL_DATA_RECORDED: on_personal_data},
+    [ANSWER_KEY, DATA_MAP_KEY],
 )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import seal
 from kit.events import Envelope, EventStore
-from kit.privacy.protocol import ANSWERED, COMMAND, Action, command_key
+from kit.privacy.protocol import ANSWER_KEY, ANSWERED, COMMAND, Action, command_key
 from kit.privacy.subject import SubjectData, erasure_report
 
 Hook = Callable[[AsyncSession, str, dict[str, Any], datetime], Awaitable[dict[str, Any]]]
@@ -75,7 +75,12 @@ class Participant:
                 await self.data.record_handled(session, request_id, action.value, result, now=now)
             answer["result"] = result
         await self.events.add(
-            session, ANSWERED, tenant=envelope.tenant, subject=subject, payload=answer
+            session,
+            ANSWERED,
+            tenant=envelope.tenant,
+            subject=subject,
+            payload=answer,
+            routing_key=ANSWER_KEY,
         )
 
     async def _apply(

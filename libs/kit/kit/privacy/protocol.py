@@ -28,5 +28,11 @@ class Action(StrEnum):
     REPLAY_ERASURES = "replay_erasures"
 
 
+#: Answers and data-map marks are addressed to the privacy service and published mandatory:
+#: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.
+ANSWER_KEY = f"{ANSWERED}.privacy"
+DATA_MAP_KEY = f"{PERSONAL_DATA_RECORDED}.privacy"
+
+
 def command_key(service: str) -> str:
     return f"{COMMAND}.{service}"

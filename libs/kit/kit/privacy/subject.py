@@ -31,7 +31,7 @@ from kit.privacy.declarations import (
     subject_of,
     subject_table,
 )
-from kit.privacy.protocol import PERSONAL_DATA_RECORDED
+from kit.privacy.protocol import DATA_MAP_KEY, PERSONAL_DATA_RECORDED
 
 
 def _plain(value: Any) -> Any:
@@ -293,6 +293,7 @@ class SubjectData:
             tenant=tenant,
             subject=subject,
             payload={"service": self.service, "categories": categories},
+            routing_key=DATA_MAP_KEY,
         )
 
     # -- rectification and restriction -------------------------------------------------------
