@@ -126,6 +126,7 @@ def test_erasure_leaves_only_the_declared_legal_record(platform: Platform) -> No
     assert done["status"] == "completed"
     report = done["report"]["identity"]
     assert report["revoke_sessions"]["sessions_revoked"] >= 1
+    assert report["revoke_sessions"]["login_disabled"] is True
     tables = {t["table"]: t for t in report["erase"]["tables"]}
     assert tables["users"]["erased_rows"] == 1 and tables["users"]["kept_rows"] == 0
     assert tables["login_events"]["kept_rows"] == 1
@@ -209,12 +210,22 @@ async def _count_effects(url: str, request_id: str, user_id: str) -> tuple[int, 
 
 def test_request_completes_across_a_rabbitmq_restart(platform: Platform) -> None:
     alice = platform.login("alice@demo.test")
-    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
+    _process_signal(platform, "identity-worker", signal.SIGSTOP)  # the request is in flight
     try:
         filed = alice.post("/api/privacy/requests", json={"type": "access"})
-        assert filed.status_code == 202  # accepted while the broker is down: it is in the outbox
+        assert filed.status_code == 202
+        time.sleep(0.5)
+        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
+        try:
+            time.sleep(1)
+        finally:
+            subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
+        assert (
+            alice.get(f"/api/privacy/requests/{filed.json()['id']}").json()["status"]
+            == "in_progress"
+        )
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
+        _process_signal(platform, "identity-worker", signal.SIGCONT)
     assert wait_done(alice, filed.json()["id"], timeout=90)["status"] == "completed"
 
 
@@ -282,16 +293,27 @@ def test_rectification_corrects_provided_data_only(platform: Platform) -> None:
     body = {
         "type": "rectification",
         "corrections": {
-            "identity.users.first_name": "Rightname",
+            "identity.users.first_name": "  Rightname ",
             "identity.users.roles": "platform_admin",
+            "identity.users.email": "someone.else@demo.test",
+            "identity.users.tenant_id": "other",
+            "identity.nosuch.field": "x",
         },
     }
     request_id = person.post("/api/privacy/requests", json=body).json()["id"]
     done = wait_done(person, request_id)
     assert done["status"] == "completed"
+    result = done["report"]["identity"]["rectify"]
+    assert result["applied"] == ["users.first_name"]
+    assert set(result["refused"]) == {
+        "users.roles",
+        "users.email",
+        "users.tenant_id",
+        "nosuch.field",
+    }
     me = person.get("/api/auth/me").json()
     assert me["first_name"] == "Rightname"
-    assert me["roles"] == ["employee"]  # roles are not the person's to rectify
+    assert me["roles"] == ["employee"] and me["email"] == email and me["tenant"] == "demo"
 
 
 def test_dpo_contact_is_public(anonymous: httpx.Client) -> None:

@@ -18,15 +18,18 @@ from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
 
 
-async def revoke_all_sessions(
+async def close_account(
     db: AsyncSession, subject: str, _payload: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    return {"sessions_revoked": await repository.revoke_sessions(db, user_id=subject, now=now)}
+    """Erasure's first step: no more login, every session ended, before any data goes."""
+    deactivated = await repository.deactivate(db, user_id=subject)
+    revoked = await repository.revoke_sessions(db, user_id=subject, now=now)
+    return {"sessions_revoked": revoked, "login_disabled": deactivated}
 
 
 participant = Participant(
     service="identity",
     subject_data=subject_data,
     events=events,
-    hooks={Action.REVOKE_SESSIONS: revoke_all_sessions, Action.ERASE: revoke_all_sessions},
+    hooks={Action.REVOKE_SESSIONS: close_account, Action.ERASE: close_account},
 )

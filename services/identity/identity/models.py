@@ -78,7 +78,11 @@ class User(Base):
         index=True,
         info=personal("employer", ACCOUNT, CONTRACT, provided=False),
     )
-    email: Mapped[str] = mapped_column(String(254), info=personal("contact", ACCOUNT, CONTRACT))
+    #: Not rectified through a request: it is the login and comes from the employer's list;
+    #: the tenant admin corrects it (a typo here would lock the person out).
+    email: Mapped[str] = mapped_column(
+        String(254), info=personal("contact", ACCOUNT, CONTRACT, rectifiable=False)
+    )
     first_name: Mapped[str] = mapped_column(
         String(100), info=personal("identity", ACCOUNT, CONTRACT)
     )

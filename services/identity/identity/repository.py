@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.models import LoginThrottle, Session, Tenant, User
+from identity.models import LoginEvent, LoginThrottle, Session, Tenant, User
 from kit.db import dialect_insert
 
 
@@ -44,6 +44,16 @@ async def live_session(
         )
     ).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
+
+
+async def delete_old_login_events(db: AsyncSession, *, before: datetime) -> int:
+    result = await db.execute(delete(LoginEvent).where(LoginEvent.at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def deactivate(db: AsyncSession, *, user_id: str) -> bool:
+    result = await db.execute(update(User).where(User.id == user_id).values(is_active=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def revoke_sessions(

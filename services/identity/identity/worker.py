@@ -3,10 +3,10 @@
 import asyncio
 from datetime import datetime
 
-from identity import service
+from identity import repository, service
 from identity.config import get_settings
 from identity.handlers import participant
-from identity.models import events, subject_data
+from identity.models import CONNECTION_LOG, events, subject_data
 from kit.db import Database
 from kit.worker import Job, Subscription, run_worker
 
@@ -23,6 +23,13 @@ async def housekeeping(database: Database, now: datetime) -> int:
         return sum(await service.purge_expired(db, now=now))
 
 
+async def connection_log_purge(database: Database, now: datetime) -> int:
+    """The connection log of live accounts is kept one year, then deleted (ID5)."""
+    async with database.transaction() as db:
+        before = now - (CONNECTION_LOG.until(now) - now)
+        return await repository.delete_old_login_events(db, before=before)
+
+
 def main() -> None:
     asyncio.run(
         run_worker(
@@ -34,6 +41,7 @@ def main() -> None:
             jobs=[
                 Job("retention purge", 3600, retention_purge),
                 Job("housekeeping", 3600, housekeeping),
+                Job("connection log purge", 3600, connection_log_purge),
             ],
         )
     )

@@ -8,11 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy.models import Archive, DataMapEntry, ExportPart, Forgotten, Request, Task
 
+FINAL_STATUSES = ("completed", "failed", "rejected", "cancelled")
 
-async def request_in_tenant(db: AsyncSession, *, tenant_id: str, request_id: str) -> Request | None:
-    return await db.scalar(
-        select(Request).where(Request.id == request_id, Request.tenant_id == tenant_id)
-    )
+
+async def request_in_tenant(
+    db: AsyncSession, *, tenant_id: str, request_id: str, lock: bool = False
+) -> Request | None:
+    query = select(Request).where(Request.id == request_id, Request.tenant_id == tenant_id)
+    return await db.scalar(query.with_for_update() if lock else query)
 
 
 async def request_by_id(db: AsyncSession, request_id: str, *, lock: bool = False) -> Request | None:
@@ -53,11 +56,21 @@ async def waiting_task(
 async def overdue_tasks(
     db: AsyncSession, *, sent_before: datetime, limit: int = 500
 ) -> Sequence[Task]:
+    """Unanswered tasks of open requests, oldest first; locked, so that two workers never send
+    the same ones again."""
     return (
         await db.scalars(
             select(Task)
-            .where(Task.status == "waiting", Task.sent_at.is_not(None), Task.sent_at < sent_before)
+            .join(Request, Request.id == Task.request_id)
+            .where(
+                Task.status == "waiting",
+                Task.sent_at.is_not(None),
+                Task.sent_at < sent_before,
+                Request.status.not_in(FINAL_STATUSES),
+            )
+            .order_by(Task.sent_at)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=Task)
         )
     ).all()
 
@@ -108,3 +121,8 @@ async def forget_subject(db: AsyncSession, *, subject: str, key: str) -> None:
 
 async def is_forgotten(db: AsyncSession, key: str) -> bool:
     return await db.get(Forgotten, key) is not None
+
+
+async def open_requests_of(db: AsyncSession, subject: str) -> Sequence[Request]:
+    query = select(Request).where(Request.subject == subject, Request.status.not_in(FINAL_STATUSES))
+    return (await db.scalars(query)).all()

@@ -237,7 +237,10 @@ async def _send(
 
 
 async def record_answer(db: AsyncSession, ctx: Privacy, envelope: Envelope, now: datetime) -> None:
-    """A service answered: mark its task, send the next phase, or complete the request."""
+    """A service answered: mark its task, send the next phase, or complete the request.
+
+    A failed task stops the request there: an erasure never reaches the account while data
+    may remain elsewhere."""
     answer = envelope.payload
     request = await repository.request_by_id(db, str(answer["request_id"]), lock=True)
     if request is None or request.status in FINAL:
@@ -249,7 +252,7 @@ async def record_answer(db: AsyncSession, ctx: Privacy, envelope: Envelope, now:
         return  # a repeated answer: already counted
     task.status = "done" if answer.get("status") == "done" else "failed"
     task.answered_at, task.result = now, dict(answer.get("result") or {})
-    if answer.get("sealed"):
+    if answer.get("sealed") and task.status == "done":
         db.add(
             ExportPart(
                 request_id=request.id,
@@ -263,7 +266,7 @@ async def record_answer(db: AsyncSession, ctx: Privacy, envelope: Envelope, now:
     if any(t.status == "waiting" for t in tasks):
         return
     pending = [t for t in tasks if t.status == "pending"]
-    if pending:
+    if pending and not any(t.status == "failed" for t in tasks):
         phase = min(t.phase for t in pending)
         for t in pending:
             if t.phase == phase:
@@ -279,13 +282,16 @@ async def _complete(
     for t in sorted(tasks, key=lambda t: (t.phase, t.service)):
         report.setdefault(t.service, {})[t.action] = t.result
     request.report = report
-    request.completed_at = now
-    failed = [t.service for t in tasks if t.status == "failed"]
-    request.status = "failed" if failed else "completed"
+    failed = sorted({t.service for t in tasks if t.status == "failed"})
     if failed:
-        request.failure_reason = f"failed in {', '.join(sorted(failed))}"
+        # The DPO sees it in the queue with the reason; pending phases are not sent.
+        await _close(db, request, "failed", now, f"failed in {', '.join(failed)}")
         return
+    request.status, request.completed_at = "completed", now
     if request.type in ("access", "portability"):
+        if request.subject is None:  # the person was erased meanwhile
+            await _close(db, request, "rejected", now, "the person's data was erased meanwhile")
+            return
         await _make_archive(db, ctx, request, now)
     elif request.type == "erasure" and request.subject:
         await _forget(db, ctx, request, now)
@@ -324,7 +330,8 @@ async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: d
 
 
 async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetime) -> None:
-    """After an erasure: remember the person by keyed hash only, and drop our own copies."""
+    """After an erasure: remember the person by keyed hash only, end their other open requests,
+    and drop our own copies of their data."""
     assert request.subject is not None
     key = subject_data.subject_key(request.subject)
     if not await repository.is_forgotten(db, key):
@@ -333,6 +340,9 @@ async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetim
                 subject_key=key, tenant_id=request.tenant_id, request_id=request.id, erased_at=now
             )
         )
+    for other in await repository.open_requests_of(db, request.subject):
+        if other.id != request.id:
+            await _close(db, other, "rejected", now, "the person's data was erased meanwhile")
     for old in await repository.archives_of_subject(db, request.subject):
         ctx.archive_path(old.file_name).unlink(missing_ok=True)
         await db.delete(old)
@@ -342,6 +352,8 @@ async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetim
 async def record_data_map(db: AsyncSession, envelope: Envelope, now: datetime) -> None:
     if not envelope.subject or not envelope.tenant:
         return
+    if await repository.is_forgotten(db, subject_data.subject_key(envelope.subject)):
+        return  # a late mark about someone already erased: nothing to map
     service = str(envelope.payload["service"])
     entry = await repository.data_map_entry(db, subject=envelope.subject, service=service)
     categories = sorted(str(c) for c in envelope.payload.get("categories", []))
@@ -379,10 +391,12 @@ async def purge_archives(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
     return len(expired)
 
 
-async def visible_request(db: AsyncSession, *, principal: Principal, request_id: str) -> Request:
+async def visible_request(
+    db: AsyncSession, *, principal: Principal, request_id: str, lock: bool = False
+) -> Request:
     """The requester's own request, or any of the tenant's for its DPO; 404 otherwise."""
     request = await repository.request_in_tenant(
-        db, tenant_id=principal.tenant_id, request_id=request_id
+        db, tenant_id=principal.tenant_id, request_id=request_id, lock=lock
     )
     if request is None or not (request.subject == principal.user_id or "dpo" in principal.roles):
         raise NotFound("request not found")
@@ -399,7 +413,7 @@ async def download(
     if request is None or request.subject != principal.user_id:
         raise NotFound("request not found")
     found = await repository.archive_of(db, request.id)
-    if found is None or found.expires_at <= now:
+    if request.status != "completed" or found is None or found.expires_at <= now:
         raise NotFound("no archive for this request (not ready, or deleted after 7 days)")
     data = ctx.cipher.decrypt(
         ctx.archive_path(found.file_name).read_bytes(), context=request.id.encode()
@@ -442,12 +456,10 @@ async def cancel(
 
     A request that changes data (erasure, rectification, restriction, objection) starts the
     moment it is filed; its commands may already be applied, so it cannot be cancelled."""
-    request = await visible_request(db, principal=principal, request_id=request_id)
+    request = await visible_request(db, principal=principal, request_id=request_id, lock=True)
     if request.status in FINAL or request.type not in READ_ONLY:
         raise Conflict("this request has started and can no longer be cancelled")
-    request.status, request.completed_at = "cancelled", now
-    for part in await repository.export_parts(db, request.id):
-        await db.delete(part)
+    await _close(db, request, "cancelled", now)
     return request
 
 
@@ -457,7 +469,7 @@ async def lift_restriction(
     """The DPO lifts a completed restriction: every service that froze the data unfreezes it.
 
     The request runs again with one more phase of ``lift_restriction`` tasks."""
-    request = await visible_request(db, principal=principal, request_id=request_id)
+    request = await visible_request(db, principal=principal, request_id=request_id, lock=True)
     if request.type != "restriction" or request.status != "completed":
         raise Conflict("only a completed restriction can be lifted")
     tasks = await repository.tasks_of(db, request.id)
@@ -478,3 +490,15 @@ async def lift_restriction(
         await db.flush()
         await _send(db, ctx, request, task, now)
     return request
+
+
+async def _close(
+    db: AsyncSession, request: Request, status: str, now: datetime, reason: str | None = None
+) -> None:
+    """End a request before it completes: its open tasks and any export parts end too."""
+    request.status, request.completed_at, request.failure_reason = status, now, reason
+    for task in await repository.tasks_of(db, request.id):
+        if task.status in ("waiting", "pending"):
+            task.status = status
+    for part in await repository.export_parts(db, request.id):
+        await db.delete(part)

@@ -9,7 +9,7 @@ processing are derived from these declarations, never written by hand per table.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -55,8 +55,11 @@ class Retention:
     reason: str
     days: int = 0
 
-    def until(self, start: datetime) -> datetime:
-        """``start`` plus the period (29 February counts as 28 in a year without it)."""
+    def until(self, start: datetime | date) -> datetime:
+        """``start`` plus the period (29 February counts as 28 in a year without it); a date
+        counts from its midnight, UTC."""
+        if not isinstance(start, datetime):
+            start = datetime.combine(start, time(0), tzinfo=UTC)
         try:
             moved = start.replace(year=start.year + self.years)
         except ValueError:

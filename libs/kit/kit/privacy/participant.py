@@ -10,12 +10,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import seal
 from kit.events import Envelope, EventStore
 from kit.privacy.protocol import ANSWER_KEY, ANSWERED, COMMAND, Action, command_key
 from kit.privacy.subject import SubjectData, erasure_report
+
+#: Errors that say "this change cannot be made", as opposed to "the database is away".
+REFUSED = (IntegrityError, DataError, ValueError, TypeError, LookupError)
 
 Hook = Callable[[AsyncSession, str, dict[str, Any], datetime], Awaitable[dict[str, Any]]]
 Clock = Callable[[], datetime]
@@ -71,8 +75,17 @@ class Participant:
         else:
             result = await self.data.handled_result(session, request_id, action.value)
             if result is None:
-                result = await self._apply(session, action, subject, payload, now)
+                try:
+                    # A savepoint: a refused change (a constraint, a bad value) is undone alone,
+                    # and answered as failed, instead of coming back for ever.
+                    async with session.begin_nested():
+                        result = await self._apply(session, action, subject, payload, now)
+                except REFUSED as exc:
+                    result = {"failed": type(exc).__name__}
+                    answer["status"] = "failed"
                 await self.data.record_handled(session, request_id, action.value, result, now=now)
+            elif "failed" in result:
+                answer["status"] = "failed"
             answer["result"] = result
         await self.events.add(
             session,
@@ -98,8 +111,10 @@ class Participant:
             report = await self.data.erase(session, subject, now=now)
             result["tables"] = erasure_report(report)
         elif action is Action.RECTIFY:
-            result["applied"] = await self.data.rectify(
-                session, subject, dict(payload.get("corrections") or {}).get(self.service, {})
+            result.update(
+                await self.data.rectify(
+                    session, subject, dict(payload.get("corrections") or {}).get(self.service, {})
+                )
             )
         elif action is Action.RESTRICT:
             result["restricted"] = await self.data.restrict(

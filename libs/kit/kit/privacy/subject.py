@@ -224,6 +224,8 @@ class SubjectData:
             if info.retention is not None and retained:
                 for row in rows:
                     start = row._mapping[info.retention.counted_from]
+                    if start is None:
+                        continue  # no date to count from: nothing the law makes us keep
                     row_until = info.retention.until(start)
                     if row_until > now:
                         kept.append(
@@ -301,22 +303,34 @@ class SubjectData:
     async def rectify(
         self, session: AsyncSession, subject: str, corrections: dict[str, dict[str, Any]]
     ) -> dict[str, list[str]]:
-        """Apply ``{table: {column: value}}`` to the person's rows; only declared rectifiable
-        columns of this service's tables; returns what changed, refuses the rest."""
-        applied: dict[str, list[str]] = {}
+        """Apply ``{table: {column: value}}`` to the person's rows: only text columns declared
+        rectifiable, never the columns that say whose or which tenant's row it is. Returns what
+        was applied and what was refused."""
+        applied: list[str] = []
+        refused: list[str] = []
         tables = {table.name: (table, info) for table, info in self.tables()}
         for table_name, values in corrections.items():
-            if table_name not in tables:
-                continue
-            table, info = tables[table_name]
-            allowed = {c.name for c, d in personal_columns(table) if d.rectifiable}
-            accepted = {k: v for k, v in values.items() if k in allowed}
-            if accepted:
+            found = tables.get(table_name)
+            allowed: set[str] = set()
+            if found is not None:
+                table, info = found
+                allowed = {
+                    c.name
+                    for c, d in personal_columns(table)
+                    if d.rectifiable
+                    and c.name not in (info.subject, info.tenant)
+                    and isinstance(c.type, String)
+                }
+            accepted = {k: str(v).strip() for k, v in values.items() if k in allowed}
+            accepted = {k: v for k, v in accepted.items() if v}
+            refused += [f"{table_name}.{k}" for k in values if k not in accepted]
+            if found is not None and accepted:
+                table, info = found
                 await session.execute(
                     update(table).where(table.c[info.subject] == subject).values(**accepted)
                 )
-                applied[table_name] = sorted(accepted)
-        return applied
+                applied += [f"{table_name}.{k}" for k in sorted(accepted)]
+        return {"applied": applied, "refused": sorted(refused)}
 
     async def restrict(
         self, session: AsyncSession, subject: str, *, request_id: str, now: datetime

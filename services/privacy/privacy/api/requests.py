@@ -35,7 +35,7 @@ def public(request: Request, tasks: Sequence[Task], archive: Archive | None) -> 
         extension_reason=request.extension_reason,
         completed_at=request.completed_at,
         services=services,
-        report=request.report if request.type == "erasure" else None,
+        report=request.report if request.type not in service.READ_ONLY else None,
         archive=None
         if request.type not in ("access", "portability")
         else ArchiveInfo(
