@@ -26,7 +26,7 @@ from kit.auth import INTERNAL_TOKEN_HEADER, Principal
 from kit.crypto import AesGcm, open_sealed, public_key_text
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
-from kit.privacy.protocol import COMMAND, Action, command_key
+from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
 from privacy import archive, repository
 from privacy.config import Settings
 from privacy.models import (
@@ -301,7 +301,9 @@ async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: d
     assert request.subject is not None
     parts: dict[str, dict[str, Any]] = {}
     for part in await repository.export_parts(db, request.id):
-        content = json.loads(open_sealed(ctx.seal_key, part.sealed, context=request.id.encode()))
+        action = SIMPLE_ACTIONS[request.type].value
+        context = seal_context(request.id, part.service, action)
+        content = json.loads(open_sealed(ctx.seal_key, part.sealed, context=context))
         parts[part.service] = {"tables": content["tables"], "inventory": content["inventory"]}
         await db.delete(part)
     own = await subject_data.export(

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import seal
 from kit.events import Envelope, EventStore
-from kit.privacy.protocol import ANSWER_KEY, ANSWERED, COMMAND, Action, command_key
+from kit.privacy.protocol import (
+    ANSWER_KEY,
+    ANSWERED,
+    COMMAND,
+    Action,
+    command_key,
+    seal_context,
+)
 from kit.privacy.subject import SubjectData, erasure_report
 
 #: Errors that say "this change cannot be made", as opposed to "the database is away".
@@ -70,7 +77,9 @@ class Participant:
             content = {"service": self.service, "tables": data, "inventory": self.data.inventory()}
             answer["result"] = {"tables": {k: len(v) for k, v in data.items()}}
             answer["sealed"] = seal(
-                str(payload["seal_to"]), json.dumps(content).encode(), context=request_id.encode()
+                str(payload["seal_to"]),
+                json.dumps(content).encode(),
+                context=seal_context(request_id, self.service, action.value),
             )
         else:
             result = await self.data.handled_result(session, request_id, action.value)

@@ -34,5 +34,11 @@ ANSWER_KEY = f"{ANSWERED}.privacy"
 DATA_MAP_KEY = f"{PERSONAL_DATA_RECORDED}.privacy"
 
 
+def seal_context(request_id: str, service: str, action: str) -> bytes:
+    """What a sealed export is bound to: a part cannot pass for another request, service or
+    action."""
+    return f"{request_id}|{service}|{action}".encode()
+
+
 def command_key(service: str) -> str:
     return f"{COMMAND}.{service}"
