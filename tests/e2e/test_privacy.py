@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -425,6 +426,9 @@ def test_dpo_lifts_a_restriction(platform: Platform) -> None:
     assert wait_done(person, request_id)["status"] == "completed"
     identity_db = platform.stack.config.database_urls["identity"]
     assert asyncio.run(_count_effects(identity_db, request_id, user_id))[1] == 1
+    admin = platform.login("admin@demo.test")
+    listed = {u["id"]: u for u in admin.get("/api/users").json()}[user_id]
+    assert listed["restricted"] is True and listed["email"] == "" and listed["last_name"] == ""
     assert person.post(f"/api/privacy/requests/{request_id}/lift").status_code == 403
     lifted = dpo.post(f"/api/privacy/requests/{request_id}/lift")
     assert lifted.status_code == 202, lifted.text
@@ -432,3 +436,23 @@ def test_dpo_lifts_a_restriction(platform: Platform) -> None:
     assert done["status"] == "completed"
     assert asyncio.run(_count_effects(identity_db, request_id, user_id))[1] == 0
     assert dpo.post(f"/api/privacy/requests/{request_id}/lift").status_code == 409
+    assert done["report"]["identity"]["lift_restriction"]["told"] is True
+    listed = {u["id"]: u for u in admin.get("/api/users").json()}[user_id]
+    assert listed["restricted"] is False and listed["email"] == email
+    # The person is told (Art. 18(3)): the mail is in the local SMTP sink.
+    deadline, found = time.monotonic() + 15, list[Path]()
+    while not found and time.monotonic() < deadline:
+        mails = (platform.var_dir / "mail").glob("*.eml")
+        found = [m for m in mails if f"To: {email}" in m.read_text(errors="replace")]
+        time.sleep(0.2)
+    assert found, "no mail to the person"
+    assert "no longer restricted" in found[0].read_text()
+
+
+def test_objection_is_recorded_in_every_service(platform: Platform) -> None:
+    email, _, _ = new_employee(platform)
+    person = platform.login(email)
+    request_id = person.post("/api/privacy/requests", json={"type": "objection"}).json()["id"]
+    done = wait_done(person, request_id)
+    assert done["status"] == "completed"
+    assert done["report"]["identity"]["object"] == {"objected": True}

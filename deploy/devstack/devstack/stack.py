@@ -60,6 +60,7 @@ class StackConfig:
     login_rate: str = "10r/m"
     login_burst: int = 5
     max_body: str = "1m"
+    smtp_port: int = 8025
     demo_password: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -120,6 +121,7 @@ class Stack:
             "JWKS_URL": f"http://127.0.0.1:{cfg.port(identity)}/.well-known/jwks.json",
             "IDENTITY_URL": f"http://127.0.0.1:{cfg.port(identity)}",
             "PUBLIC_ORIGINS": json.dumps([cfg.origin]),
+            "SMTP_PORT": str(cfg.smtp_port + cfg.port_offset),
             **cfg.extra_env,
         }
         if spec.name in cfg.database_urls:
@@ -234,6 +236,13 @@ class Stack:
                         logs / f"{name}.log",
                     )
                 )
+        smtp_port = self.config.smtp_port + self.config.port_offset
+        ensure_port_free(smtp_port, "mail sink")
+        sink = [sys.executable, "-m", "devstack.mailsink", "--port", str(smtp_port)]
+        sink += ["--dir", str(self.config.var_dir / "mail")]
+        self.processes.insert(
+            0, Process("mail-sink", sink, dict(os.environ), logs / "mail-sink.log")
+        )
         for port in (self.config.http_port, self.config.https_port):
             ensure_port_free(port, "gateway")
         state = self.gateway_dir

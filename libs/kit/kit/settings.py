@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "identity"
     jwt_audience: str = "platform"
     log_level: str = "INFO"
+    #: Where mail goes: the local sink of `make run`, or the provider's relay in production.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_from: str = "Avantages CSE <no-reply@benefits.example>"
     #: Shared by every service: keys the non-reversible hash that remembers erased people,
     #: so erasures can be re-applied after a backup is restored.
     subject_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "subject-key")

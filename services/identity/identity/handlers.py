@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import repository
 from identity.models import events, subject_data
+from kit.mail import queue_mail
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
 
@@ -27,9 +28,36 @@ async def close_account(
     return {"sessions_revoked": revoked, "login_disabled": deactivated}
 
 
+async def tell_restriction_lifted(
+    db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
+) -> dict[str, Any]:
+    """Art. 18(3): the person is told before the restriction of their data is lifted."""
+    user = await repository.user_by_id_any_tenant(db, subject)
+    if user is None:
+        return {"told": False}
+    await queue_mail(
+        db,
+        events,
+        to=user.email,
+        tenant=user.tenant_id,
+        subject="Vos données ne sont plus limitées / Your data is no longer restricted",
+        text=(
+            "Bonjour,\n\nLa limitation du traitement de vos données, que vous aviez demandée, "
+            "est levée par notre délégué à la protection des données.\n\n"
+            "Hello,\n\nThe restriction of processing of your data that you asked for has been "
+            "lifted by our data protection officer.\n"
+        ),
+    )
+    return {"told": True}
+
+
 participant = Participant(
     service="identity",
     subject_data=subject_data,
     events=events,
-    hooks={Action.REVOKE_SESSIONS: close_account, Action.ERASE: close_account},
+    hooks={
+        Action.REVOKE_SESSIONS: close_account,
+        Action.ERASE: close_account,
+        Action.LIFT_RESTRICTION: tell_restriction_lifted,
+    },
 )

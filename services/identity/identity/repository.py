@@ -22,6 +22,11 @@ async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User 
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
 
 
+async def user_by_id_any_tenant(db: AsyncSession, user_id: str) -> User | None:
+    """For the event worker, whose commands name the person by id (ids are unique)."""
+    return await db.get(User, user_id)
+
+
 async def users_of_tenant(db: AsyncSession, *, tenant_id: str) -> Sequence[User]:
     rows = await db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.email))
     return rows.all()

@@ -65,6 +65,8 @@ class UserPublic(BaseModel):
     last_name: str
     tenant: str
     roles: list[str]
+    #: Art. 18: the person's data is frozen; only the id is shown.
+    restricted: bool = False
 
 
 class TenantPublic(BaseModel):

@@ -8,6 +8,7 @@ from identity.config import get_settings
 from identity.handlers import participant
 from identity.models import CONNECTION_LOG, events, subject_data
 from kit.db import Database
+from kit.mail import MAIL, mail_key, mail_sender
 from kit.worker import Job, Subscription, run_worker
 
 
@@ -31,12 +32,16 @@ async def connection_log_purge(database: Database, now: datetime) -> int:
 
 
 def main() -> None:
+    settings = get_settings()
     asyncio.run(
         run_worker(
-            settings=get_settings(),
+            settings=settings,
             events=events,
             subscriptions=[
-                Subscription("identity.dsr", participant.handlers(), [participant.binding])
+                Subscription("identity.dsr", participant.handlers(), [participant.binding]),
+                Subscription(
+                    "identity.mail", {MAIL: mail_sender(settings)}, [mail_key("identity")]
+                ),
             ],
             jobs=[
                 Job("retention purge", 3600, retention_purge),

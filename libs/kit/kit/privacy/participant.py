@@ -131,6 +131,10 @@ class Participant:
             )
         elif action is Action.LIFT_RESTRICTION:
             result["lifted"] = await self.data.lift(session, subject)
+        elif action is Action.OBJECT:
+            result["objected"] = await self.data.object(
+                session, subject, request_id=str(payload["request_id"]), now=now
+            )
         elif action is Action.REPLAY_ERASURES:
             keys = {str(k) for k in payload.get("subject_keys", [])}
             erased = 0

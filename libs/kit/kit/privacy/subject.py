@@ -55,6 +55,25 @@ class TableErasure:
     kept_until: str | None = None
 
 
+def _flag_table(metadata: MetaData, name: str, category: str, purpose: Purpose) -> Table:
+    """A per-person flag set by a request: who, by which request, since when."""
+    return Table(
+        name,
+        metadata,
+        Column(
+            "subject",
+            String(36),
+            primary_key=True,
+            info=personal(
+                category, purpose, LegalBasis.LEGAL_OBLIGATION, provided=False, rectifiable=False
+            ),
+        ),
+        Column("request_id", String(36), info=not_personal("a request id")),
+        Column("since", UtcDateTime, info=not_personal("a date")),
+        info=subject_table("subject"),
+    )
+
+
 class SubjectData:
     def __init__(self, metadata: MetaData, *, service: str, purpose: Purpose, key: bytes) -> None:
         self.metadata = metadata
@@ -90,25 +109,12 @@ class SubjectData:
             Column("archived_at", UtcDateTime, info=not_personal("when the erasure ran")),
             info=subject_table("subject_key", kept="until its legal date, restricted from any use"),
         )
-        self.restrictions = Table(
-            "restrictions",
-            metadata,
-            Column(
-                "subject",
-                String(36),
-                primary_key=True,
-                info=personal(
-                    "restriction of processing",
-                    purpose,
-                    LegalBasis.LEGAL_OBLIGATION,
-                    provided=False,
-                    rectifiable=False,
-                ),
-            ),
-            Column("request_id", String(36), info=not_personal("a request id")),
-            Column("since", UtcDateTime, info=not_personal("a date")),
-            info=subject_table("subject"),
+        #: Art. 18: the person's data is frozen (kept, not used) until the DPO lifts it.
+        self.restrictions = _flag_table(
+            metadata, "restrictions", "restriction of processing", purpose
         )
+        #: Art. 21: the person objected; direct marketing to them stops, for good.
+        self.objections = _flag_table(metadata, "objections", "objection", purpose)
         self.announced = Table(
             "data_map_announced",
             metadata,
@@ -139,7 +145,7 @@ class SubjectData:
 
     def tables(self) -> list[tuple[Table, SubjectTable]]:
         """The service's own tables about a person, parents first."""
-        own = {self.archive.name, self.restrictions.name, self.announced.name}
+        own = {self.archive.name, self.restrictions.name, self.objections.name, self.announced.name}
         return [
             (table, info)
             for table in self.metadata.sorted_tables
@@ -256,7 +262,7 @@ class SubjectData:
                     kept_until=until.isoformat() if until else None,
                 )
             )
-        for own in (self.restrictions, self.announced):
+        for own in (self.restrictions, self.objections, self.announced):
             await session.execute(delete(own).where(own.c.subject == subject))
         return report
 
@@ -335,12 +341,7 @@ class SubjectData:
     async def restrict(
         self, session: AsyncSession, subject: str, *, request_id: str, now: datetime
     ) -> bool:
-        if await self.is_restricted(session, subject):
-            return False
-        await session.execute(
-            insert(self.restrictions).values(subject=subject, request_id=request_id, since=now)
-        )
-        return True
+        return await self._flag(session, self.restrictions, subject, request_id, now)
 
     async def lift(self, session: AsyncSession, subject: str) -> bool:
         result = await session.execute(
@@ -349,9 +350,34 @@ class SubjectData:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def is_restricted(self, session: AsyncSession, subject: str) -> bool:
-        found = await session.scalar(
-            select(self.restrictions.c.subject).where(self.restrictions.c.subject == subject)
+        return await self._flagged(session, self.restrictions, subject)
+
+    async def object(
+        self, session: AsyncSession, subject: str, *, request_id: str, now: datetime
+    ) -> bool:
+        return await self._flag(session, self.objections, subject, request_id, now)
+
+    async def has_objected(self, session: AsyncSession, subject: str) -> bool:
+        """Checked before any direct marketing to the person (Art. 21(3): absolute)."""
+        return await self._flagged(session, self.objections, subject)
+
+    async def flagged(self, session: AsyncSession, table: Table, subjects: list[str]) -> set[str]:
+        """Which of ``subjects`` carry the flag of ``table`` (restrictions or objections)."""
+        rows = await session.scalars(select(table.c.subject).where(table.c.subject.in_(subjects)))
+        return set(rows)
+
+    async def _flag(
+        self, session: AsyncSession, table: Table, subject: str, request_id: str, now: datetime
+    ) -> bool:
+        if await self._flagged(session, table, subject):
+            return False
+        await session.execute(
+            insert(table).values(subject=subject, request_id=request_id, since=now)
         )
+        return True
+
+    async def _flagged(self, session: AsyncSession, table: Table, subject: str) -> bool:
+        found = await session.scalar(select(table.c.subject).where(table.c.subject == subject))
         return found is not None
 
     # -- requests already handled ------------------------------------------------------------

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 
 from identity import repository, service
 from identity.api import IdentityDep
-from identity.models import User
+from identity.models import User, subject_data
 from identity.schemas import UserCreate, UserPublic
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep
@@ -36,8 +36,18 @@ async def create_user(
 
 @router.get("")
 async def list_users(admin: TenantAdmin, db: SessionDep) -> list[UserPublic]:
+    """The tenant's users; a person whose data is restricted (Art. 18) shows as an id only."""
     users = await repository.users_of_tenant(db, tenant_id=admin.tenant_id)
-    return [public(u, admin.tenant) for u in users]
+    frozen = await subject_data.flagged(db, subject_data.restrictions, [u.id for u in users])
+    return [
+        restricted(u, admin.tenant) if u.id in frozen else public(u, admin.tenant) for u in users
+    ]
+
+
+def restricted(user: User, tenant: str) -> UserPublic:
+    return UserPublic(
+        id=user.id, email="", first_name="", last_name="", tenant=tenant, roles=[], restricted=True
+    )
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

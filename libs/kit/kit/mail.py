@@ -1,0 +1,63 @@
+"""Email through the outbox: a mail is an event for the service's own worker, which sends it.
+
+``queue_mail(session, events, ...)`` writes the mail in the caller's transaction (so it goes
+if and only if the change commits). The worker's handler sends it with SMTP; while the SMTP
+server is away it waits and tries again (the consumer holds the message), and a mail that
+keeps failing ends in the dead-letter queue, from where it can be replayed. The outbox row's
+body is blanked once RabbitMQ has it, and no address is ever logged.
+"""
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.events import Envelope, EventStore
+from kit.events.consumer import Handler
+from kit.settings import ServiceSettings
+
+MAIL = "mail.requested"
+
+
+def mail_key(service: str) -> str:
+    return f"{MAIL}.{service}"
+
+
+async def queue_mail(
+    session: AsyncSession,
+    events: EventStore,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    tenant: str | None = None,
+) -> None:
+    await events.add(
+        session,
+        MAIL,
+        tenant=tenant,
+        payload={"to": to, "subject": subject, "text": text},
+        routing_key=mail_key(events.source),
+    )
+
+
+def _send(settings: ServiceSettings, message: EmailMessage) -> None:
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def mail_sender(settings: ServiceSettings) -> Handler:
+    """The worker's handler of ``mail.requested``: sends the mail (SMTP errors propagate, so the
+    consumer retries: ``OSError`` while the server is away, redelivery otherwise)."""
+
+    async def send(_session: AsyncSession, envelope: Envelope) -> None:
+        message = EmailMessage()
+        message["From"] = settings.smtp_from
+        message["To"] = str(envelope.payload["to"])
+        message["Subject"] = str(envelope.payload["subject"])
+        message["Message-ID"] = f"<{envelope.id}@platform>"
+        message.set_content(str(envelope.payload["text"]))
+        await asyncio.to_thread(_send, settings, message)
+
+    return send
