@@ -3,10 +3,13 @@
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import MetaData
 
+from kit.db import Database
 from kit.privacy.declarations import unclassified
 
 
@@ -25,3 +28,15 @@ def assert_migrations_match_models(alembic_ini: Path, workdir: Path) -> None:
         [*alembic, "check"], env=env, capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@asynccontextmanager
+async def sqlite_database(folder: Path, metadata: MetaData) -> AsyncIterator[Database]:
+    """A fresh SQLite database with ``metadata``'s tables, for unit tests."""
+    database = Database(f"sqlite+aiosqlite:///{folder / 'unit.db'}")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield database
+    finally:
+        await database.dispose()

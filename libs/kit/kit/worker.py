@@ -9,8 +9,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
 from kit.events.broker import Broker
@@ -18,6 +20,7 @@ from kit.events.consumer import Consumer, Handler
 from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.logs import configure_logging
+from kit.privacy.subject import SubjectData
 from kit.settings import ServiceSettings
 
 log = logging.getLogger("kit.worker")
@@ -36,14 +39,24 @@ class Job:
 
     name: str
     every_seconds: float
-    run: Callable[[Database, datetime], Awaitable[int]]
-    extra: dict[str, str] = field(default_factory=dict)
+    #: Runs in one transaction; returns how many things it did (logged when not zero).
+    run: Callable[[AsyncSession, datetime], Awaitable[int]]
+
+
+def retention_purge(data: SubjectData) -> Job:
+    """The hourly purge of the restricted archive: records whose legal date has come go."""
+
+    async def purge(session: AsyncSession, now: datetime) -> int:
+        return await data.purge_due(session, now=now)
+
+    return Job("retention purge", 3600, purge)
 
 
 async def _repeat(job: Job, database: Database) -> None:
     while True:
         try:
-            count = await job.run(database, datetime.now(UTC))
+            async with database.transaction() as session:
+                count = await job.run(session, datetime.now(UTC))
             if count:
                 log.info("job ran", extra={"job": job.name, "count": count})
         except Exception as exc:  # a failed run is retried at the next tick

@@ -3,32 +3,26 @@
 import asyncio
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from identity import repository, service
 from identity.config import get_settings
 from identity.handlers import participant
 from identity.models import CONNECTION_LOG, events, subject_data
-from kit.db import Database
 from kit.mail import MAIL, mail_key, mail_sender
-from kit.worker import Job, Subscription, run_worker
+from kit.worker import Job, Subscription, retention_purge, run_worker
 
 
-async def retention_purge(database: Database, now: datetime) -> int:
-    """Archived records whose legal date has come are deleted (hourly)."""
-    async with database.transaction() as db:
-        return await subject_data.purge_due(db, now=now)
-
-
-async def housekeeping(database: Database, now: datetime) -> int:
+async def housekeeping(db: AsyncSession, now: datetime) -> int:
     """Ended sessions and stale login counters are deleted (hourly)."""
-    async with database.transaction() as db:
-        return sum(await service.purge_expired(db, now=now))
+    return sum(await service.purge_expired(db, now=now))
 
 
-async def connection_log_purge(database: Database, now: datetime) -> int:
+async def connection_log_purge(db: AsyncSession, now: datetime) -> int:
     """The connection log of live accounts is kept one year, then deleted (ID5)."""
-    async with database.transaction() as db:
-        before = now - (CONNECTION_LOG.until(now) - now)
-        return await repository.delete_old_login_events(db, before=before)
+    return await repository.delete_old_login_events(
+        db, before=now - (CONNECTION_LOG.until(now) - now)
+    )
 
 
 def main() -> None:
@@ -44,7 +38,7 @@ def main() -> None:
                 ),
             ],
             jobs=[
-                Job("retention purge", 3600, retention_purge),
+                retention_purge(subject_data),
                 Job("housekeeping", 3600, housekeeping),
                 Job("connection log purge", 3600, connection_log_purge),
             ],

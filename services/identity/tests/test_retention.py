@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from identity.models import Base, LoginEvent, Tenant, User, subject_data
 from kit.db import Database
+from kit.testing import sqlite_database
 
 LOGIN = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
 ERASED = LOGIN + timedelta(days=40)
@@ -17,11 +18,8 @@ ERASED = LOGIN + timedelta(days=40)
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield db
-    await db.dispose()
+    async with sqlite_database(tmp_path, Base.metadata) as db:
+        yield db
 
 
 async def person(database: Database) -> str:

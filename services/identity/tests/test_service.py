@@ -17,6 +17,7 @@ from identity.service import Identity
 from kit.auth import Principal, StaticKeys, TokenVerifier
 from kit.db import Database
 from kit.errors import Forbidden, Unauthenticated
+from kit.testing import sqlite_database
 
 PASSWORD = "Abcdefgh12!x"
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -24,11 +25,8 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield db
-    await db.dispose()
+    async with sqlite_database(tmp_path, Base.metadata) as db:
+        yield db
 
 
 @pytest.fixture

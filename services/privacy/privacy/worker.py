@@ -3,27 +3,21 @@
 import asyncio
 from datetime import datetime
 
-from kit.db import Database
-from kit.worker import Job, run_worker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.worker import Job, retention_purge, run_worker
 from privacy import service
 from privacy.config import get_settings
 from privacy.handlers import context, subscription
 from privacy.models import events, subject_data
 
 
-async def retry_unanswered(database: Database, now: datetime) -> int:
-    async with database.transaction() as db:
-        return await service.retry_waiting(db, context(), now)
+async def retry_unanswered(db: AsyncSession, now: datetime) -> int:
+    return await service.retry_waiting(db, context(), now)
 
 
-async def purge_archives(database: Database, now: datetime) -> int:
-    async with database.transaction() as db:
-        return await service.purge_archives(db, context(), now)
-
-
-async def retention_purge(database: Database, now: datetime) -> int:
-    async with database.transaction() as db:
-        return await subject_data.purge_due(db, now=now)
+async def purge_archives(db: AsyncSession, now: datetime) -> int:
+    return await service.purge_archives(db, context(), now)
 
 
 def main() -> None:
@@ -40,7 +34,7 @@ def main() -> None:
                     retry_unanswered,
                 ),
                 Job("expired archives", 600, purge_archives),
-                Job("retention purge", 3600, retention_purge),
+                retention_purge(subject_data),
             ],
         )
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kit.db import Database
+from kit.testing import sqlite_database
 from privacy import service
 from privacy.config import Settings
 from privacy.models import Archive, Base, Request
@@ -16,11 +17,8 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield db
-    await db.dispose()
+    async with sqlite_database(tmp_path, Base.metadata) as db:
+        yield db
 
 
 @pytest.fixture
