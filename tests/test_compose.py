@@ -11,8 +11,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Every container running Python service code: the APIs and their event workers.
-PYTHON_SERVICES = ("identity", "identity-worker", "privacy", "privacy-worker")
-WORKERS = {"identity-worker": "identity", "privacy-worker": "privacy"}
+PYTHON_SERVICES = (
+    "identity",
+    "identity-worker",
+    "orders",
+    "orders-worker",
+    "privacy",
+    "privacy-worker",
+)
+WORKERS = {"identity-worker": "identity", "orders-worker": "orders", "privacy-worker": "privacy"}
 
 
 def compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -76,21 +83,20 @@ def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
 
 
 def test_services_run_in_production_mode_with_one_database_each(config: dict[str, Any]) -> None:
-    identity = config["services"]["identity"]["environment"]
-    assert identity["ENVIRONMENT"] == "production"
-    assert identity["DATABASE_URL"].startswith("postgresql+asyncpg://identity:")
-    assert identity["DATABASE_URL"].endswith("@postgres:5432/identity")
-    assert "healthcheck" in config["services"]["identity"]
-    privacy = config["services"]["privacy"]["environment"]
-    assert privacy["DATABASE_URL"].startswith("postgresql+asyncpg://privacy:")
-    assert privacy["DATABASE_URL"].endswith("@postgres:5432/privacy")
-    assert "healthcheck" in config["services"]["privacy"]
-    postgres = config["services"]["postgres"]["environment"]
-    assert postgres["PRIVACY_DB_PASSWORD"] == env_example()["PRIVACY_DB_PASSWORD"]
+    for name in ("identity", "orders", "privacy"):
+        env = config["services"][name]["environment"]
+        assert env["ENVIRONMENT"] == "production"
+        assert env["DATABASE_URL"].startswith(f"postgresql+asyncpg://{name}:")
+        assert env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
+        assert "healthcheck" in config["services"][name]
+        postgres = config["services"]["postgres"]["environment"]
+        assert (
+            postgres[f"{name.upper()}_DB_PASSWORD"] == env_example()[f"{name.upper()}_DB_PASSWORD"]
+        )
     init = (ROOT / "deploy/docker/postgres-init.sh").read_text()
     match = re.search(r"^SERVICES=\((.*)\)$", init, re.MULTILINE)
     assert match is not None
-    assert set(match.group(1).split()) == {"identity", "privacy"}
+    assert set(match.group(1).split()) == {"identity", "orders", "privacy"}
 
 
 def test_every_python_container_shares_subject_key_and_production_mode(

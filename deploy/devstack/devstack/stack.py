@@ -42,6 +42,7 @@ SERVICES = [
     ServiceSpec(
         "identity", "identity.main:app", 8101, seed="identity.seed", worker="identity.worker"
     ),
+    ServiceSpec("orders", "orders.main:app", 8102, seed="orders.seed", worker="orders.worker"),
     ServiceSpec("privacy", "privacy.main:app", 8105, worker="privacy.worker"),
 ]
 

@@ -17,6 +17,7 @@ from identity.models import Tenant, User, events, subject_data
 from identity.passwords import Passwords, policy_problems
 from kit.auth import Role
 from kit.db import Database
+from kit.demo import demo_tenant_id
 
 #: Local runs only: main() refuses to seed in production.
 DEFAULT_DEMO_PASSWORD = "Demo-Password-2026!"  # noqa: S105
@@ -46,7 +47,7 @@ async def seed(password: str) -> None:
             for slug, name in TENANTS.items():
                 tenant = await repository.tenant_by_slug(db, slug)
                 if tenant is None:
-                    tenant = Tenant(slug=slug, name=name, created_at=now)
+                    tenant = Tenant(id=demo_tenant_id(slug), slug=slug, name=name, created_at=now)
                     db.add(tenant)
                     await db.flush()
                 tenants[slug] = tenant

@@ -54,6 +54,8 @@ class Retention:
     basis: LegalBasis
     reason: str
     days: int = 0
+    #: Columns that are not personal but belong to the record (amounts, what was bought).
+    keep: tuple[str, ...] = ()
 
     def until(self, start: datetime | date) -> datetime:
         """``start`` plus the period (29 February counts as 28 in a year without it); a date

@@ -226,6 +226,8 @@ class SubjectData:
             rows = (await session.execute(select(table).where(where))).all()
             kept: list[dict[str, Any]] = []
             retained = [c.name for c, d in personal_columns(table) if d.retained]
+            if info.retention is not None and retained:
+                retained += [c for c in info.retention.keep if c not in retained]
             until: datetime | None = None
             if info.retention is not None and retained:
                 for row in rows:

@@ -1,0 +1,1 @@
+"""Orders service: offers of the tenant, employees' orders, legal retention of purchases."""

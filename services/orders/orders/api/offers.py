@@ -1,0 +1,34 @@
+"""The tenant's offers: ``/api/offers``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from kit.auth import CurrentUser, Principal, Role, require_roles
+from kit.db import SessionDep
+from orders import repository, service
+from orders.models import Offer
+from orders.schemas import OfferCreate, OfferPublic
+
+router = APIRouter(prefix="/api/offers", tags=["offers"])
+TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
+
+
+def public(offer: Offer) -> OfferPublic:
+    return OfferPublic(
+        id=offer.id,
+        title=offer.title,
+        kind=offer.kind,
+        price_cents=offer.price_cents,
+        stock=offer.stock,
+    )
+
+
+@router.get("")
+async def list_offers(principal: CurrentUser, db: SessionDep) -> list[OfferPublic]:
+    return [public(o) for o in await repository.active_offers(db, tenant_id=principal.tenant_id)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_offer(body: OfferCreate, admin: TenantAdmin, db: SessionDep) -> OfferPublic:
+    return public(await service.create_offer(db, principal=admin, data=body, now=service.utcnow()))

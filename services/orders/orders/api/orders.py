@@ -1,0 +1,61 @@
+"""Orders: ``/api/orders``. An employee sees their own, a tenant admin the tenant's."""
+
+from fastapi import APIRouter, Request, status
+
+from kit.auth import INTERNAL_TOKEN_HEADER, CurrentUser, Role
+from kit.db import SessionDep
+from orders import repository, service
+from orders.models import Order
+from orders.schemas import OrderCreate, OrderPublic
+
+router = APIRouter(prefix="/api/orders", tags=["orders"])
+
+
+def public(order: Order) -> OrderPublic:
+    address = None
+    if order.delivery_street:
+        address = {
+            "name": order.delivery_name,
+            "street": order.delivery_street,
+            "postcode": order.delivery_postcode,
+            "city": order.delivery_city,
+            "country": order.delivery_country,
+        }
+    return OrderPublic(
+        id=order.id,
+        status=order.status,
+        items=order.items,
+        total_cents=order.total_cents,
+        subsidy_cents=order.subsidy_cents,
+        email=order.email,
+        delivery_address=address,
+        created_at=order.created_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def place(
+    body: OrderCreate, request: Request, principal: CurrentUser, db: SessionDep
+) -> OrderPublic:
+    """Place an order; prices come from the offers, never from the client."""
+    email = body.email or await service.buyer_email(
+        request.app.state.settings, request.headers[INTERNAL_TOKEN_HEADER]
+    )
+    order = await service.place_order(
+        db, principal=principal, data=body, email=email, now=service.utcnow()
+    )
+    return public(order)
+
+
+@router.get("")
+async def list_orders(principal: CurrentUser, db: SessionDep) -> list[OrderPublic]:
+    mine = None if Role.TENANT_ADMIN in principal.roles else principal.user_id
+    return [
+        public(o)
+        for o in await repository.orders_of(db, tenant_id=principal.tenant_id, user_id=mine)
+    ]
+
+
+@router.get("/{order_id}")
+async def get_order(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
+    return public(await service.visible_order(db, principal=principal, order_id=order_id))

@@ -1,0 +1,18 @@
+"""Orders settings from the environment (see .env.example)."""
+
+from functools import lru_cache
+
+from kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "orders"
+    #: Order records are kept this long after the purchase (Code de commerce L110-4).
+    order_retention_years: int = 5
+    #: Where the identity service answers other services (the buyer's email when none is given).
+    identity_url: str = "http://127.0.0.1:8101"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,108 @@
+"""Orders tables: the tenant's offers (nothing personal) and employees' orders.
+
+An order is kept five years after the purchase (the commercial limitation period). On
+erasure the delivery details go at once; the record of the sale (who by keyed hash, the
+email, when, what, how much, the payment reference) moves to the restricted archive until
+its date.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.db import UtcDateTime
+from kit.events import EventStore
+from kit.privacy.declarations import (
+    LegalBasis,
+    Purpose,
+    Retention,
+    not_personal,
+    personal,
+    subject_table,
+)
+from kit.privacy.subject import SubjectData
+from orders.config import get_settings
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+settings = get_settings()
+events = EventStore(Base.metadata, source="orders")
+subject_data = SubjectData(
+    Base.metadata,
+    service="orders",
+    purpose=Purpose.ORDER_PROCESSING,
+    key=settings.subject_key.get_secret_value().encode(),
+)
+
+ORDERS, CONTRACT = Purpose.ORDER_PROCESSING, LegalBasis.CONTRACT
+PURCHASE_RECORD = Retention(
+    years=settings.order_retention_years,
+    counted_from="created_at",
+    basis=LegalBasis.LEGAL_OBLIGATION,
+    reason="commercial limitation period (Code de commerce, art. L110-4)",
+    keep=("id", "status", "items", "total_cents", "subsidy_cents"),
+)
+ID = not_personal("random id")
+
+
+class Offer(Base):
+    """Something the works council offers: a ticket, a voucher, a physical good."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
+    title: Mapped[str] = mapped_column(String(200), info=not_personal("an offer"))
+    kind: Mapped[str] = mapped_column(String(20), info=not_personal("ticket, voucher, goods"))
+    price_cents: Mapped[int] = mapped_column(Integer, info=not_personal("a price"))
+    stock: Mapped[int | None] = mapped_column(Integer, info=not_personal("a count"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info=not_personal("a flag"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))
+
+
+RECORD = personal("purchase", ORDERS, CONTRACT, provided=False, retained=True)
+DELIVERY = personal("delivery address", ORDERS, CONTRACT)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        {
+            "info": subject_table(
+                "user_id",
+                tenant="tenant_id",
+                source="you",
+                retention=PURCHASE_RECORD,
+                kept="five years after the purchase (commercial limitation period)",
+            )
+        },
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=RECORD)
+    user_id: Mapped[str] = mapped_column(String(36), index=True, info=RECORD)
+    status: Mapped[str] = mapped_column(String(20), info=not_personal("a status"))
+    #: What was bought: [{offer_id, title, quantity, unit_price_cents}], priced by the server.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, info=not_personal("the offers"))
+    total_cents: Mapped[int] = mapped_column(Integer, info=not_personal("an amount"))
+    subsidy_cents: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("an amount"))
+    #: Where order mails go (the person's choice, often their work email).
+    email: Mapped[str] = mapped_column(
+        String(254), info=personal("contact", ORDERS, CONTRACT, retained=True)
+    )
+    delivery_name: Mapped[str | None] = mapped_column(String(200), info=DELIVERY)
+    delivery_street: Mapped[str | None] = mapped_column(String(200), info=DELIVERY)
+    delivery_postcode: Mapped[str | None] = mapped_column(String(20), info=DELIVERY)
+    delivery_city: Mapped[str | None] = mapped_column(String(100), info=DELIVERY)
+    delivery_country: Mapped[str | None] = mapped_column(String(2), info=DELIVERY)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=RECORD)

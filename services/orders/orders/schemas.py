@@ -1,0 +1,65 @@
+"""Request and response bodies of the orders service. Prices come from the server only."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kit.schemas import CleanText
+
+Text = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Item(Strict):
+    offer_id: Annotated[str, StringConstraints(max_length=36)]
+    quantity: int = Field(ge=1, le=10)
+
+
+class Address(Strict):
+    name: Text
+    street: Text
+    postcode: Annotated[CleanText, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")]
+    city: Text
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
+
+
+class OrderCreate(Strict):
+    items: list[Item] = Field(min_length=1, max_length=20)
+    #: Needed only for physical goods.
+    delivery_address: Address | None = None
+    email: (
+        Annotated[
+            CleanText, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+        ]
+        | None
+    ) = None
+
+
+class OfferCreate(Strict):
+    title: Text
+    kind: Literal["ticket", "voucher", "goods"]
+    price_cents: int = Field(ge=0, le=1_000_000)
+    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class OfferPublic(BaseModel):
+    id: str
+    title: str
+    kind: str
+    price_cents: int
+    stock: int | None
+
+
+class OrderPublic(BaseModel):
+    id: str
+    status: str
+    items: list[dict[str, Any]]
+    total_cents: int
+    subsidy_cents: int
+    email: str
+    delivery_address: dict[str, str | None] | None
+    created_at: datetime

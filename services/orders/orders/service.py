@@ -1,0 +1,115 @@
+"""Orders rules: the server prices every order; an employee sees their own, an admin their
+tenant's. No HTTP here except the identity lookup of the buyer's email."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.errors import Conflict, Invalid, NotFound, Unavailable
+from orders import repository
+from orders.config import Settings
+from orders.models import Offer, Order, events, subject_data
+from orders.schemas import OfferCreate, OrderCreate
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def buyer_email(settings: Settings, internal_token: str) -> str:
+    """The account's email, asked of identity with the buyer's own token."""
+    async with httpx.AsyncClient(base_url=settings.identity_url, timeout=5) as client:
+        response = await client.get("/api/auth/me", headers={INTERNAL_TOKEN_HEADER: internal_token})
+    if response.status_code != 200:
+        raise Unavailable("the identity service cannot answer right now")
+    return str(response.json()["email"])
+
+
+async def place_order(
+    db: AsyncSession, *, principal: Principal, data: OrderCreate, email: str, now: datetime
+) -> Order:
+    ids = [item.offer_id for item in data.items]
+    if len(set(ids)) != len(ids):
+        raise Invalid("each offer once, with its quantity")
+    offers = await repository.offers_by_id(db, tenant_id=principal.tenant_id, ids=ids)
+    missing = [i for i in ids if i not in offers]
+    if missing:
+        raise NotFound("unknown or withdrawn offer")
+    if any(o.kind == "goods" for o in offers.values()) and data.delivery_address is None:
+        raise Invalid("physical goods need a delivery address")
+    lines: list[dict[str, Any]] = []
+    total = 0
+    for item in data.items:
+        offer: Offer = offers[item.offer_id]
+        if offer.stock is not None and not await repository.take_stock(
+            db, offer_id=offer.id, quantity=item.quantity
+        ):
+            raise Conflict("not enough left of an offer")
+        lines.append(
+            {
+                "offer_id": offer.id,
+                "title": offer.title,
+                "quantity": item.quantity,
+                "unit_price_cents": offer.price_cents,
+            }
+        )
+        total += item.quantity * offer.price_cents
+    address = data.delivery_address
+    order = Order(
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        status="created",
+        items=lines,
+        total_cents=total,
+        subsidy_cents=0,
+        email=email,
+        delivery_name=address.name if address else None,
+        delivery_street=address.street if address else None,
+        delivery_postcode=address.postcode if address else None,
+        delivery_city=address.city if address else None,
+        delivery_country=address.country if address else None,
+        created_at=now,
+    )
+    db.add(order)
+    await db.flush()
+    await events.add(
+        db,
+        "order.placed",
+        tenant=order.tenant_id,
+        subject=order.user_id,
+        payload={"order_id": order.id},
+    )
+    await subject_data.record_personal_data(
+        db, events, subject=order.user_id, tenant=order.tenant_id
+    )
+    return order
+
+
+async def visible_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """The buyer's own order, or any of the tenant's for its admin; 404 otherwise."""
+    order = await repository.order_in_tenant(db, tenant_id=principal.tenant_id, order_id=order_id)
+    if order is None or not (
+        order.user_id == principal.user_id or Role.TENANT_ADMIN in principal.roles
+    ):
+        raise NotFound("order not found")
+    return order
+
+
+async def create_offer(
+    db: AsyncSession, *, principal: Principal, data: OfferCreate, now: datetime
+) -> Offer:
+    offer = Offer(
+        tenant_id=principal.tenant_id,
+        title=data.title,
+        kind=data.kind,
+        price_cents=data.price_cents,
+        stock=data.stock,
+        active=True,
+        created_at=now,
+    )
+    db.add(offer)
+    await db.flush()
+    return offer
