@@ -3,6 +3,7 @@
 import asyncio
 import io
 import json
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,13 @@ def test_order_is_priced_by_the_server(platform: Platform) -> None:
     cheat = {"items": [{"offer_id": ticket["id"], "quantity": 1, "price_cents": 1}]}
     assert alice.post("/api/orders", json=cheat).status_code == 422
     assert order["id"] in {o["id"] for o in alice.get("/api/orders").json()}
+    # The confirmation mail went through the outbox to the SMTP sink.
+    deadline, mails = time.monotonic() + 15, list[str]()
+    while not mails and time.monotonic() < deadline:
+        texts = [m.read_text(errors="replace") for m in (platform.var_dir / "mail").glob("*.eml")]
+        mails = [t for t in texts if order["id"][:8] in t and "To: alice@demo.test" in t]
+        time.sleep(0.2)
+    assert mails, "no confirmation mail"
 
 
 def test_orders_are_isolated_by_owner_and_tenant(platform: Platform) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
+from kit.mail import queue_mail
 from orders import repository
 from orders.config import Settings
 from orders.models import Offer, Order, events, subject_data
@@ -85,7 +86,25 @@ async def place_order(
     await subject_data.record_personal_data(
         db, events, subject=order.user_id, tenant=order.tenant_id
     )
+    await queue_mail(db, events, to=order.email, tenant=order.tenant_id, **confirmation(order))
     return order
+
+
+def confirmation(order: Order) -> dict[str, str]:
+    """The order confirmation mail (French first, then English)."""
+    lines = "\n".join(
+        f"  - {item['quantity']} x {item['title']} ({item['unit_price_cents'] / 100:.2f} EUR)"
+        for item in order.items
+    )
+    total = f"{order.total_cents / 100:.2f} EUR"
+    return {
+        "subject": f"Commande {order.id[:8]} confirmée / Order {order.id[:8]} confirmed",
+        "text": (
+            f"Bonjour,\n\nVotre commande {order.id} est enregistrée :\n{lines}\n"
+            f"Total : {total}\n\nHello,\n\nYour order {order.id} is registered.\n"
+            f"Total: {total}\n"
+        ),
+    }
 
 
 async def visible_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
