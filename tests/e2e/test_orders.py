@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
+from orders.payments import sign
 from tests.e2e.conftest import Platform
 from tests.e2e.test_privacy import _rows_mentioning, new_employee, wait_done
 
@@ -173,3 +174,70 @@ def test_erasure_keeps_the_recent_sale_and_drops_the_old_one(platform: Platform)
     )
     assert set(found) <= {"restricted_archive"}, found
     assert ADDRESS["street"] not in json.dumps(found)
+
+
+def _webhook(
+    event_type: str, reference: str, amount: int, *, event_id: str, at: int | None = None
+) -> tuple[bytes, str]:
+    """What the provider sends, signed with the sandbox secret of the test stack."""
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": event_type,
+            "data": {"reference": reference, "amount_cents": amount},
+        }
+    ).encode()
+    return body, sign(b"dev-insecure-payment-webhook", at or int(time.time()), body)
+
+
+def _send(client: httpx.Client, body: bytes, signature: str) -> httpx.Response:
+    return client.post(
+        "/api/payments/webhook",
+        content=body,
+        headers={"X-Payment-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+def test_payment_through_the_sandbox_and_signed_webhooks(
+    platform: Platform, anonymous: httpx.Client
+) -> None:
+    bob = platform.login("bob@demo.test")
+    order = bob.post(
+        "/api/orders", json={"items": [{"offer_id": offer(bob, "ticket")["id"], "quantity": 1}]}
+    ).json()
+    intent = bob.post(f"/api/orders/{order['id']}/pay").json()
+    assert intent["reference"].startswith("sbx_")
+    assert (
+        platform.login("alice@demo.test").post(f"/api/orders/{order['id']}/pay").status_code == 404
+    )
+    paid = bob.post(intent["redirect_url"])  # the buyer confirms on the provider's page
+    assert paid.json() == {"outcome": "paid"}
+    assert bob.get(f"/api/orders/{order['id']}").json()["status"] == "paid"
+    total = order["total_cents"]
+    body, signature = _webhook(
+        "payment.succeeded", intent["reference"], total, event_id="evt_repeat_1"
+    )
+    assert _send(anonymous, body, signature).json() == {"outcome": "ignored: already further"}
+    assert _send(anonymous, body, signature).json() == {"outcome": "duplicate"}  # delivered twice
+    tampered = body.replace(b"payment.succeeded", b"payment.refunded")
+    assert _send(anonymous, tampered, signature).status_code == 401
+    old_body, old_signature = _webhook(
+        "payment.refunded",
+        intent["reference"],
+        total,
+        event_id="evt_old",
+        at=int(time.time()) - 3600,
+    )
+    assert _send(anonymous, old_body, old_signature).status_code == 401  # a replayed capture
+    assert _send(anonymous, body, "t=1,v1=deadbeef").status_code == 401
+    refund, refund_sig = _webhook(
+        "payment.refunded", intent["reference"], total, event_id="evt_refund_1"
+    )
+    assert _send(anonymous, refund, refund_sig).json() == {"outcome": "refunded"}
+    late, late_sig = _webhook(
+        "payment.succeeded", intent["reference"], total, event_id="evt_late_1"
+    )
+    assert _send(anonymous, late, late_sig).json() == {
+        "outcome": "ignored: already further"
+    }  # out of order
+    assert bob.get(f"/api/orders/{order['id']}").json()["status"] == "refunded"

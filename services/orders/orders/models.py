@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime
@@ -32,7 +32,13 @@ def new_id() -> str:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Named constraints: SQLite's batch migrations need a name to drop or rebuild one.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+        }
+    )
 
 
 settings = get_settings()
@@ -106,3 +112,16 @@ class Order(Base):
     delivery_city: Mapped[str | None] = mapped_column(String(100), info=DELIVERY)
     delivery_country: Mapped[str | None] = mapped_column(String(2), info=DELIVERY)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=RECORD)
+    #: The payment provider's reference: the only payment data we keep (no card, ever).
+    payment_reference: Mapped[str | None] = mapped_column(String(64), unique=True, info=RECORD)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=RECORD)
+
+
+class PaymentEvent(Base):
+    """Webhooks already handled, by the provider's event id: a replay or a repeat does nothing."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, info=not_personal("an event id"))
+    type: Mapped[str] = mapped_column(String(40), info=not_personal("an event type"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))

@@ -37,5 +37,9 @@ async def orders_of(db: AsyncSession, *, tenant_id: str, user_id: str | None) ->
     return (await db.scalars(query.order_by(Order.created_at.desc()).limit(500))).all()
 
 
+async def order_by_reference(db: AsyncSession, reference: str) -> Order | None:
+    return await db.scalar(select(Order).where(Order.payment_reference == reference))
+
+
 async def order_in_tenant(db: AsyncSession, *, tenant_id: str, order_id: str) -> Order | None:
     return await db.scalar(select(Order).where(Order.id == order_id, Order.tenant_id == tenant_id))

@@ -12,7 +12,8 @@ from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.mail import queue_mail
 from orders import repository
 from orders.config import Settings
-from orders.models import Offer, Order, events, subject_data
+from orders.models import Offer, Order, PaymentEvent, events, subject_data
+from orders.payments import Intent, PaymentProvider
 from orders.schemas import OfferCreate, OrderCreate
 
 
@@ -132,3 +133,51 @@ async def create_offer(
     db.add(offer)
     await db.flush()
     return offer
+
+
+#: Statuses only move forward: a late or repeated webhook never takes an order back.
+RANK = {"created": 0, "paid": 1, "fulfilled": 2, "refunded": 3, "cancelled": 3}
+WEBHOOK_STATUS = {"payment.succeeded": "paid", "payment.refunded": "refunded"}
+
+
+async def start_payment(
+    db: AsyncSession, provider: PaymentProvider, *, principal: Principal, order_id: str
+) -> Intent:
+    """A payment intent for the buyer's own unpaid order; only its reference is kept."""
+    order = await visible_order(db, principal=principal, order_id=order_id)
+    if order.user_id != principal.user_id:
+        raise NotFound("order not found")
+    if order.status != "created":
+        raise Conflict("this order is not waiting for a payment")
+    intent = provider.create_intent(order_id=order.id, amount_cents=order.total_cents)
+    order.payment_reference = intent.reference
+    return intent
+
+
+async def handle_webhook(
+    db: AsyncSession, provider: PaymentProvider, *, body: bytes, signature: str, now: datetime
+) -> str:
+    """Apply a provider's signed webhook once, in order of status, whatever order they come in."""
+    event = provider.verify_webhook(body, signature)
+    if await db.get(PaymentEvent, event.id) is not None:
+        return "duplicate"
+    db.add(PaymentEvent(id=event.id, type=event.type, received_at=now))
+    order = await repository.order_by_reference(db, event.reference)
+    target = WEBHOOK_STATUS.get(event.type)
+    if order is None or target is None:
+        return "ignored"
+    if event.amount_cents != order.total_cents:
+        return "ignored: amount differs"
+    if RANK[target] <= RANK[order.status]:
+        return "ignored: already further"
+    order.status = target
+    if target == "paid":
+        order.paid_at = now
+    await events.add(
+        db,
+        f"order.{target}",
+        tenant=order.tenant_id,
+        subject=order.user_id,
+        payload={"order_id": order.id},
+    )
+    return target
