@@ -241,3 +241,30 @@ def test_payment_through_the_sandbox_and_signed_webhooks(
         "outcome": "ignored: already further"
     }  # out of order
     assert bob.get(f"/api/orders/{order['id']}").json()["status"] == "refunded"
+
+
+def test_admin_edits_and_withdraws_offers_of_their_tenant_only(platform: Platform) -> None:
+    admin, bob = platform.login("admin@demo.test"), platform.login("bob@demo.test")
+    created = admin.post(
+        "/api/offers", json={"title": "Museum", "kind": "ticket", "price_cents": 900, "stock": 5}
+    ).json()
+    changed = admin.patch(f"/api/offers/{created['id']}", json={"price_cents": 800})
+    assert changed.status_code == 200 and changed.json()["price_cents"] == 800
+    assert admin.patch(f"/api/offers/{created['id']}", json={"title": None}).status_code == 422
+    assert bob.patch(f"/api/offers/{created['id']}", json={"price_cents": 1}).status_code == 403
+    other_admin_view = platform.login("carol@other.test", tenant="other")
+    assert other_admin_view.delete(f"/api/offers/{created['id']}").status_code == 403
+    order = bob.post(
+        "/api/orders", json={"items": [{"offer_id": created["id"], "quantity": 2}]}
+    ).json()
+    assert order["total_cents"] == 1600
+    stock = {o["id"]: o for o in bob.get("/api/offers").json()}[created["id"]]["stock"]
+    assert stock == 3
+    assert bob.post(f"/api/orders/{order['id']}/cancel").json()["status"] == "cancelled"
+    assert {o["id"]: o for o in bob.get("/api/offers").json()}[created["id"]]["stock"] == 5
+    assert bob.post(f"/api/orders/{order['id']}/cancel").status_code == 409
+    assert admin.delete(f"/api/offers/{created['id']}").status_code == 204
+    assert created["id"] not in {o["id"] for o in bob.get("/api/offers").json()}
+    again = bob.post("/api/orders", json={"items": [{"offer_id": created["id"], "quantity": 1}]})
+    assert again.status_code == 404  # withdrawn
+    assert bob.get(f"/api/orders/{order['id']}").json()["items"][0]["title"] == "Museum"

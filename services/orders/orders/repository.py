@@ -20,6 +20,18 @@ async def offers_by_id(db: AsyncSession, *, tenant_id: str, ids: list[str]) -> d
     return {offer.id: offer for offer in (await db.scalars(query)).all()}
 
 
+async def offer_in_tenant(db: AsyncSession, *, tenant_id: str, offer_id: str) -> Offer | None:
+    return await db.scalar(select(Offer).where(Offer.id == offer_id, Offer.tenant_id == tenant_id))
+
+
+async def give_back_stock(db: AsyncSession, *, offer_id: str, quantity: int) -> None:
+    await db.execute(
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.stock.is_not(None))
+        .values(stock=Offer.stock + quantity)
+    )
+
+
 async def take_stock(db: AsyncSession, *, offer_id: str, quantity: int) -> bool:
     """Take ``quantity`` from a limited stock, atomically; False when not enough is left."""
     result = await db.execute(

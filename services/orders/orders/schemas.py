@@ -46,6 +46,12 @@ class OfferCreate(Strict):
     stock: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
+class OfferUpdate(Strict):
+    title: Text | None = None
+    price_cents: int | None = Field(default=None, ge=0, le=1_000_000)
+    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
 class OfferPublic(BaseModel):
     id: str
     title: str

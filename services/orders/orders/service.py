@@ -14,7 +14,7 @@ from orders import repository
 from orders.config import Settings
 from orders.models import Offer, Order, PaymentEvent, events, subject_data
 from orders.payments import Intent, PaymentProvider
-from orders.schemas import OfferCreate, OrderCreate
+from orders.schemas import OfferCreate, OfferUpdate, OrderCreate
 
 
 def utcnow() -> datetime:
@@ -181,3 +181,45 @@ async def handle_webhook(
         payload={"order_id": order.id},
     )
     return target
+
+
+async def update_offer(
+    db: AsyncSession, *, principal: Principal, offer_id: str, data: OfferUpdate
+) -> Offer:
+    """Change an offer of the admin's tenant; orders already placed keep their price."""
+    offer = await repository.offer_in_tenant(db, tenant_id=principal.tenant_id, offer_id=offer_id)
+    if offer is None:
+        raise NotFound("offer not found")
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None and field != "stock":
+            raise Invalid(f"{field} cannot be empty")
+        setattr(offer, field, value)
+    return offer
+
+
+async def withdraw_offer(db: AsyncSession, *, principal: Principal, offer_id: str) -> None:
+    """Take an offer off the site; past orders still show what they bought."""
+    offer = await repository.offer_in_tenant(db, tenant_id=principal.tenant_id, offer_id=offer_id)
+    if offer is None or not offer.active:
+        raise NotFound("offer not found")
+    offer.active = False
+
+
+async def cancel_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """The buyer cancels an unpaid order; a limited stock gets its items back."""
+    order = await visible_order(db, principal=principal, order_id=order_id)
+    if order.user_id != principal.user_id:
+        raise NotFound("order not found")
+    if order.status != "created":
+        raise Conflict("only an unpaid order can be cancelled")
+    order.status = "cancelled"
+    for line in order.items:
+        await repository.give_back_stock(db, offer_id=line["offer_id"], quantity=line["quantity"])
+    await events.add(
+        db,
+        "order.cancelled",
+        tenant=order.tenant_id,
+        subject=order.user_id,
+        payload={"order_id": order.id},
+    )
+    return order

@@ -8,7 +8,7 @@ from kit.auth import CurrentUser, Principal, Role, require_roles
 from kit.db import SessionDep
 from orders import repository, service
 from orders.models import Offer
-from orders.schemas import OfferCreate, OfferPublic
+from orders.schemas import OfferCreate, OfferPublic, OfferUpdate
 
 router = APIRouter(prefix="/api/offers", tags=["offers"])
 TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
@@ -32,3 +32,15 @@ async def list_offers(principal: CurrentUser, db: SessionDep) -> list[OfferPubli
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_offer(body: OfferCreate, admin: TenantAdmin, db: SessionDep) -> OfferPublic:
     return public(await service.create_offer(db, principal=admin, data=body, now=service.utcnow()))
+
+
+@router.patch("/{offer_id}")
+async def update_offer(
+    offer_id: str, body: OfferUpdate, admin: TenantAdmin, db: SessionDep
+) -> OfferPublic:
+    return public(await service.update_offer(db, principal=admin, offer_id=offer_id, data=body))
+
+
+@router.delete("/{offer_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def withdraw_offer(offer_id: str, admin: TenantAdmin, db: SessionDep) -> None:
+    await service.withdraw_offer(db, principal=admin, offer_id=offer_id)

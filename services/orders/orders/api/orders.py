@@ -59,3 +59,8 @@ async def list_orders(principal: CurrentUser, db: SessionDep) -> list[OrderPubli
 @router.get("/{order_id}")
 async def get_order(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
     return public(await service.visible_order(db, principal=principal, order_id=order_id))
+
+
+@router.post("/{order_id}/cancel")
+async def cancel(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
+    return public(await service.cancel_order(db, principal=principal, order_id=order_id))
