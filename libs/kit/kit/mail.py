@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.events import Envelope, EventStore
 from kit.events.consumer import Handler
 from kit.settings import ServiceSettings
+from kit.worker import Subscription
 
 MAIL = "mail.requested"
 
@@ -45,6 +46,12 @@ async def queue_mail(
 def _send(settings: ServiceSettings, message: EmailMessage) -> None:
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
         smtp.send_message(message)
+
+
+def mail_subscription(settings: ServiceSettings) -> Subscription:
+    """The worker's queue of this service's mails."""
+    service = settings.service_name
+    return Subscription(f"{service}.mail", {MAIL: mail_sender(settings)}, [mail_key(service)])
 
 
 def mail_sender(settings: ServiceSettings) -> Handler:

@@ -9,8 +9,8 @@ from identity import repository, service
 from identity.config import get_settings
 from identity.handlers import participant
 from identity.models import CONNECTION_LOG, events, subject_data
-from kit.mail import MAIL, mail_key, mail_sender
-from kit.worker import Job, Subscription, retention_purge, run_worker
+from kit.mail import mail_subscription
+from kit.worker import Job, retention_purge, run_worker
 
 
 async def housekeeping(db: AsyncSession, now: datetime) -> int:
@@ -31,12 +31,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
-            subscriptions=[
-                Subscription("identity.dsr", participant.handlers(), [participant.binding]),
-                Subscription(
-                    "identity.mail", {MAIL: mail_sender(settings)}, [mail_key("identity")]
-                ),
-            ],
+            subscriptions=[participant.subscription(), mail_subscription(settings)],
             jobs=[
                 retention_purge(subject_data),
                 Job("housekeeping", 3600, housekeeping),

@@ -2,8 +2,8 @@
 
 import asyncio
 
-from kit.mail import MAIL, mail_key, mail_sender
-from kit.worker import Subscription, retention_purge, run_worker
+from kit.mail import mail_subscription
+from kit.worker import retention_purge, run_worker
 from orders.config import get_settings
 from orders.handlers import participant
 from orders.models import events, subject_data
@@ -15,10 +15,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
-            subscriptions=[
-                Subscription("orders.dsr", participant.handlers(), [participant.binding]),
-                Subscription("orders.mail", {MAIL: mail_sender(settings)}, [mail_key("orders")]),
-            ],
+            subscriptions=[participant.subscription(), mail_subscription(settings)],
             jobs=[retention_purge(subject_data)],
         )
     )

@@ -24,6 +24,7 @@ from kit.privacy.protocol import (
     seal_context,
 )
 from kit.privacy.subject import SubjectData, erasure_report
+from kit.worker import Subscription
 
 #: Errors that say "this change cannot be made", as opposed to "the database is away".
 REFUSED = (IntegrityError, DataError, ValueError, TypeError, LookupError)
@@ -58,6 +59,10 @@ class Participant:
 
     def handlers(self) -> dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]]:
         return {COMMAND: self.handle}
+
+    def subscription(self) -> Subscription:
+        """The worker's queue of this service's data-subject commands."""
+        return Subscription(f"{self.service}.dsr", self.handlers(), [self.binding])
 
     async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
         payload = envelope.payload
