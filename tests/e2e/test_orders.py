@@ -6,12 +6,16 @@ import json
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from orders.partners import Pseudonyms
 from orders.payments import sign
 from tests.e2e.conftest import Platform
 from tests.e2e.test_privacy import _rows_mentioning, new_employee, wait_done
@@ -45,12 +49,23 @@ def test_order_is_priced_by_the_server(platform: Platform) -> None:
     assert alice.post("/api/orders", json=cheat).status_code == 422
     assert order["id"] in {o["id"] for o in alice.get("/api/orders").json()}
     # The confirmation mail went through the outbox to the SMTP sink.
-    deadline, mails = time.monotonic() + 15, list[str]()
-    while not mails and time.monotonic() < deadline:
-        texts = [m.read_text(errors="replace") for m in (platform.var_dir / "mail").glob("*.eml")]
-        mails = [t for t in texts if order["id"][:8] in t and "To: alice@demo.test" in t]
+    assert mail_about(platform, order["id"], "alice@demo.test", "confirm"), "no confirmation mail"
+
+
+def mail_about(
+    platform: Platform, order_id: str, to: str, word: str, timeout: float = 15
+) -> list[str]:
+    """The subjects of the sink's mails to ``to`` about an order whose subject has ``word``,
+    waiting a while for one."""
+    deadline, subjects = time.monotonic() + timeout, list[str]()
+    while not subjects and time.monotonic() < deadline:
+        for path in (platform.var_dir / "mail").glob("*.eml"):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            subject = str(message["Subject"])
+            if message["To"] == to and order_id[:8] in subject and word in subject:
+                subjects.append(subject)
         time.sleep(0.2)
-    assert mails, "no confirmation mail"
+    return subjects
 
 
 def test_orders_are_isolated_by_owner_and_tenant(platform: Platform) -> None:
@@ -64,6 +79,9 @@ def test_orders_are_isolated_by_owner_and_tenant(platform: Platform) -> None:
     ).json()
     for intruder in (bob, carol):
         assert intruder.get(f"/api/orders/{order['id']}").status_code == 404
+        assert intruder.get(f"/api/orders/{order['id']}/invoice").status_code == 404
+        assert intruder.post(f"/api/orders/{order['id']}/pay").status_code == 404
+        assert intruder.post(f"/api/orders/{order['id']}/cancel").status_code == 404
         assert order["id"] not in {o["id"] for o in intruder.get("/api/orders").json()}
     assert admin.get(f"/api/orders/{order['id']}").status_code == 200
     assert order["id"] in {o["id"] for o in admin.get("/api/orders").json()}
@@ -121,59 +139,156 @@ def test_only_a_tenant_admin_adds_offers(platform: Platform) -> None:
     )
 
 
-async def _age_orders(url: str, user_id: str, ages_days: list[int]) -> list[str]:
-    """The injectable clock of this test: move the person's orders back in time."""
+async def _age_orders(url: str, order_ids: list[str], ages_days: list[int]) -> None:
+    """The injectable clock of this test: move orders and their invoices back in time."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        ids = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM orders WHERE user_id = $1 ORDER BY id", user_id
-            )
-        ]
-        for order_id, days in zip(ids, ages_days, strict=True):
+        for order_id, days in zip(order_ids, ages_days, strict=True):
+            then = datetime.now(UTC) - timedelta(days=days)
+            await conn.execute("UPDATE orders SET created_at = $1 WHERE id = $2", then, order_id)
             await conn.execute(
-                "UPDATE orders SET created_at = $1 WHERE id = $2",
-                datetime.now(UTC) - timedelta(days=days),
-                order_id,
+                "UPDATE invoices SET issued_at = $1 WHERE order_id = $2", then, order_id
             )
-        return ids
     finally:
         await conn.close()
+
+
+BILLING = {
+    "name": "Billy Bill",
+    "street": "3 quai des Factures",
+    "postcode": "69002",
+    "city": "Lyon",
+}
+
+
+def pay(client: httpx.Client, order_id: str) -> None:
+    """The buyer pays through the sandbox's page, which sends the signed webhook."""
+    intent = client.post(f"/api/orders/{order_id}/pay")
+    assert intent.status_code == 200, intent.text
+    assert client.post(intent.json()["redirect_url"]).json() == {"outcome": "paid"}
+
+
+def wait_status(client: httpx.Client, order_id: str, status: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while client.get(f"/api/orders/{order_id}").json()["status"] != status:
+        assert time.monotonic() < deadline, f"order never {status}"
+        time.sleep(0.2)
+
+
+def partner_files(platform: Platform, partner: str, reference: str, kind: str) -> list[Path]:
+    return list((platform.var_dir / "partners" / partner).glob(f"{reference}.{kind}.json"))
 
 
 def test_erasure_keeps_the_recent_sale_and_drops_the_old_one(platform: Platform) -> None:
     email, last_name, user_id = new_employee(platform)
     person = platform.login(email)
     goods = offer(person, "goods")
+    order_ids = []
     for _ in range(2):
         placed = person.post(
             "/api/orders",
-            json={"items": [{"offer_id": goods["id"], "quantity": 1}], "delivery_address": ADDRESS},
+            json={
+                "items": [{"offer_id": goods["id"], "quantity": 1}],
+                "delivery_address": ADDRESS,
+                "billing_address": BILLING,
+            },
         )
         assert placed.status_code == 201, placed.text
-    asyncio.run(_age_orders(platform.stack.config.database_urls["orders"], user_id, [365, 6 * 365]))
+        order_ids.append(placed.json()["id"])
+        pay(person, order_ids[-1])
+        wait_status(person, order_ids[-1], "fulfilled")
+    orders_db = platform.stack.config.database_urls["orders"]
+    asyncio.run(_age_orders(orders_db, order_ids, [365, 6 * 365]))
     export = person.post("/api/privacy/requests", json={"type": "access"}).json()
     assert wait_done(person, export["id"])["status"] == "completed"
     archive = person.get(f"/api/privacy/requests/{export['id']}/archive").content
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
-        orders = json.loads(z.read("orders.json"))["orders"]
+        exported = json.loads(z.read("orders.json"))
+    orders, invoices = exported["orders"], exported["invoices"]
     assert len(orders) == 2 and orders[0]["delivery_street"] == ADDRESS["street"]
+    assert len(invoices) == 2 and invoices[0]["billing_name"] == BILLING["name"]
+    disclosures = exported["disclosures"]  # the recipients of the person's data (Art. 15)
+    assert {d["partner"] for d in disclosures} == {"parcels"} and len(disclosures) == 2
     request_id = person.post("/api/privacy/requests", json={"type": "erasure"}).json()["id"]
     done = wait_done(platform.login("dpo@demo.test"), request_id)
     assert done["status"] == "completed"
-    kept = {t["table"]: t for t in done["report"]["orders"]["erase"]["tables"]}["orders"]
+    erased = done["report"]["orders"]["erase"]
+    tables = {t["table"]: t for t in erased["tables"]}
+    kept = tables["orders"]
     assert kept["erased_rows"] == 2 and kept["kept_rows"] == 1
     assert kept["legal_basis"] == "legal_obligation"
     assert kept["kept_until"][:4] == str(datetime.now(UTC).year - 1 + 5)
+    # Invoices are accounting records: both within their ten years, both kept.
+    assert tables["invoices"]["kept_rows"] == 2
+    assert tables["invoices"]["kept_until"][:4] == str(datetime.now(UTC).year - 1 + 10)
+    assert erased["recipients_told"] == ["parcels"]
+    # The partner that got the delivery address was told to erase it (Art. 19).
+    deadline = time.monotonic() + 15
+    while not all(partner_files(platform, "parcels", d["reference"], "erase") for d in disclosures):
+        assert time.monotonic() < deadline, "the partner was never told"
+        time.sleep(0.2)
     found = asyncio.run(
         _rows_mentioning(
-            platform.stack.config.database_urls["orders"],
-            [ADDRESS["street"], ADDRESS["name"], email, user_id, last_name],
+            orders_db,
+            [ADDRESS["street"], ADDRESS["name"], email, user_id, last_name, BILLING["street"]],
         )
     )
     assert set(found) <= {"restricted_archive"}, found
-    assert ADDRESS["street"] not in json.dumps(found)
+    # The delivery address is gone; the invoice's billing address stays, restricted.
+    assert ADDRESS["street"] not in found["restricted_archive"]
+    assert BILLING["street"] in found["restricted_archive"]
+    # Gone (404), or the session already refused (401) once the gateway's 2 s read cache ends.
+    assert person.get(f"/api/orders/{order_ids[0]}").status_code in (401, 404)
+
+
+def test_paid_order_is_fulfilled_by_partners_with_minimised_data(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    items = [{"offer_id": offer(alice, kind)["id"], "quantity": 1} for kind in ("ticket", "goods")]
+    order = alice.post("/api/orders", json={"items": items, "delivery_address": ADDRESS}).json()
+    assert alice.get(f"/api/orders/{order['id']}/invoice").status_code == 404  # not paid yet
+    pay(alice, order["id"])
+    invoice = alice.get(f"/api/orders/{order['id']}/invoice").json()
+    assert invoice["total_cents"] == order["total_cents"]
+    assert invoice["number"].startswith(str(datetime.now(UTC).year))
+    assert invoice["billing_name"] == ADDRESS["name"]  # no billing address: the delivery one
+    wait_status(alice, order["id"], "fulfilled")
+    assert mail_about(platform, order["id"], "alice@demo.test", "confirm")
+    assert mail_about(platform, order["id"], "alice@demo.test", "shipped"), "no shipping mail"
+    # The test stack runs with the development key, so the test can name the references.
+    names = Pseudonyms(b"dev-insecure-partner-pseudonyms")
+    received = {
+        partner: json.loads(
+            partner_files(platform, partner, names.order(partner, order["id"]), "fulfil")[
+                0
+            ].read_text()
+        )
+        for partner in ("ticketing", "parcels")
+    }
+    ticket, parcel = received["ticketing"], received["parcels"]
+    assert ticket["holder"] == names.holder("ticketing", alice.get("/api/auth/me").json()["id"])
+    assert "recipient" not in ticket and "holder" not in parcel
+    assert parcel["recipient"]["street"] == ADDRESS["street"]
+    assert ticket["reference"] != parcel["reference"]
+    text = json.dumps(received)
+    assert order["id"] not in text and "alice@demo.test" not in text
+
+
+def test_the_mailer_waits_for_the_smtp_server(platform: Platform) -> None:
+    """The SMTP server is away when the mail is sent: it arrives once the server is back."""
+    bob = platform.login("bob@demo.test")
+    sink = platform.stack.process("mail-sink")
+    sink.stop()
+    try:
+        order = bob.post(
+            "/api/orders",
+            json={"items": [{"offer_id": offer(bob, "voucher")["id"], "quantity": 1}]},
+        ).json()
+        assert not mail_about(platform, order["id"], "bob@demo.test", "confirm", timeout=3)
+    finally:
+        sink.start()
+    assert mail_about(platform, order["id"], "bob@demo.test", "confirm", timeout=30)
+    logs = "".join(p.read_text(errors="replace") for p in (platform.var_dir / "logs").glob("*.log"))
+    assert "bob@demo.test" not in logs
 
 
 def _webhook(

@@ -1,16 +1,18 @@
-"""Orders tables: the tenant's offers (nothing personal) and employees' orders.
+"""Orders tables: the tenant's offers (nothing personal), employees' orders, their invoices,
+and what was disclosed to which fulfilment partner.
 
-An order is kept five years after the purchase (the commercial limitation period). On
-erasure the delivery details go at once; the record of the sale (who by keyed hash, the
-email, when, what, how much, the payment reference) moves to the restricted archive until
-its date.
+An order is kept five years after the purchase (the commercial limitation period), an invoice
+ten years after it is issued (accounting records); both numbers are settings. On erasure the
+delivery details go at once; the record of the sale (who by keyed hash, the email, when, what,
+how much, the payment reference) and the invoice move to the restricted archive until their
+dates; the partners that received data are told to erase it too (Art. 19).
 """
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime
@@ -58,6 +60,13 @@ PURCHASE_RECORD = Retention(
     reason="commercial limitation period (Code de commerce, art. L110-4)",
     keep=("id", "status", "items", "total_cents", "subsidy_cents"),
 )
+INVOICE_RECORD = Retention(
+    years=settings.invoice_retention_years,
+    counted_from="issued_at",
+    basis=LegalBasis.LEGAL_OBLIGATION,
+    reason="accounting records (Code de commerce, art. L123-22)",
+    keep=("number", "order_id", "lines", "total_cents", "subsidy_cents"),
+)
 ID = not_personal("random id")
 
 
@@ -78,6 +87,7 @@ class Offer(Base):
 
 RECORD = personal("purchase", ORDERS, CONTRACT, provided=False, retained=True)
 DELIVERY = personal("delivery address", ORDERS, CONTRACT)
+BILLING = personal("billing address", ORDERS, CONTRACT)
 
 
 class Order(Base):
@@ -111,6 +121,9 @@ class Order(Base):
     delivery_postcode: Mapped[str | None] = mapped_column(String(20), info=DELIVERY)
     delivery_city: Mapped[str | None] = mapped_column(String(100), info=DELIVERY)
     delivery_country: Mapped[str | None] = mapped_column(String(2), info=DELIVERY)
+    #: For the invoice, when the buyer gives one (else the delivery name and address).
+    billing_name: Mapped[str | None] = mapped_column(String(200), info=BILLING)
+    billing_address: Mapped[str | None] = mapped_column(String(300), info=BILLING)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=RECORD)
     #: The payment provider's reference: the only payment data we keep (no card, ever).
     payment_reference: Mapped[str | None] = mapped_column(String(64), unique=True, info=RECORD)
@@ -125,3 +138,89 @@ class PaymentEvent(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True, info=not_personal("an event id"))
     type: Mapped[str] = mapped_column(String(40), info=not_personal("an event type"))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))
+
+
+INVOICED = personal("invoice", ORDERS, LegalBasis.LEGAL_OBLIGATION, provided=False, retained=True)
+#: An issued invoice is never edited (a correction is a credit note), so not rectifiable.
+INVOICE_PARTY = personal(
+    "billing address", ORDERS, LegalBasis.LEGAL_OBLIGATION, retained=True, rectifiable=False
+)
+
+
+class Invoice(Base):
+    """The invoice of a paid order: numbered without gaps per tenant and year."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        {
+            "info": subject_table(
+                "user_id",
+                tenant="tenant_id",
+                source="us, from your order",
+                retention=INVOICE_RECORD,
+                kept="ten years after it is issued (accounting records)",
+            )
+        },
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    number: Mapped[str] = mapped_column(String(32), info=not_personal("an invoice number"))
+    order_id: Mapped[str] = mapped_column(
+        String(36), unique=True, info=not_personal("random id of the order")
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=INVOICED)
+    user_id: Mapped[str] = mapped_column(String(36), index=True, info=INVOICED)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, info=INVOICED)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, info=not_personal("the offers"))
+    total_cents: Mapped[int] = mapped_column(Integer, info=not_personal("an amount"))
+    subsidy_cents: Mapped[int] = mapped_column(Integer, info=not_personal("an amount"))
+    billing_name: Mapped[str | None] = mapped_column(String(200), info=INVOICE_PARTY)
+    billing_address: Mapped[str | None] = mapped_column(String(300), info=INVOICE_PARTY)
+
+
+class InvoiceCounter(Base):
+    """The last invoice number given, per tenant and year (taken atomically)."""
+
+    __tablename__ = "invoice_counters"
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    tenant_id: Mapped[str] = mapped_column(String(36), info=not_personal("a company"))
+    year: Mapped[int] = mapped_column(Integer, info=not_personal("a year"))
+    last: Mapped[int] = mapped_column(Integer, info=not_personal("a count"))
+
+
+RECIPIENT = personal("recipients of your data", ORDERS, CONTRACT, provided=False, rectifiable=False)
+
+
+class Disclosure(Base):
+    """What of an order went to which fulfilment partner, and when (the recipients record,
+    Art. 15(1)(c)); an erasure or a rectification is passed on to each of them (Art. 19)."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (
+        {
+            "info": subject_table(
+                "user_id",
+                tenant="tenant_id",
+                source="us, when your order was paid",
+                recipients=("fulfilment partners",),
+                kept="as long as the order",
+            )
+        },
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    order_id: Mapped[str] = mapped_column(
+        String(36), index=True, info=not_personal("random id of the order")
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=RECIPIENT)
+    user_id: Mapped[str] = mapped_column(String(36), index=True, info=RECIPIENT)
+    kind: Mapped[str] = mapped_column(String(20), info=not_personal("ticket, voucher, goods"))
+    partner: Mapped[str] = mapped_column(String(40), info=RECIPIENT)
+    #: The order's pseudonymous reference for this partner only.
+    reference: Mapped[str] = mapped_column(String(40), info=RECIPIENT)
+    categories: Mapped[list[str]] = mapped_column(JSON, info=RECIPIENT)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, info=RECIPIENT)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=RECIPIENT)
+    tracking: Mapped[str | None] = mapped_column(String(40), info=RECIPIENT)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import Offer, Order
+from orders.models import Invoice, Offer, Order
 
 
 async def active_offers(db: AsyncSession, *, tenant_id: str) -> Sequence[Offer]:
@@ -55,3 +55,7 @@ async def order_by_reference(db: AsyncSession, reference: str) -> Order | None:
 
 async def order_in_tenant(db: AsyncSession, *, tenant_id: str, order_id: str) -> Order | None:
     return await db.scalar(select(Order).where(Order.id == order_id, Order.tenant_id == tenant_id))
+
+
+async def invoice_of(db: AsyncSession, *, order_id: str) -> Invoice | None:
+    return await db.scalar(select(Invoice).where(Invoice.order_id == order_id))

@@ -31,6 +31,8 @@ class OrderCreate(Strict):
     items: list[Item] = Field(min_length=1, max_length=20)
     #: Needed only for physical goods.
     delivery_address: Address | None = None
+    #: For the invoice; the delivery address serves when there is none.
+    billing_address: Address | None = None
     email: (
         Annotated[
             CleanText, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -69,3 +71,14 @@ class OrderPublic(BaseModel):
     email: str
     delivery_address: dict[str, str | None] | None
     created_at: datetime
+
+
+class InvoicePublic(BaseModel):
+    number: str
+    order_id: str
+    issued_at: datetime
+    lines: list[dict[str, Any]]
+    total_cents: int
+    subsidy_cents: int
+    billing_name: str | None
+    billing_address: str | None

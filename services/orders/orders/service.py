@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.mail import queue_mail
-from orders import repository
+from orders import fulfilment, repository
 from orders.config import Settings
 from orders.models import Offer, Order, PaymentEvent, events, subject_data
 from orders.payments import Intent, PaymentProvider
@@ -53,13 +53,14 @@ async def place_order(
         lines.append(
             {
                 "offer_id": offer.id,
+                "kind": offer.kind,
                 "title": offer.title,
                 "quantity": item.quantity,
                 "unit_price_cents": offer.price_cents,
             }
         )
         total += item.quantity * offer.price_cents
-    address = data.delivery_address
+    address, billing = data.delivery_address, data.billing_address
     order = Order(
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
@@ -73,17 +74,17 @@ async def place_order(
         delivery_postcode=address.postcode if address else None,
         delivery_city=address.city if address else None,
         delivery_country=address.country if address else None,
+        billing_name=billing.name if billing else None,
+        billing_address=(
+            f"{billing.street}, {billing.postcode} {billing.city}, {billing.country}"
+            if billing
+            else None
+        ),
         created_at=now,
     )
     db.add(order)
     await db.flush()
-    await events.add(
-        db,
-        "order.placed",
-        tenant=order.tenant_id,
-        subject=order.user_id,
-        payload={"order_id": order.id},
-    )
+    await fulfilment.announce(db, order)
     await subject_data.record_personal_data(
         db, events, subject=order.user_id, tenant=order.tenant_id
     )
@@ -173,13 +174,8 @@ async def handle_webhook(
     order.status = target
     if target == "paid":
         order.paid_at = now
-    await events.add(
-        db,
-        f"order.{target}",
-        tenant=order.tenant_id,
-        subject=order.user_id,
-        payload={"order_id": order.id},
-    )
+        await fulfilment.on_paid(db, order, now=now)
+    await fulfilment.announce(db, order)
     return target
 
 
@@ -215,11 +211,5 @@ async def cancel_order(db: AsyncSession, *, principal: Principal, order_id: str)
     order.status = "cancelled"
     for line in order.items:
         await repository.give_back_stock(db, offer_id=line["offer_id"], quantity=line["quantity"])
-    await events.add(
-        db,
-        "order.cancelled",
-        tenant=order.tenant_id,
-        subject=order.user_id,
-        payload={"order_id": order.id},
-    )
+    await fulfilment.announce(db, order)
     return order

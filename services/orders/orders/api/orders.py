@@ -4,9 +4,10 @@ from fastapi import APIRouter, Request, status
 
 from kit.auth import INTERNAL_TOKEN_HEADER, CurrentUser, Role
 from kit.db import SessionDep
+from kit.errors import NotFound
 from orders import repository, service
 from orders.models import Order
-from orders.schemas import OrderCreate, OrderPublic
+from orders.schemas import InvoicePublic, OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
@@ -64,3 +65,22 @@ async def get_order(order_id: str, principal: CurrentUser, db: SessionDep) -> Or
 @router.post("/{order_id}/cancel")
 async def cancel(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
     return public(await service.cancel_order(db, principal=principal, order_id=order_id))
+
+
+@router.get("/{order_id}/invoice")
+async def get_invoice(order_id: str, principal: CurrentUser, db: SessionDep) -> InvoicePublic:
+    """The invoice of a paid order (the buyer's own, or any of the tenant's for its admin)."""
+    order = await service.visible_order(db, principal=principal, order_id=order_id)
+    invoice = await repository.invoice_of(db, order_id=order.id)
+    if invoice is None:
+        raise NotFound("no invoice yet: the order is not paid")
+    return InvoicePublic(
+        number=invoice.number,
+        order_id=invoice.order_id,
+        issued_at=invoice.issued_at,
+        lines=invoice.lines,
+        total_cents=invoice.total_cents,
+        subsidy_cents=invoice.subsidy_cents,
+        billing_name=invoice.billing_name,
+        billing_address=invoice.billing_address,
+    )
