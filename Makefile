@@ -33,6 +33,7 @@ bench: venv
 	@deploy/local/test-services.sh
 	@$(PY) bench/gateway.py
 	@$(PY) bench/dsr.py
+	@$(PY) bench/orders.py
 
 venv: $(VENV)/.installed
 

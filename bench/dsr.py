@@ -9,7 +9,6 @@ Results: bench/results/dsr-*.json.
 """
 
 import asyncio
-import json
 import os
 import random
 import ssl
@@ -26,15 +25,12 @@ import httpx
 from devstack.stack import ROOT, SERVICES
 
 sys.path.insert(0, str(ROOT))
+from bench.common import HTTPS_PORT, PASSWORD, bench_stack, write_result
 from bench.generate import email
-from tests.conftest import postgres_stack
 
-PASSWORD = "Bench-Demo-Password-2026!"
-HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
 SCALES = [int(n) for n in os.environ.get("BENCH_SUBJECTS", "10000,100000").split(",")]
 ONE_AT_A_TIME = int(os.environ.get("BENCH_SEQUENTIAL", "50"))
 BURST = int(os.environ.get("BENCH_BURST", "1000"))
-RESULTS = ROOT / "bench" / "results"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -130,15 +126,7 @@ def say(text: str) -> None:
 
 
 def run_scale(subjects: int) -> dict[str, Any]:
-    env = {"EVENTS_EXCHANGE": f"bench{subjects}.events", "LOG_LEVEL": "WARNING"}
-    with postgres_stack(
-        f"bench-dsr-{subjects}",
-        https_port=HTTPS_PORT,
-        http_port=HTTP_PORT,
-        port_offset=OFFSET,
-        password=PASSWORD,
-        env=env,
-    ) as stack:
+    with bench_stack(f"bench-dsr-{subjects}", f"bench{subjects}.events") as stack:
         identity = next(s for s in SERVICES if s.name == "identity")
         prefix = f"b{subjects}"
         started = time.perf_counter()
@@ -200,9 +188,7 @@ def main() -> None:
         for kind in ("access", "erasure"):
             first, last = runs[0][kind]["server_p50_ms"], runs[-1][kind]["server_p50_ms"]
             result[f"{kind}_p50_slowdown"] = round(last / first, 2) if first else None
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"dsr-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
+    path = write_result("dsr", result)
     header = f"{'p50 ms':>8}{'p95 ms':>8}{'client p50':>12}{'client p95':>12}"
     print(f"\n{'subjects':>9} {'kind':<8}{header}")
     for run in runs:
@@ -224,7 +210,7 @@ def main() -> None:
         if f"{kind}_p50_slowdown" in result:
             slowdown = result[f"{kind}_p50_slowdown"]
             print(f"{kind} p50 at {SCALES[-1]} / at {SCALES[0]}: {slowdown} (target <= 1.5)")
-    print(f"written to {path.relative_to(ROOT)}")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

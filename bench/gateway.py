@@ -9,7 +9,6 @@ and how long a revoked session is still accepted. Target: A costs at most 10 % o
 throughput; a revoked session is refused within 5 s. Results: bench/results/gateway-*.json.
 """
 
-import json
 import os
 import re
 import shutil
@@ -24,13 +23,10 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from tests.conftest import postgres_stack
+from bench.common import HTTPS_PORT, OFFSET, PASSWORD, bench_stack, write_result
 
-PASSWORD = "Bench-Demo-Password-2026!"
-HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
-RESULTS = ROOT / "bench" / "results"
 
 
 def wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
@@ -78,15 +74,7 @@ def revocation_delays(client: httpx.Client, base: str) -> dict[str, float]:
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: make bench installs it (apt-get install wrk)")
-    env = {"EVENTS_EXCHANGE": "bench.events", "LOG_LEVEL": "WARNING"}
-    with postgres_stack(
-        "bench",
-        https_port=HTTPS_PORT,
-        http_port=HTTP_PORT,
-        port_offset=OFFSET,
-        password=PASSWORD,
-        env=env,
-    ) as stack:
+    with bench_stack("bench", "bench.events") as stack:
         base = f"https://localhost:{HTTPS_PORT}"
         service = f"http://127.0.0.1:{8101 + OFFSET}"
         cert = stack.config.var_dir / "tls" / "gateway.crt"
@@ -131,9 +119,7 @@ def main() -> None:
         "revocation": revocation,
         "revocation_target_s": 5,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"gateway-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
+    path = write_result("gateway", result)
     print(f"\n{'run':<36}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, run in runs.items():
         print(
@@ -153,7 +139,7 @@ def main() -> None:
         f"revoked session: writes refused after {revocation['write_refused_after_s']} s, "
         f"reads after {revocation['read_refused_after_s']} s (target <= 5 s)"
     )
-    print(f"written to {path.relative_to(ROOT)}")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

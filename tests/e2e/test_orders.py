@@ -383,3 +383,31 @@ def test_admin_edits_and_withdraws_offers_of_their_tenant_only(platform: Platfor
     again = bob.post("/api/orders", json={"items": [{"offer_id": created["id"], "quantity": 1}]})
     assert again.status_code == 404  # withdrawn
     assert bob.get(f"/api/orders/{order['id']}").json()["items"][0]["title"] == "Museum"
+
+
+def test_a_corrected_delivery_address_reaches_the_partner(platform: Platform) -> None:
+    email, _last, _user_id = new_employee(platform)
+    person = platform.login(email)
+    items = [{"offer_id": offer(person, "goods")["id"], "quantity": 1}]
+    order = person.post("/api/orders", json={"items": items, "delivery_address": ADDRESS}).json()
+    pay(person, order["id"])
+    wait_status(person, order["id"], "fulfilled")
+    filed = person.post(
+        "/api/privacy/requests",
+        json={
+            "type": "rectification",
+            "corrections": {"orders.orders.delivery_street": "8 avenue Corrigée"},
+        },
+    ).json()
+    done = wait_done(person, filed["id"])
+    assert done["status"] == "completed"
+    assert done["report"]["orders"]["rectify"]["recipients_told"] == ["parcels"]
+    assert person.get(f"/api/orders/{order['id']}").json()["delivery_address"]["street"] == (
+        "8 avenue Corrigée"
+    )
+    reference = Pseudonyms(b"dev-insecure-partner-pseudonyms").order("parcels", order["id"])
+    deadline = time.monotonic() + 15
+    while not (found := partner_files(platform, "parcels", reference, "rectify")):
+        assert time.monotonic() < deadline, "the partner never got the correction"
+        time.sleep(0.2)
+    assert json.loads(found[0].read_text())["recipient"]["street"] == "8 avenue Corrigée"

@@ -4,12 +4,13 @@ tenant's. No HTTP here except the identity lookup of the buyer's email."""
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.auth import Principal, Role
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.mail import queue_mail
+from kit.web import call_as_caller
 from orders import fulfilment, repository
 from orders.config import Settings
 from orders.models import Offer, Order, PaymentEvent, events, subject_data
@@ -21,10 +22,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def buyer_email(settings: Settings, internal_token: str) -> str:
+async def buyer_email(request: Request, settings: Settings) -> str:
     """The account's email, asked of identity with the buyer's own token."""
-    async with httpx.AsyncClient(base_url=settings.identity_url, timeout=5) as client:
-        response = await client.get("/api/auth/me", headers={INTERNAL_TOKEN_HEADER: internal_token})
+    response = await call_as_caller(request, "GET", f"{settings.identity_url}/api/auth/me")
     if response.status_code != 200:
         raise Unavailable("the identity service cannot answer right now")
     return str(response.json()["email"])

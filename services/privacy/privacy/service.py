@@ -17,16 +17,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from fastapi import Request as HttpRequest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal
+from kit.auth import Principal
 from kit.crypto import AesGcm, open_sealed, public_key_text
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
+from kit.web import call_as_caller
 from privacy import archive, repository
 from privacy.config import Settings
 from privacy.models import (
@@ -195,14 +196,11 @@ async def open_request(
     return request
 
 
-async def account_of(ctx: Privacy, *, email: str, internal_token: str) -> str:
+async def account_of(ctx: Privacy, request: HttpRequest, *, email: str) -> str:
     """The account id of ``email`` in the DPO's tenant, asked of identity with the DPO's token."""
-    async with httpx.AsyncClient(base_url=ctx.settings.identity_url, timeout=5) as client:
-        response = await client.post(
-            "/internal/users/lookup",
-            json={"email": email},
-            headers={INTERNAL_TOKEN_HEADER: internal_token},
-        )
+    response = await call_as_caller(
+        request, "POST", f"{ctx.settings.identity_url}/internal/users/lookup", json={"email": email}
+    )
     if response.status_code == 404:
         raise NotFound("no account with this email in your tenant")
     if response.status_code == 422:

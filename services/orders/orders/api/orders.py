@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, status
 
-from kit.auth import INTERNAL_TOKEN_HEADER, CurrentUser, Role
+from kit.auth import CurrentUser, Role
 from kit.db import SessionDep
 from kit.errors import NotFound
 from orders import repository, service
@@ -39,9 +39,7 @@ async def place(
     body: OrderCreate, request: Request, principal: CurrentUser, db: SessionDep
 ) -> OrderPublic:
     """Place an order; prices come from the offers, never from the client."""
-    email = body.email or await service.buyer_email(
-        request.app.state.settings, request.headers[INTERNAL_TOKEN_HEADER]
-    )
+    email = body.email or await service.buyer_email(request, request.app.state.settings)
     order = await service.place_order(
         db, principal=principal, data=body, email=email, now=service.utcnow()
     )

@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from fastapi import Request as HttpRequest
 
-from kit.auth import INTERNAL_TOKEN_HEADER, CurrentUser, Role
+from kit.auth import CurrentUser, Role
 from kit.db import SessionDep
 from kit.errors import Forbidden
 from privacy import repository, service
@@ -70,9 +70,7 @@ async def file_on_behalf(
     """The DPO enters a request received by email or post, with the identity check made."""
     if Role.DPO not in principal.roles:
         raise Forbidden("only the DPO files a request on someone's behalf")
-    subject = await service.account_of(
-        ctx, email=body.email, internal_token=request.headers[INTERNAL_TOKEN_HEADER]
-    )
+    subject = await service.account_of(ctx, request, email=body.email)
     filed = await service.open_request(
         db,
         ctx,

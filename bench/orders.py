@@ -1,0 +1,136 @@
+"""Benchmark of order placement through the gateway (issue 4): ``make bench``.
+
+The whole stack on PostgreSQL and RabbitMQ (Nginx, every service and worker). 50 employees,
+each with their own session, place orders (``POST /api/orders``, one ticket) through the
+gateway for ``BENCH_ORDERS_SECONDS``:
+  - realistic: each employee waits ``BENCH_THINK_SECONDS`` (default 1 s) between two orders,
+    as a person on the site does; the latency target applies here: p99 under 100 ms;
+  - saturation: no pause at all (every employee orders again at once), to find the capacity.
+Results: bench/results/orders-*.json, and a table on the console.
+"""
+
+import asyncio
+import os
+import ssl
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from devstack.stack import ROOT
+
+sys.path.insert(0, str(ROOT))
+from bench.common import HTTPS_PORT, PASSWORD, bench_stack, write_result
+from bench.dsr import percentile, rss_mib, say
+
+EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "50"))
+SECONDS = float(os.environ.get("BENCH_ORDERS_SECONDS", "20"))
+THINK = float(os.environ.get("BENCH_THINK_SECONDS", "1.0"))
+WARM_UP = 3.0
+BASE = f"https://localhost:{HTTPS_PORT}"
+
+
+async def employee_sessions(context: ssl.SSLContext) -> list[httpx.AsyncClient]:
+    """``EMPLOYEES`` new employees, created by the tenant admin, each logged in."""
+    limits = httpx.Limits(max_connections=2)
+    admin = httpx.AsyncClient(base_url=BASE, verify=context, timeout=30)
+    login = {"tenant": "demo", "email": "admin@demo.test", "password": PASSWORD}
+    assert (await admin.post("/api/auth/login", json=login)).status_code == 200
+    admin.headers["X-CSRF-Token"] = admin.cookies["csrf_token"]
+    clients = []
+    for i in range(EMPLOYEES):
+        email = f"bench-orders-{i}@demo.test"
+        body = {"email": email, "first_name": "Bench", "last_name": f"E{i}", "password": PASSWORD}
+        created = await admin.post("/api/users", json=body)
+        assert created.status_code == 201, created.text
+        client = httpx.AsyncClient(base_url=BASE, verify=context, timeout=30, limits=limits)
+        response = await client.post("/api/auth/login", json=login | {"email": email})
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+        clients.append(client)
+    await admin.aclose()
+    return clients
+
+
+async def run(clients: list[httpx.AsyncClient], offer_id: str, think: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    body = {"items": [{"offer_id": offer_id, "quantity": 1}]}
+    start = time.perf_counter()
+    measure_from, stop_at = start + WARM_UP, start + WARM_UP + SECONDS
+
+    async def one(client: httpx.AsyncClient, index: int) -> None:
+        # Employees start spread over the first pause, as people do, not all on the same tick.
+        await asyncio.sleep(think * index / len(clients))
+        while (now := time.perf_counter()) < stop_at:
+            response = await client.post("/api/orders", json=body)
+            took = time.perf_counter() - now
+            if now >= measure_from:
+                latencies.append(took * 1000)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if think:
+                await asyncio.sleep(max(0.0, think - took))
+
+    await asyncio.gather(*(one(c, i) for i, c in enumerate(clients)))
+    placed = statuses.get(201, 0)
+    return {
+        "employees": len(clients),
+        "think_s": think,
+        "seconds": SECONDS,
+        "orders_placed": placed,
+        "orders_per_s": round(placed / SECONDS, 1),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": round(max(latencies), 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def scenario(context: ssl.SSLContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    clients = await employee_sessions(context)
+    try:
+        offers = (await clients[0].get("/api/offers")).json()
+        ticket = next(o for o in offers if o["kind"] == "ticket" and o["stock"] is None)
+        realistic = await run(clients, ticket["id"], THINK)
+        say(f"realistic: {realistic}")
+        saturation = await run(clients, ticket["id"], 0.0)
+        say(f"saturation: {saturation}")
+        return realistic, saturation
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def main() -> None:
+    with bench_stack("bench-orders", "bench-orders.events") as stack:
+        context = ssl.create_default_context(
+            cafile=str(stack.config.var_dir / "tls" / "gateway.crt")
+        )
+        realistic, saturation = asyncio.run(scenario(context))
+        memory = rss_mib([p.popen.pid for p in stack.processes if p.popen and p.name != "gateway"])
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores",
+        "realistic": realistic,
+        "saturation": saturation,
+        "services_rss_mib": memory,
+        "target": {"p99_ms": 100, "applies_to": "realistic"},
+        "target_met": realistic["p99_ms"] < 100 and set(realistic["statuses"]) == {"201"},
+    }
+    path = write_result("orders", result)
+    print(f"\n{'run':<12}{'orders/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  statuses")
+    for name, r in (("realistic", realistic), ("saturation", saturation)):
+        print(
+            f"{name:<12}{r['orders_per_s']:>10}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}"
+            f"  {r['statuses']}"
+        )
+    verdict = "met" if result["target_met"] else "NOT met"
+    print(f"target p99 < 100 ms with {EMPLOYEES} employees (realistic): {verdict}")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
