@@ -83,6 +83,11 @@ def test_orders_are_isolated_by_owner_and_tenant(platform: Platform) -> None:
         assert intruder.post(f"/api/orders/{order['id']}/pay").status_code == 404
         assert intruder.post(f"/api/orders/{order['id']}/cancel").status_code == 404
         assert order["id"] not in {o["id"] for o in intruder.get("/api/orders").json()}
+    reference = alice.post(f"/api/orders/{order['id']}/pay").json()["reference"]
+    for intruder in (bob, carol, admin):  # nobody pays (or confirms) for someone else
+        assert intruder.post(f"/api/payments/sandbox/{reference}").status_code == 404
+        assert intruder.post(f"/api/orders/{order['id']}/pay").status_code == 404
+    assert alice.get(f"/api/orders/{order['id']}").json()["status"] == "created"
     assert admin.get(f"/api/orders/{order['id']}").status_code == 200
     assert order["id"] in {o["id"] for o in admin.get("/api/orders").json()}
     assert order["id"] not in {
