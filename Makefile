@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := libs/kit services/identity services/orders services/privacy deploy/devstack
-CODE := libs/kit services/identity services/orders services/privacy deploy/devstack/devstack bench tests
+PACKAGES := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack
+CODE := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack/devstack bench tests
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
 .PHONY: run test lint typecheck pytest bench venv compose-check clean

@@ -16,10 +16,14 @@ PYTHON_SERVICES = (
     "identity-worker",
     "orders",
     "orders-worker",
+    "subsidies",
+    "subsidies-worker",
+    "support",
+    "support-worker",
     "privacy",
     "privacy-worker",
 )
-WORKERS = {"identity-worker": "identity", "orders-worker": "orders", "privacy-worker": "privacy"}
+WORKERS = {f"{name}-worker": name for name in ("identity", "orders", "subsidies", "support", "privacy")}
 
 
 def compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -83,7 +87,7 @@ def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
 
 
 def test_services_run_in_production_mode_with_one_database_each(config: dict[str, Any]) -> None:
-    for name in ("identity", "orders", "privacy"):
+    for name in ("identity", "orders", "subsidies", "support", "privacy"):
         env = config["services"][name]["environment"]
         assert env["ENVIRONMENT"] == "production"
         assert env["DATABASE_URL"].startswith(f"postgresql+asyncpg://{name}:")
@@ -96,7 +100,7 @@ def test_services_run_in_production_mode_with_one_database_each(config: dict[str
     init = (ROOT / "deploy/docker/postgres-init.sh").read_text()
     match = re.search(r"^SERVICES=\((.*)\)$", init, re.MULTILINE)
     assert match is not None
-    assert set(match.group(1).split()) == {"identity", "orders", "privacy"}
+    assert set(match.group(1).split()) == {"identity", "orders", "subsidies", "support", "privacy"}
 
 
 def test_every_python_container_shares_subject_key_and_production_mode(

@@ -13,7 +13,7 @@
 set -eo pipefail
 
 # Add a service here (and its <SERVICE>_DB_PASSWORD to the postgres service in compose).
-SERVICES=(identity orders privacy)
+SERVICES=(identity orders subsidies support privacy)
 
 for service in "${SERVICES[@]}"; do
     var="$(printf '%s' "$service" | tr '[:lower:]-' '[:upper:]_')_DB_PASSWORD"

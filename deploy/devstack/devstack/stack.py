@@ -43,6 +43,10 @@ SERVICES = [
         "identity", "identity.main:app", 8101, seed="identity.seed", worker="identity.worker"
     ),
     ServiceSpec("orders", "orders.main:app", 8102, seed="orders.seed", worker="orders.worker"),
+    ServiceSpec(
+        "subsidies", "subsidies.main:app", 8103, seed="subsidies.seed", worker="subsidies.worker"
+    ),
+    ServiceSpec("support", "support.main:app", 8104, worker="support.worker"),
     ServiceSpec("privacy", "privacy.main:app", 8105, worker="privacy.worker"),
 ]
 
@@ -60,6 +64,9 @@ class StackConfig:
     environment: str = "development"
     login_rate: str = "10r/m"
     login_burst: int = 5
+    #: Public forms (a business asking to be listed): per client address.
+    form_rate: str = "6r/m"
+    form_burst: int = 5
     max_body: str = "1m"
     smtp_port: int = 8025
     demo_password: str | None = None
@@ -183,6 +190,8 @@ class Stack:
             "GATEWAY_MAX_BODY": cfg.max_body,
             "GATEWAY_LOGIN_RATE": cfg.login_rate,
             "GATEWAY_LOGIN_BURST": str(cfg.login_burst),
+            "GATEWAY_FORM_RATE": cfg.form_rate,
+            "GATEWAY_FORM_BURST": str(cfg.form_burst),
         }
         for spec in SERVICES:
             values[f"{spec.name.upper()}_UPSTREAM"] = f"127.0.0.1:{cfg.port(spec)}"

@@ -12,7 +12,7 @@ class Settings(ServiceSettings):
     service_name: str = "privacy"
     #: The registry: every service that can hold personal data. A request goes to each of
     #: them and to any other service the data map names for the person.
-    participants: list[str] = ["identity", "orders"]
+    participants: list[str] = ["identity", "orders", "subsidies", "support"]
     #: The service holding the account: an erasure reaches it last.
     account_service: str = "identity"
     #: Where the identity service answers other services (account lookups for the DPO).

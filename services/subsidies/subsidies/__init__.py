@@ -1,0 +1,2 @@
+"""Subsidies service: per-tenant rules, beneficiary profiles, budgets, activities with SEPA
+bookings, k-anonymous statistics."""

@@ -1,0 +1,9 @@
+"""The subsidies service's application: ``uvicorn subsidies.main:app``."""
+
+from kit.web import create_app
+from subsidies.config import get_settings
+from subsidies.models import events
+
+settings = get_settings()
+
+app = create_app(settings=settings, routers=[], events=events)

@@ -1,0 +1,1 @@
+"""Support service: tickets with messages and escalation levels, partner listing requests."""

@@ -1,0 +1,24 @@
+"""The support service's event worker: ``python -m support.worker``."""
+
+import asyncio
+
+from kit.worker import retention_purge, run_worker
+from support.config import get_settings
+from support.handlers import participant
+from support.models import events, subject_data
+
+
+def main() -> None:
+    settings = get_settings()
+    asyncio.run(
+        run_worker(
+            settings=settings,
+            events=events,
+            subscriptions=[participant.subscription()],
+            jobs=[retention_purge(subject_data)],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
