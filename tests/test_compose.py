@@ -23,7 +23,8 @@ PYTHON_SERVICES = (
     "privacy",
     "privacy-worker",
 )
-WORKERS = {f"{name}-worker": name for name in ("identity", "orders", "subsidies", "support", "privacy")}
+SERVICES = ("identity", "orders", "subsidies", "support", "privacy")
+WORKERS = {f"{name}-worker": name for name in SERVICES}
 
 
 def compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -87,7 +88,7 @@ def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
 
 
 def test_services_run_in_production_mode_with_one_database_each(config: dict[str, Any]) -> None:
-    for name in ("identity", "orders", "subsidies", "support", "privacy"):
+    for name in SERVICES:
         env = config["services"][name]["environment"]
         assert env["ENVIRONMENT"] == "production"
         assert env["DATABASE_URL"].startswith(f"postgresql+asyncpg://{name}:")
@@ -100,7 +101,7 @@ def test_services_run_in_production_mode_with_one_database_each(config: dict[str
     init = (ROOT / "deploy/docker/postgres-init.sh").read_text()
     match = re.search(r"^SERVICES=\((.*)\)$", init, re.MULTILINE)
     assert match is not None
-    assert set(match.group(1).split()) == {"identity", "orders", "subsidies", "support", "privacy"}
+    assert set(match.group(1).split()) == set(SERVICES)
 
 
 def test_every_python_container_shares_subject_key_and_production_mode(
