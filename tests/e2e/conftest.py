@@ -1,5 +1,6 @@
 """The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
 
+import os
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,10 +13,14 @@ from devstack.stack import SERVICES, ServiceSpec, Stack
 from tests.conftest import postgres_stack
 
 PASSWORD = "E2e-Demo-Password-2026!"
-HTTPS_PORT = 18443
-HTTP_PORT = 18080
-PORT_OFFSET = 10000
-EXCHANGE = "e2e.events"
+#: Two suites on one machine (a developer's and a helper's) each take their own ports,
+#: exchange and var/ folder: E2E_SHIFT=1 moves everything by 1,000.
+SHIFT = int(os.environ.get("E2E_SHIFT", "0"))
+HTTPS_PORT = 18443 + 1000 * SHIFT
+HTTP_PORT = 18080 + 1000 * SHIFT
+PORT_OFFSET = 10000 + 1000 * SHIFT
+EXCHANGE = f"e2e{SHIFT or ''}.events"
+STACK_NAME = f"e2e{SHIFT or ''}"
 
 
 @dataclass
@@ -65,7 +70,7 @@ def platform() -> Iterator[Platform]:
         "RETRY_SECONDS": "2",
     }
     with postgres_stack(
-        "e2e",
+        STACK_NAME,
         https_port=HTTPS_PORT,
         http_port=HTTP_PORT,
         port_offset=PORT_OFFSET,
