@@ -121,6 +121,7 @@ class Stack:
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
         cfg = self.config
         identity = next(s for s in SERVICES if s.name == "identity")
+        subsidies = next(s for s in SERVICES if s.name == "subsidies")
         env = {
             **os.environ,
             "ENVIRONMENT": cfg.environment,
@@ -128,6 +129,7 @@ class Stack:
             "AMQP_URL": cfg.amqp_url,
             "JWKS_URL": f"http://127.0.0.1:{cfg.port(identity)}/.well-known/jwks.json",
             "IDENTITY_URL": f"http://127.0.0.1:{cfg.port(identity)}",
+            "SUBSIDIES_URL": f"http://127.0.0.1:{cfg.port(subsidies)}",
             "PUBLIC_ORIGINS": json.dumps([cfg.origin]),
             "SMTP_PORT": str(cfg.smtp_port + cfg.port_offset),
             **cfg.extra_env,

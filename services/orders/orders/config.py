@@ -16,6 +16,8 @@ class Settings(ServiceSettings):
     invoice_retention_years: int = 10
     #: Where the identity service answers other services (the buyer's email when none is given).
     identity_url: str = "http://127.0.0.1:8101"
+    #: Where the subsidies service reserves an order's subsidies (service to service).
+    subsidies_url: str = "http://127.0.0.1:8103"
     #: Signs the payment provider's webhooks (the sandbox's in development).
     payment_webhook_secret: SecretStr = SecretStr(DEV_SECRET_MARKER + "payment-webhook")
     #: Where the sandbox's "hosted payment page" sends the buyer (our confirmation route).

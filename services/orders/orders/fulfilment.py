@@ -83,11 +83,12 @@ async def _to_partner(
     )
 
 
-async def announce(db: AsyncSession, order: Order) -> None:
-    """``order.<status>`` for whoever follows orders (the order id only: nothing personal)."""
+async def announce(db: AsyncSession, order: Order, what: str | None = None) -> None:
+    """``order.<what>`` (by default its status) for whoever follows orders (subsidies); the
+    order id only: nothing personal."""
     await events.add(
         db,
-        f"order.{order.status}",
+        f"order.{what or order.status}",
         tenant=order.tenant_id,
         subject=order.user_id,
         payload={"order_id": order.id},

@@ -68,6 +68,8 @@ class OrderPublic(BaseModel):
     items: list[dict[str, Any]]
     total_cents: int
     subsidy_cents: int
+    #: The price less the subsidy: what the payment provider collects.
+    to_pay_cents: int
     email: str
     delivery_address: dict[str, str | None] | None
     created_at: datetime

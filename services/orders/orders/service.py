@@ -1,6 +1,7 @@
 """Orders rules: the server prices every order; an employee sees their own, an admin their
 tenant's. No HTTP here except the identity lookup of the buyer's email."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from kit.mail import queue_mail
 from kit.web import call_as_caller
 from orders import fulfilment, repository
 from orders.config import Settings
-from orders.models import Offer, Order, PaymentEvent, events, subject_data
+from orders.models import Offer, Order, PaymentEvent, events, new_id, subject_data
 from orders.payments import Intent, PaymentProvider
 from orders.schemas import OfferCreate, OfferUpdate, OrderCreate
 
@@ -30,8 +31,42 @@ async def buyer_email(request: Request, settings: Settings) -> str:
     return str(response.json()["email"])
 
 
+#: Reserves the subsidies of an order being placed: (order id, lines) -> subsidy in cents.
+Subsidise = Callable[[str, list[dict[str, Any]]], Awaitable[int]]
+
+
+async def subsidies_for(
+    request: Request, settings: Settings, order_id: str, lines: list[dict[str, Any]]
+) -> int:
+    """Ask the subsidies service, with the buyer's own token, to reserve what they are
+    entitled to (held until ``order.placed`` confirms it, released if the order is cancelled)."""
+    body = {
+        "order_id": order_id,
+        "lines": [
+            {
+                "kind": line["kind"],
+                "quantity": line["quantity"],
+                "unit_price_cents": line["unit_price_cents"],
+            }
+            for line in lines
+        ],
+    }
+    response = await call_as_caller(
+        request, "POST", f"{settings.subsidies_url}/internal/grants", json=body
+    )
+    if response.status_code != 200:
+        raise Unavailable("the subsidies service cannot answer right now; try again")
+    return int(response.json()["subsidy_cents"])
+
+
 async def place_order(
-    db: AsyncSession, *, principal: Principal, data: OrderCreate, email: str, now: datetime
+    db: AsyncSession,
+    *,
+    principal: Principal,
+    data: OrderCreate,
+    email: str,
+    now: datetime,
+    subsidise: Subsidise,
 ) -> Order:
     ids = [item.offer_id for item in data.items]
     if len(set(ids)) != len(ids):
@@ -61,13 +96,15 @@ async def place_order(
         )
         total += item.quantity * offer.price_cents
     address, billing = data.delivery_address, data.billing_address
+    order_id = new_id()
     order = Order(
+        id=order_id,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
         status="created",
         items=lines,
         total_cents=total,
-        subsidy_cents=0,
+        subsidy_cents=await subsidise(order_id, lines),
         email=email,
         delivery_name=address.name if address else None,
         delivery_street=address.street if address else None,
@@ -84,7 +121,7 @@ async def place_order(
     )
     db.add(order)
     await db.flush()
-    await fulfilment.announce(db, order)
+    await fulfilment.announce(db, order, "placed")
     await subject_data.record_personal_data(
         db, events, subject=order.user_id, tenant=order.tenant_id
     )
@@ -136,6 +173,11 @@ async def create_offer(
     return offer
 
 
+def to_pay(order: Order) -> int:
+    """What the buyer pays: the price less the works council's subsidy."""
+    return order.total_cents - order.subsidy_cents
+
+
 #: Statuses only move forward: a late or repeated webhook never takes an order back.
 RANK = {"created": 0, "paid": 1, "fulfilled": 2, "refunded": 3, "cancelled": 3}
 WEBHOOK_STATUS = {"payment.succeeded": "paid", "payment.refunded": "refunded"}
@@ -150,7 +192,7 @@ async def start_payment(
         raise NotFound("order not found")
     if order.status != "created":
         raise Conflict("this order is not waiting for a payment")
-    intent = provider.create_intent(order_id=order.id, amount_cents=order.total_cents)
+    intent = provider.create_intent(order_id=order.id, amount_cents=to_pay(order))
     order.payment_reference = intent.reference
     return intent
 
@@ -167,7 +209,7 @@ async def handle_webhook(
     target = WEBHOOK_STATUS.get(event.type)
     if order is None or target is None:
         return "ignored"
-    if event.amount_cents != order.total_cents:
+    if event.amount_cents != to_pay(order):
         return "ignored: amount differs"
     if RANK[target] <= RANK[order.status]:
         return "ignored: already further"

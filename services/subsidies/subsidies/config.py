@@ -2,11 +2,30 @@
 
 from functools import lru_cache
 
-from kit.settings import ServiceSettings
+from pydantic import SecretStr
+
+from kit.settings import DEV_SECRET_MARKER, ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "subsidies"
+    #: Encrypts IBAN, BIC and account holder, per field (AES-256-GCM, key = SHA-256 of this).
+    field_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "field-key")
+    #: The id written before each ciphertext; change it with the key to rotate.
+    field_key_id: str = "k1"
+    #: Keys being retired, still read until the worker has re-encrypted every row:
+    #: ``{"k1": "old secret"}`` while ``FIELD_KEY``/``FIELD_KEY_ID`` hold the new one.
+    retired_field_keys: dict[str, SecretStr] = {}
+    #: A SEPA mandate with no collection for this long lapses (EPC rulebook: 36 months).
+    mandate_lapse_months: int = 36
+    #: A subsidy reserved for an order that never got placed is released after this.
+    hold_minutes: int = 15
+    #: Subsidies granted are works-council accounting records.
+    grant_retention_years: int = 10
+    #: Bookings are sales: the commercial limitation period.
+    booking_retention_years: int = 5
+    #: Statistics never show a group of fewer people than this (k-anonymity).
+    k_anonymity: int = 5
 
 
 @lru_cache

@@ -1,6 +1,25 @@
-"""What the subsidies service does with events: its part in data-subject requests."""
+"""What the subsidies service does with events: its part in data-subject requests, and the
+orders' lifecycle (a grant held for an order is confirmed when the order is placed and paid,
+released when it is cancelled or refunded)."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.events import Envelope
 from kit.privacy.participant import Participant
+from kit.worker import Subscription
+from subsidies import service
 from subsidies.models import events, subject_data
 
 participant = Participant(service="subsidies", subject_data=subject_data, events=events)
+
+
+async def on_order(session: AsyncSession, envelope: Envelope) -> None:
+    await service.on_order(
+        session, event_type=envelope.type, order_id=str(envelope.payload["order_id"])
+    )
+
+
+def orders_subscription() -> Subscription:
+    """The worker's queue of the orders' events that move grants."""
+    kinds = list(service.ORDER_OUTCOME)
+    return Subscription("subsidies.orders", dict.fromkeys(kinds, on_order), kinds)

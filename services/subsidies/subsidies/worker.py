@@ -2,9 +2,10 @@
 
 import asyncio
 
-from kit.worker import retention_purge, run_worker
+from kit.worker import Job, retention_purge, run_worker
+from subsidies import service
 from subsidies.config import get_settings
-from subsidies.handlers import participant
+from subsidies.handlers import orders_subscription, participant
 from subsidies.models import events, subject_data
 
 
@@ -14,8 +15,13 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
-            subscriptions=[participant.subscription()],
-            jobs=[retention_purge(subject_data)],
+            subscriptions=[participant.subscription(), orders_subscription()],
+            jobs=[
+                retention_purge(subject_data),
+                Job("expired subsidy holds", 60, service.release_expired_holds),
+                Job("mandate lapse", 24 * 3600, service.lapse_job(settings)),
+                Job("field key rotation", 60, service.rotate_batch),
+            ],
         )
     )
 

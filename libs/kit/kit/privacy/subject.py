@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -74,11 +75,25 @@ def _flag_table(metadata: MetaData, name: str, category: str, purpose: Purpose) 
     )
 
 
+#: Turns a row as stored into the row the person reads (decrypts the fields a service encrypts);
+#: gets the table's name and the row with its primary key.
+Reveal = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
 class SubjectData:
-    def __init__(self, metadata: MetaData, *, service: str, purpose: Purpose, key: bytes) -> None:
+    def __init__(
+        self,
+        metadata: MetaData,
+        *,
+        service: str,
+        purpose: Purpose,
+        key: bytes,
+        reveal: Reveal | None = None,
+    ) -> None:
         self.metadata = metadata
         self.service = service
         self.key = key
+        self.reveal = reveal
         self.archive = Table(
             "restricted_archive",
             metadata,
@@ -205,8 +220,17 @@ class SubjectData:
             ]
             if not columns:
                 continue
-            rows = await session.execute(select(*columns).where(table.c[info.subject] == subject))
-            result[table.name] = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
+            keys = [c for c in table.primary_key.columns if c not in columns]
+            rows = await session.execute(
+                select(*columns, *keys).where(table.c[info.subject] == subject)
+            )
+            found = [dict(row._mapping) for row in rows]
+            if self.reveal is not None:
+                found = [self.reveal(table.name, row) for row in found]
+            result[table.name] = [
+                {k: _plain(v) for k, v in row.items() if k not in {c.name for c in keys}}
+                for row in found
+            ]
         return result
 
     # -- erasure -----------------------------------------------------------------------------

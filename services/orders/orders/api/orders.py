@@ -1,5 +1,7 @@
 """Orders: ``/api/orders``. An employee sees their own, a tenant admin the tenant's."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request, status
 
 from kit.auth import CurrentUser, Role
@@ -28,6 +30,7 @@ def public(order: Order) -> OrderPublic:
         items=order.items,
         total_cents=order.total_cents,
         subsidy_cents=order.subsidy_cents,
+        to_pay_cents=service.to_pay(order),
         email=order.email,
         delivery_address=address,
         created_at=order.created_at,
@@ -40,8 +43,13 @@ async def place(
 ) -> OrderPublic:
     """Place an order; prices come from the offers, never from the client."""
     email = body.email or await service.buyer_email(request, request.app.state.settings)
+    settings = request.app.state.settings
+
+    async def subsidise(order_id: str, lines: list[dict[str, Any]]) -> int:
+        return await service.subsidies_for(request, settings, order_id, lines)
+
     order = await service.place_order(
-        db, principal=principal, data=body, email=email, now=service.utcnow()
+        db, principal=principal, data=body, email=email, now=service.utcnow(), subsidise=subsidise
     )
     return public(order)
 

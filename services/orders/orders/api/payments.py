@@ -63,7 +63,7 @@ async def sandbox_pay(
     ):
         raise NotFound("no such payment")
     body, signature = provider.webhook(
-        event_type="payment.succeeded", reference=reference, amount_cents=order.total_cents
+        event_type="payment.succeeded", reference=reference, amount_cents=service.to_pay(order)
     )
     outcome = await service.handle_webhook(
         db, provider, body=body, signature=signature, now=service.utcnow()

@@ -1,0 +1,38 @@
+"""Service to service: ``POST /internal/grants``, called by orders when an order is placed.
+
+Not routed by the gateway (only ``/api/subsidies/`` is): only another service on the internal
+network reaches it, and it must carry the buyer's own internal token (checked like any other),
+so a grant is always for the person who is ordering, in their tenant.
+"""
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+
+from kit.auth import CurrentUser
+from kit.db import SessionDep
+from subsidies import service
+from subsidies.schemas import GrantAnswer, GrantRequest
+
+router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.post("/grants")
+async def reserve(
+    body: GrantRequest, request: Request, principal: CurrentUser, db: SessionDep
+) -> GrantAnswer:
+    """Reserve the subsidies of an order being placed; held until the order is confirmed
+    (``order.placed``) and released if it never is, or when it is cancelled."""
+    now = service.utcnow()
+    hold = request.app.state.settings.hold_minutes
+    total = await service.grant(
+        db,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        lines=[service.LineIn(i.kind, i.quantity, i.unit_price_cents) for i in body.lines],
+        now=now,
+        status="held",
+        hold_until=now + timedelta(minutes=hold),
+        order_id=body.order_id,
+    )
+    return GrantAnswer(subsidy_cents=total)

@@ -1,0 +1,35 @@
+"""The beneficiary's own profile and what it entitles them to: ``/api/subsidies``."""
+
+from fastapi import APIRouter
+
+from kit.auth import CurrentUser
+from kit.db import SessionDep
+from kit.errors import NotFound
+from subsidies import repository, service
+from subsidies.schemas import Eligibility, ProfileIn, ProfilePublic
+
+router = APIRouter(prefix="/api/subsidies", tags=["profile"])
+
+
+@router.get("/profile")
+async def get_profile(principal: CurrentUser, db: SessionDep) -> ProfilePublic:
+    profile = await repository.profile_of(
+        db, tenant_id=principal.tenant_id, user_id=principal.user_id
+    )
+    if profile is None:
+        raise NotFound("no beneficiary profile yet")
+    return ProfilePublic(children_count=profile.children_count, updated_at=profile.updated_at)
+
+
+@router.put("/profile")
+async def put_profile(body: ProfileIn, principal: CurrentUser, db: SessionDep) -> ProfilePublic:
+    """Only what the rules use: a number of children, no names, no documents."""
+    profile = await service.set_profile(
+        db, principal=principal, children_count=body.children_count, now=service.utcnow()
+    )
+    return ProfilePublic(children_count=profile.children_count, updated_at=profile.updated_at)
+
+
+@router.get("/eligibility")
+async def eligibility(principal: CurrentUser, db: SessionDep) -> list[Eligibility]:
+    return await service.eligibility(db, principal=principal, now=service.utcnow())
