@@ -18,6 +18,7 @@ from kit.db import dialect_insert
 from kit.events import Envelope
 from kit.events.consumer import Handler
 from kit.mail import queue_mail
+from kit.privacy.participant import Hook
 from orders.config import get_settings
 from orders.models import Disclosure, Invoice, InvoiceCounter, Order, events
 from orders.partners import DISCLOSED, PARTNER_KEY, PARTNER_MESSAGE, FulfilmentPartners, Pseudonyms
@@ -184,16 +185,24 @@ def shipped(order: Order, parts: Any) -> dict[str, str]:
 # -- Art. 19: erasure and rectification reach the recipients ---------------------------------
 
 
-async def tell_recipients_to_erase(
-    db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
-) -> dict[str, Any]:
-    """Before the person's rows go: each partner that got some of their data is told."""
-    parts = (await db.scalars(select(Disclosure).where(Disclosure.user_id == subject))).all()
-    for part in parts:
-        await _to_partner(
-            db, part.tenant_id, part.partner, {"type": "erase", "reference": part.reference}
-        )
-    return {"recipients_told": sorted({p.partner for p in parts})}
+def tell_recipients(message_type: str) -> Hook:
+    """A hook that sends ``{type, reference}`` to each partner that received some of the
+    person's data: ``erase`` before their rows go, ``restrict`` (Art. 18: keep, do not use)
+    and ``lift_restriction``."""
+
+    async def tell(
+        db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
+    ) -> dict[str, Any]:
+        parts = (await db.scalars(select(Disclosure).where(Disclosure.user_id == subject))).all()
+        for part in parts:
+            message = {"type": message_type, "reference": part.reference}
+            await _to_partner(db, part.tenant_id, part.partner, message)
+        return {"recipients_told": sorted({p.partner for p in parts})}
+
+    return tell
+
+
+tell_recipients_to_erase = tell_recipients("erase")
 
 
 async def tell_recipients_of_rectification(

@@ -14,8 +14,8 @@ from kit.privacy.protocol import Action
 from kit.worker import Subscription
 from orders.fulfilment import (
     partner_delivery,
+    tell_recipients,
     tell_recipients_of_rectification,
-    tell_recipients_to_erase,
 )
 from orders.models import events, subject_data
 from orders.partners import PARTNER_KEY, PARTNER_MESSAGE, FulfilmentPartners
@@ -25,8 +25,10 @@ participant = Participant(
     subject_data=subject_data,
     events=events,
     hooks={
-        Action.ERASE: tell_recipients_to_erase,
+        Action.ERASE: tell_recipients("erase"),
         Action.RECTIFY: tell_recipients_of_rectification,
+        Action.RESTRICT: tell_recipients("restrict"),
+        Action.LIFT_RESTRICTION: tell_recipients("lift_restriction"),
     },
 )
 

@@ -17,6 +17,7 @@ from kit.testing import sqlite_database
 from orders.fulfilment import (
     on_paid,
     partner_delivery,
+    tell_recipients,
     tell_recipients_of_rectification,
     tell_recipients_to_erase,
 )
@@ -146,6 +147,11 @@ async def test_erasure_and_rectification_reach_the_partners(database: Database) 
     assert told == {"recipients_told": ["parcels", "ticketing"]}
     erased = [m for m in await outbox(database, PARTNER_MESSAGE) if m["message"]["type"] == "erase"]
     assert len(erased) == 2 and all(set(m["message"]) == {"type", "reference"} for m in erased)
+    async with database.transaction() as db:
+        told = await tell_recipients("restrict")(db, "u-1", {}, PAID)
+    assert told == {"recipients_told": ["parcels", "ticketing"]}
+    kinds = [m["message"]["type"] for m in await outbox(database, PARTNER_MESSAGE)]
+    assert kinds.count("restrict") == 2
 
 
 async def test_a_fulfilment_message_for_erased_data_is_never_sent(

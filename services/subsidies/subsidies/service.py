@@ -408,6 +408,9 @@ async def statistics(
     db: AsyncSession, *, principal: Principal, by: str, year: int, k: int
 ) -> tuple[list[Cell], int]:
     rows = await repository.grants_of_year(db, tenant_id=principal.tenant_id, year=year)
+    # Art. 18: a restricted person's data is kept, not used, not even in a count.
+    frozen = await subject_data.flagged(db, subject_data.restrictions, list({r[0] for r in rows}))
+    rows = [r for r in rows if r[0] not in frozen]
     label = (lambda r: r[1]) if by == "kind" else (lambda r: _bracket(r[3]))
     groups: dict[str, list[tuple[str, int]]] = {}
     for row in rows:

@@ -282,3 +282,21 @@ async def test_budget_cannot_drop_below_what_is_granted(database: Database) -> N
     async with database.transaction() as db:
         grants = (await db.scalars(select(Grant))).all()
     assert [g.amount_cents for g in grants] == [300]
+
+
+async def test_statistics_leave_out_restricted_people(database: Database) -> None:
+    await setup(database, budget=1_000_000)
+    for i in range(6):
+        async with database.transaction() as db:
+            await service.set_profile(db, principal=person(f"p{i}"), children_count=2, now=NOW)
+        await order_grant(database, f"p{i}", f"o{i}")
+        async with database.transaction() as db:
+            await service.on_order(db, event_type="order.placed", order_id=f"o{i}")
+    admin = Principal("adm", TENANT, "demo", frozenset({Role.TENANT_ADMIN}), "s-2")
+    async with database.transaction() as db:
+        cells, _ = await service.statistics(db, principal=admin, by="kind", year=NOW.year, k=5)
+        assert [(c.label, c.people) for c in cells] == [("ticket", 6)]
+        await subject_data.restrict(db, "p0", request_id="r-1", now=NOW)
+        await subject_data.restrict(db, "p1", request_id="r-2", now=NOW)
+        cells, _ = await service.statistics(db, principal=admin, by="kind", year=NOW.year, k=5)
+    assert cells == []  # four people left: fewer than k, nothing shown
