@@ -205,8 +205,15 @@ def test_login_failures_do_not_reveal_accounts(anonymous: httpx.Client) -> None:
     assert len(answers) == 1
 
 
-def test_repeated_failures_lock_the_account_for_a_while(anonymous: httpx.Client) -> None:
-    body = {"tenant": "other", "email": "carol@other.test", "password": "Wrong-Password-42"}
+def test_repeated_failures_lock_the_account_for_a_while(
+    platform: Platform, anonymous: httpx.Client
+) -> None:
+    # A fresh account: locking a shared demo account would fail the later tests' logins.
+    admin = platform.login("admin@demo.test")
+    email = f"lock-{secrets.token_hex(4)}@demo.test"
+    user = {"email": email, "first_name": "L", "last_name": "K", "password": PASSWORD}
+    assert admin.post("/api/users", json=user).status_code == 201
+    body = {"tenant": "demo", "email": email, "password": "Wrong-Password-42"}
     statuses = [anonymous.post("/api/auth/login", json=body).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429

@@ -203,3 +203,9 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+#: The routes' usual callers, by role (a service declares its own mixes where it needs one).
+TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
+SupportAgent = Annotated[Principal, Depends(require_roles(Role.SUPPORT_AGENT))]
+DpoUser = Annotated[Principal, Depends(require_roles(Role.DPO))]

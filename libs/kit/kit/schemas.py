@@ -1,6 +1,7 @@
 """Input types shared by the services' schemas: text that every database can store."""
 
 import unicodedata
+from functools import partial
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -17,3 +18,29 @@ def clean_text(value: str) -> str:
 
 
 CleanText = Annotated[str, AfterValidator(clean_text)]
+
+
+def _text(value: str, *, max_length: int, lines: bool) -> str:
+    """Trimmed, never empty, at most ``max_length`` characters once trimmed, and no control
+    character (``clean_text``); ``lines`` keeps line breaks (as ``\\n``).
+
+    Written out because ``CleanText`` with ``StringConstraints`` counts the length before
+    trimming: a value of blanks would pass ``min_length=1`` and be stored empty."""
+    value = value.strip()
+    if lines:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    clean_text(value.replace("\n", "") if lines else value)
+    if not value:
+        raise ValueError("cannot be empty")
+    if len(value) > max_length:
+        raise ValueError(f"at most {max_length} characters")
+    return value
+
+
+def text(max_length: int, *, lines: bool = False) -> AfterValidator:
+    """``Annotated[str, text(200)]``: trimmed, not empty, no control character, bounded."""
+    return AfterValidator(partial(_text, max_length=max_length, lines=lines))
+
+
+#: A title, a subject, a name: one line of 200 characters at most.
+Line = Annotated[str, text(200)]

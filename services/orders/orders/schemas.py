@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kit.schemas import CleanText
+from kit.schemas import Line as OneLine
 
-Text = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = OneLine
 
 
 class Strict(BaseModel):

@@ -7,6 +7,18 @@ from kit.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "support"
+    #: Where the identity service answers (the public form checks that the tenant exists).
+    identity_url: str = "http://127.0.0.1:8101"
+    #: A closed ticket and its messages are deleted this many days after closing.
+    closed_ticket_retention_days: int = 730
+    #: A ticket left ``resolved`` this many days without a word is closed (and its retention
+    #: starts), so a ticket nobody closes is not kept for ever.
+    resolved_ticket_close_days: int = 30
+    #: A prospective partner's contact details are deleted this many years after the last
+    #: contact (the CNIL's rule for prospects).
+    partner_contact_retention_years: int = 3
+    #: How often the worker runs the support retention jobs.
+    support_purge_seconds: float = 3600
 
 
 @lru_cache

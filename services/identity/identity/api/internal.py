@@ -2,17 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel
 
 from identity import repository, service
 from identity.api import IdentityDep
 from identity.schemas import Email
-from kit.auth import Principal, Role, require_roles
+from kit.auth import DpoUser
 from kit.db import SessionDep
 from kit.errors import NotFound
-
-DpoUser = Annotated[Principal, Depends(require_roles(Role.DPO))]
 
 router = APIRouter(tags=["internal"])
 

@@ -1,17 +1,14 @@
 """The tenant's offers: ``/api/offers``."""
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from kit.auth import CurrentUser, Principal, Role, require_roles
+from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
 from orders import repository, service
 from orders.models import Offer
 from orders.schemas import OfferCreate, OfferPublic, OfferUpdate
 
 router = APIRouter(prefix="/api/offers", tags=["offers"])
-TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
 
 
 def public(offer: Offer) -> OfferPublic:

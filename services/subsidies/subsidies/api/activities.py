@@ -1,11 +1,9 @@
 """Activities booked with a SEPA direct-debit mandate: ``/api/subsidies/activities``,
 ``/mandates``, ``/bookings``. Bank details only ever leave masked."""
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from kit.auth import CurrentUser, Principal, Role, require_roles
+from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
 from subsidies import repository, service
 from subsidies.models import Activity, Booking, Mandate
@@ -19,7 +17,6 @@ from subsidies.schemas import (
 )
 
 router = APIRouter(prefix="/api/subsidies", tags=["activities"])
-TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
 
 
 def activity_public(activity: Activity) -> ActivityPublic:

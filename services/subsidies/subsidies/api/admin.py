@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
-from kit.auth import Principal, Role, require_roles
+from kit.auth import TenantAdmin
 from kit.db import SessionDep
 from kit.errors import NotFound
 from subsidies import repository, service
@@ -12,7 +12,6 @@ from subsidies.models import Budget, Rule
 from subsidies.schemas import BudgetIn, BudgetPublic, RuleIn, RulePublic, Statistics
 
 router = APIRouter(prefix="/api/subsidies", tags=["administration"])
-TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN))]
 
 
 def rule_public(rule: Rule) -> RulePublic:

@@ -1,0 +1,95 @@
+"""Tickets: ``/api/tickets``. An employee sees their own, a support agent the tenant's."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from kit.auth import CurrentUser, Principal, SupportAgent
+from kit.db import SessionDep
+from support import service
+from support.models import Ticket, TicketMessage
+from support.schemas import (
+    MessageCreate,
+    MessagePublic,
+    Status,
+    TicketCreate,
+    TicketDetail,
+    TicketPublic,
+    TicketUpdate,
+)
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+Agent = SupportAgent
+
+
+def public(ticket: Ticket, viewer: Principal) -> TicketPublic:
+    return TicketPublic(
+        id=ticket.id,
+        subject=ticket.subject,
+        status=ticket.status,
+        level=ticket.level,
+        requester_id=ticket.requester_id,
+        assignee_id=ticket.assignee_id if service.is_agent(viewer) else None,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        closed_at=ticket.closed_at,
+    )
+
+
+def message_public(message: TicketMessage, viewer: Principal) -> MessagePublic:
+    shown = service.is_agent(viewer) or message.author_id == viewer.user_id
+    return MessagePublic(
+        id=message.id,
+        author_role=message.author_role,
+        author_id=message.author_id if shown else None,
+        body=message.body,
+        created_at=message.created_at,
+    )
+
+
+async def detail(db: SessionDep, ticket: Ticket, viewer: Principal) -> TicketDetail:
+    found = await service.messages(db, ticket)
+    return TicketDetail(
+        **public(ticket, viewer).model_dump(),
+        messages=[message_public(m, viewer) for m in found],
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep) -> TicketDetail:
+    ticket = await service.open_ticket(db, principal=principal, data=body, now=service.utcnow())
+    return await detail(db, ticket, principal)
+
+
+@router.get("")
+async def list_tickets(
+    principal: CurrentUser, db: SessionDep, status: Annotated[Status | None, Query()] = None
+) -> list[TicketPublic]:
+    tickets = await service.visible_tickets(db, principal=principal, status=status)
+    return [public(t, principal) for t in tickets]
+
+
+@router.get("/{ticket_id}")
+async def get_ticket(ticket_id: str, principal: CurrentUser, db: SessionDep) -> TicketDetail:
+    ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
+    return await detail(db, ticket, principal)
+
+
+@router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
+async def add_message(
+    ticket_id: str, body: MessageCreate, principal: CurrentUser, db: SessionDep
+) -> MessagePublic:
+    message = await service.add_message(
+        db, principal=principal, ticket_id=ticket_id, data=body, now=service.utcnow()
+    )
+    return message_public(message, principal)
+
+
+@router.patch("/{ticket_id}")
+async def update_ticket(
+    ticket_id: str, body: TicketUpdate, agent: Agent, db: SessionDep
+) -> TicketDetail:
+    ticket = await service.update_ticket(
+        db, principal=agent, ticket_id=ticket_id, data=body, now=service.utcnow()
+    )
+    return await detail(db, ticket, agent)
