@@ -30,8 +30,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``url``; SQLite files get their folder, WAL and foreign keys."""
+def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> AsyncEngine:
+    """An engine for ``url``; SQLite files get their folder, WAL and foreign keys.
+
+    PostgreSQL connections are few on purpose: every process of every service has its own pool,
+    and the server's ``max_connections`` (100 by default) is shared by all of them; a request
+    waits for a free connection rather than failing with "too many clients"."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -39,7 +43,9 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=30
+    )
 
 
 def dialect_insert(session: AsyncSession) -> Any:
@@ -52,8 +58,8 @@ def dialect_insert(session: AsyncSession) -> Any:
 class Database:
     """One service's database: engine and session factory."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+    def __init__(self, url: str, *, pool_size: int = 6, max_overflow: int = 2) -> None:
+        self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -34,6 +34,11 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "development"
     var_dir: Path = repo_var_dir()
     database_url: str = ""
+    #: PostgreSQL connections of the API process (its worker takes half): with five services
+    #: of two processes each, 6 + 2 per API and 3 + 1 per worker stay far below the server's
+    #: default of 100 connections. Size them to ``max_connections`` (or a pooler) in production.
+    db_pool_size: int = 6
+    db_max_overflow: int = 2
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     events_exchange: str = "events"
     #: Fallback poll of the outbox; the relay is woken at once after each commit anyway.

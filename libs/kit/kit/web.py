@@ -61,8 +61,25 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", extra={"error": type(exc).__name__})
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The class, the database's error code, the route and our last line on the way:
+        # enough to find the cause, never a message (it may quote the data).
+        origin, frame = None, exc.__traceback__
+        while frame is not None:
+            name = frame.tb_frame.f_code.co_filename
+            if "/services/" in name or "/kit/" in name:
+                origin = f"{name.rsplit('/', 1)[-1]}:{frame.tb_lineno}"
+            frame = frame.tb_next
+        route = request.scope.get("route")
+        log.error(
+            "unhandled error",
+            extra={
+                "error": type(exc).__name__,
+                "sqlstate": getattr(getattr(exc, "orig", None), "sqlstate", None),
+                "origin": origin,
+                "route": getattr(route, "path", None),
+            },
+        )
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
@@ -162,7 +179,11 @@ def create_app(
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.db = Database(settings.database_url)
+        app.state.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         app.state.verifier = verifier or TokenVerifier(
             RemoteJwks(settings.jwks_url),
             issuer=settings.jwt_issuer,
@@ -170,10 +191,11 @@ def create_app(
         )
         # One connection pool for calls to the other services (a client per call would load
         # the CA bundle each time: tens of milliseconds).
-        # Every connection stays open for reuse: with httpx's default (20 kept of 100), a busy
-        # service would open and close most connections for each call.
+        # Every connection stays open for reuse (httpx keeps 20 of 100 by default, so a busy
+        # service would open and close most of them for each call), and there are few of them:
+        # httpcore checks each idle connection on every request.
         app.state.peers = httpx.AsyncClient(
-            timeout=5, limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            timeout=5, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)
         )
         relay_task: asyncio.Task[None] | None = None
         if events is not None:

@@ -73,7 +73,11 @@ async def run_worker(
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back)."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        pool_size=max(1, settings.db_pool_size // 2),
+        max_overflow=max(1, settings.db_max_overflow // 2),
+    )
     broker = Broker(settings.amqp_url, settings.events_exchange)
     relay = Relay(database, events, broker, poll_seconds=settings.relay_poll_seconds)
     # Stacks sharing one broker (a local run beside the tests) each use their own exchange;

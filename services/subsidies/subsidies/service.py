@@ -153,12 +153,14 @@ async def grant(
         existing = await repository.grants_for(db, order_id=order_id)
         if existing:
             return sum(g.amount_cents for g in existing)
-    budget = await repository.budget(db, tenant_id=tenant_id, year=now.year, for_update=True)
-    if budget is None:
-        return 0
     profile = await repository.profile_of(db, tenant_id=tenant_id, user_id=user_id)
     children = profile.children_count if profile else 0
     rules = await repository.active_rules(db, tenant_id=tenant_id)
+    if not any(_applies(rule, line.kind, children) for rule in rules for line in lines):
+        return 0  # most orders: nothing to grant, and no need to wait for the budget's lock
+    budget = await repository.budget(db, tenant_id=tenant_id, year=now.year, for_update=True)
+    if budget is None:
+        return 0
     used = await repository.used_by_rule(db, tenant_id=tenant_id, user_id=user_id, year=now.year)
     left = budget.amount_cents - budget.reserved_cents
     total = 0
