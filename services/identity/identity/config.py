@@ -28,6 +28,24 @@ class Settings(ServiceSettings):
     #: argon2id cost: OWASP minimum (19 MiB, t=2, p=1), ~40 ms on the reference machine.
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
+    #: A password-reset link works this long, once.
+    reset_minutes: int = 30
+    #: An invitation to set a first password (employee import) works this long, once.
+    invite_days: int = 7
+    #: The second step of a login must come within this time, in at most this many tries.
+    mfa_minutes: int = 5
+    mfa_attempts: int = 5
+    #: Issuer shown by authenticator apps.
+    totp_issuer: str = "Avantages CSE"
+    #: The demo staff accounts of a local run are enrolled with this TOTP secret (base32);
+    #: refused in production, like every demo value.
+    demo_totp_secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (demo only)
+    #: After this many days without login the person is warned by email, and the account is
+    #: erased (through a data-subject request) ``inactivity_grace_days`` later unless they log in.
+    inactivity_warn_days: int = 730
+    inactivity_grace_days: int = 30
+    #: How often the worker looks for inactive accounts.
+    inactivity_check_seconds: float = 3600
 
     @model_validator(mode="after")
     def _keys_dir_default(self) -> "Settings":

@@ -58,6 +58,16 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True, info=not_personal("a company"))
     name: Mapped[str] = mapped_column(String(200), info=not_personal("a company's name"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=not_personal("a date"))
+    #: The email domains of the company's staff (``["demo.test"]``): an import refuses others.
+    email_domains: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info=not_personal("a company's email domains")
+    )
+
+
+#: Secrets that describe nothing about the person: never exported, never rectified.
+SECRET = personal(
+    "credentials", ACCOUNT, CONTRACT, provided=False, exportable=False, rectifiable=False
+)
 
 
 class User(Base):
@@ -108,6 +118,24 @@ class User(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, info=personal("account", ACCOUNT, CONTRACT, provided=False)
     )
+    #: The TOTP secret (RFC 6238), encrypted (AES-GCM bound to this row), once enrolment is
+    #: confirmed; ``totp_pending`` holds a secret shown once and not yet confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(200), info=SECRET)
+    totp_pending: Mapped[str | None] = mapped_column(String(200), info=SECRET)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, info=personal("two-factor login", ACCOUNT, CONTRACT, provided=False)
+    )
+    #: The last TOTP time step accepted: a code is never accepted twice (RFC 6238, 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(
+        Integer, info=not_personal("a counter of 30-second steps")
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, info=personal("connection data", ACCOUNT, CONTRACT, provided=False)
+    )
+    #: When the person was told their account will be deleted for inactivity.
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, info=personal("account", ACCOUNT, CONTRACT, provided=False)
+    )
 
 
 SECURITY = Purpose.SITE_COMMUNICATION
@@ -144,6 +172,70 @@ class Session(Base):
     #: Absolute lifetime (24 h): activity does not extend it.
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=SESSION_DATA)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+    #: Shown in the person's list of sessions: "Firefox on Linux", never the full User-Agent.
+    device: Mapped[str | None] = mapped_column(String(100), info=SESSION_DATA)
+    #: The network of the login (IPv4 /24, IPv6 /48), never the full address.
+    network: Mapped[str | None] = mapped_column(String(64), info=SESSION_DATA)
+
+
+class AccountToken(Base):
+    """A single-use link sent by email: a password reset (30 minutes) or an invitation to set
+    a first password. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        {"info": subject_table("user_id", kept="until used or expired, then one day")},
+    )
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info=SESSION_DATA
+    )
+    #: ``reset`` or ``invite``.
+    purpose: Mapped[str] = mapped_column(String(20), info=not_personal("a kind of link"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=SESSION_DATA)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=SESSION_DATA)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+
+
+class RecoveryCode(Base):
+    """One of the ten codes that replace a TOTP code once each; only a hash is stored."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = ({"info": subject_table("user_id", kept="while two-factor login is on")},)
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info=SESSION_DATA
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), info=SECRET)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+
+
+class MfaChallenge(Base):
+    """A login whose password was right, waiting for its second step (five minutes, five
+    tries). The browser holds the token in the ``__Host-mfa`` cookie; no session exists yet."""
+
+    __tablename__ = "mfa_challenges"
+    __table_args__ = ({"info": subject_table("user_id", kept="five minutes")},)
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_id, info=not_personal("random id")
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info=SESSION_DATA
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=SESSION_DATA)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=SESSION_DATA)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("a count"))
+    device: Mapped[str | None] = mapped_column(String(100), info=SESSION_DATA)
+    network: Mapped[str | None] = mapped_column(String(64), info=SESSION_DATA)
 
 
 LOG = personal(

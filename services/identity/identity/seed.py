@@ -49,7 +49,8 @@ async def seed(password: str) -> None:
                 if tenant is None:
                     tenant = Tenant(id=demo_tenant_id(slug), slug=slug, name=name, created_at=now)
                     db.add(tenant)
-                    await db.flush()
+                tenant.email_domains = [f"{slug}.test"]
+                await db.flush()
                 tenants[slug] = tenant
             for slug, email, first, last, roles in ACCOUNTS:
                 tenant_id = tenants[slug].id
