@@ -2,11 +2,15 @@
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
+import pyotp
 
 from devstack.stack import ROOT, Stack
 
@@ -14,6 +18,8 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import postgres_stack
 
 PASSWORD = "Bench-Demo-Password-2026!"
+#: The demo staff accounts' TOTP secret in the bench stack (DEMO_TOTP_SECRET).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
 RESULTS = ROOT / "bench" / "results"
 
@@ -21,7 +27,7 @@ RESULTS = ROOT / "bench" / "results"
 @contextmanager
 def bench_stack(name: str, exchange: str) -> Iterator[Stack]:
     """The whole platform on fresh PostgreSQL databases and RabbitMQ, quiet logs."""
-    env = {"EVENTS_EXCHANGE": exchange, "LOG_LEVEL": "WARNING"}
+    env = {"EVENTS_EXCHANGE": exchange, "LOG_LEVEL": "WARNING", "DEMO_TOTP_SECRET": TOTP_SECRET}
     with postgres_stack(
         name,
         https_port=HTTPS_PORT,
@@ -39,3 +45,20 @@ def write_result(kind: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     return path.relative_to(ROOT)
+
+
+def login(client: httpx.Client, email: str, tenant: str = "demo") -> None:
+    """Log ``client`` in (with the second step for staff) and set its CSRF header."""
+    response = client.post(
+        "/api/auth/login", json={"tenant": tenant, "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    if response.json().get("mfa_required"):
+        totp = pyotp.TOTP(TOTP_SECRET)
+        for _ in range(3):  # a code is accepted once: the next step's if this one was used
+            if client.post("/api/auth/mfa", json={"code": totp.now()}).status_code == 200:
+                break
+            time.sleep(30.2 - time.time() % 30)
+        else:
+            raise AssertionError("second step refused")
+    client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]

@@ -25,7 +25,7 @@ import httpx
 from devstack.stack import ROOT, SERVICES
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, PASSWORD, bench_stack, write_result
+from bench.common import HTTPS_PORT, bench_stack, login, write_result
 from bench.generate import email
 
 SCALES = [int(n) for n in os.environ.get("BENCH_SUBJECTS", "10000,100000").split(",")]
@@ -153,12 +153,7 @@ def run_scale(subjects: int) -> dict[str, Any]:
         with httpx.Client(
             base_url=f"https://localhost:{HTTPS_PORT}", verify=context, timeout=30
         ) as dpo:
-            login = dpo.post(
-                "/api/auth/login",
-                json={"tenant": "demo", "email": "dpo@demo.test", "password": PASSWORD},
-            )
-            assert login.status_code == 200, login.text
-            dpo.headers["X-CSRF-Token"] = dpo.cookies["csrf_token"]
+            login(dpo, "dpo@demo.test")
             access = one_at_a_time(dpo, "access", emails[:ONE_AT_A_TIME])
             say(f"access one at a time: {access}")
             erasure = one_at_a_time(dpo, "erasure", emails[ONE_AT_A_TIME : 2 * ONE_AT_A_TIME])

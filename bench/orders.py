@@ -23,7 +23,7 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, PASSWORD, bench_stack, write_result
+from bench.common import HTTPS_PORT, PASSWORD, bench_stack, login, write_result
 from bench.dsr import percentile, rss_mib, say
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "50"))
@@ -36,10 +36,16 @@ BASE = f"https://localhost:{HTTPS_PORT}"
 async def employee_sessions(context: ssl.SSLContext) -> list[httpx.AsyncClient]:
     """``EMPLOYEES`` new employees, created by the tenant admin, each logged in."""
     limits = httpx.Limits(max_connections=2)
-    admin = httpx.AsyncClient(base_url=BASE, verify=context, timeout=30)
-    login = {"tenant": "demo", "email": "admin@demo.test", "password": PASSWORD}
-    assert (await admin.post("/api/auth/login", json=login)).status_code == 200
-    admin.headers["X-CSRF-Token"] = admin.cookies["csrf_token"]
+    with httpx.Client(base_url=BASE, verify=context, timeout=30) as staff:
+        login(staff, "admin@demo.test")
+        admin = httpx.AsyncClient(
+            base_url=BASE,
+            verify=context,
+            timeout=30,
+            cookies=dict(staff.cookies),
+            headers={"X-CSRF-Token": staff.headers["X-CSRF-Token"]},
+        )
+    credentials = {"tenant": "demo", "password": PASSWORD}
     clients = []
     for i in range(EMPLOYEES):
         email = f"bench-orders-{i}@demo.test"
@@ -47,7 +53,7 @@ async def employee_sessions(context: ssl.SSLContext) -> list[httpx.AsyncClient]:
         created = await admin.post("/api/users", json=body)
         assert created.status_code == 201, created.text
         client = httpx.AsyncClient(base_url=BASE, verify=context, timeout=30, limits=limits)
-        response = await client.post("/api/auth/login", json=login | {"email": email})
+        response = await client.post("/api/auth/login", json=credentials | {"email": email})
         assert response.status_code == 200, response.text
         client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
         clients.append(client)

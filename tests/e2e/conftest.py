@@ -2,17 +2,21 @@
 
 import os
 import ssl
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
 from devstack.stack import SERVICES, ServiceSpec, Stack
 from tests.conftest import postgres_stack
 
 PASSWORD = "E2e-Demo-Password-2026!"
+#: The demo staff accounts' TOTP secret (DEMO_TOTP_SECRET of the stack).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 #: Two suites on one machine (a developer's and a helper's) each take their own ports,
 #: exchange and var/ folder: E2E_SHIFT=1 moves everything by 1,000.
 SHIFT = int(os.environ.get("E2E_SHIFT", "0"))
@@ -29,6 +33,7 @@ class Platform:
     url: str
     cert: Path
     var_dir: Path
+    _staff_sessions: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, verify=self.tls_context(), timeout=10, **kwargs)  # type: ignore[arg-type]
@@ -38,14 +43,39 @@ class Platform:
         return ssl.create_default_context(cafile=str(self.cert))
 
     def login(self, email: str, tenant: str = "demo", password: str = PASSWORD) -> httpx.Client:
-        """A client holding a session; unsafe requests carry the CSRF header like the page does."""
+        """A client holding a session; unsafe requests carry the CSRF header like the page does.
+
+        Staff log in with a second step (TOTP), and a code is accepted once: their sessions are
+        kept and shared between tests (each gets its own client), so that two logins in the
+        same 30-second step do not have to wait for the next code."""
+        key = (tenant, email, password)
+        cached = self._staff_sessions.get(key)
+        if cached is not None:
+            client = self.client(cookies=cached)
+            if client.get("/api/auth/me").status_code == 200:
+                client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+                return client
+            client.close()
         client = self.client()
         response = client.post(
             "/api/auth/login", json={"tenant": tenant, "email": email, "password": password}
         )
         assert response.status_code == 200, response.text
+        if response.json().get("mfa_required"):
+            self.second_step(client)
+            self._staff_sessions[key] = dict(client.cookies)
         client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
         return client
+
+    def second_step(self, client: httpx.Client, secret: str = TOTP_SECRET) -> httpx.Response:
+        """The TOTP code of the current step, or of the next one when this one was used."""
+        totp = pyotp.TOTP(secret)
+        for _ in range(3):
+            response = client.post("/api/auth/mfa", json={"code": totp.now()})
+            if response.status_code == 200:
+                return response
+            time.sleep(30.2 - time.time() % 30)
+        raise AssertionError(f"second step refused: {response.text}")
 
     def spec(self, name: str) -> ServiceSpec:
         return next(s for s in SERVICES if s.name == name)
@@ -68,6 +98,7 @@ def platform() -> Iterator[Platform]:
         "LOGIN_LOCK_BASE_SECONDS": "20",
         # Unanswered data-subject commands are sent again after 2 s (default 10 s).
         "RETRY_SECONDS": "2",
+        "DEMO_TOTP_SECRET": TOTP_SECRET,
     }
     with postgres_stack(
         STACK_NAME,

@@ -11,6 +11,7 @@ from types import FrameType
 from urllib.parse import urlparse
 
 from devstack.stack import Stack, StackConfig, wait_for_tcp
+from identity.config import get_settings
 from identity.seed import DEFAULT_DEMO_PASSWORD
 
 ACCOUNTS = [
@@ -39,6 +40,7 @@ def ensure_rabbitmq(url: str) -> None:
 
 def run() -> None:
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    totp_secret = get_settings().demo_totp_secret
     config = StackConfig(
         https_port=int(os.environ.get("GATEWAY_HTTPS_PORT", "8443")),
         http_port=int(os.environ.get("GATEWAY_HTTP_PORT", "8080")),
@@ -64,6 +66,11 @@ def run() -> None:
         print(f"Demo accounts (password: {password}):")
         for email, role, tenant in ACCOUNTS:
             print(f"  tenant {tenant:<6} {email:<20} {role}")
+        print(
+            f"Staff accounts (admin, dpo, agent) log in with a second step: add the TOTP secret "
+            f'{totp_secret} to an authenticator app (or: python -c "import pyotp; '
+            f"print(pyotp.TOTP('{totp_secret}').now())\")."
+        )
         print(f"\nLogs: {config.var_dir / 'logs'}   Stop: Ctrl-C\n")
         while not stopping:
             stack.supervise_once()

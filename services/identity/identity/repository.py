@@ -6,7 +6,16 @@ from datetime import datetime
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.models import LoginEvent, LoginThrottle, Session, Tenant, User
+from identity.models import (
+    AccountToken,
+    LoginEvent,
+    LoginThrottle,
+    MfaChallenge,
+    RecoveryCode,
+    Session,
+    Tenant,
+    User,
+)
 from kit.db import dialect_insert
 
 
@@ -113,3 +122,62 @@ async def lock_login(db: AsyncSession, *, key: str, until: datetime) -> None:
 
 async def throttle(db: AsyncSession, key: str) -> LoginThrottle | None:
     return await db.get(LoginThrottle, key)
+
+
+async def live_challenge(
+    db: AsyncSession, *, token_hash: str, now: datetime
+) -> MfaChallenge | None:
+    return await db.scalar(
+        select(MfaChallenge)
+        .where(MfaChallenge.token_hash == token_hash, MfaChallenge.expires_at > now)
+        .with_for_update()
+    )
+
+
+async def unused_recovery_code(
+    db: AsyncSession, *, user_id: str, code_hash: str
+) -> RecoveryCode | None:
+    return await db.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+
+
+async def delete_recovery_codes(db: AsyncSession, *, user_id: str) -> None:
+    await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+
+async def recent_link(db: AsyncSession, *, user_id: str, purpose: str, since: datetime) -> bool:
+    found = await db.scalar(
+        select(AccountToken.id).where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.created_at >= since,
+        )
+    )
+    return found is not None
+
+
+async def live_sessions(db: AsyncSession, *, user_id: str, now: datetime) -> Sequence[Session]:
+    query = select(Session).where(
+        Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now
+    )
+    return (await db.scalars(query.order_by(Session.created_at.desc()))).all()
+
+
+async def revoke_other_sessions(db: AsyncSession, *, user_id: str, keep: str, now: datetime) -> int:
+    result = await db.execute(
+        update(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.id != keep)
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_dead_links_and_challenges(db: AsyncSession, *, before: datetime) -> int:
+    links = await db.execute(delete(AccountToken).where(AccountToken.expires_at < before))
+    challenges = await db.execute(delete(MfaChallenge).where(MfaChallenge.expires_at < before))
+    return int(links.rowcount) + int(challenges.rowcount)  # type: ignore[attr-defined]

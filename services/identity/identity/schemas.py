@@ -63,8 +63,51 @@ class UserPublic(BaseModel):
     roles: list[str]
     #: Art. 18: the person's data is frozen; only the id is shown.
     restricted: bool = False
+    #: Two-factor login is on.
+    two_factor: bool = False
 
 
 class TenantPublic(BaseModel):
     slug: str
     name: str
+
+
+class MfaCode(Strict):
+    #: Six digits from the authenticator app, or a recovery code (``abcd-efgh-ijkl``).
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=20)]
+
+
+class Enrolment(BaseModel):
+    """Shown once: the secret, its ``otpauth://`` URI and the QR code (an SVG data URI)."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class RecoveryCodes(BaseModel):
+    """Shown once; each replaces a code once."""
+
+    recovery_codes: list[str]
+
+
+class ResetRequest(Strict):
+    tenant: Slug
+    email: Email
+
+
+class ResetConfirm(Strict):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=128)]
+    password: Password
+
+
+class SessionPublic(BaseModel):
+    id: str
+    #: "Firefox on Linux".
+    device: str | None
+    #: The network of the login (a /24 or /48), never the full address.
+    network: str | None
+    #: When it started, to the minute.
+    started_at: str
+    expires_at: str
+    current: bool

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from identity import repository
 from identity.config import get_settings
-from identity.models import Tenant, User, events, subject_data
+from identity.mfa import Totp, staff
+from identity.models import Tenant, User, events, new_id, subject_data
 from identity.passwords import Passwords, policy_problems
 from kit.auth import Role
 from kit.db import Database
@@ -39,6 +40,7 @@ async def seed(password: str) -> None:
         memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
     password_hash = passwords.hash(password)
+    totp = Totp(settings)
     now = datetime.now(UTC)
     database = Database(settings.database_url)
     try:
@@ -57,6 +59,7 @@ async def seed(password: str) -> None:
                 user = await repository.user_by_email(db, tenant_id=tenant_id, email=email)
                 if user is None:
                     user = User(
+                        id=new_id(),
                         tenant_id=tenant_id,
                         email=email,
                         first_name=first,
@@ -68,6 +71,10 @@ async def seed(password: str) -> None:
                     db.add(user)
                 user.password_hash = password_hash
                 user.password_changed_at = now
+                if staff(user.roles):  # staff log in with a second step: DEMO_TOTP_SECRET
+                    user.totp_secret = totp.seal(user.id, settings.demo_totp_secret)
+                    user.totp_pending, user.totp_last_step = None, None
+                    user.totp_enabled_at = now
                 await db.flush()
                 await subject_data.record_personal_data(
                     db, events, subject=user.id, tenant=tenant_id

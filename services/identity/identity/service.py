@@ -3,20 +3,29 @@
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import repository
+from identity import links, mfa, repository
 from identity.config import Settings
 from identity.keys import SigningKeys
-from identity.models import LoginEvent, Session, User, events, subject_data
+from identity.models import (
+    LoginEvent,
+    MfaChallenge,
+    RecoveryCode,
+    Session,
+    User,
+    events,
+    subject_data,
+)
 from identity.passwords import Passwords, policy_problems
 from identity.schemas import UserCreate
 from kit.auth import Principal, Role
-from kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from kit.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 LOGIN_FAILED = "invalid tenant, email or password"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,6 +42,10 @@ class Identity:
     settings: Settings
     passwords: Passwords
     keys: SigningKeys
+    totp: mfa.Totp = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.totp = mfa.Totp(self.settings)
 
     def _hmac(self, purpose: str, value: str) -> str:
         key = self.settings.secret_key.get_secret_value().encode()
@@ -51,6 +64,75 @@ class LoginResult:
     session_token: str | None = None
     csrf_token: str | None = None
     retry_after: int | None = None
+    #: The password was right and a second step is due: its pending token (``__Host-mfa``).
+    mfa_token: str | None = None
+    #: A staff member not enrolled yet: the new secret, shown this once, with its QR code.
+    enrolment: dict[str, str] | None = None
+    #: Recovery codes, shown once, when this login completed an enrolment.
+    recovery_codes: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a login comes from, as kept: a device name and a network, never more."""
+
+    device: str | None = None
+    network: str | None = None
+
+    @classmethod
+    def of(cls, user_agent: str | None, address: str | None) -> "Client":
+        return cls(device_name(user_agent), network_of(address))
+
+
+def device_name(user_agent: str | None) -> str | None:
+    """ "Firefox on Linux": the browser family and the system, not the User-Agent string."""
+    if not user_agent:
+        return None
+    ua = user_agent.lower()
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("edg/", "Edge"),
+                ("opr/", "Opera"),
+                ("firefox/", "Firefox"),
+                ("chrome/", "Chrome"),
+                ("safari/", "Safari"),
+                ("python-httpx", "a script (httpx)"),
+                ("curl/", "curl"),
+            )
+            if key in ua
+        ),
+        "a browser",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("android", "Android"),
+                ("iphone", "iOS"),
+                ("ipad", "iPadOS"),
+                ("windows", "Windows"),
+                ("mac os", "macOS"),
+                ("linux", "Linux"),
+            )
+            if key in ua
+        ),
+        None,
+    )
+    return f"{browser} on {system}" if system else browser
+
+
+def network_of(address: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) network of an address: where, roughly, not who."""
+    if not address:
+        return None
+    try:
+        first = address.split(",")[0].strip()
+        prefix = 24 if ":" not in first else 48
+        return str(ip_network(f"{first}/{prefix}", strict=False))
+    except ValueError:
+        return None
 
 
 def hash_token(token: str) -> str:
@@ -63,9 +145,20 @@ def check_policy(password: str) -> None:
 
 
 async def login(
-    db: AsyncSession, ctx: Identity, *, tenant: str, email: str, password: str, now: datetime
+    db: AsyncSession,
+    ctx: Identity,
+    *,
+    tenant: str,
+    email: str,
+    password: str,
+    now: datetime,
+    client: Client | None = None,
 ) -> LoginResult:
-    """Check credentials; the result is empty on failure. Spends one hash's time in every case."""
+    """Check credentials; the result is empty on failure. Spends one hash's time in every case.
+
+    With the right password, a person using two-factor login (every staff member) gets a
+    pending second step instead of a session; a staff member not enrolled yet gets a new
+    secret to enrol with, in the same step."""
     key = ctx.throttle_key(tenant, email)
     throttle = await repository.throttle(db, key)
     if throttle and throttle.locked_until and throttle.locked_until > now:
@@ -81,9 +174,144 @@ async def login(
         await db.delete(throttle)
     if usable.password_hash and ctx.passwords.needs_rehash(usable.password_hash):
         usable.password_hash = ctx.passwords.hash(password)
-    db.add(LoginEvent(user_id=usable.id, tenant_id=usable.tenant_id, at=now))
-    token = await open_session(db, ctx, user=usable, now=now)
+    client = client or Client()
+    if usable.totp_secret or mfa.staff(usable.roles):
+        return await _second_step_due(db, ctx, user=usable, client=client, now=now)
+    token = await complete_login(db, ctx, user=usable, client=client, now=now)
     return LoginResult(session_token=token, csrf_token=ctx.csrf_token(token))
+
+
+async def complete_login(
+    db: AsyncSession, ctx: Identity, *, user: User, client: Client, now: datetime
+) -> str:
+    """The session, the connection log's line, and the account counts as active again."""
+    db.add(LoginEvent(user_id=user.id, tenant_id=user.tenant_id, at=now))
+    user.last_login_at = now
+    user.inactivity_warned_at = None
+    return await open_session(db, ctx, user=user, now=now, client=client)
+
+
+async def _second_step_due(
+    db: AsyncSession, ctx: Identity, *, user: User, client: Client, now: datetime
+) -> LoginResult:
+    token = secrets.token_urlsafe(32)
+    db.add(
+        MfaChallenge(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + timedelta(minutes=ctx.settings.mfa_minutes),
+            attempts=0,
+            device=client.device,
+            network=client.network,
+        )
+    )
+    enrolment = None
+    if not user.totp_secret:  # staff not enrolled yet: a new secret, shown this once
+        secret = ctx.totp.new_secret()
+        user.totp_pending = ctx.totp.seal(user.id, secret)
+        enrolment = ctx.totp.enrolment(secret, user.email)
+    await db.flush()
+    return LoginResult(mfa_token=token, enrolment=enrolment)
+
+
+INVALID_CODE = "invalid code"
+
+
+async def second_step(
+    db: AsyncSession, ctx: Identity, *, mfa_token: str, code: str, now: datetime
+) -> LoginResult:
+    """The code of a pending login: a TOTP code, or a recovery code once. Wrong codes count;
+    after ``mfa_attempts`` the pending login is gone and the password is asked again."""
+    challenge = await repository.live_challenge(db, token_hash=hash_token(mfa_token), now=now)
+    if challenge is None:
+        raise Unauthenticated("log in again: the second step expired or failed too often")
+    user = await repository.user_by_id_any_tenant(db, challenge.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("log in again: the second step expired or failed too often")
+    recovery: list[str] | None = None
+    if user.totp_secret:
+        accepted = await check_code(db, ctx, user=user, code=code, now=now)
+    else:  # completing a staff member's enrolment with the pending secret
+        recovery = await confirm_enrolment(db, ctx, user=user, code=code, now=now) or None
+        accepted = recovery is not None
+    if not accepted:
+        challenge.attempts += 1
+        if challenge.attempts >= ctx.settings.mfa_attempts:
+            await db.delete(challenge)
+        return LoginResult()
+    client = Client(challenge.device, challenge.network)
+    await db.delete(challenge)
+    token = await complete_login(db, ctx, user=user, client=client, now=now)
+    return LoginResult(
+        session_token=token, csrf_token=ctx.csrf_token(token), recovery_codes=recovery
+    )
+
+
+async def check_code(
+    db: AsyncSession, ctx: Identity, *, user: User, code: str, now: datetime
+) -> bool:
+    """A TOTP code (each accepted once) or an unused recovery code (then spent)."""
+    if user.totp_secret is None:
+        return False
+    if mfa.looks_like_recovery_code(code):
+        found = await repository.unused_recovery_code(
+            db, user_id=user.id, code_hash=mfa.recovery_hash(code)
+        )
+        if found is None:
+            return False
+        found.used_at = now
+        return True
+    step = ctx.totp.accept(
+        ctx.totp.open(user.id, user.totp_secret), code, last_step=user.totp_last_step, now=now
+    )
+    if step is None:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+async def start_enrolment(db: AsyncSession, ctx: Identity, *, user: User) -> dict[str, str]:
+    """A new secret for the person's authenticator app, shown once (asking again makes
+    another: a secret is never shown twice)."""
+    secret = ctx.totp.new_secret()
+    user.totp_pending = ctx.totp.seal(user.id, secret)
+    await db.flush()
+    return ctx.totp.enrolment(secret, user.email)
+
+
+async def confirm_enrolment(
+    db: AsyncSession, ctx: Identity, *, user: User, code: str, now: datetime
+) -> list[str]:
+    """A first right code from the pending secret turns two-factor login on; the recovery
+    codes come back, to be shown this once. Empty when the code is wrong."""
+    if user.totp_pending is None:
+        return []
+    secret = ctx.totp.open(user.id, user.totp_pending)
+    step = ctx.totp.accept(secret, code, last_step=None, now=now)
+    if step is None:
+        return []
+    user.totp_secret, user.totp_pending = user.totp_pending, None
+    user.totp_enabled_at, user.totp_last_step = now, step
+    await repository.delete_recovery_codes(db, user_id=user.id)
+    codes = mfa.new_recovery_codes()
+    db.add_all(RecoveryCode(user_id=user.id, code_hash=mfa.recovery_hash(c)) for c in codes)
+    await db.flush()
+    return codes
+
+
+async def disable_mfa(
+    db: AsyncSession, ctx: Identity, *, principal: Principal, code: str, now: datetime
+) -> None:
+    """An employee turns two-factor login off with a valid code; staff cannot."""
+    user = await current_user(db, principal=principal)
+    if mfa.staff(user.roles):
+        raise Forbidden("two-factor login is required for staff accounts")
+    if not await check_code(db, ctx, user=user, code=code, now=now):
+        raise Forbidden(INVALID_CODE)
+    user.totp_secret = user.totp_pending = None
+    user.totp_enabled_at = user.totp_last_step = None
+    await repository.delete_recovery_codes(db, user_id=user.id)
 
 
 async def _record_failure(db: AsyncSession, ctx: Identity, key: str, now: datetime) -> None:
@@ -97,8 +325,11 @@ async def _record_failure(db: AsyncSession, ctx: Identity, key: str, now: dateti
         await repository.lock_login(db, key=key, until=now + timedelta(seconds=seconds))
 
 
-async def open_session(db: AsyncSession, ctx: Identity, *, user: User, now: datetime) -> str:
+async def open_session(
+    db: AsyncSession, ctx: Identity, *, user: User, now: datetime, client: Client | None = None
+) -> str:
     token = secrets.token_urlsafe(32)  # 256 bits
+    client = client or Client()
     db.add(
         Session(
             user_id=user.id,
@@ -106,6 +337,8 @@ async def open_session(db: AsyncSession, ctx: Identity, *, user: User, now: date
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + timedelta(hours=ctx.settings.session_hours),
+            device=client.device,
+            network=client.network,
         )
     )
     await db.flush()
@@ -166,6 +399,7 @@ async def purge_expired(db: AsyncSession, *, now: datetime) -> tuple[int, int]:
     before = now - HOUSEKEEPING_GRACE
     sessions = await repository.delete_dead_sessions(db, before=before)
     throttles = await repository.delete_stale_throttles(db, before=before)
+    sessions += await repository.delete_dead_links_and_challenges(db, before=before)
     return sessions, throttles
 
 
@@ -180,6 +414,62 @@ async def current_user(db: AsyncSession, *, principal: Principal) -> User:
     if user is None:
         raise Unauthenticated("authentication required")
     return user
+
+
+# -- password reset ------------------------------------------------------------------------------
+
+
+async def request_reset(
+    db: AsyncSession, ctx: Identity, *, tenant: str, email: str, now: datetime
+) -> None:
+    """Mail a reset link if the account exists and is active; the caller answers the same
+    either way. One link a minute at most per account."""
+    found = await repository.tenant_by_slug(db, tenant)
+    user = found and await repository.user_by_email(db, tenant_id=found.id, email=email)
+    if not user or not user.is_active:
+        return
+    if await repository.recent_link(
+        db, user_id=user.id, purpose=links.RESET, since=now - timedelta(minutes=1)
+    ):
+        return
+    await links.send(db, ctx.settings, user=user, purpose=links.RESET, now=now)
+
+
+INVALID_LINK = "this link is invalid, already used or expired"
+
+
+async def confirm_reset(
+    db: AsyncSession, ctx: Identity, *, token: str, password: str, now: datetime
+) -> None:
+    """Set the password from a reset or invitation link, once; every session of the account
+    ends. A password that fails the policy is refused before the link is spent."""
+    check_policy(password)
+    link = await links.redeem(db, token=token, now=now)
+    user = link and await repository.user_by_id_any_tenant(db, link.user_id)
+    if not link or not user or not user.is_active:
+        raise BadRequest(INVALID_LINK)
+    user.password_hash = ctx.passwords.hash(password)
+    user.password_changed_at = now
+    await repository.revoke_sessions(db, user_id=user.id, now=now)
+    await events.add(db, "user.password_changed", tenant=user.tenant_id, subject=user.id)
+
+
+# -- the person's sessions -------------------------------------------------------------------
+
+
+async def end_session(
+    db: AsyncSession, *, principal: Principal, session_id: str, now: datetime
+) -> None:
+    if not await repository.revoke_sessions(
+        db, user_id=principal.user_id, session_id=session_id, now=now
+    ):
+        raise NotFound("session not found")
+
+
+async def end_other_sessions(db: AsyncSession, *, principal: Principal, now: datetime) -> int:
+    return await repository.revoke_other_sessions(
+        db, user_id=principal.user_id, keep=principal.session_id, now=now
+    )
 
 
 async def change_password(

@@ -1,18 +1,49 @@
 """Login, logout, the current user, password change: ``/api/auth/...``."""
 
+import json
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 
 from identity import repository, service
 from identity.api import IdentityDep, users
-from identity.schemas import LoginRequest, PasswordChange, TenantPublic, UserPublic
+from identity.schemas import (
+    Enrolment,
+    LoginRequest,
+    MfaCode,
+    PasswordChange,
+    RecoveryCodes,
+    ResetConfirm,
+    ResetRequest,
+    SessionPublic,
+    TenantPublic,
+    UserPublic,
+)
 from kit.auth import CurrentUser
 from kit.db import SessionDep
-from kit.errors import Forbidden, NotFound, TooManyRequests, Unauthenticated
+from kit.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 SESSION_COOKIE = "__Host-session"
 CSRF_COOKIE = "csrf_token"
+#: The pending second step of a login; the gateway hands it to ``/api/auth/mfa`` only, as the
+#: ``X-Mfa-Token`` header (no service ever sees a cookie).
+MFA_COOKIE = "__Host-mfa"
+MFA_HEADER = "x-mfa-token"
+
+
+def client_of(request: Request) -> service.Client:
+    address = request.headers.get("x-forwarded-for") or (
+        request.client.host if request.client else None
+    )
+    return service.Client.of(request.headers.get("user-agent"), address)
+
+
+def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(
+        content=json.dumps(body).encode(), media_type="application/json", status_code=status_code
+    )
 
 
 def set_session_cookies(response: Response, ctx: service.Identity, token: str) -> None:
@@ -52,14 +83,127 @@ async def login(body: LoginRequest, request: Request, ctx: IdentityDep) -> Respo
             email=body.email,
             password=body.password,
             now=service.utcnow(),
+            client=client_of(request),
         )
     if result.retry_after is not None:
         raise TooManyRequests("too many failed attempts; try again later")
+    if result.mfa_token is not None:
+        # No session yet: the second step (POST /api/auth/mfa) opens it.
+        body_out: dict[str, Any] = {"mfa_required": True}
+        if result.enrolment is not None:
+            body_out["enrolment"] = result.enrolment
+        response = json_response(body_out)
+        response.set_cookie(
+            MFA_COOKIE,
+            result.mfa_token,
+            max_age=ctx.settings.mfa_minutes * 60,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
     if result.session_token is None:
         raise Unauthenticated(service.LOGIN_FAILED)
-    response = Response(content=b'{"status":"ok"}', media_type="application/json")
+    response = json_response({"status": "ok"})
     set_session_cookies(response, ctx, result.session_token)
     return response
+
+
+@router.post("/mfa")
+async def second_step(body: MfaCode, request: Request, ctx: IdentityDep) -> Response:
+    """The second step of a login: a code from the authenticator app (or a recovery code).
+    200 and the session cookie; a staff member's first code also ends their enrolment and
+    returns their recovery codes, shown once."""
+    token = request.headers.get(MFA_HEADER, "")
+    if not token:
+        raise Unauthenticated("log in first")
+    # Its own transaction: a wrong code must count although the answer is an error.
+    async with request.app.state.db.transaction() as db:
+        result = await service.second_step(
+            db, ctx, mfa_token=token, code=body.code, now=service.utcnow()
+        )
+    if result.session_token is None:
+        raise Unauthenticated(service.INVALID_CODE)
+    answer: dict[str, Any] = {"status": "ok"}
+    if result.recovery_codes:
+        answer["recovery_codes"] = result.recovery_codes
+    response = json_response(answer)
+    set_session_cookies(response, ctx, result.session_token)
+    response.delete_cookie(MFA_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/mfa/setup")
+async def start_enrolment(principal: CurrentUser, db: SessionDep, ctx: IdentityDep) -> Enrolment:
+    """A new secret for an authenticator app, shown this once (asking again makes another)."""
+    user = await service.current_user(db, principal=principal)
+    return Enrolment(**await service.start_enrolment(db, ctx, user=user))
+
+
+@router.post("/mfa/setup/confirm")
+async def confirm_enrolment(
+    body: MfaCode, principal: CurrentUser, db: SessionDep, ctx: IdentityDep
+) -> RecoveryCodes:
+    """The first code from the new secret turns two-factor login on."""
+    user = await service.current_user(db, principal=principal)
+    codes = await service.confirm_enrolment(
+        db, ctx, user=user, code=body.code, now=service.utcnow()
+    )
+    if not codes:
+        raise Invalid(service.INVALID_CODE)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/mfa/disable", status_code=status.HTTP_204_NO_CONTENT)
+async def disable_mfa(
+    body: MfaCode, principal: CurrentUser, db: SessionDep, ctx: IdentityDep
+) -> None:
+    await service.disable_mfa(db, ctx, principal=principal, code=body.code, now=service.utcnow())
+
+
+@router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
+async def request_reset(body: ResetRequest, db: SessionDep, ctx: IdentityDep) -> dict[str, str]:
+    """The same answer whether or not the account exists; its owner gets a link by email."""
+    await service.request_reset(db, ctx, tenant=body.tenant, email=body.email, now=service.utcnow())
+    return {"status": "if this account exists, a link is on its way"}
+
+
+@router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+async def confirm_reset(body: ResetConfirm, db: SessionDep, ctx: IdentityDep) -> None:
+    """A reset or invitation link's token and the new password; every session ends."""
+    await service.confirm_reset(
+        db, ctx, token=body.token, password=body.password, now=service.utcnow()
+    )
+
+
+@router.get("/sessions")
+async def sessions(principal: CurrentUser, db: SessionDep) -> list[SessionPublic]:
+    """The person's open sessions: the device, the network, when it started."""
+    found = await repository.live_sessions(db, user_id=principal.user_id, now=service.utcnow())
+    return [
+        SessionPublic(
+            id=s.id,
+            device=s.device,
+            network=s.network,
+            started_at=s.created_at.replace(second=0, microsecond=0).isoformat(),
+            expires_at=s.expires_at.replace(second=0, microsecond=0).isoformat(),
+            current=s.id == principal.session_id,
+        )
+        for s in found
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(session_id: str, principal: CurrentUser, db: SessionDep) -> None:
+    await service.end_session(db, principal=principal, session_id=session_id, now=service.utcnow())
+
+
+@router.post("/sessions/end-others")
+async def end_other_sessions(principal: CurrentUser, db: SessionDep) -> dict[str, int]:
+    return {
+        "ended": await service.end_other_sessions(db, principal=principal, now=service.utcnow())
+    }
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -23,6 +23,7 @@ def public(user: User, tenant: str) -> UserPublic:
         last_name=user.last_name,
         tenant=tenant,
         roles=list(user.roles),
+        two_factor=user.totp_secret is not None,
     )
 
 
