@@ -189,6 +189,7 @@ def create_app(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
+        app.state.events = events
         # One connection pool for calls to the other services (a client per call would load
         # the CA bundle each time: tens of milliseconds).
         # Every connection stays open for reuse (httpx keeps 20 of 100 by default, so a busy

@@ -14,7 +14,7 @@ from kit.errors import Unauthenticated
 from kit.web import create_app
 from support.api import partners, tickets
 from support.config import Settings
-from support.models import Base
+from support.models import Base, events
 
 
 def _person(user_id: str, tenant: str, *roles: Role) -> Principal:
@@ -61,6 +61,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         settings=settings, routers=[tickets.router, partners.router], verifier=Badges()
     )
     with TestClient(app) as test_client:
+        # The outbox without a relay: audit records and events stay in the test's database.
+        app.state.events = events
         original = app.state.peers
         app.state.peers = httpx.AsyncClient(transport=httpx.MockTransport(identity))
         try:

@@ -11,6 +11,7 @@ from identity.schemas import Email
 from kit.auth import DpoUser
 from kit.db import SessionDep
 from kit.errors import NotFound
+from kit.privacy.audit import Auditor
 
 router = APIRouter(tags=["internal"])
 
@@ -50,12 +51,13 @@ class Found(BaseModel):
 
 
 @router.post("/internal/users/lookup")
-async def lookup(body: Lookup, dpo: DpoUser, db: SessionDep) -> Found:
+async def lookup(body: Lookup, dpo: DpoUser, db: SessionDep, audit: Auditor) -> Found:
     """For the privacy service, on behalf of a DPO filing a request received by email or post:
     the account id of an email in the DPO's tenant. Called with the DPO's own internal token."""
     user = await repository.user_by_email(db, tenant_id=dpo.tenant_id, email=body.email)
     if user is None:
         raise NotFound("no account with this email in your tenant")
+    await audit.read([user.id], "account id")
     return Found(id=user.id)
 
 

@@ -10,6 +10,7 @@ from identity.models import User, subject_data
 from identity.schemas import UserCreate, UserPublic
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep
+from kit.privacy.audit import Auditor
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 TenantAdmin = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN, Role.PLATFORM_ADMIN))]
@@ -29,17 +30,19 @@ def public(user: User, tenant: str) -> UserPublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_user(
-    body: UserCreate, admin: TenantAdmin, db: SessionDep, ctx: IdentityDep
+    body: UserCreate, admin: TenantAdmin, db: SessionDep, ctx: IdentityDep, audit: Auditor
 ) -> UserPublic:
     user = await service.create_user(db, ctx, principal=admin, data=body, now=service.utcnow())
+    await audit.change([user.id], "account")
     return public(user, admin.tenant)
 
 
 @router.get("")
-async def list_users(admin: TenantAdmin, db: SessionDep) -> list[UserPublic]:
+async def list_users(admin: TenantAdmin, db: SessionDep, audit: Auditor) -> list[UserPublic]:
     """The tenant's users; a person whose data is restricted (Art. 18) shows as an id only."""
     users = await repository.users_of_tenant(db, tenant_id=admin.tenant_id)
     frozen = await subject_data.flagged(db, subject_data.restrictions, [u.id for u in users])
+    await audit.read({u.id for u in users if u.id not in frozen}, "account")
     return [
         restricted(u, admin.tenant) if u.id in frozen else public(u, admin.tenant) for u in users
     ]
@@ -52,5 +55,6 @@ def restricted(user: User, tenant: str) -> UserPublic:
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: str, admin: TenantAdmin, db: SessionDep) -> None:
+async def delete_user(user_id: str, admin: TenantAdmin, db: SessionDep, audit: Auditor) -> None:
     await service.delete_user(db, principal=admin, user_id=user_id, now=service.utcnow())
+    await audit.change([user_id], "account")

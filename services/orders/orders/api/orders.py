@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, status
 from kit.auth import CurrentUser, Role
 from kit.db import SessionDep
 from kit.errors import NotFound
+from kit.privacy.audit import Auditor
 from orders import repository, service
 from orders.models import Order
 from orders.schemas import InvoicePublic, OrderCreate, OrderPublic
@@ -55,17 +56,20 @@ async def place(
 
 
 @router.get("")
-async def list_orders(principal: CurrentUser, db: SessionDep) -> list[OrderPublic]:
+async def list_orders(principal: CurrentUser, db: SessionDep, audit: Auditor) -> list[OrderPublic]:
     mine = None if Role.TENANT_ADMIN in principal.roles else principal.user_id
-    return [
-        public(o)
-        for o in await repository.orders_of(db, tenant_id=principal.tenant_id, user_id=mine)
-    ]
+    found = await repository.orders_of(db, tenant_id=principal.tenant_id, user_id=mine)
+    await audit.read({o.user_id for o in found}, "orders")
+    return [public(o) for o in found]
 
 
 @router.get("/{order_id}")
-async def get_order(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
-    return public(await service.visible_order(db, principal=principal, order_id=order_id))
+async def get_order(
+    order_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
+) -> OrderPublic:
+    order = await service.visible_order(db, principal=principal, order_id=order_id)
+    await audit.read([order.user_id], "order")
+    return public(order)
 
 
 @router.post("/{order_id}/cancel")
@@ -74,9 +78,12 @@ async def cancel(order_id: str, principal: CurrentUser, db: SessionDep) -> Order
 
 
 @router.get("/{order_id}/invoice")
-async def get_invoice(order_id: str, principal: CurrentUser, db: SessionDep) -> InvoicePublic:
+async def get_invoice(
+    order_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
+) -> InvoicePublic:
     """The invoice of a paid order (the buyer's own, or any of the tenant's for its admin)."""
     order = await service.visible_order(db, principal=principal, order_id=order_id)
+    await audit.read([order.user_id], "invoice")
     invoice = await repository.invoice_of(db, order_id=order.id)
     if invoice is None:
         raise NotFound("no invoice yet: the order is not paid")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from kit.auth import CurrentUser, Principal, SupportAgent
 from kit.db import SessionDep
+from kit.privacy.audit import Auditor
 from support import service
 from support.models import Ticket, TicketMessage
 from support.schemas import (
@@ -63,33 +64,42 @@ async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep
 
 @router.get("")
 async def list_tickets(
-    principal: CurrentUser, db: SessionDep, status: Annotated[Status | None, Query()] = None
+    principal: CurrentUser,
+    db: SessionDep,
+    audit: Auditor,
+    status: Annotated[Status | None, Query()] = None,
 ) -> list[TicketPublic]:
     tickets = await service.visible_tickets(db, principal=principal, status=status)
+    await audit.read({t.requester_id for t in tickets}, "support requests")
     return [public(t, principal) for t in tickets]
 
 
 @router.get("/{ticket_id}")
-async def get_ticket(ticket_id: str, principal: CurrentUser, db: SessionDep) -> TicketDetail:
+async def get_ticket(
+    ticket_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
+) -> TicketDetail:
     ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
+    await audit.read([ticket.requester_id], "support conversation")
     return await detail(db, ticket, principal)
 
 
 @router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
 async def add_message(
-    ticket_id: str, body: MessageCreate, principal: CurrentUser, db: SessionDep
+    ticket_id: str, body: MessageCreate, principal: CurrentUser, db: SessionDep, audit: Auditor
 ) -> MessagePublic:
     message = await service.add_message(
         db, principal=principal, ticket_id=ticket_id, data=body, now=service.utcnow()
     )
+    await audit.change([message.requester_id], "support conversation")
     return message_public(message, principal)
 
 
 @router.patch("/{ticket_id}")
 async def update_ticket(
-    ticket_id: str, body: TicketUpdate, agent: Agent, db: SessionDep
+    ticket_id: str, body: TicketUpdate, agent: Agent, db: SessionDep, audit: Auditor
 ) -> TicketDetail:
     ticket = await service.update_ticket(
         db, principal=agent, ticket_id=ticket_id, data=body, now=service.utcnow()
     )
+    await audit.change([ticket.requester_id], "support request")
     return await detail(db, ticket, agent)
