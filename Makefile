@@ -34,6 +34,7 @@ bench: venv
 	@$(PY) bench/gateway.py
 	@$(PY) bench/dsr.py
 	@$(PY) bench/orders.py
+	@$(PY) bench/import_users.py
 
 venv: $(VENV)/.installed
 

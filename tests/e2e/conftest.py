@@ -99,6 +99,8 @@ def platform() -> Iterator[Platform]:
         # Unanswered data-subject commands are sent again after 2 s (default 10 s).
         "RETRY_SECONDS": "2",
         "DEMO_TOTP_SECRET": TOTP_SECRET,
+        # The inactive-accounts job looks every 2 s (default: hourly).
+        "INACTIVITY_CHECK_SECONDS": "2",
     }
     with postgres_stack(
         STACK_NAME,

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from identity.api import auth, internal, users
+from identity.api import auth, imports, internal, users
 from identity.config import get_settings
 from identity.keys import SigningKeys
 from identity.models import events
@@ -34,7 +34,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = create_app(
     settings=settings,
-    routers=[auth.router, users.router, internal.router],
+    routers=[auth.router, users.router, imports.router, internal.router],
     events=events,
     # The identity service verifies its own tokens with the keys it holds.
     verifier=TokenVerifier(

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import repository, service
+from identity import inactivity, repository, service
 from identity.config import get_settings
 from identity.handlers import participant
 from identity.models import CONNECTION_LOG, events, subject_data
@@ -36,6 +36,7 @@ def main() -> None:
                 retention_purge(subject_data),
                 Job("housekeeping", 3600, housekeeping),
                 Job("connection log purge", 3600, connection_log_purge),
+                inactivity.job(settings),
             ],
         )
     )

@@ -1,4 +1,5 @@
-"""What the privacy service does with events: answers to its commands, and the data map."""
+"""What the privacy service does with events: answers to its commands, the data map, and the
+erasure of accounts identity closed for inactivity."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -7,6 +8,11 @@ from kit.privacy.protocol import ANSWER_KEY, ANSWERED, DATA_MAP_KEY, PERSONAL_DA
 from kit.worker import Subscription
 from privacy import service
 from privacy.config import get_settings
+
+#: Published by identity, addressed to us (mandatory: it waits in identity's outbox until our
+#: queue exists): an account unused for years, warned and not logged in since, to be erased.
+ACCOUNT_INACTIVE = "account.inactive"
+ACCOUNT_INACTIVE_KEY = f"{ACCOUNT_INACTIVE}.privacy"
 
 _ctx: service.Privacy | None = None
 
@@ -26,8 +32,22 @@ async def on_personal_data(db: AsyncSession, envelope: Envelope) -> None:
     await service.record_data_map(db, envelope, service.utcnow())
 
 
+async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
+    if envelope.source != get_settings().account_service or not (
+        envelope.subject and envelope.tenant
+    ):
+        return  # only the service holding accounts closes them
+    await service.erase_inactive(
+        db, context(), tenant_id=envelope.tenant, subject=envelope.subject, now=service.utcnow()
+    )
+
+
 subscription = Subscription(
     "privacy.events",
-    {ANSWERED: on_answer, PERSONAL_DATA_RECORDED: on_personal_data},
-    [ANSWER_KEY, DATA_MAP_KEY],
+    {
+        ANSWERED: on_answer,
+        PERSONAL_DATA_RECORDED: on_personal_data,
+        ACCOUNT_INACTIVE: on_account_inactive,
+    },
+    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY],
 )

@@ -32,6 +32,16 @@ async def requests_of(
     return (await db.scalars(query.order_by(Request.received_at.desc()).limit(500))).all()
 
 
+async def request_on_channel(
+    db: AsyncSession, *, tenant_id: str, subject: str, channel: str
+) -> Request | None:
+    """Any request about ``subject`` that came through ``channel``, whatever its status."""
+    query = select(Request).where(
+        Request.tenant_id == tenant_id, Request.subject == subject, Request.channel == channel
+    )
+    return await db.scalar(query.limit(1))
+
+
 async def tasks_of(db: AsyncSession, request_id: str) -> Sequence[Task]:
     return (await db.scalars(select(Task).where(Task.request_id == request_id))).all()
 

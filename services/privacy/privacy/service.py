@@ -142,6 +142,9 @@ class Filing:
 
 
 SELF_SERVICE = Filing()
+#: Opened by the platform itself: identity closed an account unused for years after warning the
+#: person (storage limitation); nobody filed it, so no identity check and no DPO.
+INACTIVITY = Filing(channel="inactivity")
 
 
 async def open_request(
@@ -194,6 +197,31 @@ async def open_request(
         if task.status == "waiting":
             await _send(db, ctx, request, task, now)
     return request
+
+
+async def erase_inactive(
+    db: AsyncSession, ctx: Privacy, *, tenant_id: str, subject: str, now: datetime
+) -> Request | None:
+    """The erasure of an account identity closed for inactivity: an erasure request like one
+    the person filed (every service erases, identity last), recorded as opened for inactivity.
+
+    At most one per person: a repeated event, or identity asking again, opens nothing more;
+    nor does one about a person already erased. Returns the request opened, if any."""
+    if await repository.is_forgotten(db, subject_data.subject_key(subject)):
+        return None
+    if await repository.request_on_channel(
+        db, tenant_id=tenant_id, subject=subject, channel=INACTIVITY.channel
+    ):
+        return None
+    return await open_request(
+        db,
+        ctx,
+        tenant_id=tenant_id,
+        subject=subject,
+        request_type="erasure",
+        now=now,
+        filing=INACTIVITY,
+    )
 
 
 async def account_of(ctx: Privacy, request: HttpRequest, *, email: str) -> str:
