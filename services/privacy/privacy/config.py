@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     #: A service that has not answered a command after this long gets it again.
     retry_seconds: float = 10.0
     max_extension_months: int = 2
+    #: The audit trail of accesses to people's data by others (PR10) is kept this long.
+    audit_retention_days: int = 365
     dpo_name: str = "Data Protection Officer"
     dpo_email: str = "dpo@example.test"
     dpo_address: str = "DPO, 1 rue de l'Exemple, 75000 Paris, France"

@@ -4,6 +4,7 @@ erasure of accounts identity closed for inactivity."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope
+from kit.privacy.audit import AUDIT, AUDIT_KEY
 from kit.privacy.protocol import ANSWER_KEY, ANSWERED, DATA_MAP_KEY, PERSONAL_DATA_RECORDED
 from kit.worker import Subscription
 from privacy import service
@@ -32,6 +33,10 @@ async def on_personal_data(db: AsyncSession, envelope: Envelope) -> None:
     await service.record_data_map(db, envelope, service.utcnow())
 
 
+async def on_audit(db: AsyncSession, envelope: Envelope) -> None:
+    await service.record_audit(db, envelope)
+
+
 async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
     if envelope.source != get_settings().account_service or not (
         envelope.subject and envelope.tenant
@@ -48,6 +53,7 @@ subscription = Subscription(
         ANSWERED: on_answer,
         PERSONAL_DATA_RECORDED: on_personal_data,
         ACCOUNT_INACTIVE: on_account_inactive,
+        AUDIT: on_audit,
     },
-    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY],
+    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY, AUDIT_KEY],
 )

@@ -6,7 +6,15 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from privacy.models import Archive, DataMapEntry, ExportPart, Forgotten, Request, Task
+from privacy.models import (
+    Archive,
+    AuditEntry,
+    DataMapEntry,
+    ExportPart,
+    Forgotten,
+    Request,
+    Task,
+)
 
 FINAL_STATUSES = ("completed", "failed", "rejected", "cancelled")
 
@@ -127,6 +135,11 @@ async def forget_subject(db: AsyncSession, *, subject: str, key: str) -> None:
         .values(subject=None, subject_key=key, corrections=None, identity_check=None)
     )
     await db.execute(delete(DataMapEntry).where(DataMapEntry.subject == subject))
+    await db.execute(
+        update(AuditEntry)
+        .where(AuditEntry.subject == subject)
+        .values(subject=None, subject_key=key)
+    )
 
 
 async def is_forgotten(db: AsyncSession, key: str) -> bool:
@@ -136,3 +149,13 @@ async def is_forgotten(db: AsyncSession, key: str) -> bool:
 async def open_requests_of(db: AsyncSession, subject: str) -> Sequence[Request]:
     query = select(Request).where(Request.subject == subject, Request.status.not_in(FINAL_STATUSES))
     return (await db.scalars(query)).all()
+
+
+async def audit_of(db: AsyncSession, *, subject: str, limit: int = 1000) -> Sequence[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.subject == subject)
+    return (await db.scalars(query.order_by(AuditEntry.at.desc()).limit(limit))).all()
+
+
+async def delete_audit_before(db: AsyncSession, *, before: datetime) -> int:
+    result = await db.execute(delete(AuditEntry).where(AuditEntry.at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ from privacy import archive, repository
 from privacy.config import Settings
 from privacy.models import (
     Archive,
+    AuditEntry,
     DataMapEntry,
     Download,
     ExportPart,
@@ -375,6 +376,38 @@ async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetim
         ctx.archive_path(old.file_name).unlink(missing_ok=True)
         await db.delete(old)
     await repository.forget_subject(db, subject=request.subject, key=key)
+
+
+async def record_audit(db: AsyncSession, envelope: Envelope) -> None:
+    """One row per person whose data was read or changed by someone else."""
+    payload = envelope.payload
+    if envelope.tenant is None:
+        return
+    at = datetime.fromisoformat(str(payload["at"]))
+    for subject in payload.get("subjects", []):
+        key = subject_data.subject_key(str(subject))
+        forgotten = await repository.is_forgotten(db, key)
+        db.add(
+            AuditEntry(
+                tenant_id=envelope.tenant,
+                subject=None if forgotten else str(subject),
+                subject_key=key if forgotten else None,
+                actor_id=str(payload["actor"]),
+                actor_roles=[str(r) for r in payload.get("actor_roles", [])],
+                service=str(payload["service"])[:40],
+                action=str(payload["action"])[:10],
+                what=str(payload["what"])[:100],
+                route=str(payload["route"])[:200],
+                at=at,
+            )
+        )
+
+
+async def purge_audit(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
+    """The audit trail's own retention."""
+    return await repository.delete_audit_before(
+        db, before=now - timedelta(days=ctx.settings.audit_retention_days)
+    )
 
 
 async def record_data_map(db: AsyncSession, envelope: Envelope, now: datetime) -> None:

@@ -20,6 +20,10 @@ async def purge_archives(db: AsyncSession, now: datetime) -> int:
     return await service.purge_archives(db, context(), now)
 
 
+async def purge_audit(db: AsyncSession, now: datetime) -> int:
+    return await service.purge_audit(db, context(), now)
+
+
 def main() -> None:
     settings = get_settings()
     asyncio.run(
@@ -34,6 +38,7 @@ def main() -> None:
                     retry_unanswered,
                 ),
                 Job("expired archives", 600, purge_archives),
+                Job("audit trail retention", 3600, purge_audit),
                 retention_purge(subject_data),
             ],
         )
