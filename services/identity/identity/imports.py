@@ -438,19 +438,6 @@ class Outbox:
             self.rows = []
 
 
-def invitation(settings: Settings, link: str) -> tuple[str, str]:
-    """The invitation mail of an imported employee (French, then English)."""
-    days = settings.invite_days
-    subject = "Votre accès au site de votre CSE / Your access to your works council's site"
-    text = (
-        f"Bonjour,\n\nVotre employeur a ouvert votre compte sur le site de votre CSE. "
-        f"Choisissez votre mot de passe dans les {days} jours :\n{link}\n\n"
-        f"Hello,\n\nYour employer opened your account on your works council's site. "
-        f"Choose your password within {days} days:\n{link}\n"
-    )
-    return subject, text
-
-
 async def invite_new(
     db: AsyncSession, settings: Settings, outbox: Outbox, created: list[User], *, now: datetime
 ) -> None:
@@ -482,7 +469,9 @@ async def invite_new(
                 "expires_at": now + links.lifetime(settings, links.INVITE),
             }
         )
-        subject, text = invitation(settings, links.url(settings, links.INVITE, token))
+        subject, text = links.message(
+            settings, links.INVITE, links.url(settings, links.INVITE, token)
+        )
         outbox.add(
             MAIL, None, {"to": user.email, "subject": subject, "text": text}, mail_key("identity")
         )

@@ -37,12 +37,12 @@ from kit.db import Database
 from kit.events.broker import Broker
 from kit.events.relay import Relay
 from kit.mail import queue_mail
+from kit.privacy.protocol import ACCOUNT_INACTIVE, ACCOUNT_INACTIVE_KEY
 from kit.worker import Job
 
 #: Addressed to the privacy service and published mandatory: if its queue does not exist yet
 #: (its worker never ran), the event waits in the outbox instead of being lost.
-INACTIVE = "account.inactive"
-INACTIVE_KEY = f"{INACTIVE}.privacy"
+INACTIVE, INACTIVE_KEY = ACCOUNT_INACTIVE, ACCOUNT_INACTIVE_KEY
 #: Warnings per run, oldest first: a first run on an old base spreads its mails over hours.
 WARN_BATCH = 1000
 

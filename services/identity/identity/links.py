@@ -64,25 +64,29 @@ async def send(
 ) -> None:
     """Issue a link and mail it to the account's address (through the outbox)."""
     token = await issue(db, settings, user=user, purpose=purpose, now=now)
-    link = url(settings, purpose, token)
+    subject, text = message(settings, purpose, url(settings, purpose, token))
+    await queue_mail(db, events, to=user.email, tenant=user.tenant_id, subject=subject, text=text)
+
+
+def message(settings: Settings, purpose: str, link: str) -> tuple[str, str]:
+    """The mail of a link: its subject and text, French first, then English."""
     if purpose == RESET:
         minutes = settings.reset_minutes
-        subject = "Réinitialisation de votre mot de passe / Password reset"
-        text = (
+        return (
+            "Réinitialisation de votre mot de passe / Password reset",
             f"Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien dans les "
             f"{minutes} minutes :\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message.\n\n"
             f"Hello,\n\nTo choose a new password, open this link within {minutes} minutes:\n"
-            f"{link}\n\nIf you did not ask for it, ignore this message.\n"
+            f"{link}\n\nIf you did not ask for it, ignore this message.\n",
         )
-    else:
-        days = settings.invite_days
-        subject = "Votre accès au site de votre CSE / Your access to your works council's site"
-        text = (
-            f"Bonjour,\n\nVotre compte est prêt. Choisissez votre mot de passe dans les {days} "
-            f"jours :\n{link}\n\nHello,\n\nYour account is ready. Choose your password within "
-            f"{days} days:\n{link}\n"
-        )
-    await queue_mail(db, events, to=user.email, tenant=user.tenant_id, subject=subject, text=text)
+    days = settings.invite_days
+    return (
+        "Votre accès au site de votre CSE / Your access to your works council's site",
+        f"Bonjour,\n\nVotre employeur a ouvert votre compte sur le site de votre CSE. "
+        f"Choisissez votre mot de passe dans les {days} jours :\n{link}\n\n"
+        f"Hello,\n\nYour employer opened your account on your works council's site. "
+        f"Choose your password within {days} days:\n{link}\n",
+    )
 
 
 async def redeem(db: AsyncSession, *, token: str, now: datetime) -> AccountToken | None:

@@ -5,15 +5,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope
 from kit.privacy.audit import AUDIT, AUDIT_KEY
-from kit.privacy.protocol import ANSWER_KEY, ANSWERED, DATA_MAP_KEY, PERSONAL_DATA_RECORDED
+from kit.privacy.protocol import (
+    ACCOUNT_INACTIVE,
+    ACCOUNT_INACTIVE_KEY,
+    ANSWER_KEY,
+    ANSWERED,
+    DATA_MAP_KEY,
+    PERSONAL_DATA_RECORDED,
+)
 from kit.worker import Subscription
 from privacy import service
 from privacy.config import get_settings
-
-#: Published by identity, addressed to us (mandatory: it waits in identity's outbox until our
-#: queue exists): an account unused for years, warned and not logged in since, to be erased.
-ACCOUNT_INACTIVE = "account.inactive"
-ACCOUNT_INACTIVE_KEY = f"{ACCOUNT_INACTIVE}.privacy"
 
 _ctx: service.Privacy | None = None
 

@@ -28,6 +28,11 @@ class Action(StrEnum):
     REPLAY_ERASURES = "replay_erasures"
 
 
+#: Published by the account service when an account unused for years was warned and not used
+#: since: the privacy service erases the person through an erasure request.
+ACCOUNT_INACTIVE = "account.inactive"
+ACCOUNT_INACTIVE_KEY = f"{ACCOUNT_INACTIVE}.privacy"
+
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
 #: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.
 ANSWER_KEY = f"{ANSWERED}.privacy"
