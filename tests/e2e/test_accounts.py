@@ -25,7 +25,10 @@ NEW_PASSWORD = "Another-Good-Passw0rd!"
 def links_mailed_to(platform: Platform, to: str) -> list[str]:
     """Every ``#token=...`` mailed to ``to``, oldest first, as the sink has them now."""
     found: list[str] = []
-    for path in sorted((platform.var_dir / "mail").glob("*.eml")):
+    # In arrival order: two mails of the same second have random names.
+    for path in sorted(
+        (platform.var_dir / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns
+    ):
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         if message["To"] == to:
             body = message.get_body(preferencelist=("plain",))

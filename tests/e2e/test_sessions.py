@@ -17,6 +17,7 @@ import pytest
 from devstack.stack import ROOT
 from kit.auth import RemoteJwks, TokenVerifier
 from tests.e2e.conftest import PASSWORD, Platform
+from tests.e2e.test_privacy import new_employee
 
 pytestmark = pytest.mark.e2e
 
@@ -79,21 +80,23 @@ def test_other_cookie_names_are_not_the_session(platform: Platform) -> None:
             assert other.get("/api/auth/me", headers={"Cookie": header}).status_code == 401
 
 
-async def _expire_sessions(url: str) -> None:
+async def _expire_sessions(url: str, user_id: str) -> None:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         await conn.execute(
-            "UPDATE sessions SET expires_at = $1 WHERE revoked_at IS NULL AND user_id IN "
-            "(SELECT id FROM users WHERE email = 'agent@demo.test')",
+            "UPDATE sessions SET expires_at = $1 WHERE revoked_at IS NULL AND user_id = $2",
             datetime.now(UTC) - timedelta(seconds=1),
+            user_id,
         )
     finally:
         await conn.close()
 
 
 def test_expired_session_is_401(platform: Platform) -> None:
-    client = platform.login("agent@demo.test")
-    asyncio.run(_expire_sessions(platform.stack.config.database_urls["identity"]))
+    # A fresh account whose session no read has put in the gateway's cache yet.
+    email, _last, user_id = new_employee(platform)
+    client = platform.login(email)
+    asyncio.run(_expire_sessions(platform.stack.config.database_urls["identity"], user_id))
     assert client.get("/api/auth/me").status_code == 401
 
 
