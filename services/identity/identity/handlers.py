@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import repository
 from identity.models import events, subject_data
+from kit.events import Envelope
 from kit.mail import queue_mail
 from kit.privacy.participant import Participant
-from kit.privacy.protocol import Action
+from kit.privacy.protocol import ACCOUNT_MAIL, Action, account_mail_key
+from kit.worker import Subscription
 
 
 async def close_account(
@@ -49,6 +51,42 @@ async def tell_restriction_lifted(
         ),
     )
     return {"told": True}
+
+
+async def mail_accounts(db: AsyncSession, envelope: Envelope) -> None:
+    """Mail people by account id for another service (privacy's newsletters, breach notices,
+    identity-check codes): only active accounts of the event's tenant; a marketing mail skips
+    people who objected (Art. 21(3)) or whose data is restricted (Art. 18)."""
+    payload = envelope.payload
+    wanted = {str(r["subject"]): r.get("footer") for r in payload.get("recipients", [])}
+    if not wanted or envelope.tenant is None:
+        return
+    users = await repository.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
+    if payload.get("marketing"):
+        ids = [u.id for u in users]
+        frozen = await subject_data.flagged(db, subject_data.restrictions, ids)
+        frozen |= await subject_data.flagged(db, subject_data.objections, ids)
+        users = [u for u in users if u.id not in frozen]
+    for user in users:
+        footer = wanted[user.id]
+        text = str(payload["text"]) + (f"\n\n{footer}\n" if footer else "")
+        await queue_mail(
+            db,
+            events,
+            to=user.email,
+            tenant=user.tenant_id,
+            subject=str(payload["subject"]),
+            text=text,
+        )
+
+
+def account_mail_subscription() -> Subscription:
+    """The worker's queue of mails other services ask identity to send to accounts."""
+    return Subscription(
+        "identity.account_mail",
+        {ACCOUNT_MAIL: mail_accounts},
+        [account_mail_key("identity")],
+    )
 
 
 participant = Participant(

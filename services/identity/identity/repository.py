@@ -181,3 +181,10 @@ async def delete_dead_links_and_challenges(db: AsyncSession, *, before: datetime
     links = await db.execute(delete(AccountToken).where(AccountToken.expires_at < before))
     challenges = await db.execute(delete(MfaChallenge).where(MfaChallenge.expires_at < before))
     return int(links.rowcount) + int(challenges.rowcount)  # type: ignore[attr-defined]
+
+
+async def active_users_by_id(db: AsyncSession, *, tenant_id: str, ids: list[str]) -> Sequence[User]:
+    query = select(User).where(
+        User.tenant_id == tenant_id, User.id.in_(ids), User.is_active.is_(True)
+    )
+    return (await db.scalars(query)).all()

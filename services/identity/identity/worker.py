@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import inactivity, repository, service
 from identity.config import get_settings
-from identity.handlers import participant
+from identity.handlers import account_mail_subscription, participant
 from identity.models import CONNECTION_LOG, events, subject_data
 from kit.mail import mail_subscription
 from kit.worker import Job, retention_purge, run_worker
@@ -31,7 +31,11 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
-            subscriptions=[participant.subscription(), mail_subscription(settings)],
+            subscriptions=[
+                participant.subscription(),
+                mail_subscription(settings),
+                account_mail_subscription(),
+            ],
             jobs=[
                 retention_purge(subject_data),
                 Job("housekeeping", 3600, housekeeping),

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime
@@ -217,3 +217,211 @@ class AuditEntry(Base):
     what: Mapped[str] = mapped_column(String(100), info=not_personal("a category of data"))
     route: Mapped[str] = mapped_column(String(200), info=not_personal("a route template"))
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=ACCESSED)
+
+
+# -- consents and newsletters (PR6) ------------------------------------------------------------
+
+CONSENTED = personal("consents", RIGHTS, LegalBasis.CONSENT, provided=True, rectifiable=False)
+
+
+class Consent(Base):
+    """A person's current choice for a purpose that needs consent (newsletters...)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        {"info": subject_table("subject", tenant="tenant_id", kept="while your account exists")},
+    )
+
+    subject: Mapped[str] = mapped_column(String(36), primary_key=True, info=CONSENTED)
+    purpose: Mapped[str] = mapped_column(
+        String(40), primary_key=True, info=not_personal("a purpose")
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
+    granted: Mapped[bool] = mapped_column(Boolean, info=CONSENTED)
+    notice_version: Mapped[str] = mapped_column(String(20), info=CONSENTED)
+    channel: Mapped[str] = mapped_column(String(20), info=CONSENTED)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, info=CONSENTED)
+
+
+class ConsentEvent(Base):
+    """Each consent given or withdrawn, kept as the proof (who, what, which notice, when, how).
+    On erasure the person's id becomes the keyed hash: the proof stays, the person goes."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        {
+            "info": subject_table(
+                "subject", tenant="tenant_id", kept="5 years, as the proof of your consent"
+            )
+        },
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    subject: Mapped[str | None] = mapped_column(String(36), index=True, info=CONSENTED)
+    subject_key: Mapped[str | None] = mapped_column(String(64), index=True, info=KEYED)
+    tenant_id: Mapped[str] = mapped_column(String(36), info=not_personal("a company"))
+    purpose: Mapped[str] = mapped_column(String(40), info=not_personal("a purpose"))
+    granted: Mapped[bool] = mapped_column(Boolean, info=CONSENTED)
+    notice_version: Mapped[str] = mapped_column(String(20), info=CONSENTED)
+    channel: Mapped[str] = mapped_column(String(20), info=CONSENTED)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=CONSENTED)
+
+
+STAFF_WORK = personal(
+    "staff member's work", RIGHTS, LegalBasis.LEGITIMATE_INTERESTS, provided=False,
+    rectifiable=False,
+)  # fmt: skip
+
+
+class Newsletter(Base):
+    """A newsletter a tenant admin sent: to whoever consented and did not object, then."""
+
+    __tablename__ = "newsletters"
+    __table_args__ = ({"info": subject_table("author_id", tenant="tenant_id")},)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
+    author_id: Mapped[str] = mapped_column(String(36), info=STAFF_WORK)
+    subject_line: Mapped[str] = mapped_column(String(200), info=not_personal("a newsletter"))
+    text: Mapped[str] = mapped_column(Text, info=not_personal("a newsletter"))
+    recipients: Mapped[int] = mapped_column(Integer, info=not_personal("a count"))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+
+
+class UnsubscribeToken(Base):
+    """The link in a newsletter: withdraws that person's consent, once, without logging in."""
+
+    __tablename__ = "unsubscribe_tokens"
+    __table_args__ = ({"info": subject_table("subject", tenant="tenant_id", kept="90 days")},)
+
+    token_hash: Mapped[str] = mapped_column(
+        String(64), primary_key=True, info=not_personal("hash of a random token")
+    )
+    subject: Mapped[str] = mapped_column(String(36), index=True, info=CONSENTED)
+    tenant_id: Mapped[str] = mapped_column(String(36), info=not_personal("a company"))
+    purpose: Mapped[str] = mapped_column(String(40), info=not_personal("a purpose"))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=WHEN)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+
+
+# -- breaches (PR8) -----------------------------------------------------------------------------
+
+
+class Breach(Base):
+    """A personal-data breach as the DPO records it (Art. 33(5): every breach is documented)."""
+
+    __tablename__ = "breaches"
+    __table_args__ = ({"info": subject_table("reported_by", tenant="tenant_id")},)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
+    reported_by: Mapped[str] = mapped_column(String(36), info=STAFF_WORK)
+    aware_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+    nature: Mapped[str] = mapped_column(Text, info=not_personal("what happened"))
+    services: Mapped[list[str]] = mapped_column(JSON, info=not_personal("services"))
+    categories: Mapped[list[str]] = mapped_column(JSON, info=not_personal("data categories"))
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+    window_end: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+    approx_people: Mapped[int] = mapped_column(Integer, info=not_personal("a count"))
+    approx_records: Mapped[int] = mapped_column(Integer, info=not_personal("a count"))
+    consequences: Mapped[str] = mapped_column(Text, info=not_personal("likely consequences"))
+    measures: Mapped[str] = mapped_column(Text, info=not_personal("measures taken"))
+    #: The data was encrypted (unintelligible): people need not be told (Art. 34(3)(a)).
+    encrypted: Mapped[bool] = mapped_column(Boolean, info=not_personal("a flag"))
+    authority_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+    people_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+
+
+class BreachNotification(Base):
+    """A notification to the authority, in phases (Art. 33(4)): the first, then follow-ups."""
+
+    __tablename__ = "breach_notifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    breach_id: Mapped[str] = mapped_column(
+        ForeignKey("breaches.id", ondelete="CASCADE"), index=True, info=ID
+    )
+    phase: Mapped[str] = mapped_column(String(20), info=not_personal("initial or follow-up"))
+    text: Mapped[str] = mapped_column(Text, info=not_personal("what the authority was told"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+
+
+class BreachAffected(Base):
+    """A person the breach concerns, found from the data map, and whether they were told."""
+
+    __tablename__ = "breach_affected"
+    __table_args__ = ({"info": subject_table("subject", kept="as long as the breach record")},)
+
+    breach_id: Mapped[str] = mapped_column(
+        ForeignKey("breaches.id", ondelete="CASCADE"), primary_key=True, info=ID
+    )
+    subject: Mapped[str] = mapped_column(
+        String(36),
+        primary_key=True,
+        info=personal("breaches that concern you", RIGHTS, OBLIGATION, provided=False),
+    )
+    notified_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, info=personal("breaches that concern you", RIGHTS, OBLIGATION, provided=False)
+    )
+
+
+# -- processors and the register (PR7, PR9) -----------------------------------------------------
+
+
+class Processor(Base):
+    """A processor (Art. 28) the platform uses: hosting, email, payment..."""
+
+    __tablename__ = "processors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    name: Mapped[str] = mapped_column(String(200), info=not_personal("a company"))
+    role: Mapped[str] = mapped_column(String(200), info=not_personal("what it does for us"))
+    data_categories: Mapped[list[str]] = mapped_column(JSON, info=not_personal("categories"))
+    #: ISO country code of where the data is processed.
+    location: Mapped[str] = mapped_column(String(2), info=not_personal("a country"))
+    #: For a country outside the EU/EEA: the documented safeguard (adequacy decision, SCCs...).
+    safeguard: Mapped[str | None] = mapped_column(String(500), info=not_personal("a safeguard"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+
+
+class ServiceDeclaration(Base):
+    """What a service declared about the personal data it holds, as it published it at start:
+    the register of processing is generated from these."""
+
+    __tablename__ = "service_declarations"
+
+    service: Mapped[str] = mapped_column(String(40), primary_key=True, info=not_personal("a name"))
+    inventory: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, info=not_personal("tables, columns and their declarations")
+    )
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+
+
+# -- identity checks of requests received by email or post (PR1) --------------------------------
+
+
+class Verification(Base):
+    """A one-time code mailed to the address on the account before a request the DPO filed on
+    someone's behalf runs; any identity document is kept encrypted until the check, then
+    deleted."""
+
+    __tablename__ = "verifications"
+    __table_args__ = ({"info": subject_table("subject", kept="until the identity check")},)
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True, info=ID
+    )
+    subject: Mapped[str | None] = mapped_column(
+        String(36), index=True, info=personal("account id", RIGHTS, OBLIGATION, provided=False)
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), info=not_personal("hash of a code"))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("a count"))
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+    #: Encrypted; deleted right after the check (then only ``document_deleted_at`` remains).
+    document: Mapped[str | None] = mapped_column(
+        Text,
+        info=personal("identity document", RIGHTS, OBLIGATION, exportable=False, rectifiable=False),
+    )
+    document_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)

@@ -33,6 +33,12 @@ class Action(StrEnum):
 ACCOUNT_INACTIVE = "account.inactive"
 ACCOUNT_INACTIVE_KEY = f"{ACCOUNT_INACTIVE}.privacy"
 
+#: Mail to people by account id, sent by the account service, which alone holds addresses:
+#: newsletters, breach notifications, identity-check codes. Payload: ``{subject, text,
+#: marketing, recipients: [{subject, footer}]}``; a marketing mail skips people who objected
+#: or whose data is restricted. Routing key ``account.mail.<account service>``, mandatory.
+ACCOUNT_MAIL = "account.mail"
+
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
 #: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.
 ANSWER_KEY = f"{ANSWERED}.privacy"
@@ -47,3 +53,7 @@ def seal_context(request_id: str, service: str, action: str) -> bytes:
 
 def command_key(service: str) -> str:
     return f"{COMMAND}.{service}"
+
+
+def account_mail_key(account_service: str) -> str:
+    return f"{ACCOUNT_MAIL}.{account_service}"
