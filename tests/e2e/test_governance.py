@@ -1,11 +1,17 @@
-"""Privacy governance through the gateway: the audit trail of accesses by others (PR10)."""
+"""Privacy governance through the gateway: the audit trail of accesses by others (PR10),
+consents and newsletters (PR6)."""
 
 import io
 import json
+import re
+import secrets
 import time
 import zipfile
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
@@ -40,3 +46,104 @@ def test_an_agents_read_of_a_ticket_appears_in_the_persons_access_log(platform: 
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
         own = json.loads(z.read("privacy.json"))
     assert any(row["actor_id"] == agent_id for row in own["audit_entries"])
+
+
+def newsletter_mails(platform: Platform, to: str, subject: str) -> list[str]:
+    """The texts of the sink's mails to ``to`` with that subject."""
+    texts = []
+    for path in sorted(
+        (platform.var_dir / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns
+    ):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        if message["To"] == to and str(message["Subject"]) == subject:
+            body = message.get_body(preferencelist=("plain",))
+            texts.append(str(body.get_content()) if body else "")
+    return texts
+
+
+def send_newsletter(platform: Platform, subject: str) -> dict[str, Any]:
+    sent = platform.login("admin@demo.test").post(
+        "/api/privacy/newsletters", json={"subject": subject, "text": "Offers of the week."}
+    )
+    assert sent.status_code == 202, sent.text
+    answer: dict[str, Any] = sent.json()
+    return answer
+
+
+def wait_for(check: Any, what: str, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+    return found
+
+
+def test_consent_decides_who_gets_the_newsletter_and_the_link_unsubscribes_once(
+    platform: Platform, anonymous: httpx.Client
+) -> None:
+    (first, _l1, _i1), (second, _l2, _i2) = new_employee(platform), new_employee(platform)
+    one, two = platform.login(first), platform.login(second)
+    listed = {c["purpose"]: c for c in one.get("/api/privacy/consents").json()}
+    assert listed["newsletter"]["granted"] is False and listed["newsletter"]["notice_version"]
+    assert one.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True}).json()[
+        "granted"
+    ]
+    two.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True})
+    assert (
+        one.put("/api/privacy/consents", json={"purpose": "lottery", "granted": True}).status_code
+        == 422
+    )
+    assert (
+        platform.login("bob@demo.test")
+        .post("/api/privacy/newsletters", json={"subject": "x", "text": "y"})
+        .status_code
+        == 403
+    )
+    subject_one = f"News {secrets.token_hex(3)}"
+    send_newsletter(platform, subject_one)
+    mails = wait_for(lambda: newsletter_mails(platform, second, subject_one), "no newsletter")
+    wait_for(lambda: newsletter_mails(platform, first, subject_one), "no newsletter for the first")
+    # The second person withdraws (one action); the next newsletter skips them.
+    assert (
+        two.put(
+            "/api/privacy/consents", json={"purpose": "newsletter", "granted": False}
+        ).status_code
+        == 200
+    )
+    subject_two = f"News {secrets.token_hex(3)}"
+    send_newsletter(platform, subject_two)
+    wait_for(lambda: newsletter_mails(platform, first, subject_two), "no second newsletter")
+    time.sleep(1)
+    assert newsletter_mails(platform, second, subject_two) == []
+    # The first person's link unsubscribes them, once, without logging in.
+    link = re.search(r"#token=([A-Za-z0-9_-]+)", newsletter_mails(platform, first, subject_one)[0])
+    assert link is not None
+    assert anonymous.post("/api/privacy/unsubscribe", json={"token": link.group(1)}).json() == {
+        "status": "unsubscribed"
+    }
+    assert (
+        anonymous.post("/api/privacy/unsubscribe", json={"token": link.group(1)}).status_code == 400
+    )
+    mine = {c["purpose"]: c for c in one.get("/api/privacy/consents").json()}["newsletter"]
+    assert mine["granted"] is False and mine["channel"] == "email-link"
+    history = one.get("/api/privacy/consents/history").json()
+    assert [(h["granted"], h["channel"]) for h in history] == [(True, "web"), (False, "email-link")]
+    # The second person's own link did not touch the first person's consent either way.
+    assert mails and "#token=" in mails[0]
+
+
+def test_a_person_who_objected_gets_no_newsletter_even_with_a_consent(platform: Platform) -> None:
+    email, _last, _id = new_employee(platform)
+    person = platform.login(email)
+    person.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True})
+    objection = person.post("/api/privacy/requests", json={"type": "objection"}).json()
+    assert wait_done(person, objection["id"])["status"] == "completed"
+    witness, _l, _i = new_employee(platform)
+    platform.login(witness).put(
+        "/api/privacy/consents", json={"purpose": "newsletter", "granted": True}
+    )
+    subject = f"News {secrets.token_hex(3)}"
+    send_newsletter(platform, subject)
+    wait_for(lambda: newsletter_mails(platform, witness, subject), "no newsletter at all")
+    time.sleep(1)
+    assert newsletter_mails(platform, email, subject) == []  # Art. 21(3): absolute

@@ -26,11 +26,17 @@ class Settings(ServiceSettings):
     #: A service that has not answered a command after this long gets it again.
     retry_seconds: float = 10.0
     max_extension_months: int = 2
+    #: The gateway's public URL(s); links in mails (unsubscribe) use the first.
+    public_origins: list[str] = ["https://localhost:8443"]
     #: The audit trail of accesses to people's data by others (PR10) is kept this long.
     audit_retention_days: int = 365
     dpo_name: str = "Data Protection Officer"
     dpo_email: str = "dpo@example.test"
     dpo_address: str = "DPO, 1 rue de l'Exemple, 75000 Paris, France"
+
+    @property
+    def public_origin(self) -> str:
+        return self.public_origins[0]
 
     @model_validator(mode="after")
     def _folders(self) -> "Settings":

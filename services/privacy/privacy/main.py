@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kit.web import create_app
-from privacy.api import audit, dpo, requests
+from privacy.api import audit, consents, dpo, requests
 from privacy.config import get_settings
 from privacy.models import events
 from privacy.service import Privacy
@@ -22,7 +22,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = create_app(
     settings=settings,
-    routers=[requests.router, dpo.router, audit.router],
+    routers=[requests.router, dpo.router, audit.router, consents.router],
     events=events,
     lifespan=lifespan,
 )

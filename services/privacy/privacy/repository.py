@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from privacy.models import (
     Archive,
     AuditEntry,
+    Consent,
+    ConsentEvent,
     DataMapEntry,
     ExportPart,
     Forgotten,
     Request,
     Task,
+    UnsubscribeToken,
 )
 
 FINAL_STATUSES = ("completed", "failed", "rejected", "cancelled")
@@ -138,6 +141,14 @@ async def forget_subject(db: AsyncSession, *, subject: str, key: str) -> None:
     await db.execute(
         update(AuditEntry)
         .where(AuditEntry.subject == subject)
+        .values(subject=None, subject_key=key)
+    )
+    # Consents go; their history stays as the proof, under the keyed hash.
+    await db.execute(delete(Consent).where(Consent.subject == subject))
+    await db.execute(delete(UnsubscribeToken).where(UnsubscribeToken.subject == subject))
+    await db.execute(
+        update(ConsentEvent)
+        .where(ConsentEvent.subject == subject)
         .values(subject=None, subject_key=key)
     )
 
