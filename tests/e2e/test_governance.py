@@ -1,6 +1,7 @@
 """Privacy governance through the gateway: the audit trail of accesses by others (PR10),
 consents and newsletters (PR6)."""
 
+import base64
 import io
 import json
 import re
@@ -147,3 +148,62 @@ def test_a_person_who_objected_gets_no_newsletter_even_with_a_consent(platform: 
     wait_for(lambda: newsletter_mails(platform, witness, subject), "no newsletter at all")
     time.sleep(1)
     assert newsletter_mails(platform, email, subject) == []  # Art. 21(3): absolute
+
+
+def test_a_request_received_by_email_runs_only_after_the_one_time_code(platform: Platform) -> None:
+    email, _last, _id = new_employee(platform)
+    dpo = platform.login("dpo@demo.test")
+    body = {
+        "type": "access",
+        "email": email,
+        "channel": "email",
+        "identity_document": base64.b64encode(b"scan of an identity card").decode(),
+    }
+    assert (
+        platform.login("bob@demo.test")
+        .post("/api/privacy/requests/on-behalf", json=body)
+        .status_code
+        == 403
+    )
+    filed = dpo.post("/api/privacy/requests/on-behalf", json=body)
+    assert filed.status_code == 202, filed.text
+    request_id = filed.json()["id"]
+    assert filed.json()["status"] == "awaiting_code"
+
+    def code_mail() -> list[str]:
+        return re.findall(r"\b(\d{8})\b", "\n".join(newsletter_mails_any(platform, email)))
+
+    code = wait_for(code_mail, "no code mailed to the account")[0]
+    time.sleep(1)
+    assert (
+        dpo.get(f"/api/privacy/requests/{request_id}").json()["status"] == "awaiting_code"
+    )
+    wrong = "00000000" if code != "00000000" else "11111111"
+    assert (
+        dpo.post(f"/api/privacy/requests/{request_id}/verify", json={"code": wrong}).status_code
+        == 422
+    )
+    assert (
+        platform.login("bob@demo.test")
+        .post(f"/api/privacy/requests/{request_id}/verify", json={"code": code})
+        .status_code
+        == 403
+    )
+    verified = dpo.post(f"/api/privacy/requests/{request_id}/verify", json={"code": code})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["verification"]["status"] == "verified"
+    assert verified.json()["verification"]["document_deleted_at"]  # gone right after the check
+    assert wait_done(dpo, request_id)["status"] == "completed"
+    again = dpo.post(f"/api/privacy/requests/{request_id}/verify", json={"code": code})
+    assert again.status_code == 404
+
+
+def newsletter_mails_any(platform: Platform, to: str) -> list[str]:
+    """The texts of every mail to ``to`` in the sink."""
+    texts = []
+    for path in (platform.var_dir / "mail").glob("*.eml"):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        if message["To"] == to:
+            body = message.get_body(preferencelist=("plain",))
+            texts.append(str(body.get_content()) if body else "")
+    return texts

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from kit.schemas import CleanText
 
@@ -30,7 +30,28 @@ class OnBehalf(RequestCreate):
 
     email: Annotated[CleanText, StringConstraints(min_length=3, max_length=254)]
     channel: Literal["email", "post"]
-    identity_check: Annotated[CleanText, StringConstraints(min_length=5, max_length=500)]
+    #: What the DPO checked, in words (optional: the one-time code is the check).
+    identity_check: Annotated[CleanText, StringConstraints(min_length=5, max_length=500)] | None = (
+        None
+    )
+    #: True (the default): a one-time code is mailed to the address on the account, and the
+    #: request runs only once the DPO enters it (``POST .../verify``).
+    verify_by_code: bool = True
+    #: An identity document the person sent, base64 (at most 1 MB): kept encrypted until the
+    #: check, then deleted.
+    identity_document: Annotated[str, StringConstraints(max_length=1_400_000)] | None = None
+
+    @model_validator(mode="after")
+    def _some_check(self) -> "OnBehalf":
+        if not self.verify_by_code and self.identity_check is None:
+            raise ValueError("without the one-time code, say how the identity was checked")
+        return self
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=12)]
 
 
 class Extension(BaseModel):
@@ -59,6 +80,9 @@ class RequestPublic(BaseModel):
     report: dict[str, Any] | None = None
     archive: ArchiveInfo | None = None
     failure_reason: str | None = None
+    #: For a request filed by the DPO: ``awaiting`` the one-time code, ``verified``, and when
+    #: the identity document (if any) was deleted.
+    verification: dict[str, str | None] | None = None
 
 
 class DpoContact(BaseModel):

@@ -9,6 +9,7 @@ harmless. The request is ``completed`` only when every task has answered.
 
 import calendar
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -28,7 +29,7 @@ from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
 from kit.web import call_as_caller
-from privacy import archive, repository
+from privacy import archive, repository, verification
 from privacy.config import Settings
 from privacy.models import (
     Archive,
@@ -39,6 +40,7 @@ from privacy.models import (
     Forgotten,
     Request,
     Task,
+    Verification,
     events,
     subject_data,
 )
@@ -80,6 +82,12 @@ class Privacy:
         settings.exports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = hashlib.sha256(settings.archive_secret.get_secret_value().encode()).digest()
         return cls(settings, _seal_key(settings.keys_dir), AesGcm({"a1": key}, "a1"))
+
+    @property
+    def code_secret(self) -> bytes:
+        """Keys the hashes of identity-check codes."""
+        secret = self.settings.archive_secret.get_secret_value().encode()
+        return hmac.new(secret, b"identity-check-codes", hashlib.sha256).digest()
 
     @property
     def seal_to(self) -> str:
@@ -158,7 +166,11 @@ async def open_request(
     now: datetime,
     corrections: dict[str, str] | None = None,
     filing: Filing = SELF_SERVICE,
+    verify: bool = False,
+    document: str | None = None,
 ) -> Request:
+    """Open a request and send its first commands; with ``verify``, nothing is sent until the
+    one-time code mailed to the account comes back (``verify_request``)."""
     if request_type == "rectification" and not corrections:
         raise Invalid("a rectification needs corrections")
     if request_type == "erasure":
@@ -172,7 +184,7 @@ async def open_request(
         tenant_id=tenant_id,
         subject=subject,
         type=request_type,
-        status="in_progress",
+        status="awaiting_code" if verify else "in_progress",
         channel=filing.channel,
         identity_check=filing.identity_check,
         filed_by=filing.filed_by,
@@ -189,15 +201,47 @@ async def open_request(
                 service=service,
                 action=action.value,
                 phase=phase,
-                status="waiting" if phase == 1 else "pending",
+                status="waiting" if phase == 1 and not verify else "pending",
                 attempts=0,
             )
         )
     await db.flush()
+    if verify:
+        await verification.start(db, ctx, request=request, document=document, now=now)
+        return request
     for task in await repository.tasks_of(db, request.id):
         if task.status == "waiting":
             await _send(db, ctx, request, task, now)
     return request
+
+
+async def verify_request(
+    db: AsyncSession,
+    ctx: Privacy,
+    *,
+    principal: Principal,
+    request_id: str,
+    code: str,
+    now: datetime,
+) -> tuple[Request, bool]:
+    """The DPO enters the code the person gave back: the request runs, or after five wrong
+    codes (or 72 hours) it is rejected. The identity document is deleted either way."""
+    request = await repository.request_in_tenant(
+        db, tenant_id=principal.tenant_id, request_id=request_id, lock=True
+    )
+    if request is None:
+        raise NotFound("request not found")
+    if not await verification.check(db, ctx, request=request, code=code, now=now):
+        found = await db.get(Verification, request.id)
+        if found is not None and verification.gave_up(found, now):
+            await _close(db, request, "rejected", now, "the identity check failed")
+        return request, False
+    request.status = "in_progress"
+    for task in await repository.tasks_of(db, request.id):
+        if task.phase == 1 and task.status == "pending":
+            task.status = "waiting"
+            await _send(db, ctx, request, task, now)
+    return request, True
 
 
 async def erase_inactive(

@@ -5,14 +5,22 @@ from typing import Literal
 
 from fastapi import APIRouter, Response, status
 from fastapi import Request as HttpRequest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import CurrentUser, Role
+from kit.auth import CurrentUser, DpoUser, Role
 from kit.db import SessionDep
-from kit.errors import Forbidden
+from kit.errors import Forbidden, Invalid
 from privacy import repository, service
 from privacy.api import PrivacyDep
-from privacy.models import Archive, Request, Task
-from privacy.schemas import ArchiveInfo, Extension, OnBehalf, RequestCreate, RequestPublic
+from privacy.models import Archive, Request, Task, Verification
+from privacy.schemas import (
+    ArchiveInfo,
+    CodeIn,
+    Extension,
+    OnBehalf,
+    RequestCreate,
+    RequestPublic,
+)
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
 
@@ -80,8 +88,43 @@ async def file_on_behalf(
         corrections=body.corrections,
         now=service.utcnow(),
         filing=service.Filing(body.channel, body.identity_check, principal.user_id),
+        verify=body.verify_by_code,
+        document=body.identity_document,
     )
     return public(filed, await repository.tasks_of(db, filed.id), None)
+
+
+@router.post("/{request_id}/verify")
+async def verify(
+    request_id: str, body: CodeIn, request: HttpRequest, dpo: DpoUser, ctx: PrivacyDep
+) -> RequestPublic:
+    """The DPO enters the one-time code the person gave back; then the request runs."""
+    # Its own transaction: a wrong code must count although the answer is an error.
+    async with request.app.state.db.transaction() as db:
+        found, verified = await service.verify_request(
+            db, ctx, principal=dpo, request_id=request_id, code=body.code, now=service.utcnow()
+        )
+        answer = public(found, await repository.tasks_of(db, found.id), None)
+        answer.verification = await verification_of(db, found.id)
+    if not verified:
+        raise Invalid(
+            "wrong or expired code"
+            if found.status != "rejected"
+            else "identity check failed: request rejected"
+        )
+    return answer
+
+
+async def verification_of(db: AsyncSession, request_id: str) -> dict[str, str | None] | None:
+    found = await db.get(Verification, request_id)
+    if found is None:
+        return None
+    return {
+        "status": "verified" if found.verified_at else "awaiting",
+        "document_deleted_at": found.document_deleted_at.isoformat()
+        if found.document_deleted_at
+        else None,
+    }
 
 
 @router.get("")
@@ -93,6 +136,16 @@ async def list_requests(
         raise Forbidden("only the DPO sees the tenant's requests")
     subject = None if scope == "tenant" else principal.user_id
     requests = await repository.requests_of(db, tenant_id=principal.tenant_id, subject=subject)
+    if scope == "tenant":  # the DPO's queue: open requests first, overdue first, by due date
+        now = service.utcnow()
+
+        def urgency(r: Request) -> tuple[int, float]:
+            due = r.extended_due_at or r.due_at
+            if r.status in service.FINAL:
+                return (2, -r.received_at.timestamp())
+            return (0 if due < now else 1, due.timestamp())
+
+        requests = sorted(requests, key=urgency)
     tasks = await repository.tasks_of_many(db, [r.id for r in requests])
     by_request: dict[str, list[Task]] = {}
     for task in tasks:
@@ -103,11 +156,13 @@ async def list_requests(
 @router.get("/{request_id}")
 async def get(request_id: str, principal: CurrentUser, db: SessionDep) -> RequestPublic:
     request = await service.visible_request(db, principal=principal, request_id=request_id)
-    return public(
+    answer = public(
         request,
         await repository.tasks_of(db, request.id),
         await repository.archive_of(db, request.id),
     )
+    answer.verification = await verification_of(db, request.id)
+    return answer
 
 
 @router.get("/{request_id}/archive")
