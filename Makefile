@@ -6,7 +6,7 @@ PACKAGES := libs/kit services/identity services/orders services/subsidies servic
 CODE := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack/devstack bench tests
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
-.PHONY: run test lint typecheck pytest bench venv compose-check clean
+.PHONY: run test lint typecheck pytest bench venv compose-check clean backup restore
 
 run: venv
 	@deploy/local/system-deps.sh run
@@ -27,6 +27,16 @@ typecheck: venv
 compose-check:
 	@deploy/local/system-deps.sh test
 	@docker-compose --env-file .env.example -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+
+# Encrypted, dated dumps of every service's database under var/backups (BACKUP_KEY).
+backup: venv
+	@$(PY) -m devstack.backup backup
+
+# make restore FROM=var/backups/<time> [SERVICES="orders identity"]: then erases again
+# everyone erased since (python -m privacy.forget replay).
+restore: venv
+	@test -n "$(FROM)" || (echo "usage: make restore FROM=var/backups/<time> [SERVICES=...]" && exit 2)
+	@$(PY) -m devstack.backup restore $(FROM) $(SERVICES)
 
 bench: venv
 	@deploy/local/system-deps.sh bench

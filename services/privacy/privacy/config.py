@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
     #: Encrypts export archives at rest (AES-256-GCM, key derived from this secret).
     archive_secret: SecretStr = SecretStr(DEV_SECRET_MARKER + "archive-secret")
     archive_days: int = 7
+    #: The erasure journal: one line (keyed hash, time) per erased person, outside every
+    #: database, so that a restore of any database (privacy's included) can be followed by
+    #: erasing them again. Keep it as long as the oldest backup.
+    journal_path: Path | None = None
     #: A service that has not answered a command after this long gets it again.
     retry_seconds: float = 10.0
     max_extension_months: int = 2
@@ -44,6 +48,8 @@ class Settings(ServiceSettings):
             self.exports_dir = self.var_dir / "exports"
         if self.keys_dir is None:
             self.keys_dir = self.var_dir / "keys" / "privacy"
+        if self.journal_path is None:
+            self.journal_path = self.var_dir / "journal" / "erasures.jsonl"
         return self
 
 

@@ -29,7 +29,7 @@ from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
 from kit.web import call_as_caller
-from privacy import archive, repository, verification
+from privacy import archive, journal, repository, verification
 from privacy.config import Settings
 from privacy.models import (
     Archive,
@@ -407,6 +407,7 @@ async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetim
     and drop our own copies of their data."""
     assert request.subject is not None
     key = subject_data.subject_key(request.subject)
+    journal.append(ctx.settings, subject_key=key, tenant_id=request.tenant_id, at=now)
     if not await repository.is_forgotten(db, key):
         db.add(
             Forgotten(
