@@ -175,9 +175,7 @@ def test_a_request_received_by_email_runs_only_after_the_one_time_code(platform:
 
     code = wait_for(code_mail, "no code mailed to the account")[0]
     time.sleep(1)
-    assert (
-        dpo.get(f"/api/privacy/requests/{request_id}").json()["status"] == "awaiting_code"
-    )
+    assert dpo.get(f"/api/privacy/requests/{request_id}").json()["status"] == "awaiting_code"
     wrong = "00000000" if code != "00000000" else "11111111"
     assert (
         dpo.post(f"/api/privacy/requests/{request_id}/verify", json={"code": wrong}).status_code
