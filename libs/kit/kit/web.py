@@ -29,6 +29,7 @@ from kit.events.broker import Broker
 from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.logs import configure_logging, request_id_var
+from kit.metrics import REQUEST_SECONDS, metrics_endpoint
 from kit.settings import ServiceSettings
 
 log = logging.getLogger("kit.web")
@@ -89,8 +90,9 @@ class RequestContext:
     The path is logged without its query string; ids in paths are random UUIDs, never personal.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str = "service") -> None:
         self.app = app
+        self.service = service
         self.log = logging.getLogger("access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,6 +116,13 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            route = scope.get("route")
+            REQUEST_SECONDS.labels(
+                self.service,
+                scope["method"],
+                getattr(route, "path", "unmatched"),
+                str(status),
+            ).observe(time.perf_counter() - started)
             if scope["path"] not in _QUIET_PATHS:
                 self.log.info(
                     "request",
@@ -127,7 +136,7 @@ class RequestContext:
             request_id_var.reset(token)
 
 
-_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -226,7 +235,8 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, service=settings.service_name)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

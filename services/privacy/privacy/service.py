@@ -27,6 +27,7 @@ from kit.auth import Principal
 from kit.crypto import AesGcm, open_sealed, public_key_text
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
+from kit.metrics import DSR_SECONDS
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
 from kit.web import call_as_caller
 from privacy import archive, journal, repository, verification
@@ -359,6 +360,9 @@ async def _complete(
         await _close(db, request, "failed", now, f"failed in {', '.join(failed)}")
         return
     request.status, request.completed_at = "completed", now
+    DSR_SECONDS.labels(request.type, "completed").observe(
+        (now - request.received_at).total_seconds()
+    )
     if request.type in ("access", "portability"):
         if request.subject is None:  # the person was erased meanwhile
             await _close(db, request, "rejected", now, "the person's data was erased meanwhile")
@@ -603,6 +607,7 @@ async def _close(
 ) -> None:
     """End a request before it completes: its open tasks and any export parts end too."""
     request.status, request.completed_at, request.failure_reason = status, now, reason
+    DSR_SECONDS.labels(request.type, status).observe((now - request.received_at).total_seconds())
     for task in await repository.tasks_of(db, request.id):
         if task.status in ("waiting", "pending"):
             task.status = status

@@ -1,0 +1,26 @@
+"""Prometheus metrics (X4): each API exposes them on the internal network, never through the
+gateway; labels carry route templates, never ids."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def test_services_expose_metrics_by_route_template(
+    platform: Platform, anonymous: httpx.Client
+) -> None:
+    bob = platform.login("bob@demo.test")
+    orders = bob.get("/api/orders").json()
+    assert bob.get("/api/offers").status_code == 200
+    for name in ("identity", "orders", "subsidies", "support", "privacy"):
+        text = httpx.get(platform.service_url(name, "/metrics"), timeout=5).text
+        assert "http_request_duration_seconds_bucket" in text, name
+    text = httpx.get(platform.service_url("orders", "/metrics"), timeout=5).text
+    assert 'route="/api/offers"' in text and 'service="orders"' in text
+    for order in orders:
+        assert order["id"] not in text  # templates, never ids
+    through_gateway = anonymous.get("/metrics")
+    assert "http_request_duration_seconds" not in through_gateway.text
