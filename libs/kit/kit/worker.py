@@ -1,8 +1,11 @@
 """A service's event worker: its consumers, an outbox relay and its scheduled jobs.
 
-    asyncio.run(run_worker(settings=..., events=..., consumers=[...], jobs=[...]))
+    asyncio.run(run_worker(settings=..., events=..., consumers=[...], jobs=[...],
+                           declarations=subject_data))
 
 Every service's ``worker.py`` is a few lines calling this; ``make run`` starts one per service.
+Given ``declarations``, the worker publishes them at start (``declarations.published``): the
+privacy service builds the register of processing from what each service declares.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from kit.events.consumer import Consumer, Handler
 from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.logs import configure_logging
+from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
 from kit.settings import ServiceSettings
 
@@ -64,12 +68,41 @@ async def _repeat(job: Job, database: Database) -> None:
         await asyncio.sleep(job.every_seconds)
 
 
+async def publish_declarations(
+    session: AsyncSession, events: EventStore, data: SubjectData
+) -> None:
+    """Write the service's declarations (``SubjectData.inventory()``) to the outbox, in the
+    caller's transaction, for the privacy service: the register of processing's source."""
+    await events.add(
+        session,
+        DECLARATIONS_PUBLISHED,
+        payload={"service": data.service, "inventory": data.inventory()},
+        routing_key=DECLARATIONS_KEY,
+    )
+
+
+async def _announce(
+    database: Database, events: EventStore, data: SubjectData, retry_seconds: float = 5.0
+) -> None:
+    """Publish the declarations once, at start; retried while the database is away."""
+    while True:
+        try:
+            async with database.transaction() as session:
+                await publish_declarations(session, events, data)
+            log.info("declarations published", extra={"service": data.service})
+            return
+        except Exception as exc:  # the database is not there yet: try again shortly
+            log.warning("declarations not published", extra={"error": type(exc).__name__})
+            await asyncio.sleep(retry_seconds)
+
+
 async def run_worker(
     *,
     settings: ServiceSettings,
     events: EventStore,
     subscriptions: Sequence[Subscription] = (),
     jobs: Sequence[Job] = (),
+    declarations: SubjectData | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back)."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
@@ -97,6 +130,10 @@ async def run_worker(
     tasks = [asyncio.create_task(relay.run(), name="relay")]
     tasks += [asyncio.create_task(c.run(), name=f"consumer:{c.queue_name}") for c in consumers]
     tasks += [asyncio.create_task(_repeat(job, database), name=f"job:{job.name}") for job in jobs]
+    if declarations is not None:
+        tasks.append(
+            asyncio.create_task(_announce(database, events, declarations), name="declarations")
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
+            declarations=subject_data,
             subscriptions=[
                 participant.subscription(),
                 mail_subscription(settings),

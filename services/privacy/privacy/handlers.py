@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope
 from kit.privacy.audit import AUDIT, AUDIT_KEY
+from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.protocol import (
     ACCOUNT_INACTIVE,
     ACCOUNT_INACTIVE_KEY,
@@ -14,7 +15,7 @@ from kit.privacy.protocol import (
     PERSONAL_DATA_RECORDED,
 )
 from kit.worker import Subscription
-from privacy import service
+from privacy import register, service
 from privacy.config import get_settings
 
 _ctx: service.Privacy | None = None
@@ -49,6 +50,17 @@ async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
     )
 
 
+async def on_declarations(db: AsyncSession, envelope: Envelope) -> None:
+    """A service's declarations, published by its worker at start: the register's source. A
+    service declares only itself."""
+    name, inventory = envelope.payload.get("service"), envelope.payload.get("inventory")
+    if name != envelope.source or not isinstance(inventory, list):
+        return
+    await register.store_declarations(
+        db, service=name, inventory=inventory, published_at=envelope.occurred_at
+    )
+
+
 subscription = Subscription(
     "privacy.events",
     {
@@ -56,6 +68,7 @@ subscription = Subscription(
         PERSONAL_DATA_RECORDED: on_personal_data,
         ACCOUNT_INACTIVE: on_account_inactive,
         AUDIT: on_audit,
+        DECLARATIONS_PUBLISHED: on_declarations,
     },
-    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY, AUDIT_KEY],
+    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY, AUDIT_KEY, DECLARATIONS_KEY],
 )

@@ -7,6 +7,9 @@ from fastapi import FastAPI
 
 from kit.web import create_app
 from privacy.api import audit, consents, dpo, requests
+from privacy.api import breaches as breaches_api
+from privacy.api import processors as processors_api
+from privacy.api import register as register_api
 from privacy.config import get_settings
 from privacy.models import events
 from privacy.service import Privacy
@@ -22,7 +25,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = create_app(
     settings=settings,
-    routers=[requests.router, dpo.router, audit.router, consents.router],
+    routers=[
+        requests.router,
+        dpo.router,
+        audit.router,
+        consents.router,
+        register_api.router,
+        processors_api.router,
+        breaches_api.router,
+    ],
     events=events,
     lifespan=lifespan,
 )

@@ -30,6 +30,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
+            declarations=subject_data,
             subscriptions=[subscription],
             jobs=[
                 Job(

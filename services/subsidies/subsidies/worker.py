@@ -15,6 +15,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
+            declarations=subject_data,
             subscriptions=[participant.subscription(), orders_subscription()],
             jobs=[
                 retention_purge(subject_data),

@@ -42,6 +42,7 @@ def main() -> None:
         run_worker(
             settings=settings,
             events=events,
+            declarations=subject_data,
             subscriptions=[participant.subscription()],
             jobs=[retention_purge(subject_data), *retention_jobs(settings)],
         )

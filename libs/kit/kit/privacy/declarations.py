@@ -174,3 +174,159 @@ def personal_columns(table: Table) -> list[tuple[Column[Any], Personal]]:
 
 def as_date(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+# -- the purposes, for the register of processing (Art. 30(1)) --------------------------------
+
+#: Each service's worker publishes its declarations at start (``kit.worker.run_worker``):
+#: payload ``{service, inventory}``, addressed to the privacy service and published mandatory
+#: (one no queue takes yet waits in the outbox), which keeps the latest per service.
+DECLARATIONS_PUBLISHED = "declarations.published"
+DECLARATIONS_KEY = f"{DECLARATIONS_PUBLISHED}.privacy"
+
+
+@dataclass(frozen=True)
+class PurposeInfo:
+    """What the register of processing says of a purpose beyond the columns' declarations.
+
+    The categories of data, the per-table retention and the tables' recipients come from the
+    services' declarations; this is the rest of Art. 30(1)(b)-(g). Every field is required
+    (``libs/kit/tests/test_register_purposes.py``)."""
+
+    title: str
+    description: str
+    #: The main legal basis (a column may declare another one: the register lists both).
+    legal_basis: LegalBasis
+    #: Why that basis holds, in a sentence.
+    legal_basis_reason: str
+    categories_of_people: tuple[str, ...]
+    recipients: tuple[str, ...]
+    transfers_outside_eu: str
+    retention: str
+    security_measures: tuple[str, ...]
+
+    @property
+    def legal_basis_article(self) -> str:
+        return self.legal_basis.article
+
+
+#: The platform's common measures (Art. 32), repeated in each purpose the register lists.
+_SECURITY = (
+    "TLS on every connection, behind one gateway that checks each session",
+    "access by role; two-factor login for staff (administrators, agents, the DPO)",
+    "each service holds its own data in its own database",
+    "an audit trail of every read or change of a person's data by someone else",
+    "erased people remembered by a keyed hash only, erasures replayed after a backup restore",
+)
+_NO_TRANSFER = "none: the platform and its processors keep the data in the EU"
+
+PURPOSES: dict[Purpose, PurposeInfo] = {
+    Purpose.SITE_COMMUNICATION: PurposeInfo(
+        title="Running the site and communicating with its users",
+        description=(
+            "Sessions and security of the site, connection logs, answers to data-protection "
+            "requests, the audit trail of accesses, consents, newsletters and notices to users."
+        ),
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        legal_basis_reason=(
+            "keeping the site secure and informing its users; newsletters only with consent, "
+            "the connection log and the answers to requests by law"
+        ),
+        categories_of_people=(
+            "employees of the client companies with an account",
+            "staff of the works councils and of the platform (administrators, agents, DPO)",
+        ),
+        recipients=(
+            "the works council (newsletters it sends)",
+            "the platform's DPO",
+            "the hosting provider and the email relay (processors)",
+        ),
+        transfers_outside_eu=_NO_TRANSFER,
+        retention=(
+            "sessions 24 hours; connection log one year (LCEN); proof of consent 5 years; "
+            "audit trail one year; answered requests kept as the proof of the answer"
+        ),
+        security_measures=(*_SECURITY, "only keyed hashes of erased people's ids remain"),
+    ),
+    Purpose.SOCIAL_ACTIVITIES: PurposeInfo(
+        title="Social and cultural activities of the works council",
+        description=(
+            "Employees' accounts, their family situation for subsidies, the subsidies granted, "
+            "bookings of activities and direct-debit mandates."
+        ),
+        legal_basis=LegalBasis.CONTRACT,
+        legal_basis_reason=(
+            "the works council's offer the employee takes up; its accounts are kept by law"
+        ),
+        categories_of_people=(
+            "employees of the client companies",
+            "their families (children counted for subsidies)",
+        ),
+        recipients=(
+            "the works council of the employee's company",
+            "the payment provider (direct debits)",
+        ),
+        transfers_outside_eu=_NO_TRANSFER,
+        retention=(
+            "while the account exists; subsidies granted 10 years (works council accounts); "
+            "bookings 5 years; a direct-debit mandate 13 months after its last collection"
+        ),
+        security_measures=(*_SECURITY, "bank details encrypted field by field, keys rotated"),
+    ),
+    Purpose.ORDER_PROCESSING: PurposeInfo(
+        title="Orders, payment and delivery",
+        description=(
+            "Orders of tickets and vouchers, their payment, delivery by fulfilment partners, "
+            "and invoices."
+        ),
+        legal_basis=LegalBasis.CONTRACT,
+        legal_basis_reason="the sale the employee asks for; invoices are kept by law",
+        categories_of_people=(
+            "employees who order",
+            "the people they have an order delivered to",
+        ),
+        recipients=(
+            "fulfilment partners (what they need to deliver)",
+            "the payment provider",
+            "the works council (its accounts)",
+        ),
+        transfers_outside_eu=_NO_TRANSFER,
+        retention=(
+            "orders 5 years after the purchase (commercial limitation period); invoices "
+            "10 years (accounting records)"
+        ),
+        security_measures=(
+            *_SECURITY,
+            "card data never reaches the platform (payment provider's page)",
+            "payment webhooks signed and checked",
+        ),
+    ),
+    Purpose.SUPPORT_REQUESTS: PurposeInfo(
+        title="Support requests",
+        description="Tickets users open and the conversation with the support agents.",
+        legal_basis=LegalBasis.CONTRACT,
+        legal_basis_reason="helping users with the service they use",
+        categories_of_people=(
+            "employees and staff who ask for help",
+            "the support agents who answer",
+        ),
+        recipients=("the platform's support agents",),
+        transfers_outside_eu=_NO_TRANSFER,
+        retention="2 years after the ticket is closed",
+        security_measures=(*_SECURITY, "a ticket is seen by its requester and the agents only"),
+    ),
+    Purpose.PARTNER_LISTING: PurposeInfo(
+        title="Listing partners",
+        description=(
+            "Businesses asking to be listed as partners of the works councils, and the follow-up "
+            "of their request."
+        ),
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        legal_basis_reason="answering a business that asked to be listed (B2B contact)",
+        categories_of_people=("business contacts of partner companies",),
+        recipients=("the platform's support agents", "the works councils choosing partners"),
+        transfers_outside_eu=_NO_TRANSFER,
+        retention="3 years after our last contact",
+        security_measures=(*_SECURITY, "the public form is rate-limited per address"),
+    ),
+}

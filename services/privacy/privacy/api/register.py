@@ -1,0 +1,34 @@
+"""The register of processing activities (PR7): ``GET /api/privacy/register`` (DPO only)."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+
+from kit.auth import DpoUser
+from kit.db import SessionDep
+from privacy import register, service
+from privacy.api import PrivacyDep
+
+router = APIRouter(prefix="/api/privacy", tags=["register"])
+
+
+@router.get("/register", response_model=None)
+async def get_register(
+    _dpo: DpoUser,
+    db: SessionDep,
+    ctx: PrivacyDep,
+    fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json",
+) -> dict[str, Any] | Response:
+    """Art. 30(1): controller, DPO, and per purpose its basis, people, data, recipients,
+    transfers, retention and security; the processors. JSON, CSV or a readable page."""
+    document = await register.register(db, ctx.settings, service.utcnow())
+    if fmt == "csv":
+        return Response(
+            register.to_csv(document),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="register.csv"'},
+        )
+    if fmt == "html":
+        return HTMLResponse(register.to_html(document))
+    return document
