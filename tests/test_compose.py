@@ -130,15 +130,20 @@ def test_workers_share_their_api_image_and_environment(config: dict[str, Any]) -
         assert healthcheck.get("disable") is True or healthcheck.get("test") == ["NONE"]
 
 
-def test_privacy_keeps_exports_and_keys_in_volumes(config: dict[str, Any]) -> None:
+def test_privacy_keeps_exports_keys_and_journal_in_volumes(config: dict[str, Any]) -> None:
     for name in ("privacy", "privacy-worker"):
         svc = config["services"][name]
         assert svc["environment"]["EXPORTS_DIR"] == "/exports"
         assert svc["environment"]["KEYS_DIR"] == "/keys"
+        assert svc["environment"]["JOURNAL_PATH"] == "/journal/erasures.jsonl"
         assert svc["environment"]["ARCHIVE_SECRET"] == env_example()["PRIVACY_ARCHIVE_SECRET"]
         mounts = {mount(m) for m in svc["volumes"]}
-        assert mounts == {("privacy-exports", "/exports"), ("privacy-keys", "/keys")}
-    assert {"privacy-exports", "privacy-keys"} <= set(config["volumes"])
+        assert mounts == {
+            ("privacy-exports", "/exports"),
+            ("privacy-keys", "/keys"),
+            ("privacy-journal", "/journal"),
+        }
+    assert {"privacy-exports", "privacy-keys", "privacy-journal"} <= set(config["volumes"])
 
 
 def test_gateway_sets_every_template_variable(config: dict[str, Any]) -> None:
