@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
+from tests.e2e.test_privacy import wait_done
 
 pytestmark = pytest.mark.e2e
 
@@ -24,3 +25,14 @@ def test_services_expose_metrics_by_route_template(
         assert order["id"] not in text  # templates, never ids
     through_gateway = anonymous.get("/metrics")
     assert "http_request_duration_seconds" not in through_gateway.text
+
+
+def test_workers_expose_backlog_dead_letters_and_request_durations(platform: Platform) -> None:
+    alice = platform.login("alice@demo.test")
+    filed = alice.post("/api/privacy/requests", json={"type": "access"}).json()
+    assert wait_done(alice, filed["id"])["status"] == "completed"
+    port = platform.stack.config.port(platform.spec("privacy")) + 100
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert 'dsr_duration_seconds_count{status="completed",type="access"}' in text
+    assert 'outbox_backlog{service="privacy"}' in text
+    assert "dead_letter_messages{queue=" in text

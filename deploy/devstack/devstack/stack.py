@@ -240,13 +240,10 @@ class Stack:
             )
             if spec.worker:
                 name = f"{spec.name}-worker"
+                # Its Prometheus endpoint: the service's port + 100.
+                env = self.service_env(spec) | {"WORKER_METRICS_PORT": str(port + 100)}
                 self.processes.append(
-                    Process(
-                        name,
-                        [sys.executable, "-m", spec.worker],
-                        self.service_env(spec),
-                        logs / f"{name}.log",
-                    )
+                    Process(name, [sys.executable, "-m", spec.worker], env, logs / f"{name}.log")
                 )
         smtp_port = self.config.smtp_port + self.config.port_offset
         ensure_port_free(smtp_port, "mail sink")

@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
     #: PostgreSQL connections of the API process (its worker takes half): with five services
     #: of two processes each, 6 + 2 per API and 3 + 1 per worker stay far below the server's
     #: default of 100 connections. Size them to ``max_connections`` (or a pooler) in production.
+    #: The worker's Prometheus endpoint (``/metrics``): 0 leaves it off. Each worker needs its
+    #: own port; ``make run`` gives each one the service's port + 100.
+    worker_metrics_port: int = 0
+    worker_metrics_host: str = "127.0.0.1"
     db_pool_size: int = 6
     db_max_overflow: int = 2
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from prometheus_client import start_http_server
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -23,6 +25,7 @@ from kit.events.consumer import Consumer, Handler
 from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.logs import configure_logging
+from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, PURGED
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
 from kit.settings import ServiceSettings
@@ -56,16 +59,45 @@ def retention_purge(data: SubjectData) -> Job:
     return Job("retention purge", 3600, purge)
 
 
-async def _repeat(job: Job, database: Database) -> None:
+async def _repeat(job: Job, database: Database, service: str = "service") -> None:
     while True:
         try:
             async with database.transaction() as session:
                 count = await job.run(session, datetime.now(UTC))
             if count:
                 log.info("job ran", extra={"job": job.name, "count": count})
+                if "purge" in job.name or "retention" in job.name:
+                    PURGED.labels(service, job.name).inc(count)
         except Exception as exc:  # a failed run is retried at the next tick
             log.warning("job failed", extra={"job": job.name, "error": type(exc).__name__})
         await asyncio.sleep(job.every_seconds)
+
+
+def _gauges(
+    service: str, events: EventStore, broker: Broker, consumers: Sequence[Consumer]
+) -> Callable[[AsyncSession, datetime], Awaitable[int]]:
+    """Refresh the outbox backlog and the dead-letter depths (returns 0: nothing to log)."""
+
+    async def refresh(session: AsyncSession, _now: datetime) -> int:
+        outbox = events.outbox
+        backlog = await session.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        )
+        OUTBOX_BACKLOG.labels(service).set(int(backlog or 0))
+        await broker.connect()  # idempotent; while RabbitMQ is away the job fails and retries
+        if broker.channel is not None:
+            for consumer in consumers:
+                dead = f"{consumer.queue_name}.dead"
+                try:
+                    queue = await broker.channel.declare_queue(dead, passive=True)
+                    DEAD_LETTERS.labels(service, dead).set(
+                        queue.declaration_result.message_count or 0
+                    )
+                except Exception:  # not declared yet: nothing dead there
+                    DEAD_LETTERS.labels(service, dead).set(0)
+        return 0
+
+    return refresh
 
 
 async def publish_declarations(
@@ -129,7 +161,14 @@ async def run_worker(
     ]
     tasks = [asyncio.create_task(relay.run(), name="relay")]
     tasks += [asyncio.create_task(c.run(), name=f"consumer:{c.queue_name}") for c in consumers]
-    tasks += [asyncio.create_task(_repeat(job, database), name=f"job:{job.name}") for job in jobs]
+    tasks += [
+        asyncio.create_task(_repeat(job, database, settings.service_name), name=f"job:{job.name}")
+        for job in jobs
+    ]
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+        gauges = Job("metrics", 5, _gauges(settings.service_name, events, broker, consumers))
+        tasks.append(asyncio.create_task(_repeat(gauges, database), name="job:metrics"))
     if declarations is not None:
         tasks.append(
             asyncio.create_task(_announce(database, events, declarations), name="declarations")
