@@ -5,10 +5,26 @@ Seeded demo tenants get ids derived from their slug, so every service's seed can
 them without reading another service's database. Real tenants get random ids.
 """
 
+import asyncio
+import sys
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from kit.settings import ServiceSettings
 
 _NAMESPACE = uuid.UUID("5d7a7d3e-0c2f-4c1b-9a55-6b2f1f0c9e11")
 
 
 def demo_tenant_id(slug: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"demo-tenant:{slug}"))
+
+
+def seed_main(
+    settings: ServiceSettings, seed: Callable[[], Coroutine[Any, Any, None]], done: str
+) -> None:
+    """A service's ``python -m <service>.seed``: refused in production, then ``seed()``."""
+    if settings.environment == "production":
+        sys.exit("refusing to seed demo data in production")
+    asyncio.run(seed())
+    print(done)

@@ -1,13 +1,11 @@
 """Demo offers of a local run: ``python -m orders.seed`` (idempotent; refused in production)."""
 
-import asyncio
-import sys
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from kit.db import Database
-from kit.demo import demo_tenant_id
+from kit.demo import demo_tenant_id, seed_main
 from orders.config import get_settings
 from orders.models import Offer
 
@@ -49,10 +47,7 @@ async def seed() -> None:
 
 
 def main() -> None:
-    if get_settings().environment == "production":
-        sys.exit("refusing to seed demo offers in production")
-    asyncio.run(seed())
-    print("demo offers ready")
+    seed_main(get_settings(), seed, "demo offers ready")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,12 @@
 """Demo rules, budgets and activities of a local run: ``python -m subsidies.seed``
 (idempotent; refused in production)."""
 
-import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from kit.db import Database
-from kit.demo import demo_tenant_id
+from kit.demo import demo_tenant_id, seed_main
 from subsidies.config import get_settings
 from subsidies.models import Activity, Budget, Rule
 
@@ -81,10 +79,7 @@ async def seed() -> None:
 
 
 def main() -> None:
-    if get_settings().environment == "production":
-        sys.exit("refusing to seed demo data in production")
-    asyncio.run(seed())
-    print("demo subsidy rules, budgets and activities ready")
+    seed_main(get_settings(), seed, "demo subsidy rules, budgets and activities ready")
 
 
 if __name__ == "__main__":
