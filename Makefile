@@ -15,6 +15,7 @@ run: venv
 test: venv lint typecheck compose-check
 	@deploy/local/system-deps.sh test
 	@deploy/local/test-services.sh
+	@test -d tests/browser/node_modules || (cd tests/browser && npm ci --no-audit --no-fund)
 	@$(PY) -m pytest
 
 lint: venv

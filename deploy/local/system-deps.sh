@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the machine packages a local run or the tests need, only when absent (Debian/Ubuntu).
 #   system-deps.sh run    nginx (RabbitMQ is installed too when neither it nor AMQP_URL is there)
-#   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml)
+#   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml), chromium and npm
+#                         (the browser tests: Debian's Chromium driven by Playwright, axe-core)
 #   system-deps.sh bench  nginx, wrk
 #   system-deps.sh python python3-venv (what `python3 -m venv` needs)
 set -euo pipefail
@@ -10,7 +11,7 @@ case "${1:-run}" in
   python)
     want=()
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
-  test) want+=(docker-compose) ;;
+  test) want+=(docker-compose chromium npm) ;;
   bench) want+=(wrk) ;;
   run)
     if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1 \
@@ -24,6 +25,7 @@ for pkg in "${want[@]}"; do
     nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
     python3-venv) missing+=(python3-venv) ;;
     rabbitmq-server) missing+=(rabbitmq-server) ;;
+    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     *) command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

@@ -63,10 +63,10 @@ def test_security_headers_and_request_id(anonymous: httpx.Client) -> None:
         assert "," not in headers["x-request-id"]  # one id, not the gateway's and the service's
 
 
-def test_front_end_placeholder_is_served(anonymous: httpx.Client) -> None:
+def test_front_end_is_served_for_any_page_path(anonymous: httpx.Client) -> None:
     response = anonymous.get("/some/page/of/the/app")
     assert response.status_code == 200
-    assert '<form id="login">' in response.text
+    assert '<script type="module" src="/js/app.js"></script>' in response.text
 
 
 def test_request_id_reaches_the_service(platform: Platform) -> None:
