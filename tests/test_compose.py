@@ -155,3 +155,11 @@ def test_gateway_sets_every_template_variable(config: dict[str, Any]) -> None:
     assert used <= set(gateway["environment"])
     assert gateway["environment"]["PRIVACY_UPSTREAM"] == "privacy:8000"
     assert gateway["depends_on"]["privacy"] == {"condition": "service_healthy"}
+
+
+def test_mails_go_to_the_stacks_own_sink_unless_a_relay_is_set(config: dict[str, Any]) -> None:
+    sink = config["services"]["mail-sink"]
+    assert "ports" not in sink and set(sink["networks"]) == {"internal"}  # never published
+    for name in ("identity", "identity-worker", "orders", "orders-worker"):
+        env = config["services"][name]["environment"]
+        assert (env["SMTP_HOST"], str(env["SMTP_PORT"])) == ("mail-sink", "1025")
