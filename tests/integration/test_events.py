@@ -306,3 +306,52 @@ async def test_command_waits_in_the_outbox_until_its_queue_exists(world: World) 
     await broker.close()
     assert message is not None
     assert Envelope.model_validate_json(message.body).id == command.id
+
+
+async def test_two_instances_of_a_worker_handle_every_event_once(world: World) -> None:
+    """Scale-out (X2): two copies of a worker, each with its relay and its consumer on the same
+    queue, over one database: 300 events, each handled exactly once, by both instances."""
+    second_database = Database(str(world.database.engine.url.render_as_string(hide_password=False)))
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def handler(name: str) -> Handler:
+        async def handle(session: AsyncSession, envelope: Envelope) -> None:
+            await session.execute(insert(effects).values(event_id=envelope.id))
+            seen[name].append(envelope.id)
+            await asyncio.sleep(0.002)  # some work, so both instances get their share
+
+        return handle
+
+    brokers, consumers = [], []
+    for name, database in (("a", world.database), ("b", second_database)):
+        broker = world.broker()
+        consumer = Consumer(
+            database=database,
+            store=store,
+            broker=broker,
+            queue=world.queue,
+            handlers={"thing.happened": handler(name)},
+            delivery_limit=3,
+        )
+        await consumer.start()
+        brokers.append(broker)
+        consumers.append(consumer)
+    ids = await write_events(world.database, 300)
+    relays = [
+        Relay(world.database, store, brokers[0], batch_size=10),
+        Relay(second_database, store, brokers[1], batch_size=10),
+    ]
+    published = await asyncio.gather(*(relay.drain() for relay in relays))
+    for _ in range(400):
+        if await count_effects(world.database) >= 300:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # anything more would be a second effect
+    for broker in brokers:
+        await broker.close()
+    await second_database.dispose()
+    assert sum(published) == 300 and all(published), published
+    assert await count_effects(world.database) == 300
+    handled = seen["a"] + seen["b"]
+    assert sorted(handled) == sorted(ids)  # each once
+    assert seen["a"] and seen["b"], {k: len(v) for k, v in seen.items()}  # both competed
