@@ -4,6 +4,7 @@ Services never commit: the request dependency commits when the route returns and
 when it raises, so a route is one transaction, business rows and outbox rows together.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -28,6 +29,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def new_id() -> str:
+    """A random UUID4 as text: row ids are never sequential, never guessable."""
+    return str(uuid.uuid4())
+
+
+#: Named constraints: SQLite's batch migrations need a name to drop or rebuild one.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+}
 
 
 def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> AsyncEngine:

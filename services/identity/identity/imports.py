@@ -38,9 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import links
 from identity.config import Settings
-from identity.models import AccountToken, Session, Tenant, User, events, new_id, subject_data
+from identity.models import AccountToken, Session, Tenant, User, events, subject_data
 from identity.schemas import Email
 from kit.auth import Principal, Role
+from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound
 from kit.mail import MAIL, mail_key
 from kit.privacy.protocol import DATA_MAP_KEY, PERSONAL_DATA_RECORDED

@@ -1,13 +1,12 @@
 """Identity tables. Ids are random UUIDs (never sequential); every user row belongs to a tenant."""
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from identity.config import get_settings
-from kit.db import UtcDateTime
+from kit.db import UtcDateTime, new_id
 from kit.events import EventStore
 from kit.privacy.declarations import (
     LegalBasis,
@@ -18,10 +17,6 @@ from kit.privacy.declarations import (
     subject_table,
 )
 from kit.privacy.subject import SubjectData
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class Base(DeclarativeBase):

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from identity import repository
 from identity.config import get_settings
 from identity.mfa import Totp, staff
-from identity.models import Tenant, User, events, new_id, subject_data
+from identity.models import Tenant, User, events, subject_data
 from identity.passwords import Passwords, policy_problems
 from kit.auth import Role
-from kit.db import Database
+from kit.db import Database, new_id
 from kit.demo import demo_tenant_id
 
 #: Local runs only: main() refuses to seed in production.

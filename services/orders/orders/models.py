@@ -8,14 +8,13 @@ how much, the payment reference) and the invoice move to the restricted archive 
 dates; the partners that received data are told to erase it too (Art. 19).
 """
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import UtcDateTime
+from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
 from kit.events import EventStore
 from kit.privacy.declarations import (
     LegalBasis,
@@ -29,18 +28,8 @@ from kit.privacy.subject import SubjectData
 from orders.config import get_settings
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Base(DeclarativeBase):
-    # Named constraints: SQLite's batch migrations need a name to drop or rebuild one.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-        }
-    )
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 settings = get_settings()

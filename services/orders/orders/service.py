@@ -9,12 +9,13 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
+from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.mail import queue_mail
 from kit.web import call_as_caller
 from orders import fulfilment, repository
 from orders.config import Settings
-from orders.models import Offer, Order, PaymentEvent, events, new_id, subject_data
+from orders.models import Offer, Order, PaymentEvent, events, subject_data
 from orders.payments import Intent, PaymentProvider
 from orders.schemas import OfferCreate, OfferUpdate, OrderCreate
 

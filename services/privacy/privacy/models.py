@@ -1,22 +1,17 @@
 """Privacy tables: requests and their per-service tasks, export parts and archives, the data
 map, and the list of erased people (keyed hashes only)."""
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import UtcDateTime
+from kit.db import UtcDateTime, new_id
 from kit.events import EventStore
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
 from kit.privacy.subject import SubjectData
 from privacy.config import get_settings
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class Base(DeclarativeBase):

@@ -8,14 +8,12 @@ that was used for a collection is kept, still encrypted and restricted, for the 
 which the debtor may claim a refund, then purged.
 """
 
-import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Boolean, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import UtcDateTime
+from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
 from kit.events import EventStore
 from kit.privacy.declarations import (
     LegalBasis,
@@ -30,18 +28,8 @@ from subsidies.config import get_settings
 from subsidies.fields import field_cipher, reveal
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Base(DeclarativeBase):
-    # Named constraints: SQLite's batch migrations need a name to drop or rebuild one.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-        }
-    )
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 settings = get_settings()
@@ -248,7 +236,3 @@ class Booking(Base):
     subsidy_cents: Mapped[int] = mapped_column(Integer, info=not_personal("an amount"))
     status: Mapped[str] = mapped_column(String(20), info=not_personal("booked, cancelled"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=BOOKED)
-
-
-def as_dict(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}

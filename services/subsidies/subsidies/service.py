@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
+from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound
 from subsidies import fields, repository
 from subsidies.config import Settings
@@ -26,7 +27,6 @@ from subsidies.models import (
     Rule,
     cipher,
     events,
-    new_id,
     subject_data,
 )
 from subsidies.schemas import ActivityIn, Cell, Eligibility, MandateIn, RuleIn

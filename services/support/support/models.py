@@ -8,32 +8,20 @@ without an account (the public form): found by the contact's email, deleted thre
 the last contact; a contact person's own request is handled by the DPO (docs/support.md).
 """
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import UtcDateTime
+from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
 from kit.events import EventStore
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
 from kit.privacy.subject import SubjectData
 from support.config import get_settings
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Base(DeclarativeBase):
-    # Named constraints: SQLite's batch migrations need a name to drop or rebuild one.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        }
-    )
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 settings = get_settings()
