@@ -36,8 +36,7 @@ from playwright.sync_api import (
 )
 
 from devstack.stack import ROOT
-from tests.conftest import postgres_stack
-from tests.e2e.conftest import PASSWORD, TOTP_SECRET, Platform
+from tests.e2e.conftest import PASSWORD, TOTP_SECRET, Platform, running_platform
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,27 +69,14 @@ def _axe_source() -> Path:
 # event loop on the thread while it runs, which later asyncio tests of the suite must not meet.
 @pytest.fixture(scope="package")
 def platform() -> Iterator[Platform]:
-    env = {
-        "EVENTS_EXCHANGE": EXCHANGE,
-        "LOG_LEVEL": "INFO",
-        "RELAY_POLL_SECONDS": "30",
-        "LOGIN_LOCK_BASE_SECONDS": "20",
-        "RETRY_SECONDS": "2",
-        "DEMO_TOTP_SECRET": TOTP_SECRET,
-        "INACTIVITY_CHECK_SECONDS": "2",
-    }
-    with postgres_stack(
+    with running_platform(
         STACK_NAME,
         https_port=HTTPS_PORT,
         http_port=HTTP_PORT,
         port_offset=PORT_OFFSET,
-        password=PASSWORD,
-        env=env,
-    ) as stack:
-        var_dir = stack.config.var_dir
-        yield Platform(
-            stack, f"https://localhost:{HTTPS_PORT}", var_dir / "tls" / "gateway.crt", var_dir
-        )
+        exchange=EXCHANGE,
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="package")

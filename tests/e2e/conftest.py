@@ -4,6 +4,7 @@ import os
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,10 +89,14 @@ class Platform:
         return self.stack.service_env(self.spec(name))
 
 
-@pytest.fixture(scope="session")
-def platform() -> Iterator[Platform]:
+@contextmanager
+def running_platform(
+    name: str, *, https_port: int, http_port: int, port_offset: int, exchange: str
+) -> Iterator[Platform]:
+    """The whole platform on fresh PostgreSQL databases with the test settings (the e2e and the
+    browser suites each start one, on their own ports and exchange)."""
     env = {
-        "EVENTS_EXCHANGE": EXCHANGE,
+        "EVENTS_EXCHANGE": exchange,
         "LOG_LEVEL": "INFO",
         "RELAY_POLL_SECONDS": "30",
         # A first lock long enough that a slow machine still sees it in the lock test.
@@ -103,17 +108,29 @@ def platform() -> Iterator[Platform]:
         "INACTIVITY_CHECK_SECONDS": "2",
     }
     with postgres_stack(
-        STACK_NAME,
-        https_port=HTTPS_PORT,
-        http_port=HTTP_PORT,
-        port_offset=PORT_OFFSET,
+        name,
+        https_port=https_port,
+        http_port=http_port,
+        port_offset=port_offset,
         password=PASSWORD,
         env=env,
     ) as stack:
         var_dir = stack.config.var_dir
         yield Platform(
-            stack, f"https://localhost:{HTTPS_PORT}", var_dir / "tls" / "gateway.crt", var_dir
+            stack, f"https://localhost:{https_port}", var_dir / "tls" / "gateway.crt", var_dir
         )
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[Platform]:
+    with running_platform(
+        STACK_NAME,
+        https_port=HTTPS_PORT,
+        http_port=HTTP_PORT,
+        port_offset=PORT_OFFSET,
+        exchange=EXCHANGE,
+    ) as running:
+        yield running
 
 
 @pytest.fixture
