@@ -3,10 +3,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PACKAGES := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack
-CODE := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack/devstack bench tests
+CODE := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack/devstack bench proof tests
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
-.PHONY: run test lint typecheck pytest bench venv compose-check clean backup restore
+.PHONY: run test lint typecheck pytest bench venv compose-check clean backup restore \
+	chaos security load
 
 run: venv
 	@deploy/local/system-deps.sh run
@@ -46,6 +47,26 @@ bench: venv
 	@$(PY) bench/dsr.py
 	@$(PY) bench/orders.py
 	@$(PY) bench/import_users.py
+
+# The proof suites: each starts the platform on PostgreSQL and RabbitMQ, prints a summary
+# table and writes it to proof/results/<suite>-<time>.md; it fails when a check fails.
+# Reliability: 200 data-subject requests while each service is killed and RabbitMQ restarts.
+chaos: venv
+	@deploy/local/system-deps.sh bench
+	@deploy/local/test-services.sh
+	@$(PY) -m proof.chaos
+
+# Security: Schemathesis, sslyze, gixy-ng, the role matrix and the token attacks.
+security: venv
+	@deploy/local/system-deps.sh bench
+	@deploy/local/test-services.sh
+	@$(PY) -m proof.security
+
+# Load: 60 s of browse, order, tickets and privacy requests; p99, 5xx, the stack's memory.
+load: venv
+	@deploy/local/system-deps.sh bench
+	@deploy/local/test-services.sh
+	@$(PY) -m proof.load
 
 venv: $(VENV)/.installed
 

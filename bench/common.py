@@ -25,14 +25,29 @@ RESULTS = ROOT / "bench" / "results"
 
 
 @contextmanager
-def bench_stack(name: str, exchange: str) -> Iterator[Stack]:
-    """The whole platform on fresh PostgreSQL databases and RabbitMQ, quiet logs."""
-    env = {"EVENTS_EXCHANGE": exchange, "LOG_LEVEL": "WARNING", "DEMO_TOTP_SECRET": TOTP_SECRET}
+def bench_stack(
+    name: str,
+    exchange: str,
+    *,
+    ports: tuple[int, int, int] = (HTTPS_PORT, HTTP_PORT, OFFSET),
+    env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """The whole platform on fresh PostgreSQL databases and RabbitMQ, quiet logs.
+
+    ``ports``: the gateway's HTTPS and HTTP ports and the offset added to the services' ports
+    (each suite of bench/ and proof/ has its own, so that two can run side by side)."""
+    https_port, http_port, offset = ports
+    env = {
+        "EVENTS_EXCHANGE": exchange,
+        "LOG_LEVEL": "WARNING",
+        "DEMO_TOTP_SECRET": TOTP_SECRET,
+        **(env or {}),
+    }
     with postgres_stack(
         name,
-        https_port=HTTPS_PORT,
-        http_port=HTTP_PORT,
-        port_offset=OFFSET,
+        https_port=https_port,
+        http_port=http_port,
+        port_offset=offset,
         password=PASSWORD,
         env=env,
     ) as stack:
@@ -45,6 +60,19 @@ def write_result(kind: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     return path.relative_to(ROOT)
+
+
+def rss_mib(pids: list[int]) -> float:
+    """The resident memory of processes ``pids`` together, in MiB (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return round(total / 1024, 1)
 
 
 def login(client: httpx.Client, email: str, tenant: str = "demo") -> None:

@@ -25,7 +25,7 @@ import httpx
 from devstack.stack import ROOT, SERVICES
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, bench_stack, login, write_result
+from bench.common import HTTPS_PORT, bench_stack, login, rss_mib, write_result
 from bench.generate import email
 
 SCALES = [int(n) for n in os.environ.get("BENCH_SUBJECTS", "10000,100000").split(",")]
@@ -36,18 +36,6 @@ BURST = int(os.environ.get("BENCH_BURST", "1000"))
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
-
-
-def rss_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in open(f"/proc/{pid}/status").read().splitlines():  # noqa: SIM115
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return round(total / 1024, 1)
 
 
 def one_at_a_time(dpo: httpx.Client, kind: str, emails: list[str]) -> dict[str, Any]:

@@ -22,8 +22,7 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, bench_stack, login, write_result
-from bench.dsr import rss_mib
+from bench.common import HTTPS_PORT, bench_stack, login, rss_mib, write_result
 
 LINES = int(os.environ.get("BENCH_IMPORT_LINES", "10000"))
 MAIL_WAIT = float(os.environ.get("BENCH_IMPORT_MAIL_SECONDS", "600"))

@@ -23,8 +23,8 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, PASSWORD, bench_stack, login, write_result
-from bench.dsr import percentile, rss_mib, say
+from bench.common import HTTPS_PORT, PASSWORD, bench_stack, login, rss_mib, write_result
+from bench.dsr import percentile, say
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "50"))
 SECONDS = float(os.environ.get("BENCH_ORDERS_SECONDS", "20"))

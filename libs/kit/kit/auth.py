@@ -202,6 +202,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden("not allowed for your role")
         return principal
 
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]  # read by kit.openapi
     return dependency
 
 

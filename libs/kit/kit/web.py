@@ -30,6 +30,7 @@ from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.logs import configure_logging, request_id_var
 from kit.metrics import REQUEST_SECONDS, metrics_endpoint
+from kit.openapi import install_access_declarations
 from kit.settings import ServiceSettings
 
 log = logging.getLogger("kit.web")
@@ -240,6 +241,7 @@ def create_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    install_access_declarations(app)
     return app
 
 
