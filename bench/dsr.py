@@ -12,7 +12,6 @@ import asyncio
 import os
 import random
 import ssl
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +21,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from devstack.stack import ROOT, SERVICES
+from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
 from bench.common import HTTPS_PORT, bench_stack, login, rss_mib, write_result
-from bench.generate import email
+from bench.generate import email, generate_in
 
 SCALES = [int(n) for n in os.environ.get("BENCH_SUBJECTS", "10000,100000").split(",")]
 ONE_AT_A_TIME = int(os.environ.get("BENCH_SEQUENTIAL", "50"))
@@ -42,7 +41,13 @@ def one_at_a_time(dpo: httpx.Client, kind: str, emails: list[str]) -> dict[str, 
     server, client = [], []
     for address in emails:
         started = time.perf_counter()
-        body = {"type": kind, "email": address, "channel": "email", "identity_check": "bench run"}
+        body = {
+            "type": kind,
+            "email": address,
+            "channel": "email",
+            "identity_check": "bench run",
+            "verify_by_code": False,
+        }
         filed = dpo.post("/api/privacy/requests/on-behalf", json=body)
         assert filed.status_code == 202, filed.text
         deadline = time.monotonic() + 60
@@ -82,7 +87,13 @@ async def burst_state(url: str, ids: list[str]) -> tuple[int, int, float | None]
 
 def burst(dpo: httpx.Client, emails: list[str], privacy_db: str) -> dict[str, Any]:
     def submit(address: str) -> tuple[int, str]:
-        body = {"type": "erasure", "email": address, "channel": "email", "identity_check": "bench"}
+        body = {
+            "type": "erasure",
+            "email": address,
+            "channel": "email",
+            "identity_check": "bench",
+            "verify_by_code": False,
+        }
         response = dpo.post("/api/privacy/requests/on-behalf", json=body)
         return response.status_code, str(response.json().get("id", ""))
 
@@ -115,22 +126,9 @@ def say(text: str) -> None:
 
 def run_scale(subjects: int) -> dict[str, Any]:
     with bench_stack(f"bench-dsr-{subjects}", f"bench{subjects}.events") as stack:
-        identity = next(s for s in SERVICES if s.name == "identity")
         prefix = f"b{subjects}"
         started = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "generate.py"),
-                "--subjects",
-                str(subjects),
-                "--prefix",
-                prefix,
-            ],
-            env=stack.service_env(identity),
-            check=True,
-            capture_output=True,
-        )
+        generate_in(stack, subjects, prefix)
         generated_s = round(time.perf_counter() - started, 1)
         say(f"{subjects} people generated in {generated_s} s")
         picks = random.Random(subjects).sample(range(subjects), 2 * ONE_AT_A_TIME + BURST)

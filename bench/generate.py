@@ -10,11 +10,14 @@ marks. Ids and emails are random, so runs never collide. Prints the number of ro
 import argparse
 import asyncio
 import secrets
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
+from devstack.stack import ROOT, SERVICES, Stack
 from identity.config import get_settings
 from identity.models import LoginEvent, Tenant, User, subject_data
 from kit.db import Database
@@ -70,6 +73,24 @@ async def generate(count: int, tenant_slug: str, batch: str) -> int:
         return written
     finally:
         await database.dispose()
+
+
+def generate_in(stack: Stack, count: int, prefix: str) -> None:
+    """Run this generator for a running ``stack`` (with its identity service's settings)."""
+    identity = next(s for s in SERVICES if s.name == "identity")
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "--subjects",
+            str(count),
+            "--prefix",
+            prefix,
+        ],
+        env=stack.service_env(identity),
+        check=True,
+        capture_output=True,
+    )
 
 
 def main() -> None:

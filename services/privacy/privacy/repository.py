@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from privacy.models import (
     Archive,
@@ -75,10 +76,21 @@ async def waiting_task(
 
 
 async def overdue_tasks(
-    db: AsyncSession, *, sent_before: datetime, limit: int = 500
+    db: AsyncSession, *, sent_before: Sequence[datetime], limit: int = 500
 ) -> Sequence[Task]:
     """Unanswered tasks of open requests, oldest first; locked, so that two workers never send
-    the same ones again."""
+    the same ones again. ``sent_before[n]``: the cut-off of a task sent ``n + 1`` times (the
+    last one for every task sent more often)."""
+    last = len(sent_before)
+
+    def sent(times: int) -> ColumnElement[bool]:
+        if times == 1:
+            return Task.attempts <= 1
+        return Task.attempts >= times if times == last else Task.attempts == times
+
+    due = or_(
+        *(and_(sent(n), Task.sent_at < cutoff) for n, cutoff in enumerate(sent_before, start=1))
+    )
     return (
         await db.scalars(
             select(Task)
@@ -86,7 +98,7 @@ async def overdue_tasks(
             .where(
                 Task.status == "waiting",
                 Task.sent_at.is_not(None),
-                Task.sent_at < sent_before,
+                due,
                 Request.status.not_in(FINAL_STATUSES),
             )
             .order_by(Task.sent_at)

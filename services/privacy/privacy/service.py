@@ -481,9 +481,17 @@ async def record_data_map(db: AsyncSession, envelope: Envelope, now: datetime) -
         entry.categories, entry.updated_at = categories, now
 
 
+#: A command unanswered after ``retry_seconds`` is sent again, then after twice as long, and
+#: so on up to 32 times as long: after an outage, a backlog is not sent again and again while
+#: the services work through it (each repeat is answered from the first effect anyway).
+RETRY_BACKOFF = (1, 2, 4, 8, 16, 32)
+
+
 async def retry_waiting(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
-    """Send again every command still unanswered after ``retry_seconds``."""
-    sent_before = now - timedelta(seconds=ctx.settings.retry_seconds)
+    """Send again the commands still unanswered: after ``retry_seconds`` the first time,
+    doubling with each send (``RETRY_BACKOFF``)."""
+    retry = ctx.settings.retry_seconds
+    sent_before = [now - timedelta(seconds=retry * factor) for factor in RETRY_BACKOFF]
     count = 0
     for task in await repository.overdue_tasks(db, sent_before=sent_before):
         request = await repository.request_by_id(db, task.request_id)

@@ -1,29 +1,12 @@
 """Archives are encrypted at rest and deleted at their date, with a clock of our own."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from kit.db import Database
-from kit.testing import sqlite_database
 from privacy import service
-from privacy.config import Settings
-from privacy.models import Archive, Base, Request
+from privacy.models import Archive, Request
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> service.Privacy:
-    return service.Privacy.load(Settings(var_dir=tmp_path))
 
 
 async def test_archive_is_encrypted_and_purged_on_its_date(

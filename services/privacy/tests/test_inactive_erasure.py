@@ -2,9 +2,7 @@
 opened once, and marked as opened for inactivity rather than by the person."""
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,24 +10,11 @@ from sqlalchemy import select
 from kit.db import Database
 from kit.events import Envelope
 from kit.privacy.protocol import COMMAND
-from kit.testing import sqlite_database
 from privacy import handlers, repository, service
-from privacy.config import Settings
-from privacy.models import Base, Forgotten, Request, events, subject_data
+from privacy.models import Forgotten, Request, events, subject_data
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 TENANT, SUBJECT = "t-1", "u-1"
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> service.Privacy:
-    return service.Privacy.load(Settings(var_dir=tmp_path))
 
 
 async def erase(database: Database, ctx: service.Privacy, when: datetime = NOW) -> Request | None:
