@@ -1,5 +1,9 @@
 """docker-compose.yml: valid, refuses to start without secrets, exposes only the gateway."""
 
+import base64
+import hashlib
+import importlib.util
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -7,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from devstack.rabbitmq import render, worker_queues
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,3 +169,57 @@ def test_mails_go_to_the_stacks_own_sink_unless_a_relay_is_set(config: dict[str,
     for name in ("identity", "identity-worker", "orders", "orders-worker"):
         env = config["services"][name]["environment"]
         assert (env["SMTP_HOST"], str(env["SMTP_PORT"])) == ("mail-sink", "1025")
+
+
+def test_the_broker_loads_its_definitions_at_boot(config: dict[str, Any]) -> None:
+    """RabbitMQ imports the topology and the account before any worker runs: no default user
+    (a node importing definitions at boot creates none), the account comes from the init."""
+    rabbitmq = config["services"]["rabbitmq"]
+    mounts = dict(mount(v)[::-1] for v in rabbitmq["volumes"])
+    assert mounts["/etc/rabbitmq/definitions"] == "rabbitmq-definitions"
+    conf = Path(mounts["/etc/rabbitmq/conf.d/20-definitions.conf"])
+    assert "load_definitions = /etc/rabbitmq/definitions/definitions.json" in conf.read_text()
+    assert "RABBITMQ_DEFAULT_USER" not in (rabbitmq.get("environment") or {})
+    assert rabbitmq["depends_on"]["rabbitmq-init"]["condition"] == "service_completed_successfully"
+    init = config["services"]["rabbitmq-init"]
+    assert init["network_mode"] == "none"
+    init_mounts = dict(mount(v)[::-1] for v in init["volumes"])
+    assert init_mounts["/definitions"] == "rabbitmq-definitions"
+    assert Path(init_mounts["/opt/topology.json"]) == ROOT / "deploy" / "rabbitmq" / "topology.json"
+    assert set(init["environment"]) == {"RABBITMQ_USER", "RABBITMQ_PASSWORD"}
+
+
+def test_the_broker_topology_file_matches_the_workers() -> None:
+    """deploy/rabbitmq/topology.json is what the workers declare: regenerate it with
+    `python -m devstack.rabbitmq > deploy/rabbitmq/topology.json` when a queue changes."""
+    assert (ROOT / "deploy" / "rabbitmq" / "topology.json").read_text() == render()
+    queues = dict(worker_queues())
+    # Every service's data-subject queue, and the answers privacy collects.
+    assert {f"{name}.dsr" for name in SERVICES} <= set(queues) | {"privacy.dsr"}
+    topology = json.loads(render())
+    by_name = {q["name"]: q for q in topology["queues"]}
+    for name in queues:
+        assert by_name[name]["arguments"]["x-queue-type"] == "quorum"
+        assert by_name[name]["arguments"]["x-dead-letter-exchange"] == "events.dead"
+        assert by_name[f"{name}.dead"]["arguments"] == {"x-queue-type": "quorum"}
+
+
+def test_the_definitions_hold_the_account_hashed_never_in_clear() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "rabbitmq_definitions", ROOT / "deploy" / "docker" / "rabbitmq-definitions.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    document = module.build({"exchanges": [], "queues": [{"vhost": "/"}]}, "platform", "s3cret-pw")
+    assert "s3cret-pw" not in json.dumps(document)
+    user = document["users"][0]
+    raw = base64.b64decode(user["password_hash"])
+    salt, digest = raw[:4], raw[4:]
+    assert digest == hashlib.sha256(salt + b"s3cret-pw").digest()
+    assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    assert document["permissions"] == [
+        {"user": "platform", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
+    ]
+    with pytest.raises(SystemExit):
+        module.build({"exchanges": [], "queues": []}, "guest", "guest")

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import inactivity, repository, service
-from identity.config import get_settings
+from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
 from identity.models import CONNECTION_LOG, events, subject_data
 from kit.mail import mail_subscription
-from kit.worker import Job, retention_purge, run_worker
+from kit.worker import Job, Subscription, retention_purge, run_worker
 
 
 async def housekeeping(db: AsyncSession, now: datetime) -> int:
@@ -25,6 +25,11 @@ async def connection_log_purge(db: AsyncSession, now: datetime) -> int:
     )
 
 
+def subscriptions(settings: Settings) -> list[Subscription]:
+    """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
+    return [participant.subscription(), mail_subscription(settings), account_mail_subscription()]
+
+
 def main() -> None:
     settings = get_settings()
     asyncio.run(
@@ -32,11 +37,7 @@ def main() -> None:
             settings=settings,
             events=events,
             declarations=subject_data,
-            subscriptions=[
-                participant.subscription(),
-                mail_subscription(settings),
-                account_mail_subscription(),
-            ],
+            subscriptions=subscriptions(settings),
             jobs=[
                 retention_purge(subject_data),
                 Job("housekeeping", 3600, housekeeping),

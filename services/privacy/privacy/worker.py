@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.worker import Job, retention_purge, run_worker
+from kit.worker import Job, Subscription, retention_purge, run_worker
 from privacy import service
-from privacy.config import get_settings
+from privacy.config import Settings, get_settings
 from privacy.handlers import context, subscription
 from privacy.models import events, subject_data
 
@@ -24,6 +24,11 @@ async def purge_audit(db: AsyncSession, now: datetime) -> int:
     return await service.purge_audit(db, context(), now)
 
 
+def subscriptions(settings: Settings) -> list[Subscription]:
+    """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
+    return [subscription]
+
+
 def main() -> None:
     settings = get_settings()
     asyncio.run(
@@ -31,7 +36,7 @@ def main() -> None:
             settings=settings,
             events=events,
             declarations=subject_data,
-            subscriptions=[subscription],
+            subscriptions=subscriptions(settings),
             jobs=[
                 Job(
                     "retry unanswered commands",

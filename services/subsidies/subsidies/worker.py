@@ -2,11 +2,16 @@
 
 import asyncio
 
-from kit.worker import Job, retention_purge, run_worker
+from kit.worker import Job, Subscription, retention_purge, run_worker
 from subsidies import service
-from subsidies.config import get_settings
+from subsidies.config import Settings, get_settings
 from subsidies.handlers import orders_subscription, participant
 from subsidies.models import events, subject_data
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
+    return [participant.subscription(), orders_subscription()]
 
 
 def main() -> None:
@@ -16,7 +21,7 @@ def main() -> None:
             settings=settings,
             events=events,
             declarations=subject_data,
-            subscriptions=[participant.subscription(), orders_subscription()],
+            subscriptions=subscriptions(settings),
             jobs=[
                 retention_purge(subject_data),
                 Job("expired subsidy holds", 60, service.release_expired_holds),

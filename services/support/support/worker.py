@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.worker import Job, retention_purge, run_worker
+from kit.worker import Job, Subscription, retention_purge, run_worker
 from support import service
 from support.config import Settings, get_settings
 from support.handlers import participant
@@ -36,6 +36,11 @@ def retention_jobs(settings: Settings) -> list[Job]:
     ]
 
 
+def subscriptions(settings: Settings) -> list[Subscription]:
+    """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
+    return [participant.subscription()]
+
+
 def main() -> None:
     settings = get_settings()
     asyncio.run(
@@ -43,7 +48,7 @@ def main() -> None:
             settings=settings,
             events=events,
             declarations=subject_data,
-            subscriptions=[participant.subscription()],
+            subscriptions=subscriptions(settings),
             jobs=[retention_purge(subject_data), *retention_jobs(settings)],
         )
     )

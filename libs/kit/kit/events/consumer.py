@@ -32,6 +32,10 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 INFRASTRUCTURE_ERRORS = (ConnectionError, OSError, TimeoutError, OperationalError, InterfaceError)
 
 
+#: After this many redeliveries, a message goes to its queue's dead-letter queue.
+DELIVERY_LIMIT = 3
+
+
 def queue_arguments(queue: str, delivery_limit: int) -> dict[str, Any]:
     return {
         "x-queue-type": "quorum",
@@ -54,7 +58,7 @@ class Consumer:
         handlers: Mapping[str, Handler],
         bindings: Sequence[str] | None = None,
         prefetch: int = 16,
-        delivery_limit: int = 3,
+        delivery_limit: int = DELIVERY_LIMIT,
     ) -> None:
         self.database = database
         self.store = store
