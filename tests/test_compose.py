@@ -71,7 +71,7 @@ def test_compose_refuses_to_start_without_secrets() -> None:
 
 
 @pytest.mark.parametrize(
-    "variable", ["PRIVACY_DB_PASSWORD", "SUBJECT_KEY", "PRIVACY_ARCHIVE_SECRET"]
+    "variable", ["PRIVACY_DB_PASSWORD", "SUBJECT_KEY", "PRIVACY_ARCHIVE_SECRET", "BACKUP_KEY"]
 )
 def test_new_secrets_are_required(tmp_path: Path, variable: str) -> None:
     values = {k: v for k, v in env_example().items() if k != variable}
@@ -223,3 +223,24 @@ def test_the_definitions_hold_the_account_hashed_never_in_clear() -> None:
     ]
     with pytest.raises(SystemExit):
         module.build({"exchanges": [], "queues": []}, "guest", "guest")
+
+
+def test_a_daily_backup_of_every_database_with_its_own_role(config: dict[str, Any]) -> None:
+    backup = config["services"]["backup"]
+    assert backup["build"]["dockerfile"] == "deploy/docker/Dockerfile.backup"
+    dockerfile = (ROOT / "deploy" / "docker" / "Dockerfile.backup").read_text()
+    assert "postgresql-client" in dockerfile
+    assert '"schedule", "--at", "02:30", "--keep-days", "35"' in dockerfile
+    env = backup["environment"]
+    assert env["BACKUP_KEY"] == env_example()["BACKUP_KEY"]
+    urls = json.loads(env["BACKUP_URLS"])
+    assert set(urls) == set(SERVICES)
+    for name, url in urls.items():
+        assert url == config["services"][name]["environment"]["DATABASE_URL"]
+    # A restore erases again from privacy's journal, with privacy's settings.
+    assert env["JOURNAL_PATH"] == "/journal/erasures.jsonl"
+    assert env["SUBJECT_KEY"] == config["services"]["privacy"]["environment"]["SUBJECT_KEY"]
+    mounts = dict(mount(v)[::-1] for v in backup["volumes"])
+    assert mounts == {"/data/backups": "backups", "/journal": "privacy-journal"}
+    assert not backup.get("ports")
+    assert list(backup["networks"]) == ["internal"]

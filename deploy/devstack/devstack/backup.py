@@ -2,6 +2,7 @@
 
     python -m devstack.backup backup                      # make backup
     python -m devstack.backup restore <dir> [service...]  # make restore FROM=<dir> [SERVICES=...]
+    python -m devstack.backup schedule --at 02:30 --keep-days 35   # compose's daily job
 
 A backup is a dated folder under ``var/backups`` holding, per service, its database dump
 (PostgreSQL: ``pg_dump`` custom format; SQLite: a consistent copy through SQLite's backup API)
@@ -11,19 +12,26 @@ and a ``manifest.json`` (time, services, sizes, SHA-256 of each file). Every res
 privacy's list) is erased again in every service, so a restore never brings an erased person
 back. The services keep running: ``pg_restore --clean`` replaces the tables in place.
 
-Database URLs: each service's ``DATABASE_URL`` as the services see it; ``--urls`` takes a JSON
-map ``{service: url}`` (the tests and compose), otherwise the local run's SQLite files.
+Database URLs: each service's ``DATABASE_URL`` as the services see it; ``--urls`` (or the
+``BACKUP_URLS`` variable) takes a JSON map ``{service: url}`` (the tests and compose),
+otherwise the local run's SQLite files.
+
+``schedule`` runs for ever (compose's ``backup`` service): a backup every day at ``--at``
+(UTC), then the backups older than ``--keep-days`` are deleted, so that no copy outlives its
+purpose; one JSON line per run on standard output, without personal data.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -160,6 +168,44 @@ def replay_erasures(privacy_env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
+def seconds_until(at: str, now: datetime) -> float:
+    """Seconds from ``now`` to the next ``HH:MM`` (UTC)."""
+    hour, minute = (int(part) for part in at.split(":"))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    return (target - now).total_seconds()
+
+
+def prune(folder: Path, keep_days: int, now: datetime) -> list[str]:
+    """Delete the backups taken more than ``keep_days`` ago; their names."""
+    removed = []
+    for manifest in sorted(folder.glob("*/manifest.json")):
+        taken = datetime.fromisoformat(json.loads(manifest.read_text())["taken_at"])
+        if now - taken > timedelta(days=keep_days):
+            shutil.rmtree(manifest.parent)
+            removed.append(manifest.parent.name)
+    return removed
+
+
+def schedule(urls: dict[str, str], folder: Path, at: str, keep_days: int) -> None:
+    cipher()  # refuse a development key before the first night, not at it
+    while True:
+        time.sleep(seconds_until(at, datetime.now(UTC)))
+        started = time.monotonic()
+        target = backup(urls, folder)
+        removed = prune(folder, keep_days, datetime.now(UTC))
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "event": "backup written",
+            "backup": target.name,
+            "services": sorted(urls),
+            "seconds": round(time.monotonic() - started, 1),
+            "deleted_backups": removed,
+        }
+        print(json.dumps(line), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.backup")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,8 +215,15 @@ def main() -> None:
     rest = sub.add_parser("restore")
     rest.add_argument("source", type=Path)
     rest.add_argument("services", nargs="*")
+    daily = sub.add_parser("schedule")
+    daily.add_argument("--at", default="02:30", help="the time of the daily backup, HH:MM UTC")
+    daily.add_argument("--keep-days", type=int, default=35)
     args = parser.parse_args()
-    urls = json.loads(args.urls) if args.urls else default_urls(args.var_dir)
+    given = args.urls or os.environ.get("BACKUP_URLS")
+    urls = json.loads(given) if given else default_urls(args.var_dir)
+    if args.command == "schedule":
+        schedule(urls, args.var_dir / "backups", args.at, args.keep_days)
+        return
     if args.command == "backup":
         target = backup(urls, args.var_dir / "backups")
         print(f"backup of {', '.join(sorted(urls))} written to {target}")
