@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -122,3 +123,25 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: SQLSTATEs that say "the database cannot serve right now", not "this statement is wrong":
+#: connection exceptions (08), too many connections and other insufficient resources (53),
+#: the server shutting down or starting (57P), a serialization failure or a deadlock (40001,
+#: 40P01: the transaction may simply be run again).
+TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
+#: Errors that say the database could not be reached at all.
+UNREACHABLE = (ConnectionError, OSError, TimeoutError, OperationalError, InterfaceError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` says the database is away or busy for now (try again later), False
+    when the statement itself failed (a constraint, a bad value)."""
+    if isinstance(
+        exc, ConnectionError | OSError | TimeoutError | OperationalError | InterfaceError
+    ):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(code, str) and code.startswith(TRANSIENT_SQLSTATES)
+    return False

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -128,3 +128,44 @@ async def test_database_outage_is_waited_out_without_losing_the_event(database: 
     await c._handle_patiently(store.envelope("thing.happened"), handler)
     assert calls == 3
     assert await count(database, effects) == 1
+
+
+class _PgError(Exception):
+    """What SQLAlchemy's asyncpg adapter raises: the server's SQLSTATE in ``sqlstate``."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+async def test_too_many_connections_is_waited_out_not_counted_against_the_event(
+    database: Database,
+) -> None:
+    """SQLSTATE 53300 (every connection slot taken) came as a plain DBAPIError and was counted
+    as the handler's failure: under load, events were dead-lettered. It is an outage."""
+    calls = 0
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise DBAPIError("connect", {}, _PgError("53300"))
+        if calls == 2:
+            raise DBAPIError("UPDATE", {}, _PgError("40P01"))  # a deadlock: run it again
+        await session.execute(insert(effects).values(note=envelope.id))
+
+    c = consumer(database, handler)
+    c.infrastructure_delays = (0.01, 0.01, 0.01)
+    await c._handle_patiently(store.envelope("thing.happened"), handler)
+    assert calls == 3
+    assert await count(database, effects) == 1
+
+
+async def test_a_failing_statement_is_the_handlers_failure(database: Database) -> None:
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        raise DBAPIError("INSERT", {}, _PgError("22001"))  # value too long: no retry helps
+
+    c = consumer(database, handler)
+    c.infrastructure_delays = (0.01, 0.01, 0.01)
+    with pytest.raises(DBAPIError):
+        await c._handle_patiently(store.envelope("thing.happened"), handler)

@@ -72,6 +72,11 @@ class Request(Base):
         JSON, info=not_personal("per service: tables, counts, legal bases, dates")
     )
     failure_reason: Mapped[str | None] = mapped_column(String(500), info=not_personal("a reason"))
+    #: A hash of who filed it and the client's ``Idempotency-Key``: the same filing sent again
+    #: (its answer was lost) finds this request instead of making a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(64), unique=True, info=not_personal("a hash of a client's retry key")
+    )
 
 
 class Task(Base):

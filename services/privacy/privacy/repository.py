@@ -75,6 +75,11 @@ async def waiting_task(
     )
 
 
+async def request_by_idempotency_key(db: AsyncSession, key: str) -> Request | None:
+    found: Request | None = await db.scalar(select(Request).where(Request.idempotency_key == key))
+    return found
+
+
 async def overdue_tasks(
     db: AsyncSession, *, sent_before: Sequence[datetime], limit: int = 500
 ) -> Sequence[Task]:

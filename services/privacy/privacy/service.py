@@ -21,6 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from fastapi import Request as HttpRequest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
@@ -157,6 +158,14 @@ SELF_SERVICE = Filing()
 INACTIVITY = Filing(channel="inactivity")
 
 
+def retry_key(filer: str, client_key: str | None) -> str | None:
+    """What is stored of a client's ``Idempotency-Key``: a hash bound to who sent it, so one
+    person's key never finds another's request."""
+    if not client_key:
+        return None
+    return hashlib.sha256(f"{filer}|{client_key}".encode()).hexdigest()
+
+
 async def open_request(
     db: AsyncSession,
     ctx: Privacy,
@@ -169,9 +178,17 @@ async def open_request(
     filing: Filing = SELF_SERVICE,
     verify: bool = False,
     document: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Request:
     """Open a request and send its first commands; with ``verify``, nothing is sent until the
-    one-time code mailed to the account comes back (``verify_request``)."""
+    one-time code mailed to the account comes back (``verify_request``).
+
+    ``idempotency_key`` (see ``retry_key``): a filing sent again, because its answer was lost,
+    gets the request the first one opened, even once that one is completed."""
+    if idempotency_key is not None:
+        earlier = await repository.request_by_idempotency_key(db, idempotency_key)
+        if earlier is not None:
+            return earlier
     if request_type == "rectification" and not corrections:
         raise Invalid("a rectification needs corrections")
     if request_type == "erasure":
@@ -192,9 +209,17 @@ async def open_request(
         received_at=now,
         due_at=add_months(now, 1),
         corrections=parse_corrections(corrections) if corrections else None,
+        idempotency_key=idempotency_key,
     )
-    db.add(request)
-    await db.flush()
+    try:
+        async with db.begin_nested():  # the same key sent twice at once: one request
+            db.add(request)
+            await db.flush()
+    except IntegrityError:
+        earlier = await repository.request_by_idempotency_key(db, idempotency_key or "")
+        if earlier is None:
+            raise
+        return earlier
     for phase, service, action in plan(request_type, services, ctx.settings.account_service):
         db.add(
             Task(

@@ -67,3 +67,37 @@ async def test_a_completed_request_is_never_sent_again(
         assert found is not None
         found.status = "completed"
     assert await retry_at(database, ctx, 3600) == 0
+
+
+async def test_a_filing_sent_again_finds_the_first_request(
+    database: Database, ctx: service.Privacy
+) -> None:
+    """A client whose answer was lost (a service killed after the commit) sends the same
+    filing again with the same Idempotency-Key: it gets the first request, even completed."""
+    key = service.retry_key("dpo-1", "client-key-1")
+
+    async def file(client_key: str | None) -> str:
+        async with database.transaction() as db:
+            request = await service.open_request(
+                db,
+                ctx,
+                tenant_id="t-1",
+                subject="u-1",
+                request_type="access",
+                now=NOW,
+                idempotency_key=client_key,
+            )
+            return request.id
+
+    first = await file(key)
+    async with database.transaction() as db:
+        found = await db.get(Request, first)
+        assert found is not None
+        found.status = "completed"
+    assert await file(key) == first
+    # Another key, or the same key from someone else, is another filing.
+    assert await file(service.retry_key("dpo-1", "client-key-2")) != first
+    assert await file(service.retry_key("dpo-2", "client-key-1")) != first
+    assert await file(None) != first
+    assert service.retry_key("dpo-1", None) is None
+    assert key is not None and len(key) == 64 and "client-key-1" not in key

@@ -15,10 +15,9 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import Database
+from kit.db import Database, is_transient
 from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker
 from kit.events.envelope import Envelope
 from kit.events.store import EventStore, utcnow
@@ -27,9 +26,6 @@ from kit.logs import request_id_var
 log = logging.getLogger("kit.consumer")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-
-#: Errors that say the database is away, not that the event is bad.
-INFRASTRUCTURE_ERRORS = (ConnectionError, OSError, TimeoutError, OperationalError, InterfaceError)
 
 
 #: After this many redeliveries, a message goes to its queue's dead-letter queue.
@@ -141,7 +137,9 @@ class Consumer:
             try:
                 await self.handle(envelope, handler)
                 return
-            except INFRASTRUCTURE_ERRORS as exc:
+            except Exception as exc:
+                if not is_transient(exc):  # the database is not away: the handler failed
+                    raise
                 log.warning(
                     "database unavailable; retrying the event",
                     extra={"event_id": envelope.id, "error": type(exc).__name__},
