@@ -1,5 +1,6 @@
 """GW1-GW7 through the real Nginx: TLS, redirects, headers, authentication, errors."""
 
+import json
 import socket
 import ssl
 import subprocess
@@ -69,6 +70,15 @@ def test_front_end_is_served_for_any_page_path(anonymous: httpx.Client) -> None:
     assert '<script type="module" src="/js/app.js"></script>' in response.text
 
 
+def test_pages_take_no_other_method_than_reads(anonymous: httpx.Client) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        response = anonymous.request(method, "/some/page/of/the/app")
+        assert response.status_code == 405, method
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"detail": "method not allowed"}
+    assert anonymous.head("/some/page").status_code == 200
+
+
 def test_request_id_reaches_the_service(platform: Platform) -> None:
     client = platform.login("bob@demo.test")
     request_id = client.get("/api/auth/me").headers["x-request-id"]
@@ -118,6 +128,56 @@ def test_bad_login_bodies_are_4xx(anonymous: httpx.Client, body: bytes, content_
     )
     assert 400 <= response.status_code < 500, response.text
     assert "detail" in response.json()
+
+
+def raw_exchange(platform: Platform, request: bytes) -> bytes:
+    """``request`` as is over TLS, and the gateway's whole answer."""
+    with (
+        socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as raw,
+        platform.tls_context().wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+        return answer
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [b" P", b"P", b"GET", b"\x16\x03\x01", b"GET  HTTP/1.1", b"GET /\x00 HTTP/1.1"],
+)
+def test_malformed_requests_are_400_json_never_5xx(platform: Platform, request_line: bytes) -> None:
+    # A TLS scanner's probes (sslyze) sent such lines; Nginx could not redirect an empty URI
+    # to a named error location and answered 500 with its own HTML page.
+    answer = raw_exchange(platform, request_line + b"\r\nHost: localhost\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    assert 400 <= status < 500, answer[:300]
+    assert b"content-type: application/json" in head.lower(), answer[:300]
+    assert json.loads(body)["detail"], body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders/%00",
+        "/api/orders/a%00b/invoice",
+        "/api/tickets/%00",
+        "/api/privacy/requests/%00",
+        "/api/subsidies/mandates/%00",
+        "/api/auth/sessions/%00",
+        "/api/auth/tenants/%00",
+        "/api/orders/%C0%AF",
+        "/api/tickets/%ED%A0%80",
+    ],
+)
+def test_ids_with_nul_or_invalid_utf8_are_4xx_never_5xx(platform: Platform, path: str) -> None:
+    # PostgreSQL cannot store or compare a NUL character (SQLSTATE 22021): found by the fuzzer.
+    client = platform.login("bob@demo.test")
+    for method in ("GET", "POST", "DELETE"):
+        response = client.request(method, path)
+        assert 400 <= response.status_code < 500, (method, path, response.text)
 
 
 def test_login_is_rate_limited(platform: Platform) -> None:

@@ -2,6 +2,8 @@
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import secrets
 import subprocess
@@ -12,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devstack.stack import ROOT
 from kit.auth import RemoteJwks, TokenVerifier
@@ -442,3 +447,99 @@ def test_services_verify_against_the_published_keys_after_rotation(platform: Pla
     )
     time.sleep(2.5)  # identity reloads its keys every 2 s
     assert asyncio.run(verifier.verify(internal_token())).tenant == "demo"
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _segments(header: dict[str, object], claims: dict[str, object]) -> bytes:
+    return _b64(json.dumps(header).encode()) + b"." + _b64(json.dumps(claims).encode())
+
+
+def forged_tokens(platform: Platform, genuine: str) -> dict[str, str]:
+    """Internal tokens an attacker can make: each claims the tenant admin, DPO and platform
+    admin roles for a day, for the user of ``genuine`` (a real token, read for its claims)."""
+    header_part, claims_part, signature = genuine.split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_part + "=" * (-len(header_part) % 4)))
+    claims = json.loads(base64.urlsafe_b64decode(claims_part + "=" * (-len(claims_part) % 4)))
+    claims |= {
+        "roles": ["tenant_admin", "dpo", "platform_admin"],
+        "exp": int(time.time()) + 86400,
+    }
+    kid = header["kid"]
+    jwks = httpx.get(platform.service_url("identity", "/.well-known/jwks.json")).json()["keys"]
+    x = next(k for k in jwks if k["kid"] == kid)["x"]
+    public = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+    own = Ed25519PrivateKey.generate()
+    own_jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(own.public_key()))
+
+    def signed(extra: dict[str, object]) -> str:
+        return jwt.encode(claims, own, algorithm="EdDSA", headers={"kid": kid} | extra)
+
+    confusion = _segments({"alg": "HS256", "typ": "JWT", "kid": kid}, claims)
+    mac = hmac.new(public, confusion, hashlib.sha256).digest()
+    der = own.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    raised = _b64(json.dumps(claims).encode())
+    return {
+        "alg none": (_segments({"alg": "none", "typ": "JWT", "kid": kid}, claims) + b".").decode(),
+        "HS256 signed with the published public key": (confusion + b"." + _b64(mac)).decode(),
+        "another key under the real kid": signed({}),
+        "another key embedded as jwk": signed({"jwk": own_jwk}),
+        "another key by jku": signed({"jku": "https://attacker.example/jwks.json"}),
+        "another key by x5c": signed({"x5c": [base64.b64encode(der).decode()]}),
+        "an unknown kid": signed({"kid": "attacker-key"}),
+        "the genuine token with more roles": f"{header_part}.{raised.decode()}.{signature}",
+        "garbage": "not.a.token",
+    }
+
+
+#: A protected route of every service, read with any role.
+PROTECTED = {
+    "identity": "/api/auth/me",
+    "orders": "/api/orders",
+    "subsidies": "/api/subsidies/activities",
+    "support": "/api/tickets",
+    "privacy": "/api/privacy/consents",
+}
+
+
+def test_forged_internal_tokens_are_refused_through_the_gateway_and_by_every_service(
+    platform: Platform,
+) -> None:
+    """The foundation's token attacks against the real stack: a client sending its own
+    ``X-Internal-Token`` through the gateway never gets past it (the gateway replaces the
+    header with its own, or refuses before proxying), and each service refuses every forgery
+    sent to it straight (defence in depth, GW3)."""
+    bob = platform.login("bob@demo.test")
+    genuine = httpx.get(
+        platform.service_url("identity", "/internal/verify"),
+        headers={"X-Session-Token": bob.cookies["__Host-session"]},
+    ).headers["x-internal-token"]
+    forged = forged_tokens(platform, genuine)
+    with platform.client() as anonymous:
+        for name, token in forged.items():
+            for service, path in PROTECTED.items():
+                through = anonymous.get(path, headers={"X-Internal-Token": token})
+                assert through.status_code == 401, (name, service, through.text)
+                straight = httpx.get(
+                    platform.service_url(service, path), headers={"X-Internal-Token": token}
+                )
+                assert straight.status_code == 401, (name, service, straight.text)
+            # Bob's own session with a forged token: the gateway's token wins, Bob stays Bob.
+            me = bob.get("/api/auth/me", headers={"X-Internal-Token": token})
+            assert me.status_code == 200 and me.json()["roles"] == ["employee"], name
+            assert bob.get("/api/users", headers={"X-Internal-Token": token}).status_code == 403
+            assert (
+                bob.get("/api/privacy/breaches", headers={"X-Internal-Token": token}).status_code
+                == 403
+            )
+    # The genuine token itself is accepted straight: the forgeries failed on their own account.
+    assert (
+        httpx.get(
+            platform.service_url("orders", "/api/orders"), headers={"X-Internal-Token": genuine}
+        ).status_code
+        == 200
+    )

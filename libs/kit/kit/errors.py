@@ -2,6 +2,8 @@
 
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose. The message is safe to show a client."""
@@ -43,3 +45,35 @@ class TooManyRequests(DomainError):
 
 class Unavailable(DomainError):
     status_code = 503
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request failed validation: where, what, which rule (never the value)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error's body, from a service or from the gateway: ``{"detail": ...}``, a sentence
+    safe to show, or for a request that failed validation (422) the list of what is wrong."""
+
+    detail: str | list[ValidationIssue]
+
+
+#: The errors any route can answer, documented on every operation of every service (the
+#: security suite checks each status seen against the document). 401: no or a bad session;
+#: 403: a refused role or CSRF header; 413: a body over the gateway's limit; 429: a rate limit;
+#: 503: a service the route needs cannot answer.
+ERROR_STATUSES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden for this caller",
+    404: "Not found (or not yours)",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "Invalid request",
+    429: "Too many requests",
+    503: "Unavailable; try again shortly",
+}

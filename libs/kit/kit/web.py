@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.auth import INTERNAL_TOKEN_HEADER, RemoteJwks, TokenVerifier
 from kit.db import Database
-from kit.errors import DomainError, Unavailable
+from kit.errors import ERROR_STATUSES, DomainError, ErrorBody, Unavailable
 from kit.events.broker import Broker
 from kit.events.relay import Relay
 from kit.events.store import EventStore
@@ -37,6 +37,13 @@ log = logging.getLogger("kit.web")
 REQUEST_ID_HEADER = "X-Request-ID"
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+#: Every operation documents the errors it can answer and their body (``kit.errors``); a
+#: route's own ``responses`` (a 422 with a report, say) take precedence.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in ERROR_STATUSES.items()
+}
 
 
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -234,6 +241,7 @@ def create_app(
         lifespan=app_lifespan,
         docs_url=None if settings.environment == "production" else "/docs",
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     app.add_middleware(RequestContext, service=settings.service_name)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kit.schemas import CleanText
+from kit.schemas import CleanText, Id, text
 from kit.schemas import Line as OneLine
 
 Text = OneLine
@@ -16,15 +16,19 @@ class Strict(BaseModel):
 
 
 class Item(Strict):
-    offer_id: Annotated[str, StringConstraints(max_length=36)]
+    offer_id: Id
     quantity: int = Field(ge=1, le=10)
 
 
 class Address(Strict):
+    """Bounded by the columns (PostgreSQL refuses longer values: that was a 500): the city
+    holds 100 characters, and street, postcode, city and country together make the invoice's
+    300-character billing address."""
+
     name: Text
-    street: Text
+    street: Annotated[str, text(150)]
     postcode: Annotated[CleanText, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")]
-    city: Text
+    city: Annotated[str, text(100)]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
 
 

@@ -5,12 +5,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from kit.schemas import CleanText
+from kit.schemas import CleanText, Id
 from kit.schemas import Line as OneLine
 
 Text = OneLine
 Kind = Literal["ticket", "voucher", "goods", "activity"]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 
 
 class Strict(BaseModel):

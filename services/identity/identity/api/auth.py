@@ -1,9 +1,9 @@
 """Login, logout, the current user, password change: ``/api/auth/...``."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from identity import repository, service
 from identity.api import IdentityDep, users
@@ -19,7 +19,7 @@ from identity.schemas import (
     TenantPublic,
     UserPublic,
 )
-from kit.auth import CurrentUser
+from kit.auth import CurrentUser, Principal, Role, require_roles
 from kit.db import SessionDep
 from kit.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
 
@@ -155,10 +155,14 @@ async def confirm_enrolment(
     return RecoveryCodes(recovery_codes=codes)
 
 
+#: Staff cannot turn two-factor login off: only employees reach the route (and the service
+#: refuses an employee who also holds a staff role).
+Employee = Annotated[Principal, Depends(require_roles(Role.EMPLOYEE))]
+
+
 @router.post("/mfa/disable", status_code=status.HTTP_204_NO_CONTENT)
-async def disable_mfa(
-    body: MfaCode, principal: CurrentUser, db: SessionDep, ctx: IdentityDep
-) -> None:
+async def disable_mfa(body: MfaCode, principal: Employee, db: SessionDep, ctx: IdentityDep) -> None:
+    """Turn two-factor login off with a code (or a recovery code); 403 for a wrong code."""
     await service.disable_mfa(db, ctx, principal=principal, code=body.code, now=service.utcnow())
 
 

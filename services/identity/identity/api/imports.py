@@ -7,13 +7,15 @@ from identity import imports, service
 from identity.api import IdentityDep
 from identity.api.users import TenantAdmin
 from kit.db import SessionDep
+from kit.errors import ErrorBody
 from kit.privacy.audit import Auditor
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 #: What browsers and spreadsheets call a CSV file (Windows says it is an Excel file).
 CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"})
-REPORT = {"model": imports.ImportReport}
+#: A 422 is the report of a refused file, or the usual error body for bad query parameters.
+REPORT = {"model": imports.ImportReport | ErrorBody}
 
 
 async def _body(request: Request) -> bytes:
@@ -37,7 +39,10 @@ async def _body(request: Request) -> bytes:
 @router.post(
     "/import",
     response_model=imports.ImportReport,
-    responses={422: REPORT | {"description": "line errors (nothing changed), or a bad file"}},
+    responses={
+        415: {"model": ErrorBody, "description": "not sent as text/csv"},
+        422: REPORT | {"description": "line errors (nothing changed), or a bad file"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

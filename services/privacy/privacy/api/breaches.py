@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/privacy/breaches", tags=["breaches"])
 
 Text = Annotated[str, text(5000, lines=True)]
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+MAX_COUNT = 1_000_000_000
 
 
 class BreachScope(BaseModel):
@@ -44,9 +45,10 @@ class BreachCreate(BreachScope):
     #: When the platform became aware of it: the 72 hours run from here.
     aware_at: AwareDatetime
     nature: Text
-    #: Default: the people and data-map entries found.
-    approx_people: int | None = Field(default=None, ge=0)
-    approx_records: int | None = Field(default=None, ge=0)
+    #: Default: the people and data-map entries found. Bounded: the columns are 32-bit
+    #: integers, and a larger number was a database error (a 500), not a 422.
+    approx_people: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    approx_records: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     consequences: Text
     measures: Text
     #: The data was unintelligible to whoever accessed it (Art. 34(3)(a)).

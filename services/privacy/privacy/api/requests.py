@@ -73,11 +73,9 @@ async def create(
 
 @router.post("/on-behalf", status_code=status.HTTP_202_ACCEPTED)
 async def file_on_behalf(
-    body: OnBehalf, request: HttpRequest, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+    body: OnBehalf, request: HttpRequest, principal: DpoUser, db: SessionDep, ctx: PrivacyDep
 ) -> RequestPublic:
     """The DPO enters a request received by email or post, with the identity check made."""
-    if Role.DPO not in principal.roles:
-        raise Forbidden("only the DPO files a request on someone's behalf")
     subject = await service.account_of(ctx, request, email=body.email)
     filed = await service.open_request(
         db,
@@ -131,7 +129,10 @@ async def verification_of(db: AsyncSession, request_id: str) -> dict[str, str | 
 async def list_requests(
     principal: CurrentUser, db: SessionDep, scope: Literal["mine", "tenant"] = "mine"
 ) -> list[RequestPublic]:
-    """Your requests; with ``scope=tenant``, the DPO's queue of the whole tenant."""
+    """Your requests; with ``scope=tenant``, the DPO's queue of the whole tenant.
+
+    Open to anyone signed in (``x-access: authenticated``): one's own requests, or with the
+    DPO role the tenant's (403 otherwise)."""
     if scope == "tenant" and Role.DPO not in principal.roles:
         raise Forbidden("only the DPO sees the tenant's requests")
     subject = None if scope == "tenant" else principal.user_id
@@ -185,10 +186,9 @@ async def download(
 
 @router.post("/{request_id}/extend")
 async def extend(
-    request_id: str, body: Extension, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+    request_id: str, body: Extension, principal: DpoUser, db: SessionDep, ctx: PrivacyDep
 ) -> RequestPublic:
-    if Role.DPO not in principal.roles:
-        raise Forbidden("only the DPO extends a request")
+    """The DPO extends the deadline by up to two months, with the reason told the person."""
     request = await service.extend(
         db, ctx, principal=principal, request_id=request_id, months=body.months, reason=body.reason
     )
@@ -210,11 +210,9 @@ async def cancel(request_id: str, principal: CurrentUser, db: SessionDep) -> Req
 
 @router.post("/{request_id}/lift", status_code=status.HTTP_202_ACCEPTED)
 async def lift(
-    request_id: str, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+    request_id: str, principal: DpoUser, db: SessionDep, ctx: PrivacyDep
 ) -> RequestPublic:
     """The DPO lifts a restriction (Art. 18(3)); the services unfreeze the person's data."""
-    if Role.DPO not in principal.roles:
-        raise Forbidden("only the DPO lifts a restriction")
     request = await service.lift_restriction(
         db, ctx, principal=principal, request_id=request_id, now=service.utcnow()
     )
