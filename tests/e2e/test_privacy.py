@@ -402,6 +402,45 @@ def test_dpo_files_a_request_received_by_post(platform: Platform) -> None:
     assert dpo.post("/api/privacy/requests/on-behalf", json=no_check).status_code == 422
 
 
+def test_a_filing_sent_again_with_its_idempotency_key_gets_the_first_request(
+    platform: Platform,
+) -> None:
+    """A client that lost the answer (a service killed after its commit) sends the same filing
+    with the same Idempotency-Key: it gets the first request, even after the erasure removed
+    the account (without the key, that retry would be a 404 'no account')."""
+    dpo = platform.login("dpo@demo.test")
+    email, _, _ = new_employee(platform)
+    body = {
+        "type": "erasure",
+        "email": email,
+        "channel": "email",
+        "identity_check": "checked against the employee file",
+        "verify_by_code": False,
+    }
+    key = {"Idempotency-Key": secrets.token_hex(16)}
+    filed = dpo.post("/api/privacy/requests/on-behalf", json=body, headers=key)
+    assert filed.status_code == 202, filed.text
+    assert wait_done(dpo, filed.json()["id"])["status"] == "completed"
+    again = dpo.post("/api/privacy/requests/on-behalf", json=body, headers=key)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == filed.json()["id"]
+    other_key = {"Idempotency-Key": secrets.token_hex(16)}
+    assert (
+        dpo.post("/api/privacy/requests/on-behalf", json=body, headers=other_key).status_code == 404
+    )
+    # A person's own filing: the same key twice is one request; a malformed key is a 422.
+    bob = platform.login("bob@demo.test")
+    mine = {"Idempotency-Key": secrets.token_hex(16)}
+    first = bob.post("/api/privacy/requests", json={"type": "access"}, headers=mine)
+    second = bob.post("/api/privacy/requests", json={"type": "access"}, headers=mine)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    bad = bob.post(
+        "/api/privacy/requests", json={"type": "access"}, headers={"Idempotency-Key": "a b"}
+    )
+    assert bad.status_code == 422
+
+
 def test_an_export_can_be_cancelled_before_it_is_made_but_an_erasure_cannot(
     platform: Platform,
 ) -> None:

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.auth import INTERNAL_TOKEN_HEADER, RemoteJwks, TokenVerifier
-from kit.db import Database
+from kit.db import Database, is_transient
 from kit.errors import ERROR_STATUSES, DomainError, ErrorBody, Unavailable
 from kit.events.broker import Broker
 from kit.events.relay import Relay
@@ -80,6 +80,21 @@ def install_error_handlers(app: FastAPI) -> None:
                 origin = f"{name.rsplit('/', 1)[-1]}:{frame.tb_lineno}"
             frame = frame.tb_next
         route = request.scope.get("route")
+        if is_transient(exc):
+            # The database is away or out of connections: nothing was done, try again.
+            log.warning(
+                "database unavailable",
+                extra={
+                    "error": type(exc).__name__,
+                    "sqlstate": getattr(getattr(exc, "orig", None), "sqlstate", None),
+                    "route": getattr(route, "path", None),
+                },
+            )
+            return JSONResponse(
+                {"detail": "the service cannot reach its database right now; try again shortly"},
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
         log.error(
             "unhandled error",
             extra={

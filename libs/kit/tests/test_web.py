@@ -6,10 +6,15 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 
 from kit.errors import Conflict
 from kit.settings import ServiceSettings
 from kit.web import create_app
+
+
+class _TooManyConnections(Exception):
+    sqlstate = "53300"
 
 
 class Body(BaseModel):
@@ -25,6 +30,8 @@ async def create(body: Body) -> dict[str, int]:
         raise Conflict("seven is taken")
     if body.count == 13:
         raise RuntimeError("secret internals alice@demo.test")
+    if body.count == 53:
+        raise DBAPIError("connect alice@demo.test", {}, _TooManyConnections())
     return {"count": body.count}
 
 
@@ -67,3 +74,12 @@ def test_health_and_request_id(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
     assert echoed.headers["X-Request-ID"] == "abc123"
+
+
+def test_a_database_out_of_reach_is_a_503_to_try_again(client: TestClient) -> None:
+    """SQLSTATE 53300 (no connection slot left) is an outage, not a bug: 503, Retry-After."""
+    with client:
+        response = client.post("/things", json={"count": 53})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "alice" not in response.text

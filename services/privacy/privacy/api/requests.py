@@ -1,9 +1,9 @@
 """Data-subject requests: ``/api/privacy/requests``."""
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Header, Response, status
 from fastapi import Request as HttpRequest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,19 @@ from privacy.schemas import (
 )
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
+
+#: ``Idempotency-Key``: a client that sends a filing again, because it lost the answer, sends
+#: the same key and gets the request the first try opened (never a second one).
+RetryKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The same value on every try of one filing (e.g. a UUID).",
+    ),
+]
 
 
 def public(request: Request, tasks: Sequence[Task], archive: Archive | None) -> RequestPublic:
@@ -56,7 +69,11 @@ def public(request: Request, tasks: Sequence[Task], archive: Archive | None) -> 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
 async def create(
-    body: RequestCreate, principal: CurrentUser, db: SessionDep, ctx: PrivacyDep
+    body: RequestCreate,
+    principal: CurrentUser,
+    db: SessionDep,
+    ctx: PrivacyDep,
+    idempotency_key: RetryKey = None,
 ) -> RequestPublic:
     """File a request about yourself; every service that may hold your data is asked at once."""
     request = await service.open_request(
@@ -67,15 +84,25 @@ async def create(
         request_type=body.type,
         corrections=body.corrections,
         now=service.utcnow(),
+        idempotency_key=service.retry_key(principal.user_id, idempotency_key),
     )
     return public(request, await repository.tasks_of(db, request.id), None)
 
 
 @router.post("/on-behalf", status_code=status.HTTP_202_ACCEPTED)
 async def file_on_behalf(
-    body: OnBehalf, request: HttpRequest, principal: DpoUser, db: SessionDep, ctx: PrivacyDep
+    body: OnBehalf,
+    request: HttpRequest,
+    principal: DpoUser,
+    db: SessionDep,
+    ctx: PrivacyDep,
+    idempotency_key: RetryKey = None,
 ) -> RequestPublic:
     """The DPO enters a request received by email or post, with the identity check made."""
+    key = service.retry_key(principal.user_id, idempotency_key)
+    if key is not None and (earlier := await repository.request_by_idempotency_key(db, key)):
+        # Looked up first: once an erasure is done, the account is no longer there to find.
+        return public(earlier, await repository.tasks_of(db, earlier.id), None)
     subject = await service.account_of(ctx, request, email=body.email)
     filed = await service.open_request(
         db,
@@ -88,6 +115,7 @@ async def file_on_behalf(
         filing=service.Filing(body.channel, body.identity_check, principal.user_id),
         verify=body.verify_by_code,
         document=body.identity_document,
+        idempotency_key=key,
     )
     return public(filed, await repository.tasks_of(db, filed.id), None)
 
