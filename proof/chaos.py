@@ -1,22 +1,24 @@
 """Reliability suite: ``make chaos``.
 
 The whole platform on PostgreSQL and RabbitMQ (ports of its own, see proof/common.py), with
-two instances of every worker competing on each queue and relaying in parallel. The
-DPO files 200 erasure requests through the gateway, a few a second, for people generated in
-the identity service (bench/generate.py); each request asks every service in turn. While they
-are in flight, every process of every service (the five APIs and their five workers) is
-killed once with SIGKILL and brought back a second later, as compose's restart policy would,
-and RabbitMQ itself is stopped and started once.
+two replicas of every API behind the gateway and two instances of every worker competing on
+each queue and relaying in parallel, as ``docker-compose --scale`` runs them. The DPO files
+200 erasure requests through the gateway for people generated in the identity service
+(bench/generate.py), a batch before each blow; each request asks every service in turn.
+While they are in flight, each API and each worker (one of its two processes) is killed
+once with SIGKILL and started again a second later, as compose's restart policy would, and
+RabbitMQ itself is stopped and started once.
 
 Then it checks, straight in each service's database and in RabbitMQ:
-- all 200 requests completed, one request per person (a refiled request after a 5xx finds
-  the open one);
+- all 200 requests completed, one request per person: a filing whose answer was lost is
+  sent again with its Idempotency-Key and finds its request;
 - no effect happened twice: each service recorded each command's effect once
   (``dsr_handled`` rows = requests), each task of each request was answered once, exactly 200
   accounts are gone and every other generated account is still there, each erased person is
   in the forget list once;
 - every outbox drained (no row left unpublished);
-- every dead-letter queue of the stack is empty, or each message in it is listed.
+- every dead-letter queue of the stack is empty, or each message in it is a repeat of a
+  command whose effect was recorded and answered.
 
 Summary table: proof/results/chaos-<time>.md. Settings: CHAOS_REQUESTS (200), CHAOS_RATE
 (requests filed a second, 20), CHAOS_GAP (seconds between blows, 1.5), CHAOS_PEOPLE (people
@@ -55,6 +57,9 @@ RATE = float(os.environ.get("CHAOS_RATE", "20"))
 GAP = float(os.environ.get("CHAOS_GAP", "1.5"))
 PEOPLE = int(os.environ.get("CHAOS_PEOPLE", "1000"))
 EXCHANGE = "chaos.events"
+#: Twice the processes: half the database connections each, so that the stack stays under
+#: PostgreSQL's default 100 (10 APIs x 4 + 10 workers x 2).
+SMALLER_POOLS = {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "1"}
 #: The order of the blows, one every few seconds while requests are in flight.
 BLOWS = [
     "privacy-worker",
@@ -84,6 +89,16 @@ def start_twin_workers(stack: Stack) -> list[str]:
             stack.processes.append(twin)
             names.append(name)
     return names
+
+
+def api_alive(stack: Stack, service: str) -> int:
+    """Running processes of ``service``'s API (its replicas are ``<service>-2``...)."""
+    return sum(
+        p.alive
+        and (p.name == service or p.name.startswith(f"{service}-"))
+        and not p.name.startswith(f"{service}-worker")
+        for p in stack.processes
+    )
 
 
 def consumers_per_queue() -> dict[str, int]:
@@ -419,7 +434,9 @@ def main() -> int:
     prefix = f"c{os.getpid()}"
     if removed := delete_queues():
         say(f"{removed} queues of an earlier run deleted")
-    with bench_stack("proof-chaos", EXCHANGE, ports=PORTS[SUITE]) as stack:
+    with bench_stack(
+        "proof-chaos", EXCHANGE, ports=PORTS[SUITE], api_replicas=2, env=SMALLER_POOLS
+    ) as stack:
         generate_in(stack, PEOPLE, prefix)
         twins = start_twin_workers(stack)
         consumers = wait_consumers(2)
@@ -463,6 +480,11 @@ def main() -> int:
                 f"{completed} completed, {failed} failed, all done {all_done_s:.0f} s after the"
                 f" first filing",
                 completed == REQUESTS,
+            ),
+            Check(
+                "two replicas of every API behind the gateway",
+                ", ".join(f"{spec.name} {len(stack.config.ports(spec))}" for spec in SERVICES),
+                all(api_alive(stack, spec.name) == 2 for spec in SERVICES),
             ),
             Check(
                 "two instances of every worker",

@@ -70,6 +70,7 @@ def postgres_stack(
     port_offset: int,
     password: str,
     env: dict[str, str],
+    api_replicas: int = 1,
 ) -> Iterator[Stack]:
     """The whole platform on fresh PostgreSQL databases (one per service) and test ports.
 
@@ -90,6 +91,7 @@ def postgres_stack(
         login_burst=50,
         demo_password=password,
         extra_env=env,
+        api_replicas=api_replicas,
     )
     stack = Stack(config, say=print)
     try:

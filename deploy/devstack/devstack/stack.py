@@ -71,9 +71,17 @@ class StackConfig:
     smtp_port: int = 8025
     demo_password: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Processes of each API behind the gateway (replica n listens on the port + 10 * n):
+    #: services keep no state of their own, so Nginx spreads requests over them and, when one
+    #: refuses connections, passes the request to the next.
+    api_replicas: int = 1
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
+
+    def ports(self, spec: ServiceSpec) -> list[int]:
+        """The ports of every replica of ``spec``'s API."""
+        return [self.port(spec) + 10 * n for n in range(self.api_replicas)]
 
     @property
     def origin(self) -> str:
@@ -196,7 +204,9 @@ class Stack:
             "GATEWAY_FORM_BURST": str(cfg.form_burst),
         }
         for spec in SERVICES:
-            values[f"{spec.name.upper()}_UPSTREAM"] = f"127.0.0.1:{cfg.port(spec)}"
+            # One `server` line in the template; more replicas continue it on the same line.
+            servers = [f"127.0.0.1:{port}" for port in cfg.ports(spec)]
+            values[f"{spec.name.upper()}_UPSTREAM"] = "; server ".join(servers)
         conf = render(ROOT / "gateway" / "templates", state / "conf", values)
         check = subprocess.run(  # noqa: PLW1510 (the return code is read below)
             [
@@ -223,21 +233,23 @@ class Stack:
         logs = self.config.var_dir / "logs"
         for spec in SERVICES:
             port = self.config.port(spec)
-            ensure_port_free(port, spec.name)
-            argv = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                spec.app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ]
-            argv += ["--no-server-header", "--timeout-graceful-shutdown", "5"]
-            self.processes.append(
-                Process(spec.name, argv, self.service_env(spec), logs / f"{spec.name}.log")
-            )
+            for replica, replica_port in enumerate(self.config.ports(spec)):
+                ensure_port_free(replica_port, spec.name)
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    spec.app,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(replica_port),
+                ]
+                argv += ["--no-server-header", "--timeout-graceful-shutdown", "5"]
+                name = spec.name if replica == 0 else f"{spec.name}-{replica + 1}"
+                self.processes.append(
+                    Process(name, argv, self.service_env(spec), logs / f"{name}.log")
+                )
             if spec.worker:
                 name = f"{spec.name}-worker"
                 # Its Prometheus endpoint: the service's port + 100.
@@ -274,7 +286,9 @@ class Stack:
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         pending = {
-            spec.name: f"http://127.0.0.1:{self.config.port(spec)}/readyz" for spec in SERVICES
+            f"{spec.name}:{port}": f"http://127.0.0.1:{port}/readyz"
+            for spec in SERVICES
+            for port in self.config.ports(spec)
         }
         pending["gateway"] = f"https://127.0.0.1:{self.config.https_port}/healthz"
         # Our own self-signed certificate, on loopback.
