@@ -1,9 +1,10 @@
 """What every benchmark shares: the stack on test ports, the demo password, the results file."""
 
+import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ def bench_stack(
     *,
     ports: tuple[int, int, int] = (HTTPS_PORT, HTTP_PORT, OFFSET),
     env: dict[str, str] | None = None,
+    api_replicas: int = 1,
 ) -> Iterator[Stack]:
     """The whole platform on fresh PostgreSQL databases and RabbitMQ, quiet logs.
 
@@ -50,6 +52,7 @@ def bench_stack(
         port_offset=offset,
         password=PASSWORD,
         env=env,
+        api_replicas=api_replicas,
     ) as stack:
         yield stack
 
@@ -90,3 +93,39 @@ def login(client: httpx.Client, email: str, tenant: str = "demo") -> None:
         else:
             raise AssertionError("second step refused")
     client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+
+
+async def new_employees(
+    admin: httpx.AsyncClient,
+    new_client: Callable[[], httpx.AsyncClient],
+    count: int,
+    prefix: str,
+    *,
+    tenant: str = "demo",
+    parallel: int = 4,
+) -> list[httpx.AsyncClient]:
+    """``count`` new employees ``<prefix>-<i>@<tenant>.test`` (password ``PASSWORD``), created
+    by the tenant admin's logged-in ``admin`` through ``POST /api/users``, each then logged in
+    on a client of ``new_client()`` with its CSRF header set; returned in order.
+
+    Logins keep to the gateway's login limit: a 429 is waited out and tried again."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(i: int) -> httpx.AsyncClient:
+        email = f"{prefix}-{i}@{tenant}.test"
+        body = {"email": email, "first_name": "Bench", "last_name": f"E{i}", "password": PASSWORD}
+        async with gate:
+            created = await admin.post("/api/users", json=body)
+            assert created.status_code == 201, created.text
+            client = new_client()
+            credentials = {"tenant": tenant, "email": email, "password": PASSWORD}
+            for _ in range(600):
+                response = await client.post("/api/auth/login", json=credentials)
+                if response.status_code != 429:
+                    break
+                await asyncio.sleep(0.2)
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+            return client
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))

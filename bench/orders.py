@@ -23,7 +23,7 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, PASSWORD, bench_stack, login, rss_mib, write_result
+from bench.common import HTTPS_PORT, bench_stack, login, new_employees, rss_mib, write_result
 from bench.dsr import percentile, say
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "50"))
@@ -45,20 +45,16 @@ async def employee_sessions(context: ssl.SSLContext) -> list[httpx.AsyncClient]:
             cookies=dict(staff.cookies),
             headers={"X-CSRF-Token": staff.headers["X-CSRF-Token"]},
         )
-    credentials = {"tenant": "demo", "password": PASSWORD}
-    clients = []
-    for i in range(EMPLOYEES):
-        email = f"bench-orders-{i}@demo.test"
-        body = {"email": email, "first_name": "Bench", "last_name": f"E{i}", "password": PASSWORD}
-        created = await admin.post("/api/users", json=body)
-        assert created.status_code == 201, created.text
-        client = httpx.AsyncClient(base_url=BASE, verify=context, timeout=30, limits=limits)
-        response = await client.post("/api/auth/login", json=credentials | {"email": email})
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
-        clients.append(client)
-    await admin.aclose()
-    return clients
+    try:
+        return await new_employees(
+            admin,
+            lambda: httpx.AsyncClient(base_url=BASE, verify=context, timeout=30, limits=limits),
+            EMPLOYEES,
+            "bench-orders",
+            parallel=1,
+        )
+    finally:
+        await admin.aclose()
 
 
 async def run(clients: list[httpx.AsyncClient], offer_id: str, think: float) -> dict[str, Any]:
