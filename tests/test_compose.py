@@ -244,3 +244,13 @@ def test_a_daily_backup_of_every_database_with_its_own_role(config: dict[str, An
     assert mounts == {"/data/backups": "backups", "/journal": "privacy-journal"}
     assert not backup.get("ports")
     assert list(backup["networks"]) == ["internal"]
+
+
+def test_long_running_containers_restart_and_one_shots_do_not(config: dict[str, Any]) -> None:
+    one_shots = {"tls-init", "rabbitmq-init"}
+    for name, svc in config["services"].items():
+        expected = "no" if name in one_shots else "unless-stopped"
+        assert svc.get("restart") == expected, name
+    # What others wait for reports its health: the databases, the broker, the APIs, the gateway.
+    for name in ("postgres", "rabbitmq", "gateway", *SERVICES):
+        assert "test" in config["services"][name]["healthcheck"], name
