@@ -48,7 +48,15 @@ from kit.privacy.protocol import COMMAND
 sys.path.insert(0, str(ROOT))
 from bench.common import bench_stack, login
 from bench.generate import email, generate_in
-from proof.common import PORTS, Check, gateway_client, report
+from proof.common import (
+    PORTS,
+    Check,
+    broker_queues,
+    fetch,
+    gateway_client,
+    report,
+    wait_drained,
+)
 
 SUITE = "chaos"
 REQUESTS = int(os.environ.get("CHAOS_REQUESTS", "200"))
@@ -102,22 +110,8 @@ def api_alive(stack: Stack, service: str) -> int:
 
 
 def consumers_per_queue() -> dict[str, int]:
-    listing = subprocess.run(
-        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "consumers"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    found = {}
-    for line in listing.splitlines():
-        parts = line.split()
-        if (
-            len(parts) == 2
-            and parts[0].startswith(f"{EXCHANGE}.")
-            and not parts[0].endswith(".dead")
-        ):
-            found[parts[0]] = int(parts[1])
-    return found
+    queues = broker_queues(EXCHANGE, "consumers")
+    return {name: int(n) for name, n in queues.items() if not name.endswith(".dead")}
 
 
 def wait_consumers(count: int, timeout: float = 60) -> dict[str, int]:
@@ -133,27 +127,8 @@ def say(text: str) -> None:
     print(f"[{SUITE}] {time.strftime('%H:%M:%S')} {text}", flush=True)
 
 
-def dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg", "postgresql")
-
-
-async def _query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    for _ in range(30):  # other stacks on this machine's server may hold every connection
-        try:
-            conn = await asyncpg.connect(dsn(url))
-            break
-        except asyncpg.TooManyConnectionsError:
-            await asyncio.sleep(1)
-    else:
-        conn = await asyncpg.connect(dsn(url))
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
-
-
 def query(stack: Stack, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    return asyncio.run(_query(stack.config.database_urls[service], sql, *args))
+    return asyncio.run(fetch(stack.config.database_urls[service], sql, *args))
 
 
 @dataclass
@@ -225,7 +200,7 @@ def in_flight(stack: Stack) -> int:
     try:
         rows = query(stack, "privacy", "SELECT count(*) FROM requests WHERE status = 'in_progress'")
         return int(rows[0][0])
-    except (OSError, asyncpg.PostgresError):
+    except (OSError, RuntimeError, asyncpg.PostgresError):  # no connection slot: unknown
         return -1
 
 
@@ -274,33 +249,9 @@ def wait_completed(stack: Stack, ids: list[str], timeout: float) -> tuple[int, i
         time.sleep(1)
 
 
-def outbox_backlog(stack: Stack) -> dict[str, int]:
-    return {
-        spec.name: int(
-            query(stack, spec.name, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]
-        )
-        for spec in SERVICES
-    }
-
-
-def wait_drained(stack: Stack, timeout: float) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    backlog = outbox_backlog(stack)
-    while any(backlog.values()) and time.monotonic() < deadline:
-        time.sleep(1)
-        backlog = outbox_backlog(stack)
-    return backlog
-
-
 def delete_queues() -> int:
     """Remove this suite's queues left by an earlier run (its databases are gone with it)."""
-    listing = subprocess.run(
-        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    mine = [name for name in listing if name.startswith(f"{EXCHANGE}.")]
+    mine = broker_queues(EXCHANGE, "messages")
     for name in mine:
         subprocess.run(["rabbitmqctl", "delete_queue", name], check=True, capture_output=True)
     return len(mine)
@@ -308,18 +259,8 @@ def delete_queues() -> int:
 
 def dead_letters() -> dict[str, int]:
     """Messages in each dead-letter queue of this stack's exchange."""
-    listing = subprocess.run(
-        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    found = {}
-    for line in listing.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].startswith(f"{EXCHANGE}.") and parts[0].endswith(".dead"):
-            found[parts[0]] = int(parts[1])
-    return found
+    queues = broker_queues(EXCHANGE, "messages")
+    return {name: int(n) for name, n in queues.items() if name.endswith(".dead")}
 
 
 async def _dead_lettered(url: str, queues: list[str]) -> list[tuple[str, Envelope | None]]:
@@ -455,7 +396,7 @@ def main() -> int:
         completed, failed, _ = wait_completed(stack, ids, timeout=300)
         all_done_s = time.monotonic() - started
         say(f"{completed} completed, {failed} failed; all done {all_done_s:.0f} s after the start")
-        backlog = wait_drained(stack, timeout=60)
+        backlog, _ = asyncio.run(wait_drained(stack, within=60))
         dead = dead_letters()
         left = accounts_left(stack, prefix)
 

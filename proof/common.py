@@ -5,10 +5,15 @@ stack, on ports of its own), runs its checks, prints a summary table and writes 
 figures, to ``proof/results/<suite>-<time>.md``. The command fails when any check fails.
 """
 
+import asyncio
 import ssl
+import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 import httpx
 
 from devstack.stack import ROOT, Stack
@@ -69,3 +74,52 @@ def report(suite: str, checks: list[Check], notes: list[str] | None = None) -> i
 
 def say(suite: str, text: str) -> None:
     print(f"[{suite}] {text}", flush=True)
+
+
+async def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows of ``sql`` on the database of SQLAlchemy URL ``url``; waits (30 s at most) for a
+    free connection slot: the machine's PostgreSQL is shared with other stacks."""
+    for _ in range(60):
+        try:
+            conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+            break
+        except asyncpg.exceptions.TooManyConnectionsError:
+            await asyncio.sleep(0.5)
+    else:
+        raise RuntimeError("PostgreSQL has no free connection slot")
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def wait_drained(stack: Stack, within: float) -> tuple[dict[str, int], float]:
+    """Unpublished outbox rows per service, once all are 0 or after ``within`` seconds; and the
+    seconds waited."""
+    started = time.monotonic()
+    sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+    while True:
+        pending = {
+            name: int((await fetch(url, sql))[0][0])
+            for name, url in stack.config.database_urls.items()
+        }
+        if not any(pending.values()) or time.monotonic() - started > within:
+            return pending, time.monotonic() - started
+        await asyncio.sleep(0.5)
+
+
+def broker_queues(exchange: str, column: str) -> dict[str, str]:
+    """``column`` (messages, consumers...) of every RabbitMQ queue of a stack's ``exchange``
+    (its queues are named ``<exchange>.<queue>``), from ``rabbitmqctl list_queues``."""
+    listing = subprocess.run(
+        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", column],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].startswith(f"{exchange}."):
+            found[parts[0]] = parts[1]
+    return found

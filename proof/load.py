@@ -67,7 +67,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import uvloop
 
@@ -77,7 +76,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import bench_stack, login, new_employees
 from bench.dsr import percentile as dsr_percentile
 from bench.generate import email as generated_email
-from proof.common import PORTS, Check, report, say
+from proof.common import PORTS, Check, fetch, report, say, wait_drained
 
 SUITE = "load"
 EMPLOYEES = int(os.environ.get("LOAD_EMPLOYEES", "200"))
@@ -702,44 +701,13 @@ class MemoryWatch(threading.Thread):
 # -- after the load ----------------------------------------------------------------------------
 
 
-async def _query(url: str, sql: str) -> list[Any]:
-    """Rows of ``sql`` on database ``url``; waits for a free connection slot (the machine's
-    PostgreSQL is shared with the other stacks running)."""
-    for _ in range(60):
-        try:
-            conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-            break
-        except asyncpg.exceptions.TooManyConnectionsError:
-            await asyncio.sleep(0.5)
-    else:
-        raise RuntimeError("PostgreSQL has no free connection slot")
-    try:
-        return list(await conn.fetch(sql))
-    finally:
-        await conn.close()
-
-
-async def wait_drained(stack: Stack, within: float = 30) -> tuple[dict[str, int], float]:
-    """Unpublished outbox rows per service, once all are 0 or after ``within`` seconds."""
-    started = time.monotonic()
-    sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-    while True:
-        pending = {
-            name: int((await _query(url, sql))[0][0])
-            for name, url in stack.config.database_urls.items()
-        }
-        if not any(pending.values()) or time.monotonic() - started > within:
-            return pending, time.monotonic() - started
-        await asyncio.sleep(0.5)
-
-
 async def wait_requests(stack: Stack, within: float = 90) -> tuple[Counter[str], float]:
     """Data-subject requests by status, once none is still open or after ``within`` seconds."""
     started = time.monotonic()
     url = stack.config.database_urls["privacy"]
     sql = "SELECT status, count(*) FROM requests GROUP BY 1"
     while True:
-        rows = await _query(url, sql)
+        rows = await fetch(url, sql)
         statuses = Counter({str(status): int(n) for status, n in rows})
         still_open = sum(n for s, n in statuses.items() if s not in ("completed", "failed"))
         if not still_open or time.monotonic() - started > within:
@@ -801,7 +769,7 @@ async def scenario(stack: Stack, erasable: list[str], recorder: Recorder) -> Out
     recorder.phase = "after"
     say(SUITE, run.line())
     filed = sum(len(e.requests) for e in platform.employees) + len(platform.dpo_requests)
-    outbox, outbox_s = await wait_drained(stack)
+    outbox, outbox_s = await wait_drained(stack, within=30)
     requests, requests_s = await wait_requests(stack)
     return Outcome(
         best,
@@ -815,7 +783,7 @@ async def scenario(stack: Stack, erasable: list[str], recorder: Recorder) -> Out
         filed,
         ready_at,
         logged_errors(stack, since),
-        int((await _query(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
+        int((await fetch(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
     )
 
 

@@ -100,6 +100,13 @@ SSLYZE_PINS = [
 ]
 
 
+def pytest(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """The project's pytest on ``args`` from the repository root (``options``: of
+    ``subprocess.run``)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=ROOT, check=False, **options)
+
+
 # -- the run's certificate ---------------------------------------------------------------------
 
 
@@ -194,21 +201,7 @@ def gixy(stack: Stack) -> list[Check]:
         issues = json.loads(result.stdout)
     except ValueError:
         issues = None
-    compose = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_gateway_config.py",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    compose = pytest("tests/test_gateway_config.py", capture_output=True, text=True)
     if issues:
         say(SUITE, f"gixy-ng: {json.dumps(issues)[:2000]}")
     if compose.returncode != 0:
@@ -535,20 +528,8 @@ def e2e() -> tuple[list[Check], list[str]]:
     junit = ROOT / "var" / STACK / "e2e-junit.xml"
     junit.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={junit}",
-            *list(E2E_FILES.values()),
-        ],
-        cwd=ROOT,
-        env=os.environ | {"E2E_SHIFT": E2E_SHIFT},
-        check=False,
+    result = pytest(
+        f"--junitxml={junit}", *E2E_FILES.values(), env=os.environ | {"E2E_SHIFT": E2E_SHIFT}
     )
     say(SUITE, f"e2e tests done in {time.monotonic() - started:.0f} s (exit {result.returncode})")
     counts = {path: [0, 0] for path in E2E_FILES.values()}  # passed, total

@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack.rabbitmq import render, worker_queues
+from devstack.rabbitmq import init_script, render, worker_queues
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,12 +204,7 @@ def test_the_broker_topology_file_matches_the_workers() -> None:
 
 
 def test_the_definitions_hold_the_account_hashed_never_in_clear() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "rabbitmq_definitions", ROOT / "deploy" / "docker" / "rabbitmq-definitions.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = init_script()
     document = module.build({"exchanges": [], "queues": [{"vhost": "/"}]}, "platform", "s3cret-pw")
     assert "s3cret-pw" not in json.dumps(document)
     user = document["users"][0]

@@ -3,7 +3,6 @@
 password, the workers' own declarations agree with the imported queues (a different argument
 would close the channel), and an event published before any worker ran waits in its queue."""
 
-import importlib.util
 import json
 import secrets
 import subprocess
@@ -12,15 +11,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import aio_pika
 import pytest
 from sqlalchemy import MetaData
 
-from devstack.rabbitmq import topology, worker_queues
-from devstack.stack import ROOT
+from devstack.rabbitmq import init_script, topology, worker_queues
 from kit.db import Database
 from kit.events import EventStore
 from kit.events.broker import Broker
@@ -28,16 +25,6 @@ from kit.events.consumer import Consumer
 from tests.conftest import AMQP_URL
 
 pytestmark = pytest.mark.integration
-
-
-def init_script() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "rabbitmq_definitions", ROOT / "deploy" / "docker" / "rabbitmq-definitions.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def rabbitmqctl(*args: str) -> str:

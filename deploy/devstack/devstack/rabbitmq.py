@@ -9,10 +9,12 @@ imports the result at boot. tests/test_compose.py fails when the file is out of 
 """
 
 import importlib
+import importlib.util
 import json
+from types import ModuleType
 from typing import Any
 
-from devstack.stack import SERVICES
+from devstack.stack import ROOT, SERVICES
 from kit.events.topology import definitions
 from kit.worker import Subscription
 
@@ -29,6 +31,18 @@ def worker_queues() -> list[tuple[str, list[str]]]:
             keys = list(sub.bindings) if sub.bindings is not None else list(sub.handlers)
             queues.append((sub.queue, keys))
     return queues
+
+
+def init_script() -> ModuleType:
+    """deploy/docker/rabbitmq-definitions.py, the script of compose's ``rabbitmq-init`` (it runs
+    alone in its container, so it is a file, not a module of this package), loaded as a
+    module for the tests."""
+    path = ROOT / "deploy" / "docker" / "rabbitmq-definitions.py"
+    spec = importlib.util.spec_from_file_location("rabbitmq_definitions", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def topology() -> dict[str, Any]:

@@ -3,7 +3,6 @@ data map (service, category, tenant, window), the authority's notifications in p
 people's notice, once each, never for encrypted data."""
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from kit.auth import Principal
 from kit.db import Database
 from kit.errors import Conflict, Invalid, NotFound
 from kit.privacy.protocol import ACCOUNT_MAIL
-from kit.testing import sqlite_database
 from privacy import breaches, register
 from privacy.config import Settings
-from privacy.models import Base, Breach, BreachAffected, DataMapEntry, events
+from privacy.models import Breach, BreachAffected, DataMapEntry, events
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DPO = Principal(
@@ -30,12 +28,6 @@ FACTS = breaches.Facts(
     measures="The partner deleted the file; exports now need two people.",
     encrypted=False,
 )
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
 
 
 @pytest.fixture

@@ -1,24 +1,14 @@
 """Processors (PR9): the EU/EEA rule, ISO codes, and the three defaults written once."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from kit.db import Database
 from kit.errors import Invalid, NotFound
-from kit.testing import sqlite_database
 from privacy import processors
-from privacy.models import Base
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
 
 
 def test_the_eu_and_the_eea_need_nothing_more() -> None:

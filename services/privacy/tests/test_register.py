@@ -3,35 +3,20 @@ workers at start), the purposes' metadata and the processors; JSON, CSV and HTML
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from kit.db import Database
 from kit.events import Envelope
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED, PURPOSES, Purpose
-from kit.testing import sqlite_database
 from kit.worker import publish_declarations
 from privacy import handlers, processors, register
 from privacy.config import Settings
-from privacy.models import Base, Processor, ServiceDeclaration, events, subject_data
+from privacy.models import Processor, ServiceDeclaration, events, subject_data
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path)
 
 
 def table(
