@@ -1,12 +1,13 @@
 """The gateway's Nginx configuration passes the gixy-ng linter with no finding (X5, the
 security suite's linter step, run on every `make test`)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from devstack.gateway import render
-from devstack.stack import ROOT, SERVICES
+from devstack.stack import ROOT, SERVICES, UPSTREAM_KEEP_ALIVE_SECONDS
 
 VALUES = {
     "GATEWAY_USER": "nginx",
@@ -34,3 +35,16 @@ def test_gixy_finds_nothing_in_the_gateway_configuration(tmp_path: Path) -> None
     )
     assert "Total issues" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0 and ">> Problem" not in result.stdout, result.stdout
+
+
+def test_services_keep_idle_gateway_connections_longer_than_the_gateway() -> None:
+    """Else Nginx may send a request on a connection the service is closing: a POST is not
+    retried, and the client gets a 502 (seen under `make load`)."""
+    template = (ROOT / "gateway" / "templates" / "nginx.conf.template").read_text()
+    upstream_idle = 60  # Nginx's default keepalive_timeout for upstream connections
+    upstreams = re.findall(r"\bupstream \w+ \{([^}]*)\}", template)
+    assert len(upstreams) == len(SERVICES)
+    assert not any("keepalive_timeout" in block for block in upstreams)
+    entrypoint = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
+    assert f"--timeout-keep-alive {UPSTREAM_KEEP_ALIVE_SECONDS}" in entrypoint
+    assert upstream_idle < UPSTREAM_KEEP_ALIVE_SECONDS

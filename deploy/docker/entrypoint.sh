@@ -13,4 +13,5 @@ if [ "${RUN_MIGRATIONS:-1}" != "0" ]; then
     alembic -c "services/$SERVICE/alembic.ini" upgrade head
 fi
 exec uvicorn "$SERVICE.main:app" --host 0.0.0.0 --port 8000 \
-    --no-server-header --timeout-graceful-shutdown 5
+    --no-server-header --timeout-graceful-shutdown 5 \
+    --timeout-keep-alive 75  # longer than the gateway keeps idle connections (60 s)

@@ -88,6 +88,13 @@ class StackConfig:
         return f"https://localhost:{self.https_port}"
 
 
+#: How long a service keeps an idle connection from the gateway open. Longer than Nginx keeps
+#: its idle upstream connections (60 s, the default of `keepalive_timeout` in an upstream):
+#: with uvicorn's default of 5 s, Nginx sometimes sent a request on a connection uvicorn was
+#: closing, and a POST (never retried) got a 502 under load. deploy/docker/entrypoint.sh too.
+UPSTREAM_KEEP_ALIVE_SECONDS = 75
+
+
 class Process:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.name, self.argv, self.env, self.log = name, argv, env, log
@@ -246,6 +253,7 @@ class Stack:
                     str(replica_port),
                 ]
                 argv += ["--no-server-header", "--timeout-graceful-shutdown", "5"]
+                argv += ["--timeout-keep-alive", str(UPSTREAM_KEEP_ALIVE_SECONDS)]
                 name = spec.name if replica == 0 else f"{spec.name}-{replica + 1}"
                 self.processes.append(
                     Process(name, argv, self.service_env(spec), logs / f"{name}.log")
