@@ -2,8 +2,15 @@
 
 Services never commit: the request dependency commits when the route returns and rolls back
 when it raises, so a route is one transaction, business rows and outbox rows together.
+
+An erasure must leave nothing readable in the database files (issue 14): on SQLite every
+connection zeroes what it deletes (``secure_delete``), and a transaction marked with
+``mark_erasure`` ends, once committed, with a checkpoint that empties the write-ahead log,
+which still holds the old page images. PostgreSQL: docs/privacy.md, "What an erasure leaves
+in the database files".
 """
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,13 +30,33 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger("kit.db")
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # A deleted row, an index entry, the old value of an updated row and a freed page are
+    # overwritten with zeros instead of staying readable in the file's free space.
+    cursor.execute("PRAGMA secure_delete=ON")
+    # Statement and savepoint journals (copies of the rows a statement changes) and sorts stay
+    # in memory, never in a temporary file on disk.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+#: The ``session.info`` key ``mark_erasure`` sets.
+ERASURE = "kit.db.erasure"
+
+
+def mark_erasure(session: AsyncSession) -> None:
+    """Say that this transaction erases someone's data: once it commits, ``Database.transaction``
+    empties SQLite's write-ahead log (``Database.wipe_log``), where the page images from before
+    the erasure would otherwise stay readable until the log is overwritten. Nothing happens
+    on PostgreSQL, nor when the transaction rolls back."""
+    session.info[ERASURE] = True
 
 
 def new_id() -> str:
@@ -83,9 +110,37 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session in a transaction: committed on success, rolled back on error; an erasure
+        (``mark_erasure``) is followed, once committed, by ``wipe_log``."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(ERASURE, False):
+                await self.wipe_log()
+
+    async def wipe_log(self) -> bool:
+        """SQLite: copy the write-ahead log into the database and truncate it to zero bytes
+        (``wal_checkpoint(TRUNCATE)``), so the log holds no page image from before the last
+        commit. True when done. PostgreSQL is left alone: its write-ahead log belongs to the
+        server (docs/privacy.md, "What an erasure leaves in the database files").
+
+        The checkpoint waits (``busy_timeout``) for other connections to finish their writes
+        and their reads of an older snapshot; when one still holds it, the commit stands and a
+        warning says so: the next erasure's checkpoint, or the last connection's close, empties
+        the log."""
+        if self.is_postgres:
+            return True
+        async with self.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = result.scalar()
+        if not busy:
+            return True
+        name = Path(self.engine.url.database or "").name
+        log.warning(
+            "the write-ahead log could not be emptied after an erasure", extra={"database": name}
+        )
+        return False
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

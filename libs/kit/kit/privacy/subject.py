@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Column, MetaData, String, Table, Text, and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import UtcDateTime
+from kit.db import UtcDateTime, mark_erasure
 from kit.events.store import EventStore, utcnow
 from kit.privacy.declarations import (
     LegalBasis,
@@ -242,7 +242,10 @@ class SubjectData:
         archive with its basis and date (or is deleted too when that date is past).
 
         Children go before parents. Idempotent: a second run finds nothing and erases nothing.
+        The transaction is marked as an erasure: once it commits, nothing erased stays
+        readable in the database files (``kit.db.mark_erasure``).
         """
+        mark_erasure(session)
         report = []
         key = self.subject_key(subject)
         for table, info in reversed(self.tables()):
@@ -293,9 +296,13 @@ class SubjectData:
         return report
 
     async def purge_due(self, session: AsyncSession, *, now: datetime) -> int:
-        """Delete the archived records whose legal date has come (the retention purge)."""
+        """Delete the archived records whose legal date has come (the retention purge): the
+        last erasure of those records, marked as such (``kit.db.mark_erasure``)."""
         result = await session.execute(delete(self.archive).where(self.archive.c.keep_until <= now))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        purged = int(result.rowcount)  # type: ignore[attr-defined]
+        if purged:
+            mark_erasure(session)
+        return purged
 
     # -- the data map ------------------------------------------------------------------------
 
