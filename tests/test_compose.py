@@ -185,7 +185,34 @@ def test_the_broker_loads_its_definitions_at_boot(config: dict[str, Any]) -> Non
     init_mounts = dict(mount(v)[::-1] for v in init["volumes"])
     assert init_mounts["/definitions"] == "rabbitmq-definitions"
     assert Path(init_mounts["/opt/topology.json"]) == ROOT / "deploy" / "rabbitmq" / "topology.json"
-    assert set(init["environment"]) == {"RABBITMQ_USER", "RABBITMQ_PASSWORD"}
+    assert set(init["environment"]) == {f"{s.upper()}_AMQP_PASSWORD" for s in SERVICES}
+
+
+def test_each_service_has_its_own_broker_account_and_the_backup_none(
+    config: dict[str, Any],
+) -> None:
+    """One account per service, no administrator, each allowed its own queues and routing
+    keys only; privacy's sealing key is configuration; the backup job needs no broker."""
+    services = config["services"]
+    for name in PYTHON_SERVICES:
+        service = name.removesuffix("-worker")
+        env = services[name]["environment"]
+        assert env["AMQP_URL"].startswith(f"amqp://{service}:"), name
+        assert env["PRIVACY_SEAL_KEY"], name
+    assert "SEAL_PRIVATE_KEY" in services["privacy"]["environment"]
+    assert "SEAL_PRIVATE_KEY" not in services["orders"]["environment"]
+    assert services["backup"]["environment"]["AMQP_URL"] == ""
+    document = init_script().build(json.loads(render()), {name: "a-password" for name in SERVICES})
+    assert sorted(u["name"] for u in document["users"]) == sorted(SERVICES)
+    assert all(u["tags"] == [] for u in document["users"])  # no administrator
+    topics = {t["user"]: t for t in document["topic_permissions"]}
+    assert re.fullmatch(topics["privacy"]["write"], "dsr.command.orders")
+    for service in ("identity", "orders", "subsidies", "support"):
+        assert not re.fullmatch(topics[service]["write"], "dsr.command.identity"), service
+        assert not re.fullmatch(topics[service]["write"], "account.mail.identity"), service
+        assert re.fullmatch(topics[service]["write"], "dsr.answered.privacy"), service
+    assert not re.fullmatch(topics["orders"]["read"], "dsr.command.identity")
+    assert not re.fullmatch(topics["subsidies"]["write"], "order.paid")
 
 
 def test_the_broker_topology_file_matches_the_workers() -> None:
@@ -203,20 +230,20 @@ def test_the_broker_topology_file_matches_the_workers() -> None:
         assert by_name[f"{name}.dead"]["arguments"] == {"x-queue-type": "quorum"}
 
 
-def test_the_definitions_hold_the_account_hashed_never_in_clear() -> None:
+def test_the_definitions_hold_the_accounts_hashed_never_in_clear() -> None:
     module = init_script()
-    document = module.build({"exchanges": [], "queues": [{"vhost": "/"}]}, "platform", "s3cret-pw")
-    assert "s3cret-pw" not in json.dumps(document)
-    user = document["users"][0]
-    raw = base64.b64decode(user["password_hash"])
-    salt, digest = raw[:4], raw[4:]
-    assert digest == hashlib.sha256(salt + b"s3cret-pw").digest()
-    assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
-    assert document["permissions"] == [
-        {"user": "platform", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
-    ]
-    with pytest.raises(SystemExit):
-        module.build({"exchanges": [], "queues": []}, "guest", "guest")
+    topology = json.loads(render())
+    passwords = {name: f"s3cret-{name}" for name in SERVICES}
+    document = module.build(topology, passwords)
+    assert not any(pw in json.dumps(document) for pw in passwords.values())
+    for user in document["users"]:
+        raw = base64.b64decode(user["password_hash"])
+        salt, digest = raw[:4], raw[4:]
+        assert digest == hashlib.sha256(salt + passwords[user["name"]].encode()).digest()
+        assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    assert all(p["configure"] != ".*" for p in document["permissions"])
+    with pytest.raises(SystemExit, match="ORDERS_AMQP_PASSWORD"):
+        module.build(topology, passwords | {"orders": ""})
 
 
 def test_a_daily_backup_of_every_database_with_its_own_role(config: dict[str, Any]) -> None:

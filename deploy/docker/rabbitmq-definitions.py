@@ -1,12 +1,13 @@
-"""Writes the definitions RabbitMQ imports at boot: the topology plus the services' account.
+"""Writes the definitions RabbitMQ imports at boot: the topology plus the services' accounts.
 
 Run by compose's ``rabbitmq-init`` before ``rabbitmq`` starts (standard library only):
     python rabbitmq-definitions.py TOPOLOGY OUTPUT
 TOPOLOGY is deploy/rabbitmq/topology.json (exchanges, quorum queues with their dead-letter
-arguments, bindings: generated from the workers by ``python -m devstack.rabbitmq``). The
-account comes from RABBITMQ_USER and RABBITMQ_PASSWORD, stored as RabbitMQ stores passwords
-(salted SHA-256), never in clear: a node that imports definitions at boot creates no default
-user, so the account must be in them.
+arguments, bindings, and each service account's permissions: generated from the workers by
+``python -m devstack.rabbitmq``). The accounts themselves come from the environment: one per
+service, ``<SERVICE>_AMQP_PASSWORD`` (IDENTITY_AMQP_PASSWORD...), stored as RabbitMQ stores
+passwords (salted SHA-256), never in clear. None is an administrator: a node that imports
+definitions at boot creates no default user, so these are the broker's only accounts.
 """
 
 import base64
@@ -25,42 +26,49 @@ def password_hash(password: str) -> str:
     return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
-def build(topology: dict[str, Any], user: str, password: str) -> dict[str, Any]:
-    if not user or not password or user == "guest":
-        raise SystemExit("rabbitmq-definitions: set RABBITMQ_USER (not guest), RABBITMQ_PASSWORD")
+def users(passwords: dict[str, str]) -> list[dict[str, Any]]:
+    """Accounts with no tag: they can use what their permissions allow, nothing else."""
+    return [
+        {
+            "name": name,
+            "password_hash": password_hash(password),
+            "hashing_algorithm": "rabbit_password_hashing_sha256",
+            "tags": [],
+        }
+        for name, password in sorted(passwords.items())
+    ]
+
+
+def build(topology: dict[str, Any], passwords: dict[str, str]) -> dict[str, Any]:
+    """The topology with the accounts its permissions name, each with its password."""
+    names = sorted({p["user"] for p in topology.get("permissions", [])})
+    missing = [name for name in names if not passwords.get(name)]
+    if missing:
+        variables = ", ".join(f"{name.upper()}_AMQP_PASSWORD" for name in missing)
+        raise SystemExit(f"rabbitmq-definitions: set {variables}")
     vhosts = sorted({item["vhost"] for kind in ("exchanges", "queues") for item in topology[kind]})
     return {
-        "users": [
-            {
-                "name": user,
-                "password_hash": password_hash(password),
-                "hashing_algorithm": "rabbit_password_hashing_sha256",
-                "tags": ["administrator"],
-            }
-        ],
+        "users": users({name: passwords[name] for name in names}),
         "vhosts": [{"name": vhost} for vhost in vhosts],
-        "permissions": [
-            {"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
-            for vhost in vhosts
-        ],
         **topology,
     }
 
 
 def main() -> None:
     topology_path, output = Path(sys.argv[1]), Path(sys.argv[2])
-    document = build(
-        json.loads(topology_path.read_text()),
-        os.environ.get("RABBITMQ_USER", ""),
-        os.environ.get("RABBITMQ_PASSWORD", ""),
-    )
+    topology = json.loads(topology_path.read_text())
+    passwords = {
+        p["user"]: os.environ.get(f"{p['user'].upper()}_AMQP_PASSWORD", "")
+        for p in topology.get("permissions", [])
+    }
+    document = build(topology, passwords)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".tmp")
     partial.write_text(json.dumps(document, indent=2))
     partial.chmod(0o644)  # read by the rabbitmq user of the broker's container
     partial.replace(output)
-    queues, user = len(document["queues"]), document["users"][0]["name"]
-    print(f"rabbitmq-definitions: {queues} queues, account {user}")
+    queues, accounts = len(document["queues"]), len(document["users"])
+    print(f"rabbitmq-definitions: {queues} queues, {accounts} service accounts")
 
 
 if __name__ == "__main__":

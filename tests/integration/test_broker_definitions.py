@@ -1,15 +1,14 @@
 """The broker definitions compose loads at boot, imported into the machine's real RabbitMQ
-(in a scratch virtual host, with a scratch account): the account logs in with its hashed
-password, the workers' own declarations agree with the imported queues (a different argument
-would close the channel), and an event published before any worker ran waits in its queue."""
+(in a scratch virtual host, with scratch accounts): each service's account logs in with its
+hashed password and can declare its own queues as its worker does (a different argument would
+close the channel), and an event published before any worker ran waits in its queue."""
 
-import json
 import secrets
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,7 +16,8 @@ import aio_pika
 import pytest
 from sqlalchemy import MetaData
 
-from devstack.rabbitmq import init_script, topology, worker_queues
+from devstack.rabbitmq import import_definitions, init_script, topology, worker_queues
+from devstack.stack import SERVICES
 from kit.db import Database
 from kit.events import EventStore
 from kit.events.broker import Broker
@@ -49,39 +49,49 @@ def wait_for_queues(vhost: str, count: int) -> None:
     raise AssertionError(f"the definitions' {count} queues did not appear in {vhost}")
 
 
+@dataclass
+class Imported:
+    vhost: str
+    #: service -> AMQP URL of its account on the scratch vhost
+    urls: dict[str, str]
+
+
 @pytest.fixture
-def imported() -> Iterator[tuple[str, str]]:
-    """(AMQP URL of the scratch account on the scratch vhost, vhost)."""
-    vhost, user = f"defs-{uuid.uuid4().hex[:8]}", f"defs-{uuid.uuid4().hex[:8]}"
-    password = secrets.token_urlsafe(16)
+def imported() -> Iterator[Imported]:
+    """The compose definitions imported in a scratch vhost, with scratch accounts named
+    ``<scratch>.<service>`` (the same permissions, on that vhost)."""
+    vhost = f"defs-{uuid.uuid4().hex[:8]}"
+    prefix = f"{vhost}."
     document = topology()
-    for kind in ("exchanges", "queues", "bindings"):
+    for kind in ("exchanges", "queues", "bindings", "permissions", "topic_permissions"):
         for item in document[kind]:
             item["vhost"] = vhost
-    definitions = init_script().build(document, user, password)
-    # In a file anyone may read: Debian's rabbitmqctl runs as the rabbitmq user (a scratch
-    # account's hash, deleted with it).
-    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp") as file:
-        file.write(json.dumps(definitions))
-        file.flush()
-        Path(file.name).chmod(0o644)
-        rabbitmqctl("import_definitions", file.name)
+    for kind in ("permissions", "topic_permissions"):
+        for item in document[kind]:
+            item["user"] = prefix + item["user"]
+    passwords = {prefix + spec.name: secrets.token_urlsafe(16) for spec in SERVICES}
+    definitions = init_script().build(document, passwords)
+    import_definitions(definitions)
     wait_for_queues(vhost, len(document["queues"]))
     host = AMQP_URL.split("@", 1)[1].split("/", 1)[0]
+    urls = {
+        name.removeprefix(prefix): f"amqp://{quote(name)}:{pw}@{host}/{quote(vhost, safe='')}"
+        for name, pw in passwords.items()
+    }
     try:
-        yield f"amqp://{user}:{password}@{host}/{quote(vhost, safe='')}", vhost
+        yield Imported(vhost, urls)
     finally:
         rabbitmqctl("delete_vhost", vhost)
-        rabbitmqctl("delete_user", user)
+        for name in passwords:
+            rabbitmqctl("delete_user", name)
 
 
 async def test_imported_definitions_match_what_the_workers_declare(
-    imported: tuple[str, str], tmp_path: Path
+    imported: Imported, tmp_path: Path
 ) -> None:
-    url, _ = imported
     queues = dict(worker_queues())
     # An event published before any worker started: routed by the imported bindings.
-    connection = await aio_pika.connect_robust(url)
+    connection = await aio_pika.connect_robust(imported.urls["privacy"])
     async with connection:
         channel = await connection.channel()
         exchange = await channel.get_exchange("events")
@@ -89,27 +99,36 @@ async def test_imported_definitions_match_what_the_workers_declare(
             aio_pika.Message(b"{}", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key="dsr.command.orders",
         )
+    connection = await aio_pika.connect_robust(imported.urls["orders"])
+    async with connection:
+        channel = await connection.channel()
         waiting = await channel.declare_queue("orders.dsr", passive=True)
         assert waiting.declaration_result.message_count == 1
-        for name in queues:
-            dead = await channel.declare_queue(f"{name}.dead", passive=True)
-            assert dead.declaration_result.message_count == 0
-    # Each worker queue declared the way Consumer.start does it: same type and arguments, or
-    # RabbitMQ would refuse (PRECONDITION_FAILED).
+    # Each worker queue declared by its own service's account the way Consumer.start does it:
+    # same type and arguments (or RabbitMQ would refuse: PRECONDITION_FAILED), and the
+    # account's permissions allow exactly that.
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
-    broker = Broker(url, "events")
+    owners = {spec.name: [q for q in queues if q.startswith(f"{spec.name}.")] for spec in SERVICES}
+    assert sorted(q for owned in owners.values() for q in owned) == sorted(queues)
     try:
-        for name, keys in queues.items():
-            consumer = Consumer(
-                database=database,
-                store=EventStore(MetaData(), source="defs"),
-                broker=broker,
-                queue=name,
-                handlers={},
-                bindings=keys,
-            )
-            await consumer.start()
-            assert consumer.queue is not None
+        for service, owned in owners.items():
+            broker = Broker(imported.urls[service], "events")
+            try:
+                for name in owned:
+                    consumer = Consumer(
+                        database=database,
+                        store=EventStore(MetaData(), source=service),
+                        broker=broker,
+                        queue=name,
+                        handlers={},
+                        service=service,
+                        bindings=queues[name],
+                    )
+                    await consumer.start()
+                    assert consumer.queue is not None
+                    dead = await broker.channel.declare_queue(f"{name}.dead", passive=True)  # type: ignore[union-attr]
+                    assert dead.declaration_result.message_count == 0
+            finally:
+                await broker.close()
     finally:
-        await broker.close()
         await database.dispose()

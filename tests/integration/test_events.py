@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
 from kit.events import Envelope, EventStore
-from kit.events.broker import Broker
+from kit.events.broker import Broker, account_of
 from kit.events.consumer import Consumer, Handler
 from kit.events.relay import Relay
 from tests.conftest import AMQP_URL, CreateDatabase
@@ -21,7 +21,10 @@ from tests.conftest import AMQP_URL, CreateDatabase
 pytestmark = pytest.mark.integration
 
 metadata = MetaData()
-store = EventStore(metadata, source="it")
+#: The tests publish with the broker account of TEST_AMQP_URL: their events come from the
+#: service of that name, as the consumers check (kit.events.consumer).
+SERVICE = account_of(AMQP_URL)
+store = EventStore(metadata, source=SERVICE)
 effects = Table(
     "effects",
     metadata,
@@ -173,7 +176,7 @@ async def record_effect(session: AsyncSession, envelope: Envelope) -> None:
     await session.execute(insert(effects).values(event_id=envelope.id))
 
 
-async def start_consumer(world: World, handler: Handler) -> Broker:
+async def start_consumer(world: World, handler: Handler, senders: set[str] | None = None) -> Broker:
     """A consumer of ``thing.happened`` on the test queue; returns its broker to publish with."""
     broker = world.broker()
     consumer = Consumer(
@@ -182,6 +185,8 @@ async def start_consumer(world: World, handler: Handler) -> Broker:
         broker=broker,
         queue=world.queue,
         handlers={"thing.happened": handler},
+        service=SERVICE,
+        senders=senders,
         delivery_limit=3,
     )
     await consumer.start()
@@ -246,6 +251,38 @@ async def test_garbage_message_goes_straight_to_the_dead_letter_queue(world: Wor
     body = await first_dead_letter(broker, world)
     await broker.close()
     assert body == b"{not json"
+    assert await count_effects(world.database) == 0
+
+
+async def test_a_message_not_from_its_claimed_source_or_allowed_sender_has_no_effect(
+    world: World,
+) -> None:
+    """The publisher is the broker account RabbitMQ validated: an envelope naming another
+    source, one with no account on it, and one from a service the queue does not take are
+    dead-lettered with no effect; a message naming another account is refused by RabbitMQ."""
+    broker = await start_consumer(world, record_effect, senders={SERVICE})
+    other = EventStore(MetaData(), source="privacy")
+    await publish(broker, other.envelope("thing.happened"))  # claims to be privacy
+    assert await first_dead_letter(broker, world) is not None
+    exchange = await broker.connect()
+    unsigned = store.envelope("thing.happened")
+    await exchange.publish(  # no user_id: not checked by the broker, so not trusted
+        aio_pika.Message(unsigned.model_dump_json().encode(), message_id=unsigned.id),
+        routing_key="thing.happened",
+    )
+    assert await first_dead_letter(broker, world) is not None
+    spoofing = await broker.connection.channel()  # type: ignore[union-attr]
+    spoofed = await spoofing.get_exchange(world.exchange)
+    with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
+        await spoofed.publish(
+            aio_pika.Message(b"{}", user_id="privacy"), routing_key="thing.happened"
+        )
+    await broker.close()
+    strict = await start_consumer(world, record_effect, senders={"privacy"})
+    await publish(strict, store.envelope("thing.happened"))  # a sender this queue refuses
+    assert await first_dead_letter(strict, world) is not None
+    await asyncio.sleep(0.5)
+    await strict.close()
     assert await count_effects(world.database) == 0
 
 
@@ -331,6 +368,7 @@ async def test_two_instances_of_a_worker_handle_every_event_once(world: World) -
             broker=broker,
             queue=world.queue,
             handlers={"thing.happened": handler(name)},
+            service=SERVICE,
             delivery_limit=3,
         )
         await consumer.start()

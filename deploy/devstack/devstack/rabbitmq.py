@@ -1,22 +1,37 @@
-"""The broker's definitions, from the workers' own subscriptions.
+"""The broker's definitions, from the workers' own subscriptions and publications.
 
     python -m devstack.rabbitmq > deploy/rabbitmq/topology.json
 
 Every worker's queues (``<service>.worker.subscriptions``) with their bindings, the events
-exchange and the dead-letter exchange, as RabbitMQ definitions (kit.events.topology). Compose
-adds the services' account to it at start (deploy/docker/rabbitmq-definitions.py) and RabbitMQ
-imports the result at boot. tests/test_compose.py fails when the file is out of date.
+exchange and the dead-letter exchange, and what each service's account may do
+(``<service>.worker.publishes``: the routing keys it may publish; its bindings: the keys it may
+read), as RabbitMQ definitions (kit.events.topology). Compose adds the accounts themselves,
+with their passwords, at start (deploy/docker/rabbitmq-definitions.py) and RabbitMQ imports the
+result at boot. tests/test_compose.py fails when the file is out of date.
+
+A local stack (``make run``, the tests) gets the same accounts on the machine's RabbitMQ,
+named ``<stack prefix><service>`` with passwords of its own: ``provision``.
 """
 
 import importlib
 import importlib.util
 import json
+import secrets
+import subprocess
+import tempfile
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from devstack.stack import ROOT, SERVICES
-from kit.events.topology import definitions
+from kit.events.topology import Account, definitions, permissions
 from kit.worker import Subscription
+
+
+def _worker(service: str) -> tuple[ModuleType, Any]:
+    worker = importlib.import_module(f"{service}.worker")
+    config = importlib.import_module(f"{service}.config")
+    return worker, config.get_settings()
 
 
 def worker_queues() -> list[tuple[str, list[str]]]:
@@ -24,13 +39,21 @@ def worker_queues() -> list[tuple[str, list[str]]]:
     on the production exchange ``events``."""
     queues = []
     for spec in SERVICES:
-        worker = importlib.import_module(f"{spec.name}.worker")
-        config = importlib.import_module(f"{spec.name}.config")
-        subscriptions: list[Subscription] = worker.subscriptions(config.get_settings())
-        for sub in subscriptions:
-            keys = list(sub.bindings) if sub.bindings is not None else list(sub.handlers)
-            queues.append((sub.queue, keys))
+        worker, settings = _worker(spec.name)
+        subscriptions: list[Subscription] = worker.subscriptions(settings)
+        queues += [(sub.queue, sub.routing_keys) for sub in subscriptions]
     return queues
+
+
+def accounts(prefix: str = "") -> list[Account]:
+    """Each service's account: what it publishes and what its queues are bound to."""
+    found = []
+    for spec in SERVICES:
+        worker, settings = _worker(spec.name)
+        subscriptions: list[Subscription] = worker.subscriptions(settings)
+        reads = [key for sub in subscriptions for key in sub.routing_keys]
+        found.append(Account(spec.name, worker.publishes(settings), reads, prefix))
+    return found
 
 
 def init_script() -> ModuleType:
@@ -46,11 +69,51 @@ def init_script() -> ModuleType:
 
 
 def topology() -> dict[str, Any]:
-    return definitions(worker_queues())
+    return definitions(worker_queues()) | permissions(accounts())
 
 
 def render() -> str:
     return json.dumps(topology(), indent=2) + "\n"
+
+
+def stack_prefix(exchange: str) -> str:
+    """Account names of a stack: ``orders`` for the stack on ``events`` (``make run``),
+    ``e2e.orders`` for one on ``e2e.events``, so that stacks sharing a broker never share an
+    account (each account's permissions name its own stack's exchange and queues)."""
+    return "" if exchange == "events" else exchange.removesuffix(".events") + "."
+
+
+def import_definitions(document: dict[str, Any]) -> None:
+    """``rabbitmqctl import_definitions``, from a file the broker's own user can read (Debian's
+    rabbitmqctl runs as the rabbitmq user); the file holds salted hashes only, and goes."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp") as file:
+        file.write(json.dumps(document))
+        file.flush()
+        Path(file.name).chmod(0o644)
+        result = subprocess.run(
+            ["rabbitmqctl", "-q", "import_definitions", file.name],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl import_definitions failed: {result.stderr[-2000:]}")
+
+
+def provision(exchange: str) -> dict[str, str]:
+    """Create (or update) the stack's five accounts on the machine's RabbitMQ, each with a new
+    random password and the permissions of deploy/rabbitmq/topology.json for this stack's
+    exchange; returns service -> password."""
+    passwords = {spec.name: secrets.token_urlsafe(24) for spec in SERVICES}
+    prefix = stack_prefix(exchange)
+    build = init_script().users
+    document = {
+        "users": build({prefix + name: password for name, password in passwords.items()}),
+        **permissions(accounts(prefix), exchange=exchange),
+    }
+    import_definitions(document)
+    return passwords
 
 
 if __name__ == "__main__":

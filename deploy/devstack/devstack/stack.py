@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -62,8 +63,11 @@ class StackConfig:
     database_urls: dict[str, str] = field(default_factory=dict)
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     environment: str = "development"
-    login_rate: str = "10r/m"
-    login_burst: int = 5
+    #: Each sign-in route (login, second step, reset, unsubscribe, password change) has a zone
+    #: of this size per client address: 300 people behind one address all sign in within a
+    #: minute (docs/gateway.md); guessing is stopped per account by identity.
+    login_rate: str = "600r/m"
+    login_burst: int = 300
     #: Public forms (a business asking to be listed): per client address.
     form_rate: str = "6r/m"
     form_burst: int = 5
@@ -128,6 +132,38 @@ class Stack:
         self.config = config
         self.say = say
         self.processes: list[Process] = []
+        #: Each service's broker password (``provision_broker``) and privacy's public key.
+        self.broker_passwords: dict[str, str] = {}
+        self.seal_key = ""
+
+    @property
+    def exchange(self) -> str:
+        return self.config.extra_env.get("EVENTS_EXCHANGE", "events")
+
+    def amqp_url(self, service: str) -> str:
+        """The service's own broker account (``config.amqp_url`` names the broker)."""
+        from devstack.rabbitmq import stack_prefix  # noqa: PLC0415 (it imports this module)
+
+        base = urlsplit(self.config.amqp_url)
+        user = quote(stack_prefix(self.exchange) + service, safe="")
+        password = quote(self.broker_passwords.get(service, ""), safe="")
+        host = base.hostname or "127.0.0.1"
+        return urlunsplit(
+            (base.scheme, f"{user}:{password}@{host}:{base.port or 5672}", base.path, "", "")
+        )
+
+    def provision_broker(self) -> None:
+        """One broker account per service on the machine's RabbitMQ, and privacy's sealing
+        key given to every service (``PRIVACY_SEAL_KEY``)."""
+        from devstack.rabbitmq import provision  # noqa: PLC0415
+        from kit.crypto import public_key_text  # noqa: PLC0415
+        from privacy.keys import file_key  # noqa: PLC0415
+
+        self.broker_passwords = provision(self.exchange)
+        keys_dir = Path(
+            self.config.extra_env.get("KEYS_DIR", self.config.var_dir / "keys" / "privacy")
+        )
+        self.seal_key = public_key_text(file_key(keys_dir))
 
     @property
     def gateway_dir(self) -> Path:
@@ -141,7 +177,8 @@ class Stack:
             **os.environ,
             "ENVIRONMENT": cfg.environment,
             "VAR_DIR": str(cfg.var_dir),
-            "AMQP_URL": cfg.amqp_url,
+            "AMQP_URL": self.amqp_url(spec.name),
+            "PRIVACY_SEAL_KEY": self.seal_key,
             "JWKS_URL": f"http://127.0.0.1:{cfg.port(identity)}/.well-known/jwks.json",
             "IDENTITY_URL": f"http://127.0.0.1:{cfg.port(identity)}",
             "SUBSIDIES_URL": f"http://127.0.0.1:{cfg.port(subsidies)}",
@@ -161,6 +198,7 @@ class Stack:
         """Folders, certificate, migrations, demo data, Nginx configuration."""
         for sub in ("db", "logs", "tls"):
             (self.config.var_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.provision_broker()
         for spec in SERVICES:
             self._run(
                 [sys.executable, "-m", "alembic", "-c", str(spec.alembic_ini), "upgrade", "head"],

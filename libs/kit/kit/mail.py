@@ -5,10 +5,17 @@ if and only if the change commits). The worker's handler sends it with SMTP; whi
 server is away it waits and tries again (the consumer holds the message), and a mail that
 keeps failing ends in the dead-letter queue, from where it can be replayed. The outbox row's
 body is blanked once RabbitMQ has it, and no address is ever logged.
+
+To a relay (``SMTP_TLS``): ``starttls`` upgrades the connection before anything else is sent
+and fails when the server does not offer it (never a fall back to clear text); ``implicit``
+speaks TLS from the first byte. Both verify the relay's certificate and host name against the
+system's CAs, then log in with ``SMTP_USER``/``SMTP_PASSWORD`` when set. Production refuses a
+relay off the machine without them (``kit.settings``).
 """
 
 import asyncio
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,14 +51,27 @@ async def queue_mail(
 
 
 def _send(settings: ServiceSettings, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+    context = ssl.create_default_context()
+    smtp = (
+        smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=10, context=context)
+        if settings.smtp_tls == "implicit"
+        else smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
+    )
+    with smtp:
+        if settings.smtp_tls == "starttls":
+            smtp.starttls(context=context)
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
         smtp.send_message(message)
 
 
 def mail_subscription(settings: ServiceSettings) -> Subscription:
     """The worker's queue of this service's mails."""
     service = settings.service_name
-    return Subscription(f"{service}.mail", {MAIL: mail_sender(settings)}, [mail_key(service)])
+    return Subscription(
+        f"{service}.mail", {MAIL: mail_sender(settings)}, [mail_key(service)], senders={service}
+    )
 
 
 def mail_sender(settings: ServiceSettings) -> Handler:

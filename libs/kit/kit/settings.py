@@ -4,16 +4,49 @@ Each service runs in its own process with its own environment, so variable names
 service prefix (``DATABASE_URL``, ``AMQP_URL``...). See ``.env.example`` at the repository root.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Every development default secret starts with this marker; production refuses it.
 DEV_SECRET_MARKER = "dev-insecure-"  # noqa: S105 (the marker production refuses)
+#: What a placeholder starts with: the development defaults and every secret of
+#: ``.env.example`` (a test keeps that file to these markers). A running service checks the
+#: markers, not the file, which it does not ship with.
+PLACEHOLDER_MARKERS = (DEV_SECRET_MARKER, "change-me")
 
-Environment = Literal["development", "test", "production"]
+#: ``staging`` is production's rehearsal: every production rule except that it allows the
+#: sandboxes (payment provider, fulfilment partners) and a mail sink without TLS, so that an
+#: operator can run the compose stack, with real secrets, before any real provider exists.
+Environment = Literal["development", "test", "staging", "production"]
+PRODUCTION_LIKE: frozenset[str] = frozenset({"staging", "production"})
+
+#: A relay on the machine itself: mail to it never crosses a network.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+SmtpTls = Literal["off", "starttls", "implicit"]
+
+
+def is_placeholder(value: str) -> bool:
+    """A development default or a value copied from ``.env.example``: not a secret."""
+    return value.strip().lower().startswith(PLACEHOLDER_MARKERS)
+
+
+def _secrets(value: object) -> Iterator[SecretStr]:
+    """The secrets a setting holds: itself, or the values of a map or list of secrets
+    (``RETIRED_FIELD_KEYS``)."""
+    if isinstance(value, SecretStr):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _secrets(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _secrets(item)
 
 
 def repo_var_dir() -> Path:
@@ -28,7 +61,8 @@ def repo_var_dir() -> Path:
 class ServiceSettings(BaseSettings):
     """Settings every service has. Subclasses add their own fields and a ``service_name``."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    #: A refusal names the variables; the values (secrets, URLs with passwords) never appear.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     service_name: str = "service"
     environment: Environment = "development"
@@ -56,30 +90,116 @@ class ServiceSettings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_from: str = "Avantages CSE <no-reply@benefits.example>"
+    #: TLS to the relay: ``starttls`` (port 587), ``implicit`` (port 465) or ``off``. Mails
+    #: carry reset links and login codes: production refuses ``off`` for a relay that is not
+    #: on the machine, and refuses TLS without an account (``SMTP_USER``, ``SMTP_PASSWORD``).
+    smtp_tls: SmtpTls = "off"
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    #: Demo seeding of a local run (identity's demo accounts and their TOTP secret): set in
+    #: staging or production, the service refuses to start.
+    demo_password: SecretStr | None = None
+    demo_totp_secret: str | None = None
     #: Shared by every service: keys the non-reversible hash that remembers erased people,
     #: so erasures can be re-applied after a backup is restored.
     subject_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "subject-key")
+    #: The privacy service's public X25519 key (python -m privacy.keys public): every service
+    #: seals the data it exports for a data-subject request to this key, and to no key a
+    #: message names. Rotation: privacy keeps its retired keys readable (docs/privacy.md).
+    privacy_seal_key: str = ""
+
+    @property
+    def production_like(self) -> bool:
+        """Production's rules apply: production, and staging (its rehearsal)."""
+        return self.environment in PRODUCTION_LIKE
+
+    @property
+    def smtp_is_local(self) -> bool:
+        return self.smtp_host.strip().strip("[]").lower() in LOCAL_HOSTS
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "ServiceSettings":
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'db' / self.service_name}.db"
-        if self.environment == "production":
-            self._refuse_development_values()
+        if self.smtp_tls == "off" and self.smtp_user and not self.smtp_is_local:
+            # In every environment: smtplib would send the password in clear.
+            raise ValueError(
+                "SMTP_USER is set but SMTP_TLS=off: the relay's password would cross the network "
+                "in clear (set SMTP_TLS=starttls or implicit)"
+            )
+        if self.production_like and (problems := self.production_problems()):
+            raise ValueError(
+                f"refusing to start with ENVIRONMENT={self.environment}: " + "; ".join(problems)
+            )
         return self
 
-    def _refuse_development_values(self) -> None:
-        problems = [
-            name.upper()
-            for name, value in self.__dict__.items()
-            if isinstance(value, SecretStr)
-            and value.get_secret_value().startswith(DEV_SECRET_MARKER)
-        ]
-        if "guest:guest@" in self.amqp_url:
-            problems.append("AMQP_URL (guest account)")
-        if self.database_url.startswith("sqlite"):
-            problems.append("DATABASE_URL (SQLite is for local runs only)")
-        if problems:
-            raise ValueError(
-                "refusing to start in production with development values: " + ", ".join(problems)
+    def production_problems(self) -> list[str]:
+        """What production (and staging) refuse, one line per problem, each naming the
+        variable(s) and never a value. Services add theirs by overriding it (``super()``)."""
+        problems: list[str] = []
+        placeholders = [name.upper() for name, value in self if _has_placeholder(value)]
+        if placeholders:
+            problems.append(
+                ", ".join(placeholders) + ": a placeholder (a value starting with "
+                f"{' or '.join(repr(m) for m in PLACEHOLDER_MARKERS)}, as in .env.example) or "
+                "an empty secret, generate real values"
             )
+        for name, value in self:
+            if (
+                isinstance(value, str)
+                and name.endswith("_url")
+                and _url_password_placeholder(value)
+            ):
+                problems.append(f"{name.upper()}: its password is a placeholder")
+        if urlsplit(self.amqp_url).username == "guest":
+            problems.append("AMQP_URL: the guest account")
+        if self.database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL: SQLite is for local runs only")
+        demo = [
+            name.upper()
+            for name in ("demo_password", "demo_totp_secret")
+            if name in self.model_fields_set
+        ]
+        if demo:
+            problems.append(", ".join(demo) + ": demo seeding is for local runs only, unset it")
+        if self.environment == "production":
+            problems += self._smtp_problems()
+        return problems
+
+    def _smtp_problems(self) -> list[str]:
+        """Reset links and login codes must not cross a network in clear: a relay on this
+        machine, or TLS with an account. (Staging may use compose's mail sink.)"""
+        if self.smtp_is_local:
+            return []
+        missing = []
+        if self.smtp_tls == "off":
+            missing.append("SMTP_TLS=starttls or implicit")
+        if not self.smtp_user:
+            missing.append("SMTP_USER")
+        if self.smtp_password is None:
+            missing.append("SMTP_PASSWORD")
+        if not missing:
+            return []
+        return [
+            "SMTP_HOST: a relay that is not local (127.0.0.1, localhost, ::1) needs TLS with an "
+            "account, set " + ", ".join(missing)
+        ]
+
+
+def _has_placeholder(value: object) -> bool:
+    """A secret empty or a placeholder, or any other text still a placeholder (a public key
+    copied from ``.env.example``: nothing that starts so is ever a real setting)."""
+    if isinstance(value, str):
+        return is_placeholder(value)
+    return any(
+        not secret.get_secret_value() or is_placeholder(secret.get_secret_value())
+        for secret in _secrets(value)
+    )
+
+
+def _url_password_placeholder(url: str) -> bool:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return False
+    return password is not None and (not password or is_placeholder(unquote(password)))

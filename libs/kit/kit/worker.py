@@ -11,7 +11,7 @@ privacy service builds the register of processing from what each service declare
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,6 +38,25 @@ class Subscription:
     queue: str
     handlers: Mapping[str, Handler]
     bindings: Sequence[str] | None = None
+    #: The services allowed to publish onto this queue (checked against the broker account
+    #: that published each message); None: any service of the platform.
+    senders: Collection[str] | None = None
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return list(self.bindings) if self.bindings is not None else list(self.handlers)
+
+
+def platform_publications(service: str) -> list[str]:
+    """Routing keys every service publishes: its answers to data-subject commands, its data-map
+    marks, audit records and declarations (all for the privacy service), and its own mails.
+    A worker module adds the keys of its own events (``PUBLISHES``); the broker lets a service's
+    account publish nothing else (deploy/rabbitmq/topology.json)."""
+    from kit.mail import mail_key  # noqa: PLC0415 (kit.mail builds on this module)
+    from kit.privacy.audit import AUDIT_KEY  # noqa: PLC0415
+    from kit.privacy.protocol import ANSWER_KEY, DATA_MAP_KEY  # noqa: PLC0415
+
+    return [ANSWER_KEY, DATA_MAP_KEY, AUDIT_KEY, DECLARATIONS_KEY, mail_key(service)]
 
 
 @dataclass
@@ -155,6 +174,8 @@ async def run_worker(
             broker=broker,
             queue=prefix + sub.queue,
             handlers=sub.handlers,
+            service=settings.service_name,
+            senders=sub.senders,
             bindings=sub.bindings,
         )
         for sub in subscriptions

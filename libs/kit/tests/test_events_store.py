@@ -80,6 +80,7 @@ def consumer(database: Database, handler: object) -> Consumer:
         broker=Broker("amqp://unused"),
         queue="test.events",
         handlers={"thing.happened": handler},  # type: ignore[dict-item]
+        service="guest",
     )
 
 

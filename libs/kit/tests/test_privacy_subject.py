@@ -24,6 +24,7 @@ from kit.privacy.declarations import (
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action, seal_context
 from kit.privacy.subject import SubjectData
+from kit.settings import ServiceSettings
 
 P, C = Purpose.ORDER_PROCESSING, LegalBasis.CONTRACT
 metadata = MetaData()
@@ -127,15 +128,19 @@ async def test_a_refused_change_is_answered_failed_and_changes_nothing(database:
 
 
 async def test_export_is_sealed_to_the_request_service_and_action(database: Database) -> None:
-    key = X25519PrivateKey.generate()
+    """Sealed to privacy's key from the configuration; a key the command names is ignored (a
+    stolen broker account cannot have someone's data sealed to itself)."""
+    key, attacker = X25519PrivateKey.generate(), X25519PrivateKey.generate()
     participant = Participant(service="shop", subject_data=data, events=events)
+    subscription = participant.subscription(ServiceSettings(privacy_seal_key=public_key_text(key)))
+    assert subscription.senders == {"privacy"}
     command = events.envelope(
         "dsr.command",
         payload={
             "request_id": "r2",
             "action": "export",
             "subject": "p2",
-            "seal_to": public_key_text(key),
+            "seal_to": public_key_text(attacker),
         },
     )
     async with database.transaction() as s:
@@ -146,5 +151,7 @@ async def test_export_is_sealed_to_the_request_service_and_action(database: Data
     assert "bea" not in body
     opened = open_sealed(key, sealed, context=seal_context("r2", "shop", "export"))
     assert b'"nick": "bea"' in opened and b"ann" not in opened
+    with pytest.raises(InvalidTag):  # not for the key the command named
+        open_sealed(attacker, sealed, context=seal_context("r2", "shop", "export"))
     with pytest.raises(InvalidTag):  # another service's context
         open_sealed(key, sealed, context=seal_context("r2", "other", "export"))

@@ -17,7 +17,7 @@ from identity.models import events, subject_data
 from kit.events import Envelope
 from kit.mail import queue_mail
 from kit.privacy.participant import Participant
-from kit.privacy.protocol import ACCOUNT_MAIL, Action, account_mail_key
+from kit.privacy.protocol import ACCOUNT_MAIL, PRIVACY, Action, account_mail_key
 from kit.worker import Subscription
 
 
@@ -86,6 +86,7 @@ def account_mail_subscription() -> Subscription:
         "identity.account_mail",
         {ACCOUNT_MAIL: mail_accounts},
         [account_mail_key("identity")],
+        senders={PRIVACY},
     )
 
 

@@ -10,7 +10,8 @@ from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
 from identity.models import CONNECTION_LOG, events, subject_data
 from kit.mail import mail_subscription
-from kit.worker import Job, Subscription, retention_purge, run_worker
+from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY
+from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
 
 
 async def housekeeping(db: AsyncSession, now: datetime) -> int:
@@ -25,9 +26,24 @@ async def connection_log_purge(db: AsyncSession, now: datetime) -> int:
     )
 
 
+def publishes(settings: Settings) -> list[str]:
+    """The routing keys this service publishes (topic patterns): the broker account of the
+    service may publish these and nothing else (devstack.rabbitmq)."""
+    return [
+        *platform_publications(settings.service_name),
+        "user.*",
+        "users.*",
+        ACCOUNT_INACTIVE_KEY,
+    ]
+
+
 def subscriptions(settings: Settings) -> list[Subscription]:
     """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
-    return [participant.subscription(), mail_subscription(settings), account_mail_subscription()]
+    return [
+        participant.subscription(settings),
+        mail_subscription(settings),
+        account_mail_subscription(),
+    ]
 
 
 def main() -> None:

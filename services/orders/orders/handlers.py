@@ -36,4 +36,6 @@ participant = Participant(
 def partner_subscription(partners: FulfilmentPartners) -> Subscription:
     """The worker's queue of messages to fulfilment partners."""
     handler = partner_delivery(partners, lambda: datetime.now(UTC))
-    return Subscription("orders.partners", {PARTNER_MESSAGE: handler}, [PARTNER_KEY])
+    return Subscription(
+        "orders.partners", {PARTNER_MESSAGE: handler}, [PARTNER_KEY], senders={"orders"}
+    )

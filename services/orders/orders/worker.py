@@ -3,11 +3,17 @@
 import asyncio
 
 from kit.mail import mail_subscription
-from kit.worker import Subscription, retention_purge, run_worker
+from kit.worker import Subscription, platform_publications, retention_purge, run_worker
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
 from orders.models import events, subject_data
-from orders.partners import SandboxPartners
+from orders.partners import PARTNER_KEY, SandboxPartners
+
+
+def publishes(settings: Settings) -> list[str]:
+    """The routing keys this service publishes (topic patterns): the broker account of the
+    service may publish these and nothing else (devstack.rabbitmq)."""
+    return [*platform_publications(settings.service_name), "order.*", PARTNER_KEY]
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
@@ -15,7 +21,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     # The sandbox until a real partner's adapter is configured (same port, same messages).
     partners = SandboxPartners(settings.partners_dir or settings.var_dir / "partners")
     return [
-        participant.subscription(),
+        participant.subscription(settings),
         mail_subscription(settings),
         partner_subscription(partners),
     ]

@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
     #: Encrypts export archives at rest (AES-256-GCM, key derived from this secret).
     archive_secret: SecretStr = SecretStr(DEV_SECRET_MARKER + "archive-secret")
     archive_days: int = 7
+    #: The private key services seal exports to (python -m privacy.keys new); unset, a key made
+    #: in ``keys_dir`` (a local run). Retired keys stay readable until their answers are in.
+    seal_private_key: SecretStr | None = None
+    retired_seal_keys: list[SecretStr] = []
     #: The erasure journal: one line (keyed hash, time) per erased person, outside every
     #: database, so that a restore of any database (privacy's included) can be followed by
     #: erasing them again. Keep it as long as the oldest backup.

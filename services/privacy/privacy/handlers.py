@@ -14,6 +14,7 @@ from kit.privacy.protocol import (
     DATA_MAP_KEY,
     PERSONAL_DATA_RECORDED,
 )
+from kit.security import security_event
 from kit.worker import Subscription
 from privacy import register, service
 from privacy.config import get_settings
@@ -28,16 +29,36 @@ def context() -> service.Privacy:
     return _ctx
 
 
+def speaks_for_itself(envelope: Envelope) -> bool:
+    """A service answers, maps and audits for itself alone: the service a payload names must be
+    the one that published it (``envelope.source``, checked against its broker account by the
+    consumer). Otherwise: a security event, and no effect."""
+    if envelope.payload.get("service") == envelope.source:
+        return True
+    security_event(
+        "broker.impersonation",
+        service="privacy",
+        event_type=envelope.type,
+        event_id=envelope.id,
+        claimed_source=envelope.source,
+        named_service=str(envelope.payload.get("service"))[:40],
+    )
+    return False
+
+
 async def on_answer(db: AsyncSession, envelope: Envelope) -> None:
-    await service.record_answer(db, context(), envelope, service.utcnow())
+    if speaks_for_itself(envelope):
+        await service.record_answer(db, context(), envelope, service.utcnow())
 
 
 async def on_personal_data(db: AsyncSession, envelope: Envelope) -> None:
-    await service.record_data_map(db, envelope, service.utcnow())
+    if speaks_for_itself(envelope):
+        await service.record_data_map(db, envelope, service.utcnow())
 
 
 async def on_audit(db: AsyncSession, envelope: Envelope) -> None:
-    await service.record_audit(db, envelope)
+    if speaks_for_itself(envelope):
+        await service.record_audit(db, envelope)
 
 
 async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
@@ -53,8 +74,8 @@ async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
 async def on_declarations(db: AsyncSession, envelope: Envelope) -> None:
     """A service's declarations, published by its worker at start: the register's source. A
     service declares only itself."""
-    name, inventory = envelope.payload.get("service"), envelope.payload.get("inventory")
-    if name != envelope.source or not isinstance(inventory, list):
+    name, inventory = envelope.source, envelope.payload.get("inventory")
+    if not speaks_for_itself(envelope) or not isinstance(inventory, list):
         return
     await register.store_declarations(
         db, service=name, inventory=inventory, published_at=envelope.occurred_at

@@ -11,21 +11,18 @@ import calendar
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from fastapi import Request as HttpRequest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
-from kit.crypto import AesGcm, open_sealed, public_key_text
+from kit.crypto import AesGcm
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.metrics import DSR_SECONDS
@@ -33,6 +30,7 @@ from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
 from kit.web import call_as_caller
 from privacy import archive, journal, repository, verification
 from privacy.config import Settings
+from privacy.keys import SealKeys
 from privacy.models import (
     Archive,
     AuditEntry,
@@ -75,7 +73,7 @@ class Privacy:
     """What the rules need beyond a database session; one per process."""
 
     settings: Settings
-    seal_key: X25519PrivateKey
+    seal_keys: SealKeys
     cipher: AesGcm
 
     @classmethod
@@ -83,7 +81,7 @@ class Privacy:
         assert settings.keys_dir is not None and settings.exports_dir is not None
         settings.exports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = hashlib.sha256(settings.archive_secret.get_secret_value().encode()).digest()
-        return cls(settings, _seal_key(settings.keys_dir), AesGcm({"a1": key}, "a1"))
+        return cls(settings, SealKeys.load(settings), AesGcm({"a1": key}, "a1"))
 
     @property
     def code_secret(self) -> bytes:
@@ -91,34 +89,9 @@ class Privacy:
         secret = self.settings.archive_secret.get_secret_value().encode()
         return hmac.new(secret, b"identity-check-codes", hashlib.sha256).digest()
 
-    @property
-    def seal_to(self) -> str:
-        return public_key_text(self.seal_key)
-
     def archive_path(self, file_name: str) -> Path:
         assert self.settings.exports_dir is not None
         return self.settings.exports_dir / file_name
-
-
-def _seal_key(folder: Path) -> X25519PrivateKey:
-    """Our X25519 key: services seal their exports to its public half. Made once, 0600."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / "seal.pem"
-    if not path.exists():
-        pem = X25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-        except FileExistsError:
-            pass  # another process made it first
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    assert isinstance(key, X25519PrivateKey)
-    return key
 
 
 def plan(request_type: str, services: list[str], account: str) -> list[tuple[int, str, Action]]:
@@ -318,8 +291,6 @@ async def _send(
         "subject": request.subject,
         "tenant": request.tenant_id,
     }
-    if task.action in (Action.EXPORT, Action.PORTABILITY):
-        payload["seal_to"] = ctx.seal_to
     if task.action == Action.RECTIFY:
         payload["corrections"] = request.corrections or {}
     await events.add(
@@ -403,7 +374,7 @@ async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: d
     for part in await repository.export_parts(db, request.id):
         action = SIMPLE_ACTIONS[request.type].value
         context = seal_context(request.id, part.service, action)
-        content = json.loads(open_sealed(ctx.seal_key, part.sealed, context=context))
+        content = json.loads(ctx.seal_keys.open(part.sealed, context=context))
         parts[part.service] = {"tables": content["tables"], "inventory": content["inventory"]}
         await db.delete(part)
     own = await subject_data.export(

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.worker import Job, Subscription, retention_purge, run_worker
+from kit.privacy.protocol import account_mail_key, command_key
+from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
 from privacy import service
 from privacy.config import Settings, get_settings
 from privacy.handlers import context, subscription
@@ -22,6 +23,12 @@ async def purge_archives(db: AsyncSession, now: datetime) -> int:
 
 async def purge_audit(db: AsyncSession, now: datetime) -> int:
     return await service.purge_audit(db, context(), now)
+
+
+def publishes(settings: Settings) -> list[str]:
+    """The routing keys this service publishes (topic patterns): the broker account of the
+    service may publish these and nothing else (devstack.rabbitmq)."""
+    return [*platform_publications(settings.service_name), command_key("*"), account_mail_key("*")]
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:

@@ -22,4 +22,6 @@ async def on_order(session: AsyncSession, envelope: Envelope) -> None:
 def orders_subscription() -> Subscription:
     """The worker's queue of the orders' events that move grants."""
     kinds = list(service.ORDER_OUTCOME)
-    return Subscription("subsidies.orders", dict.fromkeys(kinds, on_order), kinds)
+    return Subscription(
+        "subsidies.orders", dict.fromkeys(kinds, on_order), kinds, senders={"orders"}
+    )

@@ -2,16 +2,22 @@
 
 import asyncio
 
-from kit.worker import Job, Subscription, retention_purge, run_worker
+from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
 from subsidies import service
 from subsidies.config import Settings, get_settings
 from subsidies.handlers import orders_subscription, participant
 from subsidies.models import events, subject_data
 
 
+def publishes(settings: Settings) -> list[str]:
+    """The routing keys this service publishes (topic patterns): the broker account of the
+    service may publish these and nothing else (devstack.rabbitmq)."""
+    return [*platform_publications(settings.service_name)]
+
+
 def subscriptions(settings: Settings) -> list[Subscription]:
     """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
-    return [participant.subscription(), orders_subscription()]
+    return [participant.subscription(settings), orders_subscription()]
 
 
 def main() -> None:

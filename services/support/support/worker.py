@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.worker import Job, Subscription, retention_purge, run_worker
+from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
 from support import service
 from support.config import Settings, get_settings
 from support.handlers import participant
@@ -36,9 +36,15 @@ def retention_jobs(settings: Settings) -> list[Job]:
     ]
 
 
+def publishes(settings: Settings) -> list[str]:
+    """The routing keys this service publishes (topic patterns): the broker account of the
+    service may publish these and nothing else (devstack.rabbitmq)."""
+    return [*platform_publications(settings.service_name)]
+
+
 def subscriptions(settings: Settings) -> list[Subscription]:
     """The worker's queues (also the source of the broker's definitions, devstack.rabbitmq)."""
-    return [participant.subscription()]
+    return [participant.subscription(settings)]
 
 
 def main() -> None:

@@ -1,4 +1,11 @@
-"""RabbitMQ connection shared by the relay and the consumers (aio-pika, robust, confirms on)."""
+"""RabbitMQ connection shared by the relay and the consumers (aio-pika, robust, confirms on).
+
+Every message carries the ``user_id`` property: the broker account it was published with.
+RabbitMQ refuses a ``user_id`` that differs from the connection's account, so a consumer can
+trust it as the publisher's identity, which the envelope's own ``source`` is not.
+"""
+
+from urllib.parse import unquote, urlsplit
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
@@ -12,6 +19,8 @@ class Broker:
 
     def __init__(self, url: str, exchange: str = "events") -> None:
         self.url = url
+        #: The broker account this connection publishes as (each service has its own).
+        self.user = account_of(url)
         self.exchange_name = exchange
         self.connection: AbstractRobustConnection | None = None
         self.channel: AbstractRobustChannel | None = None
@@ -47,6 +56,7 @@ class Broker:
         message = aio_pika.Message(
             body,
             message_id=message_id,
+            user_id=self.user,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
@@ -56,3 +66,20 @@ class Broker:
         if self.connection is not None:
             await self.connection.close()
         self.connection = self.channel = self.exchange = None
+
+
+def account_of(url: str) -> str:
+    """The account name of an AMQP URL (RabbitMQ's default, ``guest``, when it names none)."""
+    return unquote(urlsplit(url).username or "guest")
+
+
+def account_prefix(account: str, service: str) -> str:
+    """The part of ``account`` before ``service``: each service's broker account is named
+    ``<prefix><service>`` (``orders`` in compose, ``e2e.orders`` in a test stack), so that the
+    consumers of one stack know every other service's account."""
+    if not account.endswith(service):
+        raise ValueError(
+            f"the broker account of the {service} service must end with its name "
+            "(one account per service: see deploy/README.md)"
+        )
+    return account[: -len(service)]

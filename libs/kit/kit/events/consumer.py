@@ -1,5 +1,10 @@
 """Consumers: durable quorum queues, prefetch, inbox deduplication and a dead-letter queue.
 
+Who sent a message is the broker account RabbitMQ checked (``user_id``), never what the
+envelope says: the envelope's ``source`` must be that account's service, and a subscription
+names the services it takes messages from (``senders``). Anything else is a security event:
+the message is dead-lettered with no effect.
+
 A handler runs in one transaction with the insert of the event id into the inbox, so a
 redelivered event finds its id there and does nothing. A handler that raises makes RabbitMQ
 redeliver the message; after ``delivery_limit`` redeliveries the quorum queue dead-letters it
@@ -8,7 +13,7 @@ to ``<queue>.dead``. A message that is not an envelope at all goes there at once
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import aio_pika
@@ -18,10 +23,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database, is_transient
-from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker
+from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
 from kit.events.store import EventStore, utcnow
 from kit.logs import request_id_var
+from kit.security import security_event
 
 log = logging.getLogger("kit.consumer")
 
@@ -52,6 +58,8 @@ class Consumer:
         broker: Broker,
         queue: str,
         handlers: Mapping[str, Handler],
+        service: str,
+        senders: Collection[str] | None = None,
         bindings: Sequence[str] | None = None,
         prefetch: int = 16,
         delivery_limit: int = DELIVERY_LIMIT,
@@ -61,6 +69,11 @@ class Consumer:
         self.broker = broker
         self.queue_name = queue
         self.handlers = dict(handlers)
+        self.service = service
+        #: The services whose messages this queue takes; None: any service of the platform.
+        self.senders = frozenset(senders) if senders is not None else None
+        #: Accounts are ``<prefix><service>``: the stack's prefix, from our own account.
+        self.account_prefix = account_prefix(broker.user, service)
         #: Routing keys the queue is bound to; by default the handled event types.
         self.bindings = list(bindings) if bindings is not None else list(self.handlers)
         self.prefetch = prefetch
@@ -109,6 +122,20 @@ class Consumer:
             log.error("not an event envelope: dead-lettered", extra={"queue": self.queue_name})
             await message.reject(requeue=False)
             return
+        refusal = self.refusal(message, envelope)
+        if refusal is not None:
+            security_event(
+                "broker.refused",
+                service=self.service,
+                reason=refusal,
+                queue=self.queue_name,
+                event_type=envelope.type,
+                event_id=envelope.id,
+                claimed_source=envelope.source,
+                account=message.user_id,
+            )
+            await message.reject(requeue=False)
+            return
         handler = self.handlers.get(envelope.type)
         token = request_id_var.set(envelope.request_id)
         try:
@@ -127,6 +154,20 @@ class Consumer:
             )
         finally:
             request_id_var.reset(token)
+
+    def refusal(self, message: AbstractIncomingMessage, envelope: Envelope) -> str | None:
+        """Why the message must not be handled, or None: the account RabbitMQ validated must be
+        the service the envelope names, and that service one this queue takes messages from."""
+        account = message.user_id
+        if not account:
+            return "no publisher account"
+        if not account.startswith(self.account_prefix):
+            return "account of another stack"
+        if account[len(self.account_prefix) :] != envelope.source:
+            return "source is not the publishing account"
+        if self.senders is not None and envelope.source not in self.senders:
+            return "sender not allowed on this queue"
+        return None
 
     async def _handle_patiently(self, envelope: Envelope, handler: Handler) -> None:
         """Run the handler; while the database is away, wait and try again holding the message.

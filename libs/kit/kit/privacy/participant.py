@@ -19,11 +19,13 @@ from kit.privacy.protocol import (
     ANSWER_KEY,
     ANSWERED,
     COMMAND,
+    PRIVACY,
     Action,
     command_key,
     seal_context,
 )
 from kit.privacy.subject import SubjectData, erasure_report
+from kit.settings import ServiceSettings
 from kit.worker import Subscription
 
 #: Errors that say "this change cannot be made", as opposed to "the database is away".
@@ -52,6 +54,9 @@ class Participant:
         self.events = events
         self.hooks = hooks or {}
         self.clock = clock
+        #: The privacy service's public key, from the configuration (``subscription``):
+        #: exports are sealed to it, never to a key a command names.
+        self.seal_to = ""
 
     @property
     def binding(self) -> str:
@@ -60,9 +65,13 @@ class Participant:
     def handlers(self) -> dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]]:
         return {COMMAND: self.handle}
 
-    def subscription(self) -> Subscription:
-        """The worker's queue of this service's data-subject commands."""
-        return Subscription(f"{self.service}.dsr", self.handlers(), [self.binding])
+    def subscription(self, settings: ServiceSettings) -> Subscription:
+        """The worker's queue of this service's data-subject commands: the privacy service's
+        alone (the consumer checks the publishing broker account)."""
+        self.seal_to = settings.privacy_seal_key
+        return Subscription(
+            f"{self.service}.dsr", self.handlers(), [self.binding], senders={PRIVACY}
+        )
 
     async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
         payload = envelope.payload
@@ -81,8 +90,10 @@ class Participant:
             )
             content = {"service": self.service, "tables": data, "inventory": self.data.inventory()}
             answer["result"] = {"tables": {k: len(v) for k, v in data.items()}}
+            if not self.seal_to:
+                raise RuntimeError("PRIVACY_SEAL_KEY is not set: exports cannot be sealed")
             answer["sealed"] = seal(
-                str(payload["seal_to"]),
+                self.seal_to,
                 json.dumps(content).encode(),
                 context=seal_context(request_id, self.service, action.value),
             )

@@ -10,6 +10,10 @@ data on a person, or holds new categories.
 
 from enum import StrEnum
 
+#: The service that sends data-subject commands and account mails: the only one whose
+#: commands a participant carries out (checked against the publishing broker account).
+PRIVACY = "privacy"
+
 COMMAND = "dsr.command"
 ANSWERED = "dsr.answered"
 PERSONAL_DATA_RECORDED = "personal_data.recorded"

@@ -1,0 +1,24 @@
+"""The security event log: what an operator or an auditor looks for after an attack.
+
+``security_event("broker.refused", ...)`` writes one JSON line on the ``security`` logger and
+counts it in ``security_events_total{service, kind}``. Fields are ids, names and counts, never
+personal data (no email, no address, no token): the log is read by people who may not see it.
+"""
+
+import logging
+
+from prometheus_client import Counter
+
+log = logging.getLogger("security")
+
+SECURITY_EVENTS = Counter(
+    "security_events_total",
+    "Security events (refused broker messages, failed or throttled sign-ins...), by kind.",
+    ["service", "kind"],
+)
+
+
+def security_event(kind: str, *, service: str = "service", **fields: str | int | None) -> None:
+    """Log and count one security event of ``kind`` (a dotted name: ``broker.refused``)."""
+    SECURITY_EVENTS.labels(service, kind).inc()
+    log.warning("security event", extra={"security_event": kind, **fields})
