@@ -3,9 +3,12 @@
     python -m kit.events.dead_letters list identity.dsr
     python -m kit.events.dead_letters replay identity.dsr     # back to the queue, once fixed
 
-A message lands in ``<queue>.dead`` after it failed four times (or was not an envelope). Once
-the cause is fixed, ``replay`` puts each one back on its queue; the inbox makes a message that
-was in fact handled before harmless.
+A message lands in ``<queue>.dead`` after it failed four times (or was not an envelope, or
+was refused as a security event: its publisher was not who it claimed). Once the cause is
+fixed, ``replay`` puts each one back on its queue; the inbox makes a message that was in fact
+handled before harmless. A replayed message keeps its publisher's account (``user_id``), which
+consumers check: RabbitMQ lets only an account tagged ``impersonator`` publish in another's
+name, so replay with an operator's account (``--amqp-url``), never a service's.
 """
 
 import argparse
@@ -28,7 +31,10 @@ async def _run(url: str, queue: str, replay: bool) -> int:
         while (message := await dead.get(fail=False)) is not None:
             try:
                 envelope = Envelope.model_validate_json(message.body)
-                label = f"{envelope.id} {envelope.type} (request {envelope.request_id})"
+                label = (
+                    f"{envelope.id} {envelope.type} from {envelope.source} "
+                    f"(account {message.user_id}, request {envelope.request_id})"
+                )
             except ValueError:
                 label = f"{message.message_id} (not an envelope, {len(message.body)} bytes)"
             if replay:
@@ -36,6 +42,7 @@ async def _run(url: str, queue: str, replay: bool) -> int:
                     aio_pika.Message(
                         message.body,
                         message_id=message.message_id,
+                        user_id=message.user_id,
                         content_type=message.content_type,
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                     ),
