@@ -7,6 +7,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from kit.db import mark_erasure
 from privacy.models import (
     Archive,
     AuditEntry,
@@ -148,7 +149,9 @@ async def archives_of_subject(db: AsyncSession, subject: str) -> Sequence[Archiv
 
 
 async def forget_subject(db: AsyncSession, *, subject: str, key: str) -> None:
-    """Our own records of an erased person keep the keyed hash and the reports, nothing else."""
+    """Our own records of an erased person keep the keyed hash and the reports, nothing else;
+    the transaction is an erasure (``kit.db.mark_erasure``: nothing stays in SQLite's files)."""
+    mark_erasure(db)
     await db.execute(
         update(Request)
         .where(Request.subject == subject)

@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
+from kit.db import mark_erasure
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from support import repository
 from support.models import LEVELS, PartnerRequest, Ticket, TicketMessage, events, subject_data
@@ -234,7 +235,9 @@ async def review_partner_request(
 async def delete_partner_request(
     db: AsyncSession, *, principal: Principal, request_id: str
 ) -> None:
-    """The DPO erases a contact person's request (they have no account to file one)."""
+    """The DPO erases a contact person's request (they have no account to file one); the
+    transaction is an erasure (``kit.db.mark_erasure``: nothing stays in SQLite's files)."""
+    mark_erasure(db)
     await db.delete(await partner_request(db, principal=principal, request_id=request_id))
 
 
