@@ -38,15 +38,16 @@ from sqlalchemy.engine import make_url
 
 from devstack.stack import ROOT, SERVICES
 from kit.crypto import AesGcm
-from kit.settings import DEV_SECRET_MARKER
+from kit.settings import DEV_SECRET_MARKER, PRODUCTION_LIKE, is_placeholder
 
 DEFAULT_KEY = DEV_SECRET_MARKER + "backup-key"
 
 
 def cipher() -> AesGcm:
     secret = os.environ.get("BACKUP_KEY") or DEFAULT_KEY
-    if os.environ.get("ENVIRONMENT") == "production" and secret.startswith(DEV_SECRET_MARKER):
-        sys.exit("refusing to back up with a development BACKUP_KEY in production")
+    environment = os.environ.get("ENVIRONMENT", "")
+    if environment in PRODUCTION_LIKE and is_placeholder(secret):
+        sys.exit(f"refusing to back up with ENVIRONMENT={environment}: BACKUP_KEY is a placeholder")
     return AesGcm({"b1": hashlib.sha256(secret.encode()).digest()}, "b1")
 
 

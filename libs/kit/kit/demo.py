@@ -20,11 +20,20 @@ def demo_tenant_id(slug: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"demo-tenant:{slug}"))
 
 
+def refuse_demo_seeding(settings: ServiceSettings) -> None:
+    """Exit when production's rules apply (production, staging): demo accounts with a known
+    password and TOTP secret, and demo offers, have no place on a real site."""
+    if settings.production_like:
+        sys.exit(
+            f"refusing to seed demo data with ENVIRONMENT={settings.environment}: "
+            "demo data is for local runs only"
+        )
+
+
 def seed_main(
     settings: ServiceSettings, seed: Callable[[], Coroutine[Any, Any, None]], done: str
 ) -> None:
     """A service's ``python -m <service>.seed``: refused in production, then ``seed()``."""
-    if settings.environment == "production":
-        sys.exit("refusing to seed demo data in production")
+    refuse_demo_seeding(settings)
     asyncio.run(seed())
     print(done)

@@ -254,7 +254,7 @@ def create_app(
     app = FastAPI(
         title=title or settings.service_name,
         lifespan=app_lifespan,
-        docs_url=None if settings.environment == "production" else "/docs",
+        docs_url=None if settings.production_like else "/docs",
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )

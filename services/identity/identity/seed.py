@@ -3,7 +3,7 @@
     DEMO_PASSWORD=... python -m identity.seed
 
 Idempotent: an existing account keeps its id and gets the demo password again. Refused when
-ENVIRONMENT=production.
+ENVIRONMENT=production or staging.
 """
 
 import asyncio
@@ -18,7 +18,7 @@ from identity.models import Tenant, User, events, subject_data
 from identity.passwords import Passwords, policy_problems
 from kit.auth import Role
 from kit.db import Database, new_id
-from kit.demo import demo_tenant_id
+from kit.demo import demo_tenant_id, refuse_demo_seeding
 
 #: Local runs only: main() refuses to seed in production.
 DEFAULT_DEMO_PASSWORD = "Demo-Password-2026!"  # noqa: S105
@@ -84,8 +84,7 @@ async def seed(password: str) -> None:
 
 
 def main() -> None:
-    if get_settings().environment == "production":
-        sys.exit("refusing to seed demo accounts in production")
+    refuse_demo_seeding(get_settings())
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     if problems := policy_problems(password):
         sys.exit("DEMO_PASSWORD is too weak: " + "; ".join(problems))

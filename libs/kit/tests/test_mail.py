@@ -1,0 +1,181 @@
+"""Mail to a relay over TLS with an account (STARTTLS and implicit TLS), against a local test
+server whose certificate the client is made to trust (``SSL_CERT_FILE``)."""
+
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.events import Envelope
+from kit.mail import MAIL, mail_sender
+from kit.settings import ServiceSettings, SmtpTls
+
+USER, PASSWORD = "platform", "Relay-Password-From-The-Vault"
+
+
+@dataclass
+class Relay:
+    """What the test server saw: the messages, and whether each came over TLS, logged in."""
+
+    received: list[tuple[bytes, bool, bool]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        # STARTTLS sets the session's ``ssl``; implicit TLS is the transport's from the start.
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        self.received.append((envelope.content, tls, bool(session.authenticated)))
+        return "250 OK"
+
+
+def authenticate(
+    _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any
+) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost (its own CA)."""
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "relay.crt", folder / "relay.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def trusted(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """The server's TLS context; the client's default context trusts its certificate."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+@dataclass
+class Server:
+    relay: Relay
+    port: int
+
+
+def serve(**kwargs: Any) -> Iterator[Server]:
+    relay, port = Relay(), free_port()
+    controller = Controller(
+        relay, hostname="127.0.0.1", port=port, authenticator=authenticate, **kwargs
+    )
+    controller.start()
+    try:
+        yield Server(relay, port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def starttls_server(trusted: ssl.SSLContext) -> Iterator[Server]:
+    yield from serve(tls_context=trusted, require_starttls=True, auth_require_tls=True)
+
+
+@pytest.fixture
+def implicit_server(trusted: ssl.SSLContext) -> Iterator[Server]:
+    # aiosmtpd counts only STARTTLS as TLS for AUTH: its implicit TLS has to waive the check.
+    yield from serve(ssl_context=trusted, server_hostname="localhost", auth_require_tls=False)
+
+
+@pytest.fixture
+def clear_server() -> Iterator[Server]:
+    """A server that offers no STARTTLS (a relay stripped of it on the way)."""
+    yield from serve(auth_require_tls=False)
+
+
+async def send(port: int, tls: SmtpTls, *, user: str = USER) -> None:
+    settings = ServiceSettings(
+        smtp_host="localhost",
+        smtp_port=port,
+        smtp_tls=tls,
+        smtp_user=user,
+        smtp_password=SecretStr(PASSWORD),
+    )
+    envelope = Envelope(
+        type=MAIL, source="test", payload={"to": "a@b.test", "subject": "Hi", "text": "Body"}
+    )
+    await mail_sender(settings)(cast(AsyncSession, None), envelope)
+
+
+async def test_starttls_then_login(starttls_server: Server) -> None:
+    await send(starttls_server.port, "starttls")
+    [(content, tls, authenticated)] = starttls_server.relay.received
+    assert tls and authenticated
+    assert b"Subject: Hi" in content
+
+
+async def test_implicit_tls_then_login(implicit_server: Server) -> None:
+    await send(implicit_server.port, "implicit")
+    [(_content, tls, authenticated)] = implicit_server.relay.received
+    assert tls and authenticated
+
+
+async def test_starttls_never_falls_back_to_clear_text(clear_server: Server) -> None:
+    import smtplib  # noqa: PLC0415
+
+    with pytest.raises(smtplib.SMTPNotSupportedError):
+        await send(clear_server.port, "starttls")
+    assert clear_server.relay.received == []
+
+
+async def test_an_untrusted_relay_certificate_is_refused(
+    starttls_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await send(starttls_server.port, "starttls")
+    assert starttls_server.relay.received == []
