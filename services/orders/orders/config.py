@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 
@@ -18,6 +19,16 @@ class Settings(ServiceSettings):
     identity_url: str = "http://127.0.0.1:8101"
     #: Where the subsidies service reserves an order's subsidies (service to service).
     subsidies_url: str = "http://127.0.0.1:8103"
+    #: The payment provider's adapter. Only the sandbox exists yet: its page
+    #: (``POST /api/payments/sandbox/{reference}``) lets any signed-in employee mark their own
+    #: order paid, which issues the invoice and ships the goods. Production refuses it (staging
+    #: allows it), so production cannot start until a real provider's adapter is added here.
+    payment_provider: Literal["sandbox"] = "sandbox"
+    #: The fulfilment partners' adapter. Only the sandbox exists yet: it acknowledges every
+    #: message without delivering anything (the order is ``fulfilled``, the buyer told it has
+    #: shipped) and keeps names and delivery addresses in files that an erasure does not
+    #: remove. Production refuses it (staging allows it), like the payment sandbox.
+    partner_adapter: Literal["sandbox"] = "sandbox"
     #: Signs the payment provider's webhooks (the sandbox's in development).
     payment_webhook_secret: SecretStr = SecretStr(DEV_SECRET_MARKER + "payment-webhook")
     #: Where the sandbox's "hosted payment page" sends the buyer (our confirmation route).
@@ -30,6 +41,21 @@ class Settings(ServiceSettings):
     #: The sandbox partners' "inbox": each message a partner receives, as a JSON file
     #: (default ``var/partners``). A real partner's adapter would call its API instead.
     partners_dir: Path | None = None
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.environment == "production":
+            if self.payment_provider == "sandbox":
+                problems.append(
+                    "PAYMENT_PROVIDER=sandbox: any employee could mark their own order paid "
+                    "(no real provider's adapter exists yet)"
+                )
+            if self.partner_adapter == "sandbox":
+                problems.append(
+                    "PARTNER_ADAPTER=sandbox: orders would be acknowledged but never delivered "
+                    "(no real partner's adapter exists yet)"
+                )
+        return problems
 
 
 @lru_cache

@@ -4,6 +4,10 @@ The platform never sees a card: the buyer pays on the provider's page, the provi
 the outcome with a signed webhook, and we keep only its reference. ``SandboxProvider`` behaves
 like a real provider for development and tests: payment intents, a confirmation step in place
 of the hosted page, and webhooks signed with HMAC-SHA256 over ``timestamp.body``.
+
+``PAYMENT_PROVIDER`` chooses the adapter (``configured_provider``). The sandbox is the only one
+yet, and production refuses it (``orders.config``): a real provider's adapter implements
+``PaymentProvider`` and gets its own value of ``PAYMENT_PROVIDER``.
 """
 
 import hashlib
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kit.errors import Unauthenticated
+from orders.config import Settings
 
 #: A webhook older (or newer) than this is refused: a replay of a captured one fails.
 TOLERANCE_SECONDS = 300
@@ -88,3 +93,13 @@ class SandboxProvider:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated("bad webhook body") from exc
+
+
+def configured_provider(settings: Settings) -> PaymentProvider:
+    """The adapter ``PAYMENT_PROVIDER`` names (the settings refused the sandbox in production)."""
+    match settings.payment_provider:
+        case "sandbox":
+            return SandboxProvider(
+                settings.payment_webhook_secret.get_secret_value().encode(),
+                confirm_base=settings.sandbox_confirm_base,
+            )

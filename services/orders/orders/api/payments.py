@@ -1,4 +1,9 @@
-"""Payments: an intent for the buyer, the provider's webhook, and the sandbox's pay step."""
+"""Payments: an intent for the buyer, the provider's webhook, and the sandbox's pay step.
+
+The sandbox's pay step is a router of its own, mounted only with the sandbox provider
+(``orders.main``): with a real provider the route does not exist (404, absent from the
+OpenAPI document), and production refuses the sandbox (``PAYMENT_PROVIDER``).
+"""
 
 from typing import Annotated
 
@@ -12,6 +17,8 @@ from orders import repository, service
 from orders.payments import PaymentProvider, SandboxProvider
 
 router = APIRouter(tags=["payments"])
+#: The sandbox provider's "hosted page": any signed-in buyer pays their own order with it.
+sandbox_router = APIRouter(tags=["payments"])
 
 
 def _provider(request: Request) -> PaymentProvider:
@@ -50,7 +57,7 @@ async def webhook(
     return {"outcome": outcome}
 
 
-@router.post("/api/payments/sandbox/{reference}")
+@sandbox_router.post("/api/payments/sandbox/{reference}")
 async def sandbox_pay(
     reference: str, principal: CurrentUser, db: SessionDep, provider: Provider
 ) -> dict[str, str]:
