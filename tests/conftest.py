@@ -74,8 +74,9 @@ def postgres_stack(
 ) -> Iterator[Stack]:
     """The whole platform on fresh PostgreSQL databases (one per service) and test ports.
 
-    Login limits are generous: a suite logs in many times from 127.0.0.1 (the rate-limit test
-    uses an address of its own). Databases are dropped afterwards; logs stay in var/<name>.
+    The gateway's limits are the production ones, sized for a workplace behind one address (a
+    suite logs in many times from 127.0.0.1; the rate-limit tests use addresses of their own).
+    Databases are dropped afterwards; logs stay in var/<name>.
     """
     databases = {spec.name: f"{spec.name}_{name}_{uuid.uuid4().hex[:6]}" for spec in SERVICES}
     urls = {service: asyncio.run(recreate_database(db)) for service, db in databases.items()}
@@ -87,8 +88,6 @@ def postgres_stack(
         database_urls=urls,
         amqp_url=AMQP_URL,
         environment="test",
-        login_rate="600r/m",
-        login_burst=50,
         demo_password=password,
         extra_env=env,
         api_replicas=api_replicas,

@@ -1,13 +1,16 @@
 """The gateway's Nginx configuration passes the gixy-ng linter with no finding (X5, the
-security suite's linter step, run on every `make test`)."""
+security suite's linter step, run on every `make test`), and its per-address limits are one
+zone per public route, sized for a workplace (issue 14)."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from devstack.gateway import render
-from devstack.stack import ROOT, SERVICES, UPSTREAM_KEEP_ALIVE_SECONDS
+from devstack.stack import ROOT, SERVICES, UPSTREAM_KEEP_ALIVE_SECONDS, StackConfig
 
 VALUES = {
     "GATEWAY_USER": "nginx",
@@ -17,8 +20,8 @@ VALUES = {
     "GATEWAY_TLS_CERT": "/etc/nginx/tls/gateway.crt",
     "GATEWAY_TLS_KEY": "/etc/nginx/tls/gateway.key",
     "GATEWAY_MAX_BODY": "1m",
-    "GATEWAY_LOGIN_RATE": "10r/m",
-    "GATEWAY_LOGIN_BURST": "5",
+    "GATEWAY_LOGIN_RATE": "600r/m",
+    "GATEWAY_LOGIN_BURST": "300",
     "GATEWAY_FORM_RATE": "6r/m",
     "GATEWAY_FORM_BURST": "5",
 } | {f"{s.name.upper()}_UPSTREAM": f"{s.name}:8000" for s in SERVICES}
@@ -48,3 +51,52 @@ def test_services_keep_idle_gateway_connections_longer_than_the_gateway() -> Non
     entrypoint = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
     assert f"--timeout-keep-alive {UPSTREAM_KEEP_ALIVE_SECONDS}" in entrypoint
     assert upstream_idle < UPSTREAM_KEEP_ALIVE_SECONDS
+
+
+#: Every route a client reaches without a session (and the password check), and the zone of
+#: each: a crowd on one route must never shut another.
+PUBLIC_ROUTES = (
+    "/api/auth/login",
+    "/api/auth/mfa",
+    "/api/auth/password-reset",
+    "/api/auth/password-reset/confirm",
+    "/api/privacy/unsubscribe",
+    "/api/partners/apply",
+    "/api/auth/password",
+)
+#: People signing in within a minute from one address (one office behind a NAT) who all get in.
+WORKPLACE = 300
+
+
+def test_each_public_route_has_a_per_address_zone_of_its_own() -> None:
+    templates = ROOT / "gateway" / "templates"
+    routes = (templates / "routes.conf.template").read_text()
+    zones = dict(
+        re.findall(
+            r"limit_req_zone \$binary_remote_addr zone=(\w+):\w+ rate=\$\{(\w+)\};",
+            (templates / "nginx.conf.template").read_text(),
+        )
+    )
+    used = {}
+    for path in PUBLIC_ROUTES:
+        block = re.search(rf"^location = {re.escape(path)} \{{\n(.*?)^\}}", routes, re.M | re.S)
+        assert block, path
+        limits = re.findall(r"limit_req zone=(\w+) burst=\$\{(\w+)\} nodelay;", block.group(1))
+        assert len(limits) == 1, path
+        used[path] = limits[0][0]
+        assert used[path] in zones, path  # declared, keyed by the client's address
+    assert len(set(used.values())) == len(PUBLIC_ROUTES), used
+
+
+def test_sign_in_limits_let_a_workplace_in_at_once() -> None:
+    """Nginx's `limit_req ... nodelay` takes burst + 1 requests at once from a fresh address,
+    then one each 1/rate: the burst alone must hold a workplace arriving in the same second,
+    and the local run and compose must agree."""
+    config = StackConfig()
+    assert config.login_burst + 1 >= WORKPLACE
+    assert re.fullmatch(r"\d+r/m", config.login_rate)
+    assert int(config.login_rate.removesuffix("r/m")) >= WORKPLACE  # a second wave refills
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    gateway = compose["services"]["gateway"]["environment"]
+    assert gateway["GATEWAY_LOGIN_RATE"] == config.login_rate
+    assert int(gateway["GATEWAY_LOGIN_BURST"]) == config.login_burst

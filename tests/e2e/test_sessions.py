@@ -43,6 +43,10 @@ def test_login_cookie_has_every_attribute(anonymous: httpx.Client) -> None:
     assert not any(a.startswith("domain=") for a in session)
     csrf = [a.strip().lower() for a in cookies["csrf_token"].split(";")]
     assert "secure" in csrf and "httponly" not in csrf and "samesite=strict" in csrf
+    # The device cookie: sent back to the sign-in routes only, never readable by the page.
+    device = [a.strip().lower() for a in cookies["__Secure-device"].split(";")]
+    assert {"httponly", "secure", "path=/api/auth", "samesite=strict"} <= set(device)
+    assert f"max-age={90 * 86400}" in device and not any(a.startswith("domain=") for a in device)
 
 
 def test_me_with_and_without_a_session(anonymous: httpx.Client, platform: Platform) -> None:
@@ -226,7 +230,10 @@ def test_repeated_failures_lock_the_account_for_a_while(
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
     locked = anonymous.post("/api/auth/login", json=body | {"password": PASSWORD})
-    assert locked.status_code == 429  # even the right password waits out the backoff
+    # Even the right password waits out the backoff, from a browser that never signed in to
+    # the account (its owner's browser does not: test_sign_in_defence.py).
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
 
 
 def test_tenant_admin_sees_only_their_tenant(platform: Platform) -> None:

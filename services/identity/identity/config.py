@@ -18,13 +18,17 @@ class Settings(ServiceSettings):
     internal_token_seconds: int = 120
     #: Origins allowed to send cookie-authenticated unsafe requests (the gateway's public URL).
     public_origins: list[str] = ["https://localhost:8443"]
-    #: Failed logins of one account before each further attempt must wait (backoff doubles).
+    #: Failed sign-ins (passwords and second-step codes) of one account, or of one device
+    #: token, before each further attempt must wait (the wait doubles).
     login_free_failures: int = 5
     login_lock_base_seconds: float = 1.0
     login_max_lock_seconds: float = 900
     #: A counter with no new failure for this long starts again from zero, so nobody can keep
     #: an account locked for ever with one attempt now and then.
     login_forget_seconds: int = 3600
+    #: A browser that signed in keeps a device cookie this long (``identity.devices``): with
+    #: it, the owner still gets in while the account is locked for everyone else.
+    device_days: int = 90
     #: argon2id cost: OWASP minimum (19 MiB, t=2, p=1), ~40 ms on the reference machine.
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2

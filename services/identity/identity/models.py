@@ -231,6 +231,18 @@ class MfaChallenge(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("a count"))
     device: Mapped[str | None] = mapped_column(String(100), info=SESSION_DATA)
     network: Mapped[str | None] = mapped_column(String(64), info=SESSION_DATA)
+    #: The failure counter of the device token the password step came with, when it was
+    #: trusted (``identity.devices``): wrong codes count there. None: the account's counter.
+    device_key: Mapped[str | None] = mapped_column(
+        String(64),
+        info=personal(
+            "session secret",
+            SECURITY,
+            LegalBasis.LEGITIMATE_INTERESTS,
+            provided=False,
+            exportable=False,
+        ),
+    )
 
 
 LOG = personal(
@@ -259,11 +271,13 @@ class LoginEvent(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per (tenant, email), kept whether or not the account exists.
+    """Failed sign-ins (wrong passwords and wrong second-step codes) per (tenant, email), kept
+    whether or not the account exists, and per device token (``identity.devices``).
 
     The key is an HMAC, so the table says nothing readable about who tried; keeping it for
     unknown accounts too is what makes the backoff unable to reveal which accounts exist.
-    Rows go a day after the last failure.
+    Rows go a day after the last failure, or at once when the sign-in completes or the
+    password is reset.
     """
 
     __tablename__ = "login_throttle"

@@ -23,6 +23,10 @@ async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
     return await db.scalar(select(Tenant).where(Tenant.slug == slug))
 
 
+async def tenant_by_id(db: AsyncSession, tenant_id: str) -> Tenant | None:
+    return await db.get(Tenant, tenant_id)
+
+
 async def user_by_email(db: AsyncSession, *, tenant_id: str, email: str) -> User | None:
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
 
@@ -122,6 +126,11 @@ async def lock_login(db: AsyncSession, *, key: str, until: datetime) -> None:
 
 async def throttle(db: AsyncSession, key: str) -> LoginThrottle | None:
     return await db.get(LoginThrottle, key)
+
+
+async def forget_failures(db: AsyncSession, *, key: str) -> None:
+    """A completed sign-in or a password reset: the counter starts again from nothing."""
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
 
 
 async def live_challenge(

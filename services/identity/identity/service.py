@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import links, mfa, repository
 from identity.config import Settings
+from identity.devices import Devices, DeviceToken
 from identity.keys import SigningKeys
 from identity.models import (
     LoginEvent,
+    LoginThrottle,
     MfaChallenge,
     RecoveryCode,
     Session,
@@ -43,9 +45,11 @@ class Identity:
     passwords: Passwords
     keys: SigningKeys
     totp: mfa.Totp = field(init=False)
+    devices: Devices = field(init=False)
 
     def __post_init__(self) -> None:
         self.totp = mfa.Totp(self.settings)
+        self.devices = Devices(self.settings)
 
     def _hmac(self, purpose: str, value: str) -> str:
         key = self.settings.secret_key.get_secret_value().encode()
@@ -56,7 +60,12 @@ class Identity:
         return self._hmac("csrf", session_token)
 
     def throttle_key(self, tenant: str, email: str) -> str:
+        """The failure counter of an account (kept for unknown accounts too)."""
         return self._hmac("login", f"{tenant}\x00{email}")
+
+    def device_key(self, device: DeviceToken) -> str:
+        """The failure counter of one device token (``identity.devices``)."""
+        return self._hmac("device", device.nonce)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class LoginResult:
     enrolment: dict[str, str] | None = None
     #: Recovery codes, shown once, when this login completed an enrolment.
     recovery_codes: list[str] | None = None
+    #: The device cookie to set when a sign-in completed (``identity.devices``).
+    device_cookie: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,32 +164,68 @@ async def login(
     password: str,
     now: datetime,
     client: Client | None = None,
+    device_cookie: str | None = None,
 ) -> LoginResult:
     """Check credentials; the result is empty on failure. Spends one hash's time in every case.
+
+    An attempt is judged by the account's failure counter, or, when the browser's device
+    cookie holds a valid token for this account, by that token's own counter: the account's
+    lock stops guessers, never the owner's browser (``identity.devices``). A locked counter
+    answers ``retry_after`` before the password is looked at.
 
     With the right password, a person using two-factor login (every staff member) gets a
     pending second step instead of a session; a staff member not enrolled yet gets a new
     secret to enrol with, in the same step."""
-    key = ctx.throttle_key(tenant, email)
-    throttle = await repository.throttle(db, key)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        ctx.passwords.verify(None, password)
-        return LoginResult(retry_after=int((throttle.locked_until - now).total_seconds()) + 1)
     found = await repository.tenant_by_slug(db, tenant)
     user = found and await repository.user_by_email(db, tenant_id=found.id, email=email)
     usable = user if user and user.is_active else None
+    device = ctx.devices.for_account(device_cookie, usable.id, now) if usable else None
+    key, trusted, wait = await _judged_by(
+        db,
+        account_key=ctx.throttle_key(tenant, email),
+        device_key=ctx.device_key(device) if device else None,
+        now=now,
+    )
+    if wait is not None:
+        ctx.passwords.verify(None, password)
+        return LoginResult(retry_after=wait)
     if not ctx.passwords.verify(usable.password_hash if usable else None, password) or not usable:
         await _record_failure(db, ctx, key, now)
         return LoginResult()
-    if throttle:
-        await db.delete(throttle)
     if usable.password_hash and ctx.passwords.needs_rehash(usable.password_hash):
         usable.password_hash = ctx.passwords.hash(password)
     client = client or Client()
     if usable.totp_secret or mfa.staff(usable.roles):
-        return await _second_step_due(db, ctx, user=usable, client=client, now=now)
+        # The failures are forgotten only once the second step is passed too: a guesser who
+        # knows the password must not wipe the count of their wrong codes by signing in again.
+        return await _second_step_due(
+            db, ctx, user=usable, client=client, now=now, device_key=key if trusted else None
+        )
+    await repository.forget_failures(db, key=key)
     token = await complete_login(db, ctx, user=usable, client=client, now=now)
-    return LoginResult(session_token=token, csrf_token=ctx.csrf_token(token))
+    return LoginResult(
+        session_token=token,
+        csrf_token=ctx.csrf_token(token),
+        device_cookie=ctx.devices.after_sign_in(device_cookie, usable.id, now),
+    )
+
+
+def _wait(throttle: LoginThrottle | None, now: datetime) -> int | None:
+    """Whole seconds until a locked counter may try again; None when it is not locked."""
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        return int((throttle.locked_until - now).total_seconds()) + 1
+    return None
+
+
+async def _judged_by(
+    db: AsyncSession, *, account_key: str, device_key: str | None, now: datetime
+) -> tuple[str, bool, int | None]:
+    """The counter an attempt is judged by and its failures go to, whether it is a trusted
+    device's, and how long it must wait. A device token counts while it is not locked itself:
+    one that failed too often is distrusted, and the account's lock applies to it again."""
+    if device_key is not None and _wait(await repository.throttle(db, device_key), now) is None:
+        return device_key, True, None
+    return account_key, False, _wait(await repository.throttle(db, account_key), now)
 
 
 async def complete_login(
@@ -192,7 +239,13 @@ async def complete_login(
 
 
 async def _second_step_due(
-    db: AsyncSession, ctx: Identity, *, user: User, client: Client, now: datetime
+    db: AsyncSession,
+    ctx: Identity,
+    *,
+    user: User,
+    client: Client,
+    now: datetime,
+    device_key: str | None,
 ) -> LoginResult:
     token = secrets.token_urlsafe(32)
     db.add(
@@ -204,6 +257,7 @@ async def _second_step_due(
             attempts=0,
             device=client.device,
             network=client.network,
+            device_key=device_key,
         )
     )
     enrolment = None
@@ -219,16 +273,33 @@ INVALID_CODE = "invalid code"
 
 
 async def second_step(
-    db: AsyncSession, ctx: Identity, *, mfa_token: str, code: str, now: datetime
+    db: AsyncSession,
+    ctx: Identity,
+    *,
+    mfa_token: str,
+    code: str,
+    now: datetime,
+    device_cookie: str | None = None,
 ) -> LoginResult:
-    """The code of a pending login: a TOTP code, or a recovery code once. Wrong codes count;
-    after ``mfa_attempts`` the pending login is gone and the password is asked again."""
+    """The code of a pending login: a TOTP code, or a recovery code once. Wrong codes count
+    against the account like wrong passwords (against the device token when the password step
+    came with one), and a locked counter answers ``retry_after``; after ``mfa_attempts`` the
+    pending login is gone and the password is asked again."""
     challenge = await repository.live_challenge(db, token_hash=hash_token(mfa_token), now=now)
     if challenge is None:
         raise Unauthenticated("log in again: the second step expired or failed too often")
     user = await repository.user_by_id_any_tenant(db, challenge.user_id)
-    if user is None or not user.is_active:
+    tenant = user and await repository.tenant_by_id(db, user.tenant_id)
+    if user is None or not user.is_active or not tenant:
         raise Unauthenticated("log in again: the second step expired or failed too often")
+    key, _trusted, wait = await _judged_by(
+        db,
+        account_key=ctx.throttle_key(tenant.slug, user.email),
+        device_key=challenge.device_key,
+        now=now,
+    )
+    if wait is not None:
+        return LoginResult(retry_after=wait)
     recovery: list[str] | None = None
     if user.totp_secret:
         accepted = await check_code(db, ctx, user=user, code=code, now=now)
@@ -239,12 +310,17 @@ async def second_step(
         challenge.attempts += 1
         if challenge.attempts >= ctx.settings.mfa_attempts:
             await db.delete(challenge)
+        await _record_failure(db, ctx, key, now)
         return LoginResult()
     client = Client(challenge.device, challenge.network)
     await db.delete(challenge)
+    await repository.forget_failures(db, key=key)
     token = await complete_login(db, ctx, user=user, client=client, now=now)
     return LoginResult(
-        session_token=token, csrf_token=ctx.csrf_token(token), recovery_codes=recovery
+        session_token=token,
+        csrf_token=ctx.csrf_token(token),
+        recovery_codes=recovery,
+        device_cookie=ctx.devices.after_sign_in(device_cookie, user.id, now),
     )
 
 
@@ -439,19 +515,33 @@ INVALID_LINK = "this link is invalid, already used or expired"
 
 
 async def confirm_reset(
-    db: AsyncSession, ctx: Identity, *, token: str, password: str, now: datetime
-) -> None:
+    db: AsyncSession,
+    ctx: Identity,
+    *,
+    token: str,
+    password: str,
+    now: datetime,
+    device_cookie: str | None = None,
+) -> str:
     """Set the password from a reset or invitation link, once; every session of the account
-    ends. A password that fails the policy is refused before the link is spent."""
+    ends. A password that fails the policy is refused before the link is spent.
+
+    The account's failed sign-ins are forgotten (whoever was guessing now guesses a new
+    password), and the browser that opened the mailed link, which proved it holds the
+    account's mailbox, is trusted like one that signed in: the device cookie to set is
+    returned, so the owner gets in even while a guesser keeps the account locked."""
     check_policy(password)
     link = await links.redeem(db, token=token, now=now)
     user = link and await repository.user_by_id_any_tenant(db, link.user_id)
-    if not link or not user or not user.is_active:
+    tenant = user and await repository.tenant_by_id(db, user.tenant_id)
+    if not link or not user or not user.is_active or not tenant:
         raise BadRequest(INVALID_LINK)
     user.password_hash = ctx.passwords.hash(password)
     user.password_changed_at = now
     await repository.revoke_sessions(db, user_id=user.id, now=now)
+    await repository.forget_failures(db, key=ctx.throttle_key(tenant.slug, user.email))
     await events.add(db, "user.password_changed", tenant=user.tenant_id, subject=user.id)
+    return ctx.devices.after_sign_in(device_cookie, user.id, now)
 
 
 # -- the person's sessions -------------------------------------------------------------------

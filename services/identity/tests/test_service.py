@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
-from identity import service
+from identity import links, service
 from identity.config import Settings
 from identity.keys import SigningKeys
 from identity.models import Base, Tenant, User
@@ -16,7 +17,7 @@ from identity.passwords import Passwords
 from identity.service import Identity
 from kit.auth import Principal, StaticKeys, TokenVerifier
 from kit.db import Database
-from kit.errors import Forbidden, Unauthenticated
+from kit.errors import BadRequest, Forbidden, Unauthenticated
 from kit.testing import sqlite_database
 
 PASSWORD = "Abcdefgh12!x"
@@ -66,9 +67,12 @@ async def login(
     email: str = "alice@demo.test",
     tenant: str = "demo",
     now: datetime = NOW,
+    device: str | None = None,
 ) -> service.LoginResult:
     async with database.transaction() as db:
-        return await service.login(db, ctx, tenant=tenant, email=email, password=password, now=now)
+        return await service.login(
+            db, ctx, tenant=tenant, email=email, password=password, now=now, device_cookie=device
+        )
 
 
 async def verify(database: Database, ctx: Identity, token: str, **kw: object) -> str:
@@ -246,3 +250,183 @@ async def test_failures_are_forgotten_after_an_idle_hour(
     one_more = await login(database, ctx, "wrong-Password-1", now=later)
     assert one_more.retry_after is None
     assert (await login(database, ctx, PASSWORD, now=later)).session_token  # not locked
+
+
+# -- the account's lock, device cookies, second-step failures, resets (issue 14) --------------
+
+WRONG = "wrong-Password-1"
+
+
+async def lock(database: Database, ctx: Identity, *, now: datetime = NOW, **kw: object) -> None:
+    """Enough wrong passwords, from a browser that never signed in, to lock the account."""
+    for _ in range(ctx.settings.login_free_failures):
+        assert (await login(database, ctx, WRONG, now=now, **kw)).retry_after is None  # type: ignore[arg-type]
+    assert (await login(database, ctx, PASSWORD, now=now, **kw)).retry_after is not None  # type: ignore[arg-type]
+
+
+async def new_user(database: Database, ctx: Identity, email: str, tenant_id: str) -> User:
+    async with database.transaction() as db:
+        user = User(
+            tenant_id=tenant_id,
+            email=email,
+            first_name="Bob",
+            last_name="Martin",
+            roles=["employee"],
+            password_hash=ctx.passwords.hash(PASSWORD),
+            is_active=True,
+            created_at=NOW,
+        )
+        db.add(user)
+    return user
+
+
+async def test_the_wait_grows_with_each_failure_past_the_free_ones(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    now, waits = NOW, []
+    for _ in range(ctx.settings.login_free_failures - 1):
+        await login(database, ctx, WRONG, now=now)
+    for _ in range(4):
+        assert (await login(database, ctx, WRONG, now=now)).retry_after is None
+        wait = (await login(database, ctx, PASSWORD, now=now)).retry_after
+        assert wait is not None
+        waits.append(wait)
+        now += timedelta(seconds=wait)  # waited it out: the next failure locks for longer
+    assert waits == [2, 3, 5, 9]  # 1 s, 2 s, 4 s, 8 s (rounded up, plus one)
+    assert (await login(database, ctx, PASSWORD, now=now)).session_token
+
+
+async def test_a_browser_that_signed_in_still_gets_in_while_the_account_is_locked(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    owner = (await login(database, ctx, PASSWORD)).device_cookie
+    assert owner
+    await lock(database, ctx)
+    signed_in = await login(database, ctx, PASSWORD, device=owner)
+    assert signed_in.session_token and signed_in.retry_after is None
+    # The owner getting in does not lift the lock for the guesser.
+    assert (await login(database, ctx, PASSWORD)).retry_after is not None
+    assert (await login(database, ctx, WRONG)).retry_after is not None
+
+
+async def test_a_device_token_counts_its_own_failures_then_is_distrusted(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    stolen = (await login(database, ctx, PASSWORD)).device_cookie
+    await lock(database, ctx)
+    for _ in range(ctx.settings.login_free_failures):
+        failed = await login(database, ctx, WRONG, device=stolen)
+        assert failed.retry_after is None and failed.session_token is None
+    # Its own counter is locked now, and the account's too: the token is worth nothing more.
+    assert (await login(database, ctx, PASSWORD, device=stolen)).retry_after is not None
+    # Another browser of the owner is not affected by the stolen token's failures.
+    other = ctx.devices.issue(alice.id, NOW)
+    assert (await login(database, ctx, PASSWORD, device=other)).session_token
+
+
+async def test_forged_expired_and_other_accounts_device_cookies_change_nothing(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    bob = await new_user(database, ctx, "bob@demo.test", alice.tenant_id)
+    bobs = (await login(database, ctx, PASSWORD, email=bob.email)).device_cookie
+    alices = (await login(database, ctx, PASSWORD)).device_cookie
+    assert bobs and alices
+    await lock(database, ctx)
+    user_id, nonce, expires, signature = alices.split(".")
+    forged = [
+        bobs,  # another account's
+        f"{user_id}.{nonce}.{int(expires) + 10**6}.{signature}",  # a longer life, same signature
+        f"{user_id}.{nonce}.{expires}.{signature[:-2]}AA",
+        "garbage",
+        "~".join(["x"] * 2000),
+    ]
+    for cookie in forged:
+        assert (await login(database, ctx, PASSWORD, device=cookie)).retry_after is not None
+    expired = NOW + timedelta(days=ctx.settings.device_days, seconds=1)
+    await lock(database, ctx, now=expired)
+    assert (await login(database, ctx, PASSWORD, device=alices, now=expired)).retry_after
+
+
+async def test_a_device_cookie_remembers_the_last_five_accounts(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    cookie: str | None = None
+    users = [await new_user(database, ctx, f"u{i}@demo.test", alice.tenant_id) for i in range(6)]
+    for user in users:
+        cookie = (
+            await login(database, ctx, PASSWORD, email=user.email, device=cookie)
+        ).device_cookie
+    held = [t.user_id for t in ctx.devices.read(cookie, NOW)]
+    assert held == [u.id for u in reversed(users[1:])]  # newest first, the oldest gone
+
+
+async def enrol(database: Database, ctx: Identity, user: User) -> pyotp.TOTP:
+    secret = ctx.totp.new_secret()
+    async with database.transaction() as db:
+        found = await db.get(User, user.id)
+        assert found is not None
+        found.totp_secret = ctx.totp.seal(user.id, secret)
+    return pyotp.TOTP(secret)
+
+
+async def code(database: Database, ctx: Identity, token: str, value: str) -> service.LoginResult:
+    async with database.transaction() as db:
+        return await service.second_step(db, ctx, mfa_token=token, code=value, now=NOW)
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    right = {totp.at(NOW + timedelta(seconds=s)) for s in (-30, 0, 30)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in right)
+
+
+async def test_wrong_second_step_codes_count_against_the_account(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    totp = await enrol(database, ctx, alice)
+    wrong = wrong_code(totp)
+    first = (await login(database, ctx, PASSWORD)).mfa_token
+    assert first
+    for _ in range(ctx.settings.login_free_failures - 1):
+        assert (await code(database, ctx, first, wrong)).session_token is None
+    # The right password again does not wipe the count of wrong codes.
+    second = (await login(database, ctx, PASSWORD)).mfa_token
+    assert second
+    assert (await code(database, ctx, first, wrong)).retry_after is None  # the fifth: locked
+    assert (await code(database, ctx, second, totp.at(NOW))).retry_after is not None
+    assert (await login(database, ctx, PASSWORD)).retry_after is not None
+
+
+async def test_a_trusted_browsers_wrong_codes_count_against_its_token(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    totp = await enrol(database, ctx, alice)
+    pending = (await login(database, ctx, PASSWORD)).mfa_token
+    assert pending
+    owner = (await code(database, ctx, pending, totp.at(NOW))).device_cookie
+    await lock(database, ctx)
+    again = (await login(database, ctx, PASSWORD, device=owner)).mfa_token
+    assert again
+    for _ in range(ctx.settings.mfa_attempts - 1):
+        assert (await code(database, ctx, again, wrong_code(totp))).retry_after is None
+    # Four wrong codes on the owner's token; the account's lock was never what judged them.
+    later = NOW + timedelta(seconds=31)
+    async with database.transaction() as db:
+        done = await service.second_step(db, ctx, mfa_token=again, code=totp.at(later), now=later)
+    assert done.session_token
+
+
+async def test_a_completed_reset_forgets_the_failures_and_trusts_the_browser(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    await lock(database, ctx)
+    async with database.transaction() as db:
+        user = await db.get(User, alice.id)
+        assert user is not None
+        link = await links.issue(db, ctx.settings, user=user, purpose=links.RESET, now=NOW)
+    async with database.transaction() as db:
+        cookie = await service.confirm_reset(db, ctx, token=link, password="Zyxwvut98765?", now=NOW)
+    assert [t.user_id for t in ctx.devices.read(cookie, NOW)] == [alice.id]
+    assert (await login(database, ctx, "Zyxwvut98765?")).session_token  # no lock left
+    with pytest.raises(BadRequest):
+        async with database.transaction() as db:
+            await service.confirm_reset(db, ctx, token=link, password="Zyxwvut98765?", now=NOW)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from identity import repository, service
+from identity import devices, repository, service
 from identity.api import IdentityDep, users
 from identity.schemas import (
     Enrolment,
@@ -21,7 +21,7 @@ from identity.schemas import (
 )
 from kit.auth import CurrentUser, Principal, Role, require_roles
 from kit.db import SessionDep
-from kit.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
+from kit.errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -40,9 +40,40 @@ def client_of(request: Request) -> service.Client:
     return service.Client.of(request.headers.get("user-agent"), address)
 
 
-def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
+def json_response(
+    body: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
-        content=json.dumps(body).encode(), media_type="application/json", status_code=status_code
+        content=json.dumps(body).encode(),
+        media_type="application/json",
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def locked_out(retry_after: int) -> Response:
+    """429 with ``Retry-After``: the wait grows with each failure past the free ones."""
+    return json_response(
+        {"detail": "too many failed attempts; try again later"},
+        429,
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def device_cookie_of(request: Request) -> str | None:
+    """The browser's device cookie, which the gateway hands to the routes that sign in."""
+    return request.headers.get(devices.HEADER) or None
+
+
+def set_device_cookie(response: Response, ctx: service.Identity, value: str) -> None:
+    response.set_cookie(
+        devices.COOKIE,
+        value,
+        max_age=ctx.settings.device_days * 86400,
+        path=devices.COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
     )
 
 
@@ -84,9 +115,10 @@ async def login(body: LoginRequest, request: Request, ctx: IdentityDep) -> Respo
             password=body.password,
             now=service.utcnow(),
             client=client_of(request),
+            device_cookie=device_cookie_of(request),
         )
     if result.retry_after is not None:
-        raise TooManyRequests("too many failed attempts; try again later")
+        return locked_out(result.retry_after)
     if result.mfa_token is not None:
         # No session yet: the second step (POST /api/auth/mfa) opens it.
         body_out: dict[str, Any] = {"mfa_required": True}
@@ -107,6 +139,8 @@ async def login(body: LoginRequest, request: Request, ctx: IdentityDep) -> Respo
         raise Unauthenticated(service.LOGIN_FAILED)
     response = json_response({"status": "ok"})
     set_session_cookies(response, ctx, result.session_token)
+    if result.device_cookie:
+        set_device_cookie(response, ctx, result.device_cookie)
     return response
 
 
@@ -121,8 +155,15 @@ async def second_step(body: MfaCode, request: Request, ctx: IdentityDep) -> Resp
     # Its own transaction: a wrong code must count although the answer is an error.
     async with request.app.state.db.transaction() as db:
         result = await service.second_step(
-            db, ctx, mfa_token=token, code=body.code, now=service.utcnow()
+            db,
+            ctx,
+            mfa_token=token,
+            code=body.code,
+            now=service.utcnow(),
+            device_cookie=device_cookie_of(request),
         )
+    if result.retry_after is not None:
+        return locked_out(result.retry_after)
     if result.session_token is None:
         raise Unauthenticated(service.INVALID_CODE)
     answer: dict[str, Any] = {"status": "ok"}
@@ -130,6 +171,8 @@ async def second_step(body: MfaCode, request: Request, ctx: IdentityDep) -> Resp
         answer["recovery_codes"] = result.recovery_codes
     response = json_response(answer)
     set_session_cookies(response, ctx, result.session_token)
+    if result.device_cookie:
+        set_device_cookie(response, ctx, result.device_cookie)
     response.delete_cookie(MFA_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
@@ -174,11 +217,20 @@ async def request_reset(body: ResetRequest, db: SessionDep, ctx: IdentityDep) ->
 
 
 @router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
-async def confirm_reset(body: ResetConfirm, db: SessionDep, ctx: IdentityDep) -> None:
-    """A reset or invitation link's token and the new password; every session ends."""
-    await service.confirm_reset(
-        db, ctx, token=body.token, password=body.password, now=service.utcnow()
+async def confirm_reset(
+    body: ResetConfirm, request: Request, db: SessionDep, ctx: IdentityDep, response: Response
+) -> None:
+    """A reset or invitation link's token and the new password; every session ends. The
+    account's failed sign-ins are forgotten and this browser gets a device cookie."""
+    cookie = await service.confirm_reset(
+        db,
+        ctx,
+        token=body.token,
+        password=body.password,
+        now=service.utcnow(),
+        device_cookie=device_cookie_of(request),
     )
+    set_device_cookie(response, ctx, cookie)
 
 
 @router.get("/sessions")
