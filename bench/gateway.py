@@ -85,7 +85,8 @@ def main() -> None:
             )
             session = login.cookies["__Host-session"]
             internal = httpx.get(
-                f"{service}/internal/verify", headers={"X-Session-Token": session}
+                f"{service}/internal/verify",
+                headers={"X-Session-Token": session, "X-Token-Audience": "identity"},
             ).headers["x-internal-token"]
             runs = {
                 "A_authenticated_via_gateway": wrk(

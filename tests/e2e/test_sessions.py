@@ -171,7 +171,10 @@ def test_spoofed_identity_headers_are_ignored(platform: Platform) -> None:
     # A genuine internal token of the admin, obtained by asking identity directly (tests only).
     verify = httpx.get(
         platform.service_url("identity", "/internal/verify"),
-        headers={"X-Session-Token": admin.cookies["__Host-session"]},
+        headers={
+            "X-Session-Token": admin.cookies["__Host-session"],
+            "X-Token-Audience": "identity",
+        },
     )
     admin_token = verify.headers["x-internal-token"]
     spoof = {
@@ -343,7 +346,10 @@ def test_key_rotation_does_not_log_anyone_out(platform: Platform) -> None:
     assert client.get("/api/auth/me").status_code == 200
     verify = httpx.get(
         platform.service_url("identity", "/internal/verify"),
-        headers={"X-Session-Token": client.cookies["__Host-session"]},
+        headers={
+            "X-Session-Token": client.cookies["__Host-session"],
+            "X-Token-Audience": "identity",
+        },
     )
     header = verify.headers["x-internal-token"].split(".")[0]
     kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
@@ -433,14 +439,17 @@ def test_services_verify_against_the_published_keys_after_rotation(platform: Pla
     verifier = TokenVerifier(
         RemoteJwks(platform.service_url("identity", "/.well-known/jwks.json")),
         issuer="identity",
-        audience="platform",
+        audience="identity",
     )
     client = platform.login("bob@demo.test")
 
     def internal_token() -> str:
         verify = httpx.get(
             platform.service_url("identity", "/internal/verify"),
-            headers={"X-Session-Token": client.cookies["__Host-session"]},
+            headers={
+                "X-Session-Token": client.cookies["__Host-session"],
+                "X-Token-Audience": "identity",
+            },
         )
         return str(verify.headers["x-internal-token"])
 
@@ -523,7 +532,7 @@ def test_forged_internal_tokens_are_refused_through_the_gateway_and_by_every_ser
     bob = platform.login("bob@demo.test")
     genuine = httpx.get(
         platform.service_url("identity", "/internal/verify"),
-        headers={"X-Session-Token": bob.cookies["__Host-session"]},
+        headers={"X-Session-Token": bob.cookies["__Host-session"], "X-Token-Audience": "identity"},
     ).headers["x-internal-token"]
     forged = forged_tokens(platform, genuine)
     with platform.client() as anonymous:
@@ -543,10 +552,17 @@ def test_forged_internal_tokens_are_refused_through_the_gateway_and_by_every_ser
                 bob.get("/api/privacy/breaches", headers={"X-Internal-Token": token}).status_code
                 == 403
             )
-    # The genuine token itself is accepted straight: the forgeries failed on their own account.
+    # The genuine token itself is accepted straight by the service it was made for (the
+    # forgeries failed on their own account), and by no other: each service is its audience.
+    assert (
+        httpx.get(
+            platform.service_url("identity", "/api/auth/me"), headers={"X-Internal-Token": genuine}
+        ).status_code
+        == 200
+    )
     assert (
         httpx.get(
             platform.service_url("orders", "/api/orders"), headers={"X-Internal-Token": genuine}
         ).status_code
-        == 200
+        == 401
     )

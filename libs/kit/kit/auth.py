@@ -6,6 +6,12 @@ service verifies that token itself against the published JWKS: a request that di
 through the gateway, or whose token is forged, expired or signed with an unknown key, is 401.
 The algorithm is pinned per key; headers that point at other keys (jwk, jku, x5u, x5c) are
 refused outright.
+
+Each service is its own audience: a token the gateway got for orders is refused by subsidies.
+A service that calls another on a person's behalf exchanges the token it received at identity
+(``exchange_token``, in the spirit of RFC 8693) for one whose audience is the other service and
+whose ``act`` claim names itself; such a token is accepted only by internal routes that name
+that caller (``service_caller``), and a user's own token never is.
 """
 
 import asyncio
@@ -43,6 +49,8 @@ class Principal:
     tenant: str
     roles: frozenset[str]
     session_id: str
+    #: The service acting on the person's behalf (an exchanged token's ``act``), else None.
+    actor: str | None = None
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -162,12 +170,14 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
                 leeway=5,
             )
+            act = claims.get("act")
             principal = Principal(
                 user_id=str(claims["sub"]),
                 tenant_id=str(claims["tid"]),
                 tenant=str(claims["tenant"]),
                 roles=frozenset(str(r) for r in claims["roles"]),
                 session_id=str(claims["sid"]),
+                actor=str(act["sub"]) if act is not None else None,
             )
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError) as exc:
@@ -182,12 +192,43 @@ class TokenVerifier:
         return keys[kid]
 
 
-async def current_principal(request: Request) -> Principal:
+async def verified_token(request: Request) -> Principal:
     token = request.headers.get(INTERNAL_TOKEN_HEADER)
     if not token:
         raise Unauthenticated("authentication required")
     verifier: TokenVerifier = request.app.state.verifier
     return await verifier.verify(token)
+
+
+async def current_principal(request: Request) -> Principal:
+    """The person calling through the gateway; a token another service acts with is for the
+    internal routes that expect that service, never for the person's own routes."""
+    principal = await verified_token(request)
+    if principal.actor is not None:
+        raise Unauthenticated("authentication required")
+    return principal
+
+
+def service_caller(
+    *services: str, roles: Iterable[Role] = ()
+) -> Callable[[Request], Awaitable[Principal]]:
+    """An internal route's dependency: the call must come from one of ``services``, acting for
+    a person (an exchanged token naming it) who holds one of ``roles`` when given; a person's
+    own token, or another service's, is refused (403)."""
+    allowed, needed = frozenset(services), frozenset(roles)
+
+    async def dependency(request: Request) -> Principal:
+        principal = await verified_token(request)
+        if principal.actor not in allowed:
+            raise Forbidden("not a call this service accepts")
+        if needed and not principal.has_any(needed):
+            raise Forbidden("not allowed for your role")
+        return principal
+
+    dependency.allowed_callers = allowed  # type: ignore[attr-defined]  # read by kit.openapi
+    if needed:
+        dependency.allowed_roles = needed  # type: ignore[attr-defined]
+    return dependency
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

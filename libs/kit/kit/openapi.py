@@ -3,7 +3,10 @@
 Read from the route's own dependencies, so the document cannot drift from the code:
 - ``public``: no session needed;
 - ``authenticated``: any signed-in person; the route itself limits them to their own data;
-- ``roles``: only callers holding one of ``x-roles`` (``kit.auth.require_roles``).
+- ``roles``: only callers holding one of ``x-roles`` (``kit.auth.require_roles``);
+- ``service``: internal routes, only the services of ``x-callers`` acting for a person
+  (``kit.auth.service_caller``), never a person's own token; with ``x-roles`` when the person
+  must also hold a role.
 
 The role matrix of the security suite (tests/e2e/test_role_matrix.py) enumerates every
 operation of every service and checks each role is let in or refused as declared here.
@@ -29,8 +32,15 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 def access_of(route: "routing._APIRouteLike") -> dict[str, Any]:
     """The ``x-access`` (and ``x-roles``) of one route, from its dependency tree."""
     calls = list(_calls(route.dependant))
+    callers = [getattr(call, "allowed_callers", None) for call in calls]
+    services = sorted({str(c) for found in callers if found is not None for c in found})
     role_sets = [getattr(call, "allowed_roles", None) for call in calls]
     declared = [roles for roles in role_sets if roles is not None]
+    if services:
+        access: dict[str, Any] = {"x-access": "service", "x-callers": services}
+        if declared:
+            access["x-roles"] = sorted(str(r) for r in frozenset.intersection(*declared))
+        return access
     if declared:
         allowed = frozenset.intersection(*declared)
         return {"x-access": "roles", "x-roles": sorted(str(role) for role in allowed)}

@@ -219,8 +219,9 @@ def create_app(
         app.state.verifier = verifier or TokenVerifier(
             RemoteJwks(settings.jwks_url),
             issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
+            audience=settings.service_name,
         )
+        app.state.exchanged = {}
         app.state.events = events
         # One connection pool for calls to the other services (a client per call would load
         # the CA bundle each time: tens of milliseconds).
@@ -268,17 +269,53 @@ def create_app(
     return app
 
 
-async def call_as_caller(
-    request: Request, method: str, url: str, *, json: Any = None
+def token_url(settings: ServiceSettings) -> str:
+    """Identity's token exchange, next to its JWKS."""
+    return settings.jwks_url.rsplit("/.well-known/", 1)[0] + "/internal/token"
+
+
+async def exchanged_token(request: Request, audience: str) -> str:
+    """The caller's token traded at identity for one addressed to ``audience`` that names this
+    service as the actor (``identity.tokens``); kept while it lives, per token and audience."""
+    token = request.headers[INTERNAL_TOKEN_HEADER]
+    cache: dict[tuple[str, str], tuple[float, str]] = request.app.state.exchanged
+    found = cache.get((token, audience))
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    body = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": token,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "audience": audience,
+    }
+    try:
+        response = await request.app.state.peers.post(
+            token_url(request.app.state.settings), json=body
+        )
+    except httpx.TransportError as exc:
+        raise Unavailable("a service the platform needs cannot answer right now") from exc
+    if response.status_code != 200:
+        raise Unavailable("a service the platform needs cannot answer right now")
+    answer = response.json()
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[(token, audience)] = (
+        time.monotonic() + int(answer["expires_in"]) - 5,
+        answer["access_token"],
+    )
+    return str(answer["access_token"])
+
+
+async def call_on_behalf(
+    request: Request, audience: str, method: str, url: str, *, json: Any = None
 ) -> httpx.Response:
-    """Another service of the platform, called with the caller's own internal token (the
-    peer checks the caller's rights itself), on the app's pool. Unreachable: a 503."""
+    """Another service of the platform (``audience``), called for the person of this request
+    with a token exchanged for it (the peer accepts it only from the callers it expects), on the
+    app's pool. Unreachable: a 503."""
+    token = await exchanged_token(request, audience)
     try:
         response: httpx.Response = await request.app.state.peers.request(
-            method,
-            url,
-            json=json,
-            headers={INTERNAL_TOKEN_HEADER: request.headers[INTERNAL_TOKEN_HEADER]},
+            method, url, json=json, headers={INTERNAL_TOKEN_HEADER: token}
         )
     except httpx.TransportError as exc:
         raise Unavailable("a service the platform needs cannot answer right now") from exc

@@ -16,6 +16,15 @@ class Settings(ServiceSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "identity-secret-key")
     session_hours: int = 24
     internal_token_seconds: int = 120
+    #: The services the gateway gets internal tokens for: each is a token audience.
+    audiences: list[str] = ["identity", "orders", "subsidies", "support", "privacy"]
+    #: Who may call whom on a person's behalf (token exchange, ``identity.tokens``): caller ->
+    #: the services it may get a token for. Orders reserves subsidies and reads the buyer's
+    #: email; privacy looks accounts up for a DPO.
+    token_exchanges: dict[str, list[str]] = {
+        "orders": ["subsidies", "identity"],
+        "privacy": ["identity"],
+    }
     #: Origins allowed to send cookie-authenticated unsafe requests (the gateway's public URL).
     public_origins: list[str] = ["https://localhost:8443"]
     #: Failed sign-ins (passwords and second-step codes) of one account, or of one device

@@ -38,7 +38,7 @@ app = create_app(
     events=events,
     # The identity service verifies its own tokens with the keys it holds.
     verifier=TokenVerifier(
-        StaticKeys(signing_keys.jwks), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        StaticKeys(signing_keys.jwks), issuer=settings.jwt_issuer, audience=settings.service_name
     ),
     lifespan=lifespan,
 )

@@ -10,7 +10,7 @@ from ipaddress import ip_network
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import links, mfa, repository
+from identity import links, mfa, repository, tokens
 from identity.config import Settings
 from identity.devices import Devices, DeviceToken
 from identity.keys import SigningKeys
@@ -431,8 +431,10 @@ async def verify_session(
     origin: str | None,
     fetch_site: str | None,
     now: datetime,
+    audience: str = "",
 ) -> str:
-    """The gateway's check of a request: returns the internal token for the services.
+    """The gateway's check of a request: returns the internal token for the service the
+    request goes to (``audience``, named by the gateway's route).
 
     Raises 401 for a missing, unknown, expired or revoked session, 403 for an unsafe request
     without the session's CSRF token or sent from another site.
@@ -449,15 +451,17 @@ async def verify_session(
         expected = ctx.csrf_token(token).encode()
         if not csrf or not hmac.compare_digest(csrf.encode("utf-8", "replace"), expected):
             raise Forbidden("missing or invalid CSRF token")
-    claims = {
-        "iss": ctx.settings.jwt_issuer,
-        "aud": ctx.settings.jwt_audience,
-        "sub": user.id,
-        "tid": tenant.id,
-        "tenant": tenant.slug,
-        "roles": list(user.roles),
-        "sid": session.id,
-    }
+    claims = tokens.gateway_claims(
+        ctx.settings,
+        audience,
+        {
+            "sub": user.id,
+            "tid": tenant.id,
+            "tenant": tenant.slug,
+            "roles": list(user.roles),
+            "sid": session.id,
+        },
+    )
     return ctx.keys.sign(claims, lifetime=timedelta(seconds=ctx.settings.internal_token_seconds))
 
 

@@ -6,14 +6,14 @@ from pathlib import Path
 from identity.keys import SigningKeys
 from kit.auth import StaticKeys, TokenVerifier
 
-CLAIMS: dict[str, object] = {"iss": "identity", "aud": "platform", "sub": "u", "tid": "t"}
+CLAIMS: dict[str, object] = {"iss": "identity", "aud": "identity", "sub": "u", "tid": "t"}
 CLAIMS |= {"tenant": "demo", "roles": ["employee"], "sid": "s"}
 
 
 async def test_rotation_publishes_both_keys_and_old_tokens_still_verify(tmp_path: Path) -> None:
     keys = SigningKeys(tmp_path, reload_seconds=0)
     keys.ensure()
-    verifier = TokenVerifier(StaticKeys(keys.jwks), issuer="identity", audience="platform")
+    verifier = TokenVerifier(StaticKeys(keys.jwks), issuer="identity", audience="identity")
     old_token = keys.sign(CLAIMS, lifetime=timedelta(minutes=2))
     new_kid = keys.rotate()
     new_token = keys.sign(CLAIMS, lifetime=timedelta(minutes=2))

@@ -82,6 +82,7 @@ async def verify(database: Database, ctx: Identity, token: str, **kw: object) ->
         "origin": None,
         "fetch_site": None,
         "now": NOW,
+        "audience": "identity",
     }
     args.update(kw)
     async with database.transaction() as db:
@@ -91,7 +92,7 @@ async def verify(database: Database, ctx: Identity, token: str, **kw: object) ->
 async def principal_of(database: Database, ctx: Identity, token: str) -> Principal:
     """Who the services see for this session: the gateway's check, then their verification."""
     internal = await verify(database, ctx, token)
-    verifier = TokenVerifier(StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform")
+    verifier = TokenVerifier(StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity")
     return await verifier.verify(internal)
 
 
@@ -102,7 +103,7 @@ async def test_login_then_verify_gives_a_token_for_the_user(
     assert result.session_token and result.csrf_token
     internal = await verify(database, ctx, result.session_token)
     principal = await TokenVerifier(
-        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity"
     ).verify(internal)
     assert principal.user_id == alice.id and principal.tenant == "demo"
 
@@ -203,7 +204,7 @@ async def test_logout_revokes_only_that_session(
     assert one and two
     internal = await verify(database, ctx, one)
     principal = await TokenVerifier(
-        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity"
     ).verify(internal)
     async with database.transaction() as db:
         await service.logout(db, principal=principal, now=NOW)
@@ -221,7 +222,7 @@ async def test_housekeeping_deletes_only_ended_sessions(
     assert live and ended
     internal = await verify(database, ctx, ended)
     principal = await TokenVerifier(
-        StaticKeys(ctx.keys.jwks), issuer="identity", audience="platform"
+        StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity"
     ).verify(internal)
     async with database.transaction() as db:
         await service.logout(db, principal=principal, now=NOW)

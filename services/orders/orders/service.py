@@ -12,7 +12,7 @@ from kit.auth import Principal, Role
 from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.mail import queue_mail
-from kit.web import call_as_caller
+from kit.web import call_on_behalf
 from orders import fulfilment, repository
 from orders.config import Settings
 from orders.models import Offer, Order, PaymentEvent, events, subject_data
@@ -25,8 +25,11 @@ def utcnow() -> datetime:
 
 
 async def buyer_email(request: Request, settings: Settings) -> str:
-    """The account's email, asked of identity with the buyer's own token."""
-    response = await call_as_caller(request, "GET", f"{settings.identity_url}/api/auth/me")
+    """The account's email, asked of identity for the buyer (a token exchanged for identity,
+    which answers orders alone, and only with the buyer's own address)."""
+    response = await call_on_behalf(
+        request, "identity", "GET", f"{settings.identity_url}/internal/users/contact"
+    )
     if response.status_code != 200:
         raise Unavailable("the identity service cannot answer right now")
     return str(response.json()["email"])
@@ -39,8 +42,9 @@ Subsidise = Callable[[str, list[dict[str, Any]]], Awaitable[int]]
 async def subsidies_for(
     request: Request, settings: Settings, order_id: str, lines: list[dict[str, Any]]
 ) -> int:
-    """Ask the subsidies service, with the buyer's own token, to reserve what they are
-    entitled to (held until ``order.placed`` confirms it, released if the order is cancelled)."""
+    """Ask the subsidies service, for the buyer (a token exchanged for subsidies, which takes
+    grants from orders alone), to reserve what they are entitled to (held until
+    ``order.placed`` confirms it, released if the order is cancelled)."""
     body = {
         "order_id": order_id,
         "lines": [
@@ -52,8 +56,8 @@ async def subsidies_for(
             for line in lines
         ],
     }
-    response = await call_as_caller(
-        request, "POST", f"{settings.subsidies_url}/internal/grants", json=body
+    response = await call_on_behalf(
+        request, "subsidies", "POST", f"{settings.subsidies_url}/internal/grants", json=body
     )
     if response.status_code != 200:
         raise Unavailable("the subsidies service cannot answer right now; try again")

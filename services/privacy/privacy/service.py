@@ -27,7 +27,7 @@ from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.metrics import DSR_SECONDS
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
-from kit.web import call_as_caller
+from kit.web import call_on_behalf
 from privacy import archive, journal, repository, verification
 from privacy.config import Settings
 from privacy.keys import SealKeys
@@ -270,8 +270,12 @@ async def erase_inactive(
 
 async def account_of(ctx: Privacy, request: HttpRequest, *, email: str) -> str:
     """The account id of ``email`` in the DPO's tenant, asked of identity with the DPO's token."""
-    response = await call_as_caller(
-        request, "POST", f"{ctx.settings.identity_url}/internal/users/lookup", json={"email": email}
+    response = await call_on_behalf(
+        request,
+        "identity",
+        "POST",
+        f"{ctx.settings.identity_url}/internal/users/lookup",
+        json={"email": email},
     )
     if response.status_code == 404:
         raise NotFound("no account with this email in your tenant")

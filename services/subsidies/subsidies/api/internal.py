@@ -1,15 +1,18 @@
 """Service to service: ``POST /internal/grants``, called by orders when an order is placed.
 
 Not routed by the gateway (only ``/api/subsidies/`` is): only another service on the internal
-network reaches it, and it must carry the buyer's own internal token (checked like any other),
-so a grant is always for the person who is ordering, in their tenant.
+network reaches it, and only the orders service is heard: the call carries a token identity
+exchanged for orders, acting for the buyer (``kit.auth.service_caller``), so a grant is always
+for the person who is ordering, in their tenant, at the prices orders computed. A person's own
+token, or one another service holds, is refused.
 """
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from kit.auth import CurrentUser
+from kit.auth import Principal, service_caller
 from kit.db import SessionDep
 from subsidies import service
 from subsidies.schemas import GrantAnswer, GrantRequest
@@ -19,7 +22,10 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 
 @router.post("/grants")
 async def reserve(
-    body: GrantRequest, request: Request, principal: CurrentUser, db: SessionDep
+    body: GrantRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(service_caller("orders"))],
+    db: SessionDep,
 ) -> GrantAnswer:
     """Reserve the subsidies of an order being placed; held until the order is confirmed
     (``order.placed``) and released if it never is, or when it is cancelled."""
