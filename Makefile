@@ -43,10 +43,11 @@ restore: venv
 bench: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
-	@$(PY) bench/gateway.py
-	@$(PY) bench/dsr.py
-	@$(PY) bench/orders.py
-	@$(PY) bench/import_users.py
+	@$(PY) -m bench.gateway
+	@$(PY) -m bench.logins
+	@$(PY) -m bench.dsr
+	@$(PY) -m bench.orders
+	@$(PY) -m bench.import_users
 
 # The proof suites: each starts the platform on PostgreSQL and RabbitMQ, prints a summary
 # table and writes it to proof/results/<suite>-<time>.md; it fails when a check fails.

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,9 @@ from tests.conftest import postgres_stack
 PASSWORD = "Bench-Demo-Password-2026!"
 #: The demo staff accounts' TOTP secret in the bench stack (DEMO_TOTP_SECRET).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-HTTPS_PORT, HTTP_PORT, OFFSET = 28443, 28080, 20000
+#: Two people benchmarking on one machine: BENCH_SHIFT=n moves every port by 1,000 n.
+SHIFT = int(os.environ.get("BENCH_SHIFT", "0"))
+HTTPS_PORT, HTTP_PORT, OFFSET = 28443 + 1000 * SHIFT, 28080 + 1000 * SHIFT, 20000 + 1000 * SHIFT
 RESULTS = ROOT / "bench" / "results"
 
 

@@ -1,4 +1,4 @@
-"""Benchmark of the employee import (ID4) through the gateway: ``python bench/import_users.py``.
+"""Benchmark of the employee import (ID4) through the gateway: ``python -m bench.import_users``.
 
 The whole stack on PostgreSQL and RabbitMQ (Nginx, every service and worker). The tenant admin
 ``admin@demo.test`` uploads a CSV of ``BENCH_IMPORT_LINES`` new employees (10,000 by default)
