@@ -370,11 +370,16 @@ class BreachAffected(Base):
 
 
 class Processor(Base):
-    """A processor (Art. 28) the platform uses: hosting, email, payment..."""
+    """A processor (Art. 28): the platform's (hosting, email, payment...), in every tenant's
+    register and kept by the platform administrator, or one tenant's own, kept by its DPO."""
 
     __tablename__ = "processors"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    #: None: the platform's; otherwise the tenant whose register alone lists it.
+    tenant_id: Mapped[str | None] = mapped_column(
+        String(36), index=True, info=not_personal("a company, or none for the platform's")
+    )
     name: Mapped[str] = mapped_column(String(200), info=not_personal("a company"))
     role: Mapped[str] = mapped_column(String(200), info=not_personal("what it does for us"))
     data_categories: Mapped[list[str]] = mapped_column(JSON, info=not_personal("categories"))

@@ -2,22 +2,30 @@
 
 A processor in the EU/EEA needs nothing more; one elsewhere needs a documented safeguard of
 Chapter V (an adequacy decision, standard contractual clauses, binding corporate rules...), or
-it is refused. The list is the platform's (no tenant): the register of processing includes it.
+it is refused.
 
-Three defaults (hosting, email relay, payment provider) are written the first time the list is
-read empty, with fixed ids, so two first reads at once write them once.
+Two kinds of entries (issue 14, "trust inside the platform"):
+- the platform's (``tenant_id`` None): hosting, email relay, payment provider... Every
+  tenant's register of processing lists them, so only the platform administrator keeps them;
+  a tenant's DPO sees them and cannot change them (403);
+- a tenant's own (``tenant_id`` set): a processor that tenant's works council uses, kept by its
+  DPO, listed in that tenant's register only; another tenant's DPO never sees it (404).
+
+The three defaults (hosting, email relay, payment provider) are written once, by the migration
+that made the list the platform's (``20261204_0006``): a read never writes, so a default the
+platform administrator removed stays removed.
 """
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import dialect_insert
-from kit.errors import Invalid, NotFound
+from kit.auth import Principal, Role
+from kit.errors import Forbidden, Invalid, NotFound
+from kit.pagination import By, Keyset, Page, Part, fetch
 from privacy.models import Processor
 
 #: The 27 EU member states, then Iceland, Liechtenstein and Norway (the EEA).
@@ -41,42 +49,6 @@ _ISO_3166 = """
 ISO_3166 = frozenset(_ISO_3166.split())
 assert EU_EEA <= ISO_3166
 
-_SEED_NAMESPACE = uuid.UUID("5b1e6a0c-4f0e-4d63-9a8e-6f1f3c0d2a71")
-
-
-@dataclass(frozen=True)
-class Default:
-    name: str
-    role: str
-    data_categories: tuple[str, ...]
-    location: str
-
-    @property
-    def id(self) -> str:
-        return str(uuid.uuid5(_SEED_NAMESPACE, self.name))
-
-
-DEFAULTS = (
-    Default(
-        "Hosting provider",
-        "hosting of the servers, databases and backups",
-        ("every category the platform holds",),
-        "FR",
-    ),
-    Default(
-        "Email relay",
-        "delivery of the platform's emails",
-        ("contact", "identity", "the content of the mails"),
-        "FR",
-    ),
-    Default(
-        "Payment provider",
-        "card payments and SEPA direct debits",
-        ("contact", "purchase", "bank details", "direct debit mandate"),
-        "FR",
-    ),
-)
-
 
 def in_eea(location: str) -> bool:
     return location.upper() in EU_EEA
@@ -97,35 +69,69 @@ def check_location(location: str, safeguard: str | None) -> str:
     return code
 
 
-async def seed_defaults(db: AsyncSession, now: datetime) -> None:
-    """Write the defaults when none exists; harmless when run twice at once (fixed ids)."""
-    if await db.scalar(select(Processor.id).limit(1)) is not None:
-        return
-    insert = dialect_insert(db)
-    rows = [
-        {
-            "id": d.id,
-            "name": d.name,
-            "role": d.role,
-            "data_categories": list(d.data_categories),
-            "location": d.location,
-            "safeguard": None,
-            "created_at": now + timedelta(microseconds=i),  # listed in this order
-        }
-        for i, d in enumerate(DEFAULTS)
-    ]
-    await db.execute(insert(Processor).values(rows).on_conflict_do_nothing())
+Scope = Literal["platform", "tenant"]
+
+#: The list's order: as they were added (the defaults first, in their order).
+IN_ORDER = Keyset[Processor](
+    "processors",
+    (By(Processor.created_at, datetime), By(Processor.id, str)),
+    key=lambda p: (p.created_at, p.id),
+)
 
 
-async def list_processors(db: AsyncSession, now: datetime) -> Sequence[Processor]:
-    await seed_defaults(db, now)
-    found = await db.scalars(select(Processor).order_by(Processor.created_at, Processor.name))
+def scope_of(processor: Processor) -> Scope:
+    return "platform" if processor.tenant_id is None else "tenant"
+
+
+def _visible(tenant_id: str) -> ColumnElement[bool]:
+    """The platform's entries and the tenant's own: never another tenant's."""
+    return or_(Processor.tenant_id.is_(None), Processor.tenant_id == tenant_id)
+
+
+def _owner(principal: Principal, scope: Scope | None) -> str | None:
+    """The tenant an entry is kept under (None: the platform's) when ``principal`` adds it.
+
+    Without a scope: the tenant's own for a DPO, the platform's for a platform administrator.
+    403 for a scope the caller's role does not keep."""
+    if scope is None:
+        scope = "tenant" if Role.DPO in principal.roles else "platform"
+    if scope == "platform":
+        if Role.PLATFORM_ADMIN not in principal.roles:
+            raise Forbidden(
+                "the platform's processors are in every tenant's register: only the platform "
+                "administrator changes them"
+            )
+        return None
+    if Role.DPO not in principal.roles:
+        raise Forbidden("a tenant's own processors are kept by that tenant's DPO")
+    return principal.tenant_id
+
+
+def _may_change(principal: Principal, processor: Processor) -> None:
+    _owner(principal, scope_of(processor))
+
+
+async def page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Processor]:
+    """The platform's processors and the tenant's own, as they were added."""
+    query = select(Processor).where(_visible(tenant_id))
+    return await fetch(db, [Part(query, IN_ORDER)], cursor=cursor, limit=limit)
+
+
+async def of_register(db: AsyncSession, *, tenant_id: str) -> Sequence[Processor]:
+    """Every processor the tenant's register lists: the platform's and the tenant's own."""
+    found = await db.scalars(
+        select(Processor).where(_visible(tenant_id)).order_by(*IN_ORDER.order_by())
+    )
     return found.all()
 
 
 async def add(
     db: AsyncSession,
     *,
+    principal: Principal,
+    scope: Scope | None,
     name: str,
     role: str,
     data_categories: list[str],
@@ -133,9 +139,10 @@ async def add(
     safeguard: str | None,
     now: datetime,
 ) -> Processor:
+    owner = _owner(principal, scope)
     code = check_location(location, safeguard)
-    await seed_defaults(db, now)  # the defaults come first, not instead of this one later
     processor = Processor(
+        tenant_id=owner,
         name=name,
         role=role,
         data_categories=data_categories,
@@ -148,7 +155,15 @@ async def add(
     return processor
 
 
-async def remove(db: AsyncSession, processor_id: str) -> None:
-    result = await db.execute(delete(Processor).where(Processor.id == processor_id))
-    if not result.rowcount:  # type: ignore[attr-defined]
+async def remove(db: AsyncSession, *, principal: Principal, processor_id: str) -> None:
+    """404 for an entry the caller cannot see (another tenant's); 403 for one they see but
+    do not keep (a DPO and the platform's list)."""
+    found = await db.scalar(
+        select(Processor)
+        .where(Processor.id == processor_id, _visible(principal.tenant_id))
+        .with_for_update()
+    )
+    if found is None:
         raise NotFound("no such processor")
+    _may_change(principal, found)
+    await db.delete(found)

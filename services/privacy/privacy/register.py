@@ -7,7 +7,8 @@ Sources:
   per-table retention, the tables' recipients;
 - ``kit.privacy.declarations.PURPOSES``: title, description, main legal basis, categories of
   people, recipients, transfers, retention summary and security measures of each purpose;
-- the processors (``privacy.processors``) and the DPO's contact (settings).
+- the processors (``privacy.processors``): the platform's and the tenant's own, never another
+  tenant's; and the DPO's contact (settings).
 
 Rendered as JSON, CSV (one row per purpose, service and data category) or an HTML page.
 """
@@ -81,6 +82,7 @@ def processor_entry(processor: Processor) -> dict[str, Any]:
         "location": processor.location,
         "in_eu_eea": processors.in_eea(processor.location),
         "safeguard": processor.safeguard,
+        "scope": processors.scope_of(processor),
     }
 
 
@@ -165,10 +167,13 @@ def build(
     }
 
 
-async def register(db: AsyncSession, settings: Settings, now: datetime) -> dict[str, Any]:
+async def register(
+    db: AsyncSession, settings: Settings, now: datetime, *, tenant_id: str
+) -> dict[str, Any]:
+    """The register of ``tenant_id``'s DPO."""
     return build(
         declared=await declarations(db),
-        processor_list=await processors.list_processors(db, now),
+        processor_list=await processors.of_register(db, tenant_id=tenant_id),
         settings=settings,
         now=now,
     )

@@ -21,6 +21,23 @@ def test_dpo_routes_are_declared_for_the_dpo_only() -> None:
         assert (operation["x-access"], operation["x-roles"]) == ("roles", ["dpo"]), path
 
 
+def test_processors_are_kept_by_a_dpo_or_the_platform_administrator() -> None:
+    """Both roles pass the route; the service then lets a DPO change only their tenant's own
+    entries and the platform administrator only the platform's (privacy.processors)."""
+    paths = app.openapi()["paths"]
+    for method, path in (
+        ("get", "/api/privacy/processors"),
+        ("post", "/api/privacy/processors"),
+        ("delete", "/api/privacy/processors/{processor_id}"),
+    ):
+        operation = paths[path][method]
+        assert (operation["x-access"], operation["x-roles"]) == (
+            "roles",
+            ["dpo", "platform_admin"],
+        ), path
+    assert paths["/api/privacy/register"]["get"]["x-roles"] == ["dpo"]
+
+
 def test_a_persons_own_requests_are_open_to_anyone_signed_in() -> None:
     paths = app.openapi()["paths"]
     assert paths["/api/privacy/requests"]["post"]["x-access"] == "authenticated"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kit.auth import Principal
 from kit.db import Database
 from kit.events import Envelope
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED, PURPOSES, Purpose
@@ -17,6 +18,10 @@ from privacy.config import Settings
 from privacy.models import Processor, ServiceDeclaration, events, subject_data
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+TENANT = "t-1"
+DPO = Principal(
+    user_id="dpo-1", tenant_id=TENANT, tenant="demo", roles=frozenset({"dpo"}), session_id="s"
+)
 
 
 def table(
@@ -104,7 +109,7 @@ async def declare_all(database: Database) -> None:
 
 async def document(database: Database, settings: Settings) -> dict[str, Any]:
     async with database.transaction() as db:
-        return await register.register(db, settings, NOW)
+        return await register.register(db, settings, NOW, tenant_id=TENANT)
 
 
 # -- the declarations arrive -------------------------------------------------------------------
@@ -282,8 +287,10 @@ async def test_html_is_a_readable_page_with_everything_escaped(
 ) -> None:
     await declare_all(database)
     async with database.transaction() as db:
-        await processors.add(  # as the route does: after the defaults
+        await processors.add(  # the DPO's own, after the platform's defaults
             db,
+            principal=DPO,
+            scope=None,
             name="<script>alert('x')</script> & Co",
             role="<b>bold</b>",
             data_categories=["<img src=x onerror=alert(1)>"],

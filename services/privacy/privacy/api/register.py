@@ -15,14 +15,15 @@ router = APIRouter(prefix="/api/privacy", tags=["register"])
 
 @router.get("/register", response_model=None)
 async def get_register(
-    _dpo: DpoUser,
+    dpo: DpoUser,
     db: SessionDep,
     ctx: PrivacyDep,
     fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json",
 ) -> dict[str, Any] | Response:
     """Art. 30(1): controller, DPO, and per purpose its basis, people, data, recipients,
-    transfers, retention and security; the processors. JSON, CSV or a readable page."""
-    document = await register.register(db, ctx.settings, service.utcnow())
+    transfers, retention and security; the processors (the platform's and the tenant's own).
+    JSON, CSV or a readable page."""
+    document = await register.register(db, ctx.settings, service.utcnow(), tenant_id=dpo.tenant_id)
     if fmt == "csv":
         return Response(
             register.to_csv(document),
