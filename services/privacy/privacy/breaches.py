@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import Conflict, Invalid, NotFound
+from kit.pagination import By, Keyset, Page, Part, fetch
 from privacy import mailing
 from privacy.config import Settings
 from privacy.models import (
@@ -72,11 +73,19 @@ def deadline_of(breach: Breach, now: datetime) -> Deadline:
     return deadline(breach.aware_at, breach.authority_notified_at, now)
 
 
-def urgency(breach: Breach, now: datetime) -> tuple[int, float]:
-    """Not yet notified first, the nearest deadline first; then the others, newest first."""
-    if breach.authority_notified_at is None:
-        return 0, deadline_of(breach, now).at.timestamp()
-    return 1, -breach.aware_at.timestamp()
+#: The list's order, most urgent first: the breaches the authority was not told of yet, the
+#: nearest deadline first (72 hours after awareness: the earliest awareness first)...
+NOT_NOTIFIED = Keyset[Breach](
+    "breaches-open",
+    (By(Breach.aware_at, datetime), By(Breach.id, str)),
+    key=lambda b: (b.aware_at, b.id),
+)
+#: ... then the others, the newest first.
+NOTIFIED = Keyset[Breach](
+    "breaches-notified",
+    (By(Breach.aware_at, datetime, descending=True), By(Breach.id, str)),
+    key=lambda b: (b.aware_at, b.id),
+)
 
 
 # -- what a breach covers ----------------------------------------------------------------------
@@ -213,9 +222,16 @@ async def breach_in_tenant(
     return found
 
 
-async def breaches_of(db: AsyncSession, *, tenant_id: str, now: datetime) -> list[Breach]:
-    found = (await db.scalars(select(Breach).where(Breach.tenant_id == tenant_id))).all()
-    return sorted(found, key=lambda b: urgency(b, now))
+async def breaches_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Breach]:
+    """The tenant's breaches, the most urgent first, ordered and paged by the database."""
+    tenant = select(Breach).where(Breach.tenant_id == tenant_id)
+    parts = [
+        Part(tenant.where(Breach.authority_notified_at.is_(None)), NOT_NOTIFIED),
+        Part(tenant.where(Breach.authority_notified_at.is_not(None)), NOTIFIED),
+    ]
+    return await fetch(db, parts, cursor=cursor, limit=limit)
 
 
 async def counts(db: AsyncSession, breach_ids: Sequence[str]) -> dict[str, tuple[int, int]]:

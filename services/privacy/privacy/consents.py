@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import BadRequest, Invalid
+from kit.pagination import By, Keyset, Page, Part, fetch
 from privacy.config import Settings
 from privacy.mailing import mail_accounts
 from privacy.models import Consent, ConsentEvent, Newsletter, Request, UnsubscribeToken
@@ -106,9 +107,19 @@ async def set_consent(
     return found
 
 
-async def history(db: AsyncSession, *, subject: str) -> list[ConsentEvent]:
+#: A person's consent history: in the order it happened.
+OLDEST_FIRST = Keyset[ConsentEvent](
+    "consent-history",
+    (By(ConsentEvent.at, datetime), By(ConsentEvent.id, str)),
+    key=lambda e: (e.at, e.id),
+)
+
+
+async def history(
+    db: AsyncSession, *, subject: str, cursor: str | None, limit: int
+) -> Page[ConsentEvent]:
     query = select(ConsentEvent).where(ConsentEvent.subject == subject)
-    return list((await db.scalars(query.order_by(ConsentEvent.at))).all())
+    return await fetch(db, [Part(query, OLDEST_FIRST)], cursor=cursor, limit=limit)
 
 
 def _hash(token: str) -> str:

@@ -4,7 +4,7 @@ map, and the list of erased people (keyed hashes only)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
@@ -42,6 +42,10 @@ class Request(Base):
 
     __tablename__ = "requests"
     __table_args__ = (
+        # The lists' orders (kit.pagination): a person's requests and the tenant's answered
+        # ones, newest first, read from an index position page after page.
+        Index("ix_requests_subject_received_at", "subject", "received_at"),
+        Index("ix_requests_tenant_id_received_at", "tenant_id", "received_at"),
         {"info": subject_table("subject", tenant="tenant_id", kept="as proof of the answer")},
     )
 
@@ -196,6 +200,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
     __table_args__ = (
+        Index("ix_audit_entries_subject_at", "subject", "at"),  # a person's log, by time
         {
             "info": subject_table(
                 "subject",
@@ -249,6 +254,7 @@ class ConsentEvent(Base):
 
     __tablename__ = "consent_events"
     __table_args__ = (
+        Index("ix_consent_events_subject_at", "subject", "at"),  # a person's history, by time
         {
             "info": subject_table(
                 "subject", tenant="tenant_id", kept="5 years, as the proof of your consent"
@@ -311,7 +317,10 @@ class Breach(Base):
     """A personal-data breach as the DPO records it (Art. 33(5): every breach is documented)."""
 
     __tablename__ = "breaches"
-    __table_args__ = ({"info": subject_table("reported_by", tenant="tenant_id")},)
+    __table_args__ = (
+        Index("ix_breaches_tenant_id_aware_at", "tenant_id", "aware_at"),  # the list's order
+        {"info": subject_table("reported_by", tenant="tenant_id")},
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
     tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))

@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kit.db import mark_erasure
+from kit.pagination import By, Keyset, Page, Part, fetch
 from privacy.models import (
     Archive,
     AuditEntry,
@@ -36,13 +37,62 @@ async def request_by_id(db: AsyncSession, request_id: str, *, lock: bool = False
     return await db.scalar(query.with_for_update() if lock else query)
 
 
-async def requests_of(
-    db: AsyncSession, *, tenant_id: str, subject: str | None
-) -> Sequence[Request]:
-    query = select(Request).where(Request.tenant_id == tenant_id)
+#: The deadline of a request: the extended one, if the DPO extended it.
+EFFECTIVE_DUE = func.coalesce(Request.extended_due_at, Request.due_at)
+
+#: A person's requests: the newest first.
+NEWEST_FIRST = Keyset[Request](
+    "requests",
+    (By(Request.received_at, datetime, descending=True), By(Request.id, str)),
+    key=lambda r: (r.received_at, r.id),
+)
+#: The DPO's queue, first part: open requests, the earliest deadline first, so the overdue
+#: ones (their deadline is past) come first, the longest overdue at the top.
+OPEN_BY_DEADLINE = Keyset[Request](
+    "queue-open",
+    (By(EFFECTIVE_DUE, datetime), By(Request.id, str)),
+    key=lambda r: (r.extended_due_at or r.due_at, r.id),
+)
+#: Then the answered ones (completed, failed, rejected, cancelled), the newest first.
+ANSWERED = Keyset[Request](
+    "queue-answered",
+    (By(Request.received_at, datetime, descending=True), By(Request.id, str)),
+    key=lambda r: (r.received_at, r.id),
+)
+
+
+async def requests_page(
+    db: AsyncSession, *, tenant_id: str, subject: str | None, cursor: str | None, limit: int
+) -> Page[Request]:
+    """A person's requests (``subject``), or with None the tenant's queue for its DPO, ordered
+    by the database and paged by keyset: no request is ever beyond what the DPO can reach."""
+    mine = select(Request).where(Request.tenant_id == tenant_id)
     if subject is not None:
-        query = query.where(Request.subject == subject)
-    return (await db.scalars(query.order_by(Request.received_at.desc()).limit(500))).all()
+        parts = [Part(mine.where(Request.subject == subject), NEWEST_FIRST)]
+    else:
+        parts = [
+            Part(mine.where(Request.status.not_in(FINAL_STATUSES)), OPEN_BY_DEADLINE),
+            Part(mine.where(Request.status.in_(FINAL_STATUSES)), ANSWERED),
+        ]
+    return await fetch(db, parts, cursor=cursor, limit=limit)
+
+
+async def requests_of(db: AsyncSession, *, tenant_id: str, subject: str) -> Sequence[Request]:
+    """Every request of one person (a handful), newest first; lists for a client page
+    (``requests_page``)."""
+    query = select(Request).where(Request.tenant_id == tenant_id, Request.subject == subject)
+    return (await db.scalars(query.order_by(*NEWEST_FIRST.order_by()))).all()
+
+
+async def open_erasure_of(db: AsyncSession, *, tenant_id: str, subject: str) -> Request | None:
+    """The person's erasure under way, if any."""
+    query = select(Request).where(
+        Request.tenant_id == tenant_id,
+        Request.subject == subject,
+        Request.type == "erasure",
+        Request.status.not_in(FINAL_STATUSES),
+    )
+    return await db.scalar(query.limit(1))
 
 
 async def request_on_channel(
@@ -182,9 +232,20 @@ async def open_requests_of(db: AsyncSession, subject: str) -> Sequence[Request]:
     return (await db.scalars(query)).all()
 
 
-async def audit_of(db: AsyncSession, *, subject: str, limit: int = 1000) -> Sequence[AuditEntry]:
+#: The access log: the latest first.
+LATEST_ACCESS_FIRST = Keyset[AuditEntry](
+    "access-log",
+    (By(AuditEntry.at, datetime, descending=True), By(AuditEntry.id, str)),
+    key=lambda e: (e.at, e.id),
+)
+
+
+async def audit_page(
+    db: AsyncSession, *, subject: str, cursor: str | None, limit: int
+) -> Page[AuditEntry]:
+    """The person's access log, every entry reachable (it used to stop at the latest 1,000)."""
     query = select(AuditEntry).where(AuditEntry.subject == subject)
-    return (await db.scalars(query.order_by(AuditEntry.at.desc()).limit(limit))).all()
+    return await fetch(db, [Part(query, LATEST_ACCESS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def delete_audit_before(db: AsyncSession, *, before: datetime) -> int:

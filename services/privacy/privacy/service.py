@@ -165,9 +165,9 @@ async def open_request(
     if request_type == "rectification" and not corrections:
         raise Invalid("a rectification needs corrections")
     if request_type == "erasure":
-        for existing in await repository.requests_of(db, tenant_id=tenant_id, subject=subject):
-            if existing.type == "erasure" and existing.status not in FINAL:
-                return existing  # an erasure is under way: asking twice changes nothing
+        existing = await repository.open_erasure_of(db, tenant_id=tenant_id, subject=subject)
+        if existing is not None:
+            return existing  # an erasure is under way: asking twice changes nothing
     services = sorted(
         set(ctx.settings.participants) | set(await repository.services_holding(db, subject))
     )

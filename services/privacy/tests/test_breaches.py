@@ -216,8 +216,16 @@ async def test_the_tenants_breaches_most_urgent_first(
             )
         )
     async with database.transaction() as db:
-        listed = await breaches.breaches_of(db, tenant_id="t-1", now=NOW)
-        assert [b.id for b in listed] == [over.id, urgent.id, calm.id, done.id]
+        listed = await breaches.breaches_page(db, tenant_id="t-1", cursor=None, limit=100)
+        assert [b.id for b in listed.items] == [over.id, urgent.id, calm.id, done.id]
+        assert listed.next_cursor is None
+        # Paged by the database, across the two parts of the order (not told, then told).
+        first = await breaches.breaches_page(db, tenant_id="t-1", cursor=None, limit=3)
+        second = await breaches.breaches_page(
+            db, tenant_id="t-1", cursor=first.next_cursor, limit=3
+        )
+        assert [b.id for b in first.items + second.items] == [b.id for b in listed.items]
+        assert second.next_cursor is None
         with pytest.raises(NotFound):  # another tenant's id is no breach of ours
             await breaches.breach_in_tenant(db, tenant_id="t-2", breach_id=calm.id)
 

@@ -1,11 +1,13 @@
 """Who accessed my data (PR10): ``GET /api/privacy/access-log``."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from kit.auth import CurrentUser
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy import repository
+from privacy.models import AuditEntry
 
 router = APIRouter(prefix="/api/privacy", tags=["audit"])
 
@@ -21,19 +23,27 @@ class Access(BaseModel):
     route: str
 
 
-@router.get("/access-log")
-async def access_log(principal: CurrentUser, db: SessionDep) -> list[Access]:
-    """Every read or change of the caller's data by someone else, newest first."""
-    found = await repository.audit_of(db, subject=principal.user_id)
-    return [
-        Access(
-            at=e.at.isoformat(),
-            actor_id=e.actor_id,
-            actor_roles=e.actor_roles,
-            service=e.service,
-            action=e.action,
-            what=e.what,
-            route=e.route,
-        )
-        for e in found
-    ]
+def public(entry: AuditEntry) -> Access:
+    return Access(
+        at=entry.at.isoformat(),
+        actor_id=entry.actor_id,
+        actor_roles=entry.actor_roles,
+        service=entry.service,
+        action=entry.action,
+        what=entry.what,
+        route=entry.route,
+    )
+
+
+@router.get("/access-log", responses=PAGED_RESPONSES)
+async def access_log(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[Access]:
+    """Every read or change of the caller's data by someone else, newest first; one page
+    (``X-Next-Cursor`` holds the next one's cursor)."""
+    page = await repository.audit_page(db, subject=principal.user_id, cursor=cursor, limit=limit)
+    return page.map(public).send(response)

@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import DpoUser
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.schemas import Line, text
 from privacy import breaches, service
 from privacy.api import PrivacyDep
@@ -205,13 +206,22 @@ async def preview(
     return Preview(affected_people=len(people), affected_records=entries)
 
 
-@router.get("")
-async def list_breaches(principal: DpoUser, db: SessionDep) -> list[BreachPublic]:
-    """The tenant's breaches, the most urgent first (the nearest deadline not yet met)."""
+@router.get("", responses=PAGED_RESPONSES)
+async def list_breaches(
+    principal: DpoUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[BreachPublic]:
+    """The tenant's breaches, the most urgent first (the authority not told yet, the nearest
+    deadline first; then the others, newest first); one page (``X-Next-Cursor``: the next)."""
     now = service.utcnow()
-    found = await breaches.breaches_of(db, tenant_id=principal.tenant_id, now=now)
-    counted = await breaches.counts(db, [b.id for b in found])
-    return [public(b, counted.get(b.id, (0, 0)), now) for b in found]
+    page = await breaches.breaches_page(
+        db, tenant_id=principal.tenant_id, cursor=cursor, limit=limit
+    )
+    counted = await breaches.counts(db, [b.id for b in page.items])
+    return page.map(lambda b: public(b, counted.get(b.id, (0, 0)), now)).send(response)
 
 
 @router.get("/{breach_id}")

@@ -3,11 +3,12 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.schemas import Line, text
 from privacy import consents
 from privacy.service import utcnow
@@ -63,7 +64,8 @@ class Unsubscribe(BaseModel):
 
 @router.get("/consents")
 async def get_consents(principal: CurrentUser, db: SessionDep) -> list[ConsentPublic]:
-    """Every purpose that needs consent, with the person's current choice."""
+    """Every purpose that needs consent, with the person's current choice (one per purpose of
+    ``consents.NOTICES``: a short list the code fixes, never cut, so not paged)."""
     mine = await consents.consents_of(db, subject=principal.user_id)
     result = []
     for purpose, notice in sorted(consents.NOTICES.items()):
@@ -106,18 +108,25 @@ async def put_consent(body: ConsentChange, principal: CurrentUser, db: SessionDe
     )
 
 
-@router.get("/consents/history")
-async def consent_history(principal: CurrentUser, db: SessionDep) -> list[ConsentEventPublic]:
-    return [
-        ConsentEventPublic(
+@router.get("/consents/history", responses=PAGED_RESPONSES)
+async def consent_history(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[ConsentEventPublic]:
+    """Every consent given or withdrawn, in order; one page (``X-Next-Cursor``: the next)."""
+    page = await consents.history(db, subject=principal.user_id, cursor=cursor, limit=limit)
+    return page.map(
+        lambda e: ConsentEventPublic(
             purpose=e.purpose,
             granted=e.granted,
             notice_version=e.notice_version,
             channel=e.channel,
             at=e.at.isoformat(),
         )
-        for e in await consents.history(db, subject=principal.user_id)
-    ]
+    ).send(response)
 
 
 @router.post("/newsletters", status_code=status.HTTP_202_ACCEPTED)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.auth import CurrentUser, DpoUser, Role
 from kit.db import SessionDep
 from kit.errors import Forbidden, Invalid
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy import repository, service
 from privacy.api import PrivacyDep
 from privacy.models import Archive, Request, Task, Verification
@@ -153,33 +154,35 @@ async def verification_of(db: AsyncSession, request_id: str) -> dict[str, str | 
     }
 
 
-@router.get("")
+@router.get("", responses=PAGED_RESPONSES)
 async def list_requests(
-    principal: CurrentUser, db: SessionDep, scope: Literal["mine", "tenant"] = "mine"
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    scope: Literal["mine", "tenant"] = "mine",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> list[RequestPublic]:
-    """Your requests; with ``scope=tenant``, the DPO's queue of the whole tenant.
+    """Your requests, newest first; with ``scope=tenant``, the DPO's queue of the whole tenant:
+    open requests by deadline (the overdue ones first, the longest overdue at the top), then
+    the answered ones, newest first. One page: ``X-Next-Cursor`` holds the next one's cursor.
 
     Open to anyone signed in (``x-access: authenticated``): one's own requests, or with the
     DPO role the tenant's (403 otherwise)."""
     if scope == "tenant" and Role.DPO not in principal.roles:
         raise Forbidden("only the DPO sees the tenant's requests")
-    subject = None if scope == "tenant" else principal.user_id
-    requests = await repository.requests_of(db, tenant_id=principal.tenant_id, subject=subject)
-    if scope == "tenant":  # the DPO's queue: open requests first, overdue first, by due date
-        now = service.utcnow()
-
-        def urgency(r: Request) -> tuple[int, float]:
-            due = r.extended_due_at or r.due_at
-            if r.status in service.FINAL:
-                return (2, -r.received_at.timestamp())
-            return (0 if due < now else 1, due.timestamp())
-
-        requests = sorted(requests, key=urgency)
-    tasks = await repository.tasks_of_many(db, [r.id for r in requests])
+    page = await repository.requests_page(
+        db,
+        tenant_id=principal.tenant_id,
+        subject=None if scope == "tenant" else principal.user_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    tasks = await repository.tasks_of_many(db, [r.id for r in page.items])
     by_request: dict[str, list[Task]] = {}
     for task in tasks:
         by_request.setdefault(task.request_id, []).append(task)
-    return [public(r, by_request.get(r.id, []), None) for r in requests]
+    return page.map(lambda r: public(r, by_request.get(r.id, []), None)).send(response)
 
 
 @router.get("/{request_id}")
