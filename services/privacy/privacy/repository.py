@@ -184,6 +184,11 @@ async def archive_of(db: AsyncSession, request_id: str) -> Archive | None:
     return await db.get(Archive, request_id)
 
 
+async def archive_file_names(db: AsyncSession) -> set[str]:
+    """Every archive's file name (a week of exports at most: they expire after 7 days)."""
+    return set((await db.scalars(select(Archive.file_name))).all())
+
+
 async def expired_archives(db: AsyncSession, *, now: datetime) -> Sequence[Archive]:
     return (await db.scalars(select(Archive).where(Archive.expires_at <= now))).all()
 

@@ -391,9 +391,11 @@ async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: d
         "received_at": request.received_at.isoformat(),
     }
     data = archive.build(request=summary, parts=parts, settings=ctx.settings, now=now)
-    file_name = f"{secrets.token_hex(16)}.zip.enc"
-    ctx.archive_path(file_name).write_bytes(ctx.cipher.encrypt(data, context=request.id.encode()))
-    ctx.archive_path(file_name).chmod(0o600)
+    file_name = f"{secrets.token_hex(16)}{archive.SUFFIX}"
+    # Named only once this transaction commits: a rollback leaves no file behind.
+    archive.stage(
+        db, ctx.archive_path(file_name), ctx.cipher.encrypt(data, context=request.id.encode())
+    )
     db.add(
         Archive(
             request_id=request.id,
@@ -422,7 +424,7 @@ async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetim
         if other.id != request.id:
             await _close(db, other, "rejected", now, "the person's data was erased meanwhile")
     for old in await repository.archives_of_subject(db, request.subject):
-        ctx.archive_path(old.file_name).unlink(missing_ok=True)
+        archive.discard(db, ctx.archive_path(old.file_name))  # once the erasure commits
         await db.delete(old)
     await repository.forget_subject(db, subject=request.subject, key=key)
 
@@ -502,11 +504,17 @@ async def retry_waiting(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
 
 
 async def purge_archives(db: AsyncSession, ctx: Privacy, now: datetime) -> int:
+    """Archives past their date go (their files once the deletion commits), and so does any
+    file without a row (``archive.sweep``: left by a crash, or by a rollback before files
+    waited for their commit). Returns how many archives and files were removed."""
+    assert ctx.settings.exports_dir is not None
+    files = archive.listing(ctx.settings.exports_dir)  # before the rows: see archive.listing
+    swept = archive.sweep(files, await repository.archive_file_names(db), now)
     expired = await repository.expired_archives(db, now=now)
     for old in expired:
-        ctx.archive_path(old.file_name).unlink(missing_ok=True)
+        archive.discard(db, ctx.archive_path(old.file_name))
         await db.delete(old)
-    return len(expired)
+    return len(expired) + swept.removed
 
 
 async def visible_request(
@@ -531,11 +539,12 @@ async def download(
     if request is None or request.subject != principal.user_id:
         raise NotFound("request not found")
     found = await repository.archive_of(db, request.id)
-    if request.status != "completed" or found is None or found.expires_at <= now:
+    stored = None
+    if request.status == "completed" and found is not None and found.expires_at > now:
+        stored = archive.read(ctx.archive_path(found.file_name))
+    if stored is None or found is None:
         raise NotFound("no archive for this request (not ready, or deleted after 7 days)")
-    data = ctx.cipher.decrypt(
-        ctx.archive_path(found.file_name).read_bytes(), context=request.id.encode()
-    )
+    data = ctx.cipher.decrypt(stored, context=request.id.encode())
     found.downloads += 1
     db.add(Download(request_id=request.id, at=now))
     return data

@@ -1,27 +1,47 @@
-"""Archives are encrypted at rest and deleted at their date, with a clock of our own."""
+"""Archives are encrypted at rest and deleted at their date, with a clock of our own; a file
+exists only while its row does: written once its transaction commits, deleted once its row's
+removal commits, and whatever a crash leaves is swept by the purge (issue 14)."""
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
 
 from kit.db import Database
-from privacy import service
+from privacy import archive, service
 from privacy.models import Archive, Request
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+class Abort(Exception):
+    pass
+
+
+def new_request() -> Request:
+    return Request(
+        tenant_id="t",
+        subject="u",
+        type="access",
+        status="in_progress",
+        channel="self-service",
+        received_at=NOW,
+        due_at=service.add_months(NOW, 1),
+    )
+
+
+def files(ctx: service.Privacy) -> list[str]:
+    assert ctx.settings.exports_dir is not None
+    return sorted(p.name for p in ctx.settings.exports_dir.iterdir())
 
 
 async def test_archive_is_encrypted_and_purged_on_its_date(
     database: Database, ctx: service.Privacy
 ) -> None:
     async with database.transaction() as db:
-        request = Request(
-            tenant_id="t",
-            subject="u",
-            type="access",
-            status="in_progress",
-            channel="self-service",
-            received_at=NOW,
-            due_at=service.add_months(NOW, 1),
-        )
+        request = new_request()
         db.add(request)
         await db.flush()
         await service._make_archive(db, ctx, request, NOW)
@@ -41,6 +61,116 @@ async def test_archive_is_encrypted_and_purged_on_its_date(
     async with database.transaction() as db:
         assert await service.purge_archives(db, ctx, NOW + timedelta(days=7)) == 1
     assert not path.exists()
+
+
+async def test_a_rolled_back_transaction_leaves_no_archive_file(
+    database: Database, ctx: service.Privacy
+) -> None:
+    """The archive is built while the request completes; if that transaction rolls back (the
+    answer's row could not be written, the worker died...), no file stays behind: before,
+    it stayed on disk with no row, where no purge ever looked."""
+    async with database.transaction() as db:
+        request = new_request()
+        db.add(request)
+    with pytest.raises(Abort):
+        async with database.transaction() as db:
+            found = await db.get(Request, request.id)
+            assert found is not None
+            await service._make_archive(db, ctx, found, NOW)
+            [pending] = files(ctx)  # written (flushed to disk) before the commit, not named
+            assert pending.endswith(archive.SUFFIX + archive.PENDING)
+            raise Abort
+    assert files(ctx) == []
+    async with database.transaction() as db:
+        assert await db.get(Archive, request.id) is None
+    # Committed: the file has its name, and is the row's.
+    async with database.transaction() as db:
+        found = await db.get(Request, request.id)
+        assert found is not None
+        await service._make_archive(db, ctx, found, NOW)
+    async with database.transaction() as db:
+        row = await db.get(Archive, request.id)
+        assert row is not None and files(ctx) == [row.file_name]
+
+
+async def test_an_archive_is_deleted_only_once_its_rows_removal_commits(
+    database: Database, ctx: service.Privacy
+) -> None:
+    async with database.transaction() as db:
+        request = new_request()
+        db.add(request)
+        await db.flush()
+        await service._make_archive(db, ctx, request, NOW)
+    with pytest.raises(Abort):
+        async with database.transaction() as db:
+            await service.purge_archives(db, ctx, NOW + timedelta(days=8))
+            raise Abort
+    async with database.transaction() as db:
+        row = await db.get(Archive, request.id)
+        assert row is not None and files(ctx) == [row.file_name]  # still downloadable
+    async with database.transaction() as db:
+        assert await service.purge_archives(db, ctx, NOW + timedelta(days=8)) == 1
+    assert files(ctx) == []
+
+
+def age(path: Path, by: timedelta) -> None:
+    moment = (datetime.now(UTC) - by).timestamp()
+    os.utime(path, (moment, moment))
+
+
+async def test_the_purge_sweeps_files_without_a_row(
+    database: Database, ctx: service.Privacy
+) -> None:
+    """What a crash leaves: a file whose row never committed (what a rollback used to leave),
+    a pending file of a transaction long gone, a committed archive whose rename was lost."""
+    assert ctx.settings.exports_dir is not None
+    folder = ctx.settings.exports_dir
+    async with database.transaction() as db:
+        request = new_request()
+        db.add(request)
+        await db.flush()
+        await service._make_archive(db, ctx, request, NOW)
+    async with database.transaction() as db:
+        kept = (await db.scalars(select(Archive.file_name))).one()
+    os.replace(folder / kept, archive.pending_path(folder / kept))  # its rename never happened
+    orphan = folder / f"{'a' * 32}{archive.SUFFIX}"
+    stale = archive.pending_path(folder / f"{'b' * 32}{archive.SUFFIX}")
+    fresh = archive.pending_path(folder / f"{'c' * 32}{archive.SUFFIX}")
+    for path in (orphan, stale, fresh):
+        path.write_bytes(b"a1:ciphertext")
+    age(stale, archive.PENDING_GRACE + timedelta(minutes=1))
+    (folder / "notes.txt").write_text("not an archive")
+    now = datetime.now(UTC)
+    async with database.transaction() as db:
+        assert await service.purge_archives(db, ctx, now) == 2
+    # The orphan and the stale one are gone; the committed one has its name; a transaction
+    # that may still commit keeps its pending file; nothing else is touched.
+    assert files(ctx) == sorted([kept, fresh.name, "notes.txt"])
+    age(fresh, archive.PENDING_GRACE + timedelta(minutes=1))
+    async with database.transaction() as db:
+        assert await service.purge_archives(db, ctx, now) == 1
+    assert files(ctx) == sorted([kept, "notes.txt"])
+
+
+async def test_a_download_finds_an_archive_whose_rename_was_lost(
+    database: Database, ctx: service.Privacy
+) -> None:
+    assert ctx.settings.exports_dir is not None
+    async with database.transaction() as db:
+        request = new_request()
+        db.add(request)
+        await db.flush()
+        await service._make_archive(db, ctx, request, NOW)
+        request.status = "completed"
+    async with database.transaction() as db:
+        row = await db.get(Archive, request.id)
+        assert row is not None
+    path = ctx.settings.exports_dir / row.file_name
+    os.replace(path, archive.pending_path(path))
+    assert archive.read(path) is not None
+    assert files(ctx) == [row.file_name]
+    path.unlink()
+    assert archive.read(path) is None
 
 
 def test_one_month_is_a_calendar_month() -> None:
