@@ -23,11 +23,66 @@ export function whenUnauthenticated(fn) {
   onUnauthenticated = fn;
 }
 
+/** What a service answers when a sensitive action needs the password again (kit.auth). */
+const REAUTHENTICATE = "recent sign-in required: confirm your password";
+
+/** A modal dialog asking for the password (and a code, for two-factor accounts); resolves to
+ * {password, code} or null when the person cancels. */
+function askCredentials() {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.setAttribute("aria-labelledby", "reauth-title");
+    dialog.innerHTML = `
+      <form method="dialog">
+        <h2 id="reauth-title"></h2>
+        <p id="reauth-intro"></p>
+        <label for="reauth-password"></label>
+        <input id="reauth-password" type="password" autocomplete="current-password" required>
+        <label for="reauth-code"></label>
+        <input id="reauth-code" inputmode="numeric" autocomplete="one-time-code">
+        <div class="actions">
+          <button value="ok" class="primary"></button>
+          <button value="cancel" formnovalidate></button>
+        </div>
+      </form>`;
+    dialog.querySelector("#reauth-title").textContent = t("reauth.title");
+    dialog.querySelector("#reauth-intro").textContent = t("reauth.intro");
+    dialog.querySelector("label[for=reauth-password]").textContent = t("reauth.password");
+    dialog.querySelector("label[for=reauth-code]").textContent = t("reauth.code");
+    dialog.querySelector("button[value=ok]").textContent = t("reauth.confirm");
+    dialog.querySelector("button[value=cancel]").textContent = t("reauth.cancel");
+    dialog.addEventListener("close", () => {
+      const password = dialog.querySelector("#reauth-password").value;
+      const code = dialog.querySelector("#reauth-code").value.trim();
+      const ok = dialog.returnValue === "ok" && password;
+      dialog.remove();
+      resolve(ok ? { password, code: code || null } : null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 /**
  * api("POST", "/api/orders", {json: {...}}) → the parsed body (null for 204).
- * Throws ApiError with the status and the server's detail.
+ * Throws ApiError with the status and the server's detail. A sensitive action refused for want
+ * of a recent sign-in asks for the password, confirms it, and is sent again once.
  */
-export async function api(method, path, { json, body, type, quiet401 = false } = {}) {
+export async function api(method, path, options = {}) {
+  try {
+    return await send(method, path, options);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403 || error.detail !== REAUTHENTICATE) {
+      throw error;
+    }
+    const credentials = await askCredentials();
+    if (!credentials) throw error;
+    await send("POST", "/api/auth/reauthenticate", { json: credentials });
+    return send(method, path, options);
+  }
+}
+
+async function send(method, path, { json, body, type, quiet401 = false } = {}) {
   const headers = { Accept: "application/json" };
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
   let payload = body;

@@ -51,6 +51,8 @@ class Principal:
     session_id: str
     #: The service acting on the person's behalf (an exchanged token's ``act``), else None.
     actor: str | None = None
+    #: When the person last entered their credentials (OpenID's ``auth_time``, epoch seconds).
+    auth_time: int | None = None
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -178,6 +180,7 @@ class TokenVerifier:
                 roles=frozenset(str(r) for r in claims["roles"]),
                 session_id=str(claims["sid"]),
                 actor=str(act["sub"]) if act is not None else None,
+                auth_time=int(claims["auth_time"]) if "auth_time" in claims else None,
             )
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError) as exc:
@@ -207,6 +210,20 @@ async def current_principal(request: Request) -> Principal:
     if principal.actor is not None:
         raise Unauthenticated("authentication required")
     return principal
+
+
+#: The answer to a sensitive action (an export, an erasure, a change of second factor) whose
+#: session has not entered its credentials recently: the page asks for the password again.
+REAUTHENTICATE = "recent sign-in required: confirm your password"
+#: How recent a sign-in a sensitive action needs (OWASP ASVS 7.5: re-authentication).
+RECENT_SIGN_IN_MINUTES = 10
+
+
+def require_recent_sign_in(principal: Principal, *, minutes: int = RECENT_SIGN_IN_MINUTES) -> None:
+    """Refuse (403, ``REAUTHENTICATE``) unless the person entered their credentials within
+    ``minutes`` (``POST /api/auth/reauthenticate`` renews it without a new session)."""
+    if principal.auth_time is None or time.time() - principal.auth_time > minutes * 60:
+        raise Forbidden(REAUTHENTICATE)
 
 
 def service_caller(

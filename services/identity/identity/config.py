@@ -16,6 +16,8 @@ class Settings(ServiceSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "identity-secret-key")
     session_hours: int = 24
     internal_token_seconds: int = 120
+    #: A staff session (admin, DPO, agent) with no request for this long ends (ASVS 7.3).
+    staff_idle_minutes: int = 30
     #: The services the gateway gets internal tokens for: each is a token audience.
     audiences: list[str] = ["identity", "orders", "subsidies", "support", "privacy"]
     #: Who may call whom on a person's behalf (token exchange, ``identity.tokens``): caller ->

@@ -167,6 +167,11 @@ class Session(Base):
     #: Absolute lifetime (24 h): activity does not extend it.
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=SESSION_DATA)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+    #: When the person last entered their credentials in this session (sign-in, or a
+    #: re-authentication before a sensitive action): the tokens' ``auth_time``.
+    authenticated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
+    #: Last request seen (to the minute): a staff session idle too long ends.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=SESSION_DATA)
     #: Shown in the person's list of sessions: "Firefox on Linux", never the full User-Agent.
     device: Mapped[str | None] = mapped_column(String(100), info=SESSION_DATA)
     #: The network of the login (IPv4 /24, IPv6 /48), never the full address.

@@ -143,16 +143,24 @@ async def live_challenge(
     )
 
 
-async def unused_recovery_code(
-    db: AsyncSession, *, user_id: str, code_hash: str
-) -> RecoveryCode | None:
-    return await db.scalar(
-        select(RecoveryCode).where(
+async def mark_authenticated(db: AsyncSession, *, session_id: str, now: datetime) -> None:
+    await db.execute(update(Session).where(Session.id == session_id).values(authenticated_at=now))
+
+
+async def spend_recovery_code(
+    db: AsyncSession, *, user_id: str, code_hash: str, now: datetime
+) -> bool:
+    """Mark an unused code used, atomically: True for the one caller that spent it."""
+    result = await db.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user_id,
             RecoveryCode.code_hash == code_hash,
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=now)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_recovery_codes(db: AsyncSession, *, user_id: str) -> None:

@@ -41,6 +41,13 @@ class LoginRequest(Strict):
     password: Password
 
 
+class Reauthentication(Strict):
+    """The password again, and the second factor's code when the person uses one."""
+
+    password: Password
+    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
 class PasswordChange(Strict):
     current_password: Password
     new_password: Password
@@ -73,8 +80,9 @@ class TenantPublic(BaseModel):
 
 
 class MfaCode(Strict):
-    #: Six digits from the authenticator app, or a recovery code (``abcd-efgh-ijkl``).
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=20)]
+    #: Six digits from the authenticator app, or a recovery code (``abcd-efgh-...``, 24
+    #: characters in groups of four).
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=40)]
 
 
 class Enrolment(BaseModel):
@@ -140,3 +148,9 @@ class ExchangedToken(BaseModel):
     issued_token_type: str = "urn:ietf:params:oauth:token-type:jwt"  # noqa: S105 (a type name)
     token_type: str = "N_A"  # noqa: S105 (RFC 8693: not an OAuth access token type)
     expires_in: int
+
+
+class RemovalAccepted(BaseModel):
+    """An account removed by an admin: stopped now, erased everywhere by the privacy service."""
+
+    status: str = "erasure requested"

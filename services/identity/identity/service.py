@@ -27,7 +27,17 @@ from identity.models import (
 from identity.passwords import Passwords, policy_problems
 from identity.schemas import UserCreate
 from kit.auth import Principal, Role
-from kit.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
+from kit.mail import queue_mail
+from kit.privacy.protocol import ACCOUNT_REMOVED, ACCOUNT_REMOVED_KEY
+from kit.security import security_event
 
 LOGIN_FAILED = "invalid tenant, email or password"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -188,9 +198,13 @@ async def login(
     )
     if wait is not None:
         ctx.passwords.verify(None, password)
+        security_event(
+            "signin.throttled", service="identity", account=usable.id if usable else None
+        )
         return LoginResult(retry_after=wait)
     if not ctx.passwords.verify(usable.password_hash if usable else None, password) or not usable:
         await _record_failure(db, ctx, key, now)
+        security_event("signin.failed", service="identity", account=usable.id if usable else None)
         return LoginResult()
     if usable.password_hash and ctx.passwords.needs_rehash(usable.password_hash):
         usable.password_hash = ctx.passwords.hash(password)
@@ -299,6 +313,7 @@ async def second_step(
         now=now,
     )
     if wait is not None:
+        security_event("signin.throttled", service="identity", account=user.id)
         return LoginResult(retry_after=wait)
     recovery: list[str] | None = None
     if user.totp_secret:
@@ -311,6 +326,7 @@ async def second_step(
         if challenge.attempts >= ctx.settings.mfa_attempts:
             await db.delete(challenge)
         await _record_failure(db, ctx, key, now)
+        security_event("mfa.failed", service="identity", account=user.id)
         return LoginResult()
     client = Client(challenge.device, challenge.network)
     await db.delete(challenge)
@@ -331,13 +347,10 @@ async def check_code(
     if user.totp_secret is None:
         return False
     if mfa.looks_like_recovery_code(code):
-        found = await repository.unused_recovery_code(
-            db, user_id=user.id, code_hash=mfa.recovery_hash(code)
+        # One conditional update: two requests spending the same code at once, one wins.
+        return await repository.spend_recovery_code(
+            db, user_id=user.id, code_hash=mfa.recovery_hash(code), now=now
         )
-        if found is None:
-            return False
-        found.used_at = now
-        return True
     step = ctx.totp.accept(
         ctx.totp.open(user.id, user.totp_secret), code, last_step=user.totp_last_step, now=now
     )
@@ -373,6 +386,8 @@ async def confirm_enrolment(
     codes = mfa.new_recovery_codes()
     db.add_all(RecoveryCode(user_id=user.id, code_hash=mfa.recovery_hash(c)) for c in codes)
     await db.flush()
+    await tell_credentials_changed(db, user, "mfa_on")
+    security_event("mfa.enabled", service="identity", account=user.id)
     return codes
 
 
@@ -388,6 +403,8 @@ async def disable_mfa(
     user.totp_secret = user.totp_pending = None
     user.totp_enabled_at = user.totp_last_step = None
     await repository.delete_recovery_codes(db, user_id=user.id)
+    await tell_credentials_changed(db, user, "mfa_off")
+    security_event("mfa.disabled", service="identity", account=user.id)
 
 
 async def _record_failure(db: AsyncSession, ctx: Identity, key: str, now: datetime) -> None:
@@ -413,6 +430,8 @@ async def open_session(
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + timedelta(hours=ctx.settings.session_hours),
+            authenticated_at=now,
+            last_seen_at=now,
             device=client.device,
             network=client.network,
         )
@@ -445,6 +464,11 @@ async def verify_session(
     if found is None:
         raise Unauthenticated("authentication required")
     session, user, tenant = found
+    seen = session.last_seen_at or session.created_at
+    if mfa.staff(user.roles) and now - seen > timedelta(minutes=ctx.settings.staff_idle_minutes):
+        raise Unauthenticated("authentication required")  # the staff session ended idle
+    if now - seen > SEEN_EVERY:
+        session.last_seen_at = now
     if method.upper() not in SAFE_METHODS:
         if fetch_site == "cross-site" or (origin and origin not in ctx.settings.public_origins):
             raise Forbidden("cross-site request refused")
@@ -460,9 +484,55 @@ async def verify_session(
             "tenant": tenant.slug,
             "roles": list(user.roles),
             "sid": session.id,
+            "auth_time": int((session.authenticated_at or session.created_at).timestamp()),
         },
     )
     return ctx.keys.sign(claims, lifetime=timedelta(seconds=ctx.settings.internal_token_seconds))
+
+
+@dataclass(frozen=True)
+class Reauthenticated:
+    confirmed: bool
+    #: Seconds to wait while the account is locked by failures.
+    retry_after: int | None = None
+
+
+#: A session's last activity is written at most once a minute (not on every request).
+SEEN_EVERY = timedelta(minutes=1)
+
+
+async def reauthenticate(
+    db: AsyncSession,
+    ctx: Identity,
+    *,
+    principal: Principal,
+    password: str,
+    code: str | None,
+    now: datetime,
+) -> Reauthenticated:
+    """The person enters their password again (and their second factor when they use one)
+    before a sensitive action: the session's ``authenticated_at`` moves to now. Failures count
+    against the account like failed sign-ins (so they are answered, not raised: the count
+    must commit), and a locked account waits (``retry_after``)."""
+    user = await current_user(db, principal=principal)
+    tenant = await repository.tenant_by_id(db, user.tenant_id)
+    assert tenant is not None
+    key = ctx.throttle_key(tenant.slug, user.email)
+    wait = _wait(await repository.throttle(db, key), now)
+    if wait is not None:
+        ctx.passwords.verify(None, password)
+        security_event("signin.throttled", service="identity", account=user.id)
+        return Reauthenticated(confirmed=False, retry_after=wait)
+    good = ctx.passwords.verify(user.password_hash, password)
+    if good and user.totp_secret:
+        good = bool(code) and await check_code(db, ctx, user=user, code=code or "", now=now)
+    if not good:
+        await _record_failure(db, ctx, key, now)
+        security_event("reauth.failed", service="identity", account=user.id)
+        return Reauthenticated(confirmed=False)
+    await repository.forget_failures(db, key=key)
+    await repository.mark_authenticated(db, session_id=principal.session_id, now=now)
+    return Reauthenticated(confirmed=True)
 
 
 #: Dead sessions and old failed-login counters are kept this long, then deleted.
@@ -545,6 +615,8 @@ async def confirm_reset(
     await repository.revoke_sessions(db, user_id=user.id, now=now)
     await repository.forget_failures(db, key=ctx.throttle_key(tenant.slug, user.email))
     await events.add(db, "user.password_changed", tenant=user.tenant_id, subject=user.id)
+    await tell_credentials_changed(db, user, "reset")
+    security_event("password.reset", service="identity", account=user.id)
     return ctx.devices.after_sign_in(device_cookie, user.id, now)
 
 
@@ -584,7 +656,45 @@ async def change_password(
     user.password_changed_at = now
     await repository.revoke_sessions(db, user_id=user.id, now=now)
     await events.add(db, "user.password_changed", tenant=user.tenant_id, subject=user.id)
+    await tell_credentials_changed(db, user, "password")
+    security_event("password.changed", service="identity", account=user.id)
     return await open_session(db, ctx, user=user, now=now)
+
+
+CREDENTIAL_MAILS = {
+    "password": (
+        "Votre mot de passe a été changé / Your password was changed",
+        "Le mot de passe de votre compte vient d'être changé.",
+        "The password of your account was just changed.",
+    ),
+    "reset": (
+        "Votre mot de passe a été réinitialisé / Your password was reset",
+        "Le mot de passe de votre compte vient d'être réinitialisé par un lien reçu par mail.",
+        "The password of your account was just reset through a link sent by mail.",
+    ),
+    "mfa_on": (
+        "Double authentification activée / Two-factor login turned on",
+        "La double authentification vient d'être activée sur votre compte.",
+        "Two-factor login was just turned on for your account.",
+    ),
+    "mfa_off": (
+        "Double authentification désactivée / Two-factor login turned off",
+        "La double authentification vient d'être désactivée sur votre compte.",
+        "Two-factor login was just turned off for your account.",
+    ),
+}
+
+
+async def tell_credentials_changed(db: AsyncSession, user: User, what: str) -> None:
+    """Mail the person when their credentials change (ASVS 6.3.7): if it was not them, they
+    know at once, and the mail says what to do. No link in it: nothing to phish with."""
+    subject, french, english = CREDENTIAL_MAILS[what]
+    text = (
+        f"Bonjour,\n\n{french} Si ce n'est pas vous, réinitialisez votre mot de passe et "
+        f"prévenez votre administrateur.\n\nHello,\n\n{english} If it was not you, reset "
+        "your password and tell your administrator.\n"
+    )
+    await queue_mail(db, events, to=user.email, tenant=user.tenant_id, subject=subject, text=text)
 
 
 ASSIGNABLE_BY_TENANT_ADMIN = frozenset(
@@ -625,15 +735,28 @@ async def create_user(
     return user
 
 
-async def delete_user(
+async def remove_user(
     db: AsyncSession, *, principal: Principal, user_id: str, now: datetime
 ) -> None:
-    """Delete an account of the caller's tenant; its sessions die with it, at once."""
+    """An admin removes an account of their tenant: no more sign-in and every session ended at
+    once, then the person's erasure, asked of the privacy service in the same transaction.
+
+    Nothing is deleted here: the erasure request (filed in the admin's name) reaches every
+    service that holds anything about the person (orders, grants and mandates, tickets,
+    consents...), keeps what the law keeps in the restricted archive, reports what it did, and
+    erases the account last. Asking twice files one request."""
     user = await repository.user_by_id(db, tenant_id=principal.tenant_id, user_id=user_id)
     if user is None:
         raise NotFound("user not found")
     if Role.PLATFORM_ADMIN in user.roles and Role.PLATFORM_ADMIN not in principal.roles:
-        raise Forbidden("only a platform admin can delete a platform admin")
+        raise Forbidden("only a platform admin can remove a platform admin")
+    user.is_active = False
     await repository.revoke_sessions(db, user_id=user.id, now=now)
-    await db.delete(user)
-    await events.add(db, "user.deleted", tenant=user.tenant_id, subject=user.id)
+    await events.add(
+        db,
+        ACCOUNT_REMOVED,
+        tenant=user.tenant_id,
+        subject=user.id,
+        payload={"by": principal.user_id},
+        routing_key=ACCOUNT_REMOVED_KEY,
+    )

@@ -75,7 +75,9 @@ def exchange(
     lifetime = min(left, settings.internal_token_seconds)
     if lifetime <= 0:
         raise Unauthenticated("invalid subject token")
-    kept = {k: claims[k] for k in ("sub", "tid", "tenant", "roles", "sid")}
+    kept = {
+        k: claims[k] for k in ("sub", "tid", "tenant", "roles", "sid", "auth_time") if k in claims
+    }
     minted = {"iss": settings.jwt_issuer, "aud": audience, "act": {"sub": actor}} | kept
     return keys.sign(minted, lifetime=timedelta(seconds=lifetime)), lifetime
 

@@ -10,7 +10,7 @@ from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
 from identity.models import CONNECTION_LOG, events, subject_data
 from kit.mail import mail_subscription
-from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY
+from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
 from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
 
 
@@ -34,6 +34,7 @@ def publishes(settings: Settings) -> list[str]:
         "user.*",
         "users.*",
         ACCOUNT_INACTIVE_KEY,
+        ACCOUNT_REMOVED_KEY,
     ]
 
 

@@ -9,10 +9,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from identity import links, service
+from identity import links, mfa, service
 from identity.config import Settings
 from identity.keys import SigningKeys
-from identity.models import Base, Tenant, User
+from identity.models import Base, RecoveryCode, Tenant, User
 from identity.passwords import Passwords
 from identity.service import Identity
 from kit.auth import Principal, StaticKeys, TokenVerifier
@@ -431,3 +431,79 @@ async def test_a_completed_reset_forgets_the_failures_and_trusts_the_browser(
     with pytest.raises(BadRequest):
         async with database.transaction() as db:
             await service.confirm_reset(db, ctx, token=link, password="Zyxwvut98765?", now=NOW)
+
+
+async def test_recovery_codes_hold_120_bits_and_each_is_spent_once_even_in_parallel(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    codes = mfa.new_recovery_codes()
+    assert len(codes) == mfa.RECOVERY_CODES and len(set(codes)) == len(codes)
+    bits = len(mfa.RECOVERY_ALPHABET).bit_length() - 1
+    assert all(len(c.replace("-", "")) * bits >= 112 for c in codes)
+    assert all(mfa.looks_like_recovery_code(c) for c in codes)
+    await enrol(database, ctx, alice)
+    async with database.transaction() as db:
+        db.add_all(
+            RecoveryCode(user_id=alice.id, code_hash=mfa.recovery_hash(c)) for c in codes[:2]
+        )
+
+    async def spend(value: str) -> bool:
+        async with database.transaction() as db:
+            user = await db.get(User, alice.id)
+            assert user is not None
+            return await service.check_code(db, ctx, user=user, code=value, now=NOW)
+
+    # Two requests spending the same code at once: exactly one gets in.
+    results = await asyncio.gather(spend(codes[0]), spend(codes[0].upper()))
+    assert sorted(results) == [False, True]
+    assert await spend(codes[0]) is False
+    assert await spend(codes[1].replace("-", "")) is True  # typed without dashes
+    assert await spend(codes[2]) is False  # never issued to this account
+
+
+async def test_a_staff_session_ends_after_30_idle_minutes_an_employees_does_not(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    token = (await login(database, ctx, PASSWORD)).session_token
+    assert token
+    idle = NOW + timedelta(minutes=ctx.settings.staff_idle_minutes + 1)
+    await verify(database, ctx, token, now=idle)  # an employee: still in
+    async with database.transaction() as db:
+        found = await db.get(User, alice.id)
+        assert found is not None
+        found.roles = ["employee", "dpo"]
+    later = idle + timedelta(minutes=20)  # 20 minutes after the last request: still in
+    await verify(database, ctx, token, now=later)
+    with pytest.raises(Unauthenticated):
+        await verify(database, ctx, token, now=later + timedelta(minutes=31))
+
+
+async def test_reauthentication_renews_the_sign_in_time_and_counts_failures(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    token = (await login(database, ctx, PASSWORD)).session_token
+    assert token
+    principal = await principal_of(database, ctx, token)
+    assert principal.auth_time == int(NOW.timestamp())
+    later = NOW + timedelta(minutes=45)
+    for _ in range(ctx.settings.login_free_failures):
+        async with database.transaction() as db:
+            wrong = await service.reauthenticate(
+                db, ctx, principal=principal, password="Wrong-pass-12!", code=None, now=later
+            )
+        assert not wrong.confirmed and wrong.retry_after is None
+    async with database.transaction() as db:  # the account's failures count: locked now
+        locked = await service.reauthenticate(
+            db, ctx, principal=principal, password=PASSWORD, code=None, now=later
+        )
+    assert locked.retry_after is not None and not locked.confirmed
+    much_later = later + timedelta(hours=2)
+    async with database.transaction() as db:
+        confirmed = await service.reauthenticate(
+            db, ctx, principal=principal, password=PASSWORD, code=None, now=much_later
+        )
+    assert confirmed.confirmed
+    internal = await verify(database, ctx, token, now=much_later)
+    verifier = TokenVerifier(StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity")
+    renewed = await verifier.verify(internal)
+    assert renewed.auth_time == int(much_later.timestamp())

@@ -9,6 +9,8 @@ from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.protocol import (
     ACCOUNT_INACTIVE,
     ACCOUNT_INACTIVE_KEY,
+    ACCOUNT_REMOVED,
+    ACCOUNT_REMOVED_KEY,
     ANSWER_KEY,
     ANSWERED,
     DATA_MAP_KEY,
@@ -66,8 +68,24 @@ async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
         envelope.subject and envelope.tenant
     ):
         return  # only the service holding accounts closes them
-    await service.erase_inactive(
+    await service.erase_closed_account(
         db, context(), tenant_id=envelope.tenant, subject=envelope.subject, now=service.utcnow()
+    )
+
+
+async def on_account_removed(db: AsyncSession, envelope: Envelope) -> None:
+    """A tenant admin removed an account: the person's erasure, filed in the admin's name."""
+    if envelope.source != get_settings().account_service or not (
+        envelope.subject and envelope.tenant
+    ):
+        return  # only the service holding accounts closes them
+    await service.erase_closed_account(
+        db,
+        context(),
+        tenant_id=envelope.tenant,
+        subject=envelope.subject,
+        now=service.utcnow(),
+        filing=service.removed_by(str(envelope.payload.get("by", ""))[:36]),
     )
 
 
@@ -88,8 +106,16 @@ subscription = Subscription(
         ANSWERED: on_answer,
         PERSONAL_DATA_RECORDED: on_personal_data,
         ACCOUNT_INACTIVE: on_account_inactive,
+        ACCOUNT_REMOVED: on_account_removed,
         AUDIT: on_audit,
         DECLARATIONS_PUBLISHED: on_declarations,
     },
-    [ANSWER_KEY, DATA_MAP_KEY, ACCOUNT_INACTIVE_KEY, AUDIT_KEY, DECLARATIONS_KEY],
+    [
+        ANSWER_KEY,
+        DATA_MAP_KEY,
+        ACCOUNT_INACTIVE_KEY,
+        ACCOUNT_REMOVED_KEY,
+        AUDIT_KEY,
+        DECLARATIONS_KEY,
+    ],
 )

@@ -27,8 +27,9 @@ from kit.errors import Conflict, Invalid, NotFound, Unavailable
 from kit.events import Envelope
 from kit.metrics import DSR_SECONDS
 from kit.privacy.protocol import COMMAND, Action, command_key, seal_context
+from kit.security import security_event
 from kit.web import call_on_behalf
-from privacy import archive, journal, repository, verification
+from privacy import archive, journal, mailing, repository, verification
 from privacy.config import Settings
 from privacy.keys import SealKeys
 from privacy.models import (
@@ -131,6 +132,11 @@ SELF_SERVICE = Filing()
 INACTIVITY = Filing(channel="inactivity")
 
 
+def removed_by(admin_id: str) -> Filing:
+    """Filed for a tenant admin who removed an account (``DELETE /api/users/{id}``)."""
+    return Filing(channel="admin-removal", filed_by=admin_id)
+
+
 def retry_key(filer: str, client_key: str | None) -> str | None:
     """What is stored of a client's ``Idempotency-Key``: a hash bound to who sent it, so one
     person's key never finds another's request."""
@@ -205,6 +211,10 @@ async def open_request(
             )
         )
     await db.flush()
+    if request_type in ("access", "portability", "erasure"):
+        security_event(
+            f"dsr.{request_type}", service="privacy", request=request.id, channel=filing.channel
+        )
     if verify:
         await verification.start(db, ctx, request=request, document=document, now=now)
         return request
@@ -243,18 +253,25 @@ async def verify_request(
     return request, True
 
 
-async def erase_inactive(
-    db: AsyncSession, ctx: Privacy, *, tenant_id: str, subject: str, now: datetime
+async def erase_closed_account(
+    db: AsyncSession,
+    ctx: Privacy,
+    *,
+    tenant_id: str,
+    subject: str,
+    now: datetime,
+    filing: Filing = INACTIVITY,
 ) -> Request | None:
-    """The erasure of an account identity closed for inactivity: an erasure request like one
-    the person filed (every service erases, identity last), recorded as opened for inactivity.
+    """The erasure of an account identity closed (unused for years, or removed by an admin):
+    an erasure request like one the person filed (every service erases, identity last, with
+    its report and legal retention), recorded with how it was opened.
 
-    At most one per person: a repeated event, or identity asking again, opens nothing more;
-    nor does one about a person already erased. Returns the request opened, if any."""
+    At most one per person and channel: a repeated event, or identity asking again, opens
+    nothing more; nor does one about a person already erased. Returns the request opened."""
     if await repository.is_forgotten(db, subject_data.subject_key(subject)):
         return None
     if await repository.request_on_channel(
-        db, tenant_id=tenant_id, subject=subject, channel=INACTIVITY.channel
+        db, tenant_id=tenant_id, subject=subject, channel=filing.channel
     ):
         return None
     return await open_request(
@@ -264,7 +281,7 @@ async def erase_inactive(
         subject=subject,
         request_type="erasure",
         now=now,
-        filing=INACTIVITY,
+        filing=filing,
     )
 
 
@@ -406,6 +423,27 @@ async def _make_archive(db: AsyncSession, ctx: Privacy, request: Request, now: d
             downloads=0,
         )
     )
+    # The person is told their data was exported (a stolen session would be noticed).
+    await mailing.mail_accounts(
+        db,
+        ctx.settings,
+        tenant_id=request.tenant_id,
+        recipients=[(request.subject, None)],
+        subject=EXPORT_MAIL[0],
+        text=EXPORT_MAIL[1].format(days=ctx.settings.archive_days),
+        marketing=False,
+    )
+
+
+EXPORT_MAIL = (
+    "Vos données sont prêtes / Your data is ready",
+    "Bonjour,\n\nL'export de vos données demandé sur le site de votre CSE est prêt : "
+    "téléchargez-le depuis « Mes données » dans les {days} jours. Si vous n'avez rien demandé, "
+    "changez votre mot de passe et prévenez le délégué à la protection des données.\n\n"
+    "Hello,\n\nThe export of your data asked for on your works council's site is ready: "
+    "download it from 'My data' within {days} days. If you did not ask for it, change your "
+    "password and tell the data protection officer.\n",
+)
 
 
 async def _forget(db: AsyncSession, ctx: Privacy, request: Request, now: datetime) -> None:

@@ -19,7 +19,9 @@ TENANT, SUBJECT = "t-1", "u-1"
 
 async def erase(database: Database, ctx: service.Privacy, when: datetime = NOW) -> Request | None:
     async with database.transaction() as db:
-        return await service.erase_inactive(db, ctx, tenant_id=TENANT, subject=SUBJECT, now=when)
+        return await service.erase_closed_account(
+            db, ctx, tenant_id=TENANT, subject=SUBJECT, now=when
+        )
 
 
 async def test_an_inactive_account_gets_one_erasure_request(

@@ -37,6 +37,11 @@ class Action(StrEnum):
 ACCOUNT_INACTIVE = "account.inactive"
 ACCOUNT_INACTIVE_KEY = f"{ACCOUNT_INACTIVE}.privacy"
 
+#: Published by the account service when a tenant admin removes an account: the person is
+#: erased through an erasure request filed by that admin (payload ``{by}``), like any other.
+ACCOUNT_REMOVED = "account.removed"
+ACCOUNT_REMOVED_KEY = f"{ACCOUNT_REMOVED}.privacy"
+
 #: Mail to people by account id, sent by the account service, which alone holds addresses:
 #: newsletters, breach notifications, identity-check codes. Payload: ``{subject, text,
 #: marketing, recipients: [{subject, footer}]}``; a marketing mail skips people who objected

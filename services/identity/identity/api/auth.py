@@ -12,6 +12,7 @@ from identity.schemas import (
     LoginRequest,
     MfaCode,
     PasswordChange,
+    Reauthentication,
     RecoveryCodes,
     ResetConfirm,
     ResetRequest,
@@ -19,9 +20,9 @@ from identity.schemas import (
     TenantPublic,
     UserPublic,
 )
-from kit.auth import CurrentUser, Principal, Role, require_roles
+from kit.auth import CurrentUser, Principal, Role, require_recent_sign_in, require_roles
 from kit.db import SessionDep
-from kit.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kit.errors import ErrorBody, Forbidden, Invalid, NotFound, Unauthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -177,9 +178,32 @@ async def second_step(body: MfaCode, request: Request, ctx: IdentityDep) -> Resp
     return response
 
 
+@router.post(
+    "/reauthenticate",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+)
+async def reauthenticate(
+    body: Reauthentication, principal: CurrentUser, db: SessionDep, ctx: IdentityDep
+) -> Response:
+    """The password again (and the second factor's code when the person uses one) before a
+    sensitive action: the session counts as freshly signed in (``auth_time``). 403 for a wrong
+    password or code (counted like a failed sign-in), 429 with ``Retry-After`` while locked."""
+    result = await service.reauthenticate(
+        db, ctx, principal=principal, password=body.password, code=body.code, now=service.utcnow()
+    )
+    if result.retry_after is not None:
+        return locked_out(result.retry_after)
+    if not result.confirmed:
+        return json_response({"detail": "the password or code is wrong"}, 403)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/mfa/setup")
 async def start_enrolment(principal: CurrentUser, db: SessionDep, ctx: IdentityDep) -> Enrolment:
-    """A new secret for an authenticator app, shown this once (asking again makes another)."""
+    """A new secret for an authenticator app, shown this once (asking again makes another).
+    A change of second factor needs a recent sign-in."""
+    require_recent_sign_in(principal)
     user = await service.current_user(db, principal=principal)
     return Enrolment(**await service.start_enrolment(db, ctx, user=user))
 
@@ -205,7 +229,9 @@ Employee = Annotated[Principal, Depends(require_roles(Role.EMPLOYEE))]
 
 @router.post("/mfa/disable", status_code=status.HTTP_204_NO_CONTENT)
 async def disable_mfa(body: MfaCode, principal: Employee, db: SessionDep, ctx: IdentityDep) -> None:
-    """Turn two-factor login off with a code (or a recovery code); 403 for a wrong code."""
+    """Turn two-factor login off with a code (or a recovery code); 403 for a wrong code. A
+    change of second factor needs a recent sign-in."""
+    require_recent_sign_in(principal)
     await service.disable_mfa(db, ctx, principal=principal, code=body.code, now=service.utcnow())
 
 

@@ -41,6 +41,7 @@ async def verify(
             now=service.utcnow(),
             audience=x_token_audience,
         )
+        await db.commit()  # the session's last activity, written at most once a minute
     response.headers["X-Internal-Token"] = token
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, status
 from identity import repository, service
 from identity.api import IdentityDep
 from identity.models import User, subject_data
-from identity.schemas import UserCreate, UserPublic
+from identity.schemas import RemovalAccepted, UserCreate, UserPublic
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep
 from kit.privacy.audit import Auditor
@@ -54,7 +54,12 @@ def restricted(user: User, tenant: str) -> UserPublic:
     )
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: str, admin: TenantAdmin, db: SessionDep, audit: Auditor) -> None:
-    await service.delete_user(db, principal=admin, user_id=user_id, now=service.utcnow())
+@router.delete("/{user_id}", status_code=status.HTTP_202_ACCEPTED)
+async def remove_user(
+    user_id: str, admin: TenantAdmin, db: SessionDep, audit: Auditor
+) -> RemovalAccepted:
+    """The account stops at once (no sign-in, sessions ended); the person is then erased
+    everywhere through an erasure request in the admin's name, which the DPO follows."""
+    await service.remove_user(db, principal=admin, user_id=user_id, now=service.utcnow())
     await audit.change([user_id], "account")
+    return RemovalAccepted()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Response, status
 from fastapi import Request as HttpRequest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import CurrentUser, DpoUser, Role
+from kit.auth import CurrentUser, DpoUser, Role, require_recent_sign_in
 from kit.db import SessionDep
 from kit.errors import Forbidden, Invalid
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
@@ -24,6 +24,9 @@ from privacy.schemas import (
 )
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
+
+#: Requests that hand out or destroy everything about the person: a stolen session must not.
+SENSITIVE = frozenset({"access", "portability", "erasure"})
 
 #: ``Idempotency-Key``: a client that sends a filing again, because it lost the answer, sends
 #: the same key and gets the request the first try opened (never a second one).
@@ -76,7 +79,11 @@ async def create(
     ctx: PrivacyDep,
     idempotency_key: RetryKey = None,
 ) -> RequestPublic:
-    """File a request about yourself; every service that may hold your data is asked at once."""
+    """File a request about yourself; every service that may hold your data is asked at once.
+    An export or an erasure needs a recent sign-in (403 ``recent sign-in required``: the page
+    asks for the password again, ``POST /api/auth/reauthenticate``)."""
+    if body.type in SENSITIVE:
+        require_recent_sign_in(principal)
     request = await service.open_request(
         db,
         ctx,
