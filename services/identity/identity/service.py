@@ -731,6 +731,14 @@ async def create_user(
     await events.add(
         db, "user.created", tenant=user.tenant_id, subject=user.id, payload={"roles": user.roles}
     )
+    if set(user.roles) - {Role.EMPLOYEE}:
+        security_event(
+            "roles.granted",
+            service="identity",
+            account=user.id,
+            by=principal.user_id,
+            roles=",".join(sorted(user.roles)),
+        )
     await subject_data.record_personal_data(db, events, subject=user.id, tenant=user.tenant_id)
     return user
 

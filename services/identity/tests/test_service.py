@@ -18,6 +18,7 @@ from identity.service import Identity
 from kit.auth import Principal, StaticKeys, TokenVerifier
 from kit.db import Database
 from kit.errors import BadRequest, Forbidden, Unauthenticated
+from kit.security import SECURITY_EVENTS
 from kit.testing import sqlite_database
 
 PASSWORD = "Abcdefgh12!x"
@@ -507,3 +508,17 @@ async def test_reauthentication_renews_the_sign_in_time_and_counts_failures(
     verifier = TokenVerifier(StaticKeys(ctx.keys.jwks), issuer="identity", audience="identity")
     renewed = await verifier.verify(internal)
     assert renewed.auth_time == int(much_later.timestamp())
+
+
+async def test_failed_sign_ins_are_security_events_with_ids_only(
+    database: Database, ctx: Identity, alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = SECURITY_EVENTS.labels("identity", "signin.failed")
+    before = failed._value.get()
+    with caplog.at_level("WARNING", logger="security"):
+        assert (await login(database, ctx, "Wrong-pass-12!")).session_token is None
+    assert failed._value.get() == before + 1
+    [record] = [r for r in caplog.records if r.name == "security"]
+    assert record.__dict__["security_event"] == "signin.failed"
+    assert record.__dict__["account"] == alice.id
+    assert "alice@demo.test" not in str(record.__dict__)
