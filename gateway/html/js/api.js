@@ -140,3 +140,48 @@ export function describe(error) {
   if (status >= 500) return t("error.server");
   return t("error.unexpected");
 }
+
+/** The header a list route sends while more items follow (kit.pagination). */
+const NEXT_CURSOR = "X-Next-Cursor";
+
+/**
+ * One page of a list route: {items, next}. `next` is the cursor of the following page (give it
+ * back as `cursor`), null on the last: a list is never cut without the page knowing it.
+ */
+export async function getPage(path, { cursor = null, limit = null } = {}) {
+  const params = new URLSearchParams();
+  if (cursor) params.set("cursor", cursor);
+  if (limit) params.set("limit", String(limit));
+  const query = params.toString();
+  const url = query ? `${path}${path.includes("?") ? "&" : "?"}${query}` : path;
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, t("error.network"));
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401) onUnauthenticated();
+    const detail = data && typeof data === "object" && "detail" in data ? data.detail : null;
+    throw new ApiError(response.status, detail ?? response.statusText);
+  }
+  return { items: Array.isArray(data) ? data : [], next: response.headers.get(NEXT_CURSOR) };
+}
+
+/** Every item of a list route, page after page (for lists that stay short: processors). */
+export async function getAll(path, options = {}) {
+  const all = [];
+  let cursor = null;
+  do {
+    const page = await getPage(path, { ...options, cursor });
+    all.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  return all;
+}

@@ -43,7 +43,7 @@ const ROUTES = [
   { path: "/dpo/requests", title: "queue.title", page: dpo.requestsPage, roles: DPO, nav: "nav.queue" },
   { path: "/dpo/breaches", title: "breaches.title", page: dpo.breachesPage, roles: DPO, nav: "nav.breaches" },
   { path: "/dpo/register", title: "register.title", page: dpo.registerPage, roles: DPO, nav: "nav.register" },
-  { path: "/dpo/processors", title: "processors.title", page: dpo.processorsPage, roles: DPO, nav: "nav.processors" },
+  { path: "/dpo/processors", title: "processors.title", page: dpo.processorsPage, roles: [...DPO, "platform_admin"], nav: "nav.processors" },
 
   { path: "/privacy", title: "privacy.title", page: privacy.overviewPage, roles: ANYONE, nav: "nav.privacy" },
   { path: "/privacy/export", title: "export.title", page: privacy.exportPage, roles: ANYONE },

@@ -1,11 +1,14 @@
 // The DPO: the tenant's request queue (due dates, overdue flags, requests received by email or
 // post with the one-time code), breaches with the 72-hour countdown, the register of
 // processing (view and export), processors.
-import { ApiError, del, describe, get, post } from "../api.js";
+import { ApiError, del, describe, get, getAll, getPage, post } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { date, dateTime, duration, shortId } from "../format.js";
 import { servicesProgress, statusBadge } from "./privacy.js";
+
+/** Breaches are shown with their detail (one more request each): a page of them at a time. */
+const BREACHES_PER_PAGE = 20;
 
 const FINAL = new Set(["completed", "failed", "rejected", "cancelled"]);
 const TYPES = ["access", "portability", "erasure", "rectification", "restriction", "objection"];
@@ -30,18 +33,43 @@ export async function requestsPage(body, ctx) {
   const detailBox = h("div");
   const show = field({ label: t("queue.show"), name: "show", type: "select", options: [["open", t("queue.open")], ["all", t("queue.all")]] });
   let requests = [];
+  let next = null;
 
+  // The server sends the open requests first, by deadline (the overdue ones first), then the
+  // answered ones: every open one is loaded (the summary counts them all), the answered ones a
+  // page at a time ("Show more").
   async function load() {
     clear(listBox);
     append(listBox, [loading()]);
     try {
-      requests = await get("/api/privacy/requests?scope=tenant");
+      const loaded = [];
+      let cursor = null;
+      do {
+        const page = await getPage("/api/privacy/requests?scope=tenant", { cursor });
+        loaded.push(...page.items);
+        cursor = page.next;
+      } while (cursor && loaded.length && !FINAL.has(loaded[loaded.length - 1].status));
+      requests = loaded;
+      next = cursor;
     } catch (error) {
       clear(listBox);
       failed(listBox, error);
       return;
     }
     if (ctx.alive()) draw();
+  }
+
+  async function more(event) {
+    event.target.disabled = true;
+    try {
+      const page = await getPage("/api/privacy/requests?scope=tenant", { cursor: next });
+      requests.push(...page.items);
+      next = page.next;
+      draw();
+    } catch (error) {
+      event.target.disabled = false;
+      failed(listBox, error);
+    }
   }
 
   function draw() {
@@ -57,6 +85,7 @@ export async function requestsPage(body, ctx) {
           button(t("queue.details"), () => details(r.id), { kind: "link", "aria-label": t("queue.detailsOf", { ref: shortId(r.id) }), "data-request": r.id })]),
         { className: "queue" })
         : h("p", { class: "muted" }, t("queue.none")),
+      next && show.input.value !== "open" ? h("div", { class: "actions" }, button(t("list.more"), more, { kind: "secondary" })) : null,
     ]);
   }
 
@@ -343,18 +372,44 @@ export async function breachesPage(body, ctx) {
   const categories = await declaredCategories();
   if (!ctx.alive()) return;
 
+  let breaches = [];
+  let next = null;
+
+  /** A page of breaches, the most urgent first, each with its detail (the notifications). */
+  async function fetchPage(cursor) {
+    const page = await getPage("/api/privacy/breaches", { cursor, limit: BREACHES_PER_PAGE });
+    const details = await Promise.all(page.items.map((b) => get(`/api/privacy/breaches/${encodeURIComponent(b.id)}`).catch(() => b)));
+    return { details, next: page.next };
+  }
+
   async function load() {
-    let breaches;
     try {
-      const list = await get("/api/privacy/breaches");
-      // The notifications made so far are in each breach's detail.
-      breaches = await Promise.all(list.map((b) => get(`/api/privacy/breaches/${encodeURIComponent(b.id)}`).catch(() => b)));
+      const page = await fetchPage(null);
+      breaches = page.details;
+      next = page.next;
     } catch (error) {
       clear(listBox);
       failed(listBox, error);
       return;
     }
-    if (!ctx.alive()) return;
+    if (ctx.alive()) draw();
+  }
+
+  async function more(event) {
+    event.target.disabled = true;
+    try {
+      const page = await fetchPage(next);
+      breaches.push(...page.details);
+      next = page.next;
+    } catch (error) {
+      event.target.disabled = false;
+      failed(listBox, error);
+      return;
+    }
+    if (ctx.alive()) draw();
+  }
+
+  function draw() {
     clear(listBox);
     ticks.length = 0;
     if (!breaches.length) {
@@ -380,7 +435,7 @@ export async function breachesPage(body, ctx) {
         notificationsView(b),
         authorityForm(b, load),
         peopleButton(b, load));
-    }))]);
+    })), next ? h("div", { class: "actions" }, button(t("list.more"), more, { kind: "secondary" })) : null]);
   }
 
   append(body, [
@@ -591,12 +646,12 @@ export async function registerPage(body, ctx) {
 
 function processorsTable(processors, remove) {
   if (!processors.length) return h("p", { class: "muted" }, t("processors.none"));
-  const headers = [t("processors.name"), t("processors.role"), t("processors.categories"), t("processors.location"), t("processors.safeguard")];
+  const headers = [t("processors.name"), t("processors.role"), t("processors.categories"), t("processors.location"), t("processors.safeguard"), t("processors.keptBy")];
   if (remove) headers.push(t("common.actions"));
   return table(t("processors.caption"), headers, processors.map((p) => {
     const row = [p.name, p.role, p.data_categories.join(", "),
       h("span", {}, p.location, " ", p.in_eu_eea ? badge(t("processors.eu"), "good") : badge(t("processors.outside"), "warn")),
-      p.safeguard || "—"];
+      p.safeguard || "—", tOr(`processors.scope.${p.scope}`, p.scope || "—")];
     if (remove) row.push(remove(p));
     return row;
   }), { hideCaption: true });
@@ -607,10 +662,14 @@ function processorsTable(processors, remove) {
 export async function processorsPage(body, ctx) {
   const listBox = h("div");
   const listStatus = statusLine();
+  const roles = (ctx.user && ctx.user.roles) || [];
+  // The platform's entries are in every company's register: the platform administrator keeps
+  // them; a DPO keeps their company's own (the server refuses anything else).
+  const keeps = (p) => roles.includes(p.scope === "platform" ? "platform_admin" : "dpo");
   async function load() {
     let processors;
     try {
-      processors = await get("/api/privacy/processors");
+      processors = await getAll("/api/privacy/processors");
     } catch (error) {
       clear(listBox);
       failed(listBox, error);
@@ -618,7 +677,7 @@ export async function processorsPage(body, ctx) {
     }
     if (!ctx.alive()) return;
     clear(listBox);
-    append(listBox, [processorsTable(processors, (p) => button(t("processors.remove"), async (event) => {
+    append(listBox, [processorsTable(processors, (p) => !keeps(p) ? "—" : button(t("processors.remove"), async (event) => {
       event.target.disabled = true;
       try {
         await del(`/api/privacy/processors/${encodeURIComponent(p.id)}`);
@@ -636,7 +695,11 @@ export async function processorsPage(body, ctx) {
   const categories = field({ label: t("processors.categories"), name: "categories", required: true, hint: t("processors.categoriesHint") });
   const location = field({ label: t("processors.location"), name: "location", required: true, maxlength: 2, hint: t("processors.locationHint") });
   const safeguard = field({ label: t("processors.safeguard"), name: "safeguard", type: "textarea", rows: 2, hint: t("processors.safeguardHint") });
-  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, role.wrap, categories.wrap, location.wrap, safeguard.wrap,
+  // Someone who keeps both lists says which one the new entry joins.
+  const scope = roles.includes("platform_admin") && roles.includes("dpo")
+    ? field({ label: t("processors.keptBy"), name: "scope", type: "select", options: [["tenant", t("processors.scope.tenant")], ["platform", t("processors.scope.platform")]] })
+    : null;
+  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, role.wrap, categories.wrap, location.wrap, safeguard.wrap, scope ? scope.wrap : null,
     h("div", { class: "actions" }, button(t("processors.add"), null, { type: "submit", kind: "primary" })), status.el);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -652,6 +715,7 @@ export async function processorsPage(body, ctx) {
       location: location.input.value.trim().toUpperCase(),
     };
     if (safeguard.input.value.trim()) payload.safeguard = safeguard.input.value.trim();
+    if (scope) payload.scope = scope.input.value;
     await busy(form, async () => {
       try {
         await post("/api/privacy/processors", payload);
@@ -663,6 +727,7 @@ export async function processorsPage(body, ctx) {
       }
     });
   });
-  append(body, [h("p", { class: "lead" }, t("processors.intro")), section(t("processors.list"), listBox, listStatus.el), section(t("processors.new"), form)]);
+  append(body, [h("p", { class: "lead" }, t("processors.intro")), h("p", {}, t("processors.scopeIntro")),
+    section(t("processors.list"), listBox, listStatus.el), section(t("processors.new"), form)]);
   await load();
 }

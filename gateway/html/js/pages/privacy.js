@@ -1,6 +1,6 @@
 // "My data": export and download, erasure (after a plain-language screen), rectification,
 // restriction and objection, consents, who accessed my data, my requests, the DPO's contact.
-import { ApiError, describe, get, post, put } from "../api.js";
+import { ApiError, describe, get, getPage, post, put } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { lang, t, tOr } from "../i18n.js";
 import { date, dateTime, shortId } from "../format.js";
@@ -29,6 +29,52 @@ function poll(ctx, fn, ms = 1000) {
 
 const requestUrl = (id) => `/api/privacy/requests/${encodeURIComponent(id)}`;
 export const archiveUrl = (id) => `${requestUrl(id)}/archive`;
+
+/**
+ * A list the server sends page by page (kit.pagination): `draw(items)` draws everything
+ * loaded so far; while more follow, a "Show more" button loads the next page, so a long list
+ * is never cut without saying so. `load()` (re)loads the first page; it throws what the first
+ * page's request threw. `items` and `more()` are there for a page that needs them.
+ */
+export function pagedList(path, draw, { limit = null } = {}) {
+  const listBox = h("div");
+  const status = statusLine();
+  const items = [];
+  let next = null;
+  const moreButton = button(t("list.more"), async () => {
+    moreButton.disabled = true;
+    try {
+      await more();
+    } catch (error) {
+      status.error(describe(error));
+    } finally {
+      moreButton.disabled = false;
+    }
+  }, { kind: "secondary" });
+  const actions = h("div", { class: "actions" }, moreButton);
+  function redraw() {
+    clear(listBox);
+    append(listBox, [draw(items)]);
+    actions.hidden = !next;
+  }
+  async function more() {
+    const page = await getPage(path, { cursor: next, limit });
+    items.push(...page.items);
+    next = page.next;
+    redraw();
+  }
+  return {
+    box: h("div", {}, listBox, actions, status.el),
+    items,
+    hasMore: () => Boolean(next),
+    more,
+    async load() {
+      items.length = 0;
+      next = null;
+      await more();
+    },
+  };
+}
 
 export function statusBadge(status) {
   const kind = status === "completed" ? "good" : status === "failed" || status === "rejected" ? "bad" : "warn";
@@ -131,7 +177,7 @@ export async function exportPage(body, ctx) {
 
   async function drawEarlier() {
     try {
-      const mine = (await get("/api/privacy/requests")).filter((r) => EXPORTS.has(r.type));
+      const mine = (await getPage("/api/privacy/requests")).items.filter((r) => EXPORTS.has(r.type));
       if (!ctx.alive()) return;
       clear(earlierBox);
       if (!mine.length) return;
@@ -349,15 +395,16 @@ export async function consentsPage(body, ctx) {
   if (!ctx.alive()) return;
   wait.remove();
   const historyBox = h("div");
+  const history = pagedList("/api/privacy/consents/history", (events) => table(t("consents.history"),
+    [t("consents.when"), t("consents.purpose"), t("consents.choice"), t("consents.version"), t("consents.channel")],
+    events.map((e) => [dateTime(e.at), tOr(`purpose.${e.purpose}`, e.purpose), e.granted ? t("consents.given") : t("consents.withdrawn"),
+      e.notice_version, tOr(`channel.${e.channel}`, e.channel)]), { hideCaption: true }));
   async function drawHistory() {
     try {
-      const events = await get("/api/privacy/consents/history");
+      await history.load();
       clear(historyBox);
-      if (!events.length) return;
-      append(historyBox, [section(t("consents.history"), table(t("consents.history"),
-        [t("consents.when"), t("consents.purpose"), t("consents.choice"), t("consents.version"), t("consents.channel")],
-        events.map((e) => [dateTime(e.at), tOr(`purpose.${e.purpose}`, e.purpose), e.granted ? t("consents.given") : t("consents.withdrawn"),
-          e.notice_version, tOr(`channel.${e.channel}`, e.channel)]), { hideCaption: true }))]);
+      if (!history.items.length) return;
+      append(historyBox, [section(t("consents.history"), history.box)]);
     } catch {
       // The history is shown when it can be read.
     }
@@ -405,9 +452,15 @@ export async function consentsPage(body, ctx) {
 export async function accessLogPage(body, ctx) {
   const wait = loading();
   append(body, [wait]);
-  let entries;
+  const entries = pagedList("/api/privacy/access-log", (found) => (found.length
+    ? table(t("accessLog.caption"),
+      [t("accessLog.when"), t("accessLog.who"), t("accessLog.service"), t("accessLog.action"), t("accessLog.what")],
+      found.map((e) => [dateTime(e.at),
+        `${e.actor_roles.map((r) => tOr(`role.${r}`, r)).join(", ")} (${t("accessLog.account", { id: shortId(e.actor_id) })})`,
+        tOr(`service.${e.service}`, e.service), tOr(`action.${e.action}`, e.action), tOr(`what.${e.what}`, e.what)]))
+    : h("p", { class: "status ok" }, t("accessLog.none"))));
   try {
-    entries = await get("/api/privacy/access-log");
+    await entries.load();
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error))]);
@@ -415,14 +468,7 @@ export async function accessLogPage(body, ctx) {
   }
   if (!ctx.alive()) return;
   wait.remove();
-  append(body, [h("p", { class: "lead" }, t("accessLog.intro")),
-    entries.length
-      ? table(t("accessLog.caption"),
-        [t("accessLog.when"), t("accessLog.who"), t("accessLog.service"), t("accessLog.action"), t("accessLog.what")],
-        entries.map((e) => [dateTime(e.at),
-          `${e.actor_roles.map((r) => tOr(`role.${r}`, r)).join(", ")} (${t("accessLog.account", { id: shortId(e.actor_id) })})`,
-          tOr(`service.${e.service}`, e.service), tOr(`action.${e.action}`, e.action), tOr(`what.${e.what}`, e.what)]))
-      : h("p", { class: "status ok" }, t("accessLog.none"))]);
+  append(body, [h("p", { class: "lead" }, t("accessLog.intro")), entries.box]);
 }
 
 // -- my requests -------------------------------------------------------------------------------
@@ -430,9 +476,16 @@ export async function accessLogPage(body, ctx) {
 export async function myRequestsPage(body, ctx) {
   const wait = loading();
   append(body, [wait]);
-  let requests;
+  // Newest first, as the server sends them.
+  const requests = pagedList("/api/privacy/requests", (found) => (found.length
+    ? table(t("myRequests.caption"),
+      [t("request.ref"), t("request.type"), t("request.received"), t("request.due"), t("request.status")],
+      found.map((r) => [shortId(r.id), tOr(`requestType.${r.type}`, r.type), dateTime(r.received_at), date(r.due_at),
+        h("span", {}, statusBadge(r.status), EXPORTS.has(r.type) && r.status === "completed"
+          ? [" ", h("a", { href: "#/privacy/export" }, t("myRequests.toExport"))] : null)]))
+    : h("p", { class: "muted" }, t("myRequests.none"))));
   try {
-    requests = await get("/api/privacy/requests");
+    await requests.load();
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error))]);
@@ -440,13 +493,5 @@ export async function myRequestsPage(body, ctx) {
   }
   if (!ctx.alive()) return;
   wait.remove();
-  requests.sort((a, b) => String(b.received_at).localeCompare(String(a.received_at)));
-  append(body, [h("p", { class: "lead" }, t("myRequests.intro")),
-    requests.length
-      ? table(t("myRequests.caption"),
-        [t("request.ref"), t("request.type"), t("request.received"), t("request.due"), t("request.status")],
-        requests.map((r) => [shortId(r.id), tOr(`requestType.${r.type}`, r.type), dateTime(r.received_at), date(r.due_at),
-          h("span", {}, statusBadge(r.status), EXPORTS.has(r.type) && r.status === "completed"
-            ? [" ", h("a", { href: "#/privacy/export" }, t("myRequests.toExport"))] : null)]))
-      : h("p", { class: "muted" }, t("myRequests.none"))]);
+  append(body, [h("p", { class: "lead" }, t("myRequests.intro")), requests.box]);
 }
