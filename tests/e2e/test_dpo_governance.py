@@ -4,6 +4,9 @@ and their notifications (PR8), processors (PR9); none of it for anyone but the D
 import asyncio
 import csv
 import io
+import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -14,7 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
+from devstack.stack import ROOT
+from tests.e2e.conftest import PASSWORD, Platform
 from tests.e2e.test_privacy import new_employee
 
 pytestmark = pytest.mark.e2e
@@ -173,6 +177,99 @@ def test_a_processor_outside_the_eu_needs_a_safeguard(platform: Platform) -> Non
     assert client.delete(f"/api/privacy/processors/{processor['id']}").status_code == 404
     register = client.get("/api/privacy/register").json()
     assert all(p["transfers_outside_eu"].startswith("none") for p in register["purposes"])
+
+
+#: Accounts of this module (tenant, email, first name, last name, roles): the other tenant's
+#: DPO, and a platform administrator (the demo data has neither).
+KEEPERS = [
+    ("other", "keeper-dpo@other.test", "Odile", "Keeper", ["dpo"]),
+    ("demo", "keeper-root@demo.test", "Pat", "Keeper", ["platform_admin"]),
+]
+SEED = """
+import asyncio, json, sys
+from identity import seed
+from kit.auth import Role
+accounts = json.loads(sys.argv[1])
+seed.ACCOUNTS = [(t, e, f, last, [Role(r) for r in roles]) for t, e, f, last, roles in accounts]
+asyncio.run(seed.seed(sys.argv[2]))
+"""
+
+
+@pytest.fixture(scope="module")
+def keepers(platform: Platform) -> None:
+    seeded = subprocess.run(
+        [sys.executable, "-c", SEED, json.dumps(KEEPERS), PASSWORD],
+        env=platform.service_env("identity"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+
+
+def register_processors(client: httpx.Client) -> list[dict[str, Any]]:
+    response = client.get("/api/privacy/register")
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["processors"]
+    return found
+
+
+def test_a_tenants_dpo_cannot_change_another_tenants_register(
+    platform: Platform, keepers: None
+) -> None:
+    """Issue 14: the platform's processors are in every tenant's register, so a DPO of demo
+    may neither remove nor add one; what they add is demo's own, which other's DPO neither sees
+    nor removes. Only the platform administrator changes every tenant's register."""
+    demo, other = dpo(platform), platform.login("keeper-dpo@other.test", "other")
+    root = platform.login("keeper-root@demo.test")
+    before = register_processors(other)
+    platform_ids = {p["id"] for p in before if p["scope"] == "platform"}
+    hosting = next(
+        p for p in demo.get("/api/privacy/processors").json() if p["name"] == "Hosting provider"
+    )
+    assert hosting["scope"] == "platform" and hosting["id"] in platform_ids
+    removal = demo.delete(f"/api/privacy/processors/{hosting['id']}")
+    assert removal.status_code == 403, removal.text
+    assert "platform administrator" in removal.json()["detail"]
+    body = {
+        "name": "Demo's own archiving",
+        "role": "archiving of the works council's files",
+        "data_categories": ["identity"],
+        "location": "US",
+        "safeguard": "standard contractual clauses (Decision 2021/914), module 2",
+    }
+    assert (
+        demo.post("/api/privacy/processors", json=body | {"scope": "platform"}).status_code == 403
+    )
+    own = demo.post("/api/privacy/processors", json=body)
+    assert own.status_code == 201, own.text
+    own_id = own.json()["id"]
+    try:
+        assert own.json()["scope"] == "tenant"
+        assert own_id in {p["id"] for p in register_processors(demo)}
+        assert register_processors(other) == before
+        assert all(
+            p["transfers_outside_eu"].startswith("none")
+            for p in other.get("/api/privacy/register").json()["purposes"]
+        )
+        assert own_id not in {p["id"] for p in other.get("/api/privacy/processors").json()}
+        assert other.delete(f"/api/privacy/processors/{own_id}").status_code == 404
+        assert root.delete(f"/api/privacy/processors/{own_id}").status_code == 403
+    finally:
+        assert demo.delete(f"/api/privacy/processors/{own_id}").status_code == 204
+    # The platform administrator's entry is in every register; no DPO removes it.
+    shared = root.post("/api/privacy/processors", json=body | {"name": "Platform backups"})
+    assert shared.status_code == 201, shared.text
+    shared_id = shared.json()["id"]
+    try:
+        assert shared.json()["scope"] == "platform"
+        for client in (demo, other):
+            assert shared_id in {p["id"] for p in register_processors(client)}
+            assert client.delete(f"/api/privacy/processors/{shared_id}").status_code == 403
+    finally:
+        assert root.delete(f"/api/privacy/processors/{shared_id}").status_code == 204
+    assert register_processors(other) == before
 
 
 # -- breaches --------------------------------------------------------------------------------------
