@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from identity.config import get_settings
@@ -69,6 +69,9 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+        # The admin's list of accounts (kit.pagination): the newest first, page after page
+        # from an index position.
+        Index("ix_users_tenant_id_created_at", "tenant_id", "created_at"),
         {"info": subject_table("id", tenant="tenant_id", source="your employer or works council")},
     )
 

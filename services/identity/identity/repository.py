@@ -17,6 +17,7 @@ from identity.models import (
     User,
 )
 from kit.db import dialect_insert
+from kit.pagination import By, Keyset, Page, Part, fetch
 
 
 async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
@@ -40,9 +41,22 @@ async def user_by_id_any_tenant(db: AsyncSession, user_id: str) -> User | None:
     return await db.get(User, user_id)
 
 
-async def users_of_tenant(db: AsyncSession, *, tenant_id: str) -> Sequence[User]:
-    rows = await db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.email))
-    return rows.all()
+#: The tenant's accounts, the newest first (a new account or an import's people on the first
+#: page). Not by email: a cursor carries the last item's sort key in the next page's URL, and
+#: an email address must never be in a URL.
+NEWEST_USERS_FIRST = Keyset[User](
+    "users",
+    (By(User.created_at, datetime, descending=True), By(User.id, str)),
+    key=lambda u: (u.created_at, u.id),
+)
+
+
+async def users_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[User]:
+    """One page of the tenant's accounts, paged by keyset (``kit.pagination``)."""
+    query = select(User).where(User.tenant_id == tenant_id)
+    return await fetch(db, [Part(query, NEWEST_USERS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def live_session(
@@ -178,11 +192,21 @@ async def recent_link(db: AsyncSession, *, user_id: str, purpose: str, since: da
     return found is not None
 
 
-async def live_sessions(db: AsyncSession, *, user_id: str, now: datetime) -> Sequence[Session]:
+#: A person's open sessions, the latest sign-in first.
+LATEST_SESSIONS_FIRST = Keyset[Session](
+    "sessions",
+    (By(Session.created_at, datetime, descending=True), By(Session.id, str)),
+    key=lambda s: (s.created_at, s.id),
+)
+
+
+async def live_sessions_page(
+    db: AsyncSession, *, user_id: str, now: datetime, cursor: str | None, limit: int
+) -> Page[Session]:
     query = select(Session).where(
         Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now
     )
-    return (await db.scalars(query.order_by(Session.created_at.desc()))).all()
+    return await fetch(db, [Part(query, LATEST_SESSIONS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def revoke_other_sessions(db: AsyncSession, *, user_id: str, keep: str, now: datetime) -> int:

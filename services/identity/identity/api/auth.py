@@ -23,6 +23,7 @@ from identity.schemas import (
 from kit.auth import CurrentUser, Principal, Role, require_recent_sign_in, require_roles
 from kit.db import SessionDep
 from kit.errors import ErrorBody, Forbidden, Invalid, NotFound, Unauthenticated
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -259,12 +260,21 @@ async def confirm_reset(
     set_device_cookie(response, ctx, cookie)
 
 
-@router.get("/sessions")
-async def sessions(principal: CurrentUser, db: SessionDep) -> list[SessionPublic]:
-    """The person's open sessions: the device, the network, when it started."""
-    found = await repository.live_sessions(db, user_id=principal.user_id, now=service.utcnow())
-    return [
-        SessionPublic(
+@router.get("/sessions", responses=PAGED_RESPONSES)
+async def sessions(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[SessionPublic]:
+    """The person's open sessions, the latest first: the device, the network, when it
+    started. One page: ``X-Next-Cursor`` holds the next one's cursor."""
+    page = await repository.live_sessions_page(
+        db, user_id=principal.user_id, now=service.utcnow(), cursor=cursor, limit=limit
+    )
+    return page.map(
+        lambda s: SessionPublic(
             id=s.id,
             device=s.device,
             network=s.network,
@@ -272,8 +282,7 @@ async def sessions(principal: CurrentUser, db: SessionDep) -> list[SessionPublic
             expires_at=s.expires_at.replace(second=0, microsecond=0).isoformat(),
             current=s.id == principal.session_id,
         )
-        for s in found
-    ]
+    ).send(response)
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

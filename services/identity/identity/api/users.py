@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from identity import repository, service
 from identity.api import IdentityDep
@@ -10,6 +10,7 @@ from identity.models import User, subject_data
 from identity.schemas import RemovalAccepted, UserCreate, UserPublic
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -37,15 +38,24 @@ async def create_user(
     return public(user, admin.tenant)
 
 
-@router.get("")
-async def list_users(admin: TenantAdmin, db: SessionDep, audit: Auditor) -> list[UserPublic]:
-    """The tenant's users; a person whose data is restricted (Art. 18) shows as an id only."""
-    users = await repository.users_of_tenant(db, tenant_id=admin.tenant_id)
+@router.get("", responses=PAGED_RESPONSES)
+async def list_users(
+    admin: TenantAdmin,
+    db: SessionDep,
+    audit: Auditor,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[UserPublic]:
+    """The tenant's users, the newest accounts first; a person whose data is restricted
+    (Art. 18) shows as an id only. One page: ``X-Next-Cursor`` holds the next one's cursor."""
+    page = await repository.users_page(db, tenant_id=admin.tenant_id, cursor=cursor, limit=limit)
+    users = page.items
     frozen = await subject_data.flagged(db, subject_data.restrictions, [u.id for u in users])
     await audit.read({u.id for u in users if u.id not in frozen}, "account")
-    return [
-        restricted(u, admin.tenant) if u.id in frozen else public(u, admin.tenant) for u in users
-    ]
+    return page.map(
+        lambda u: restricted(u, admin.tenant) if u.id in frozen else public(u, admin.tenant)
+    ).send(response)
 
 
 def restricted(user: User, tenant: str) -> UserPublic:
