@@ -11,7 +11,7 @@ dates; the partners that received data are told to erase it too (Art. 19).
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
@@ -63,6 +63,10 @@ class Offer(Base):
     """Something the works council offers: a ticket, a voucher, a physical good."""
 
     __tablename__ = "offers"
+    __table_args__ = (
+        # The tenant's offers, the newest first (kit.pagination), read from an index position.
+        Index("ix_offers_tenant_id_created_at", "tenant_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
     tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
@@ -82,6 +86,10 @@ BILLING = personal("billing address", ORDERS, CONTRACT)
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
+        # The lists' order (kit.pagination): a person's orders and the tenant's, the newest
+        # first, read from an index position page after page.
+        Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+        Index("ix_orders_tenant_id_created_at", "tenant_id", "created_at"),
         {
             "info": subject_table(
                 "user_id",

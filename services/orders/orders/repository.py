@@ -1,16 +1,27 @@
 """Every query of the orders service; all carry the tenant."""
 
-from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.pagination import By, Keyset, Page, Part, fetch
 from orders.models import Invoice, Offer, Order
 
+#: The tenant's offers, the newest first. Not by title: a cursor carries the last item's sort
+#: key, and a title of 200 accented characters would not fit in one (the page sorts by title).
+NEWEST_OFFERS_FIRST = Keyset[Offer](
+    "offers",
+    (By(Offer.created_at, datetime, descending=True), By(Offer.id, str)),
+    key=lambda o: (o.created_at, o.id),
+)
 
-async def active_offers(db: AsyncSession, *, tenant_id: str) -> Sequence[Offer]:
+
+async def active_offers_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Offer]:
     query = select(Offer).where(Offer.tenant_id == tenant_id, Offer.active.is_(True))
-    return (await db.scalars(query.order_by(Offer.title))).all()
+    return await fetch(db, [Part(query, NEWEST_OFFERS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def offers_by_id(db: AsyncSession, *, tenant_id: str, ids: list[str]) -> dict[str, Offer]:
@@ -42,11 +53,23 @@ async def take_stock(db: AsyncSession, *, offer_id: str, quantity: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def orders_of(db: AsyncSession, *, tenant_id: str, user_id: str | None) -> Sequence[Order]:
+#: A person's orders, or the tenant's for its admin: the newest first.
+NEWEST_ORDERS_FIRST = Keyset[Order](
+    "orders",
+    (By(Order.created_at, datetime, descending=True), By(Order.id, str)),
+    key=lambda o: (o.created_at, o.id),
+)
+
+
+async def orders_page(
+    db: AsyncSession, *, tenant_id: str, user_id: str | None, cursor: str | None, limit: int
+) -> Page[Order]:
+    """One page of the person's orders (``user_id``), or with None the whole tenant's. It used
+    to be the newest 500, silently: an admin never saw the tenant's older orders."""
     query = select(Order).where(Order.tenant_id == tenant_id)
     if user_id is not None:
         query = query.where(Order.user_id == user_id)
-    return (await db.scalars(query.order_by(Order.created_at.desc()).limit(500))).all()
+    return await fetch(db, [Part(query, NEWEST_ORDERS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def order_by_reference(db: AsyncSession, reference: str) -> Order | None:

@@ -1,9 +1,10 @@
 """The tenant's offers: ``/api/offers``."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from orders import repository, service
 from orders.models import Offer
 from orders.schemas import OfferCreate, OfferPublic, OfferUpdate
@@ -21,9 +22,20 @@ def public(offer: Offer) -> OfferPublic:
     )
 
 
-@router.get("")
-async def list_offers(principal: CurrentUser, db: SessionDep) -> list[OfferPublic]:
-    return [public(o) for o in await repository.active_offers(db, tenant_id=principal.tenant_id)]
+@router.get("", responses=PAGED_RESPONSES)
+async def list_offers(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[OfferPublic]:
+    """The tenant's offers on sale, the newest first; one page (``X-Next-Cursor`` holds the
+    next one's cursor)."""
+    page = await repository.active_offers_page(
+        db, tenant_id=principal.tenant_id, cursor=cursor, limit=limit
+    )
+    return page.map(public).send(response)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

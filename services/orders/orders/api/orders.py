@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from kit.auth import CurrentUser, Role
 from kit.db import SessionDep
 from kit.errors import NotFound
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from orders import repository, service
 from orders.models import Order
@@ -55,12 +56,23 @@ async def place(
     return public(order)
 
 
-@router.get("")
-async def list_orders(principal: CurrentUser, db: SessionDep, audit: Auditor) -> list[OrderPublic]:
+@router.get("", responses=PAGED_RESPONSES)
+async def list_orders(
+    principal: CurrentUser,
+    db: SessionDep,
+    audit: Auditor,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[OrderPublic]:
+    """Your orders, or the tenant's for its admin, the newest first; one page
+    (``X-Next-Cursor`` holds the next one's cursor)."""
     mine = None if Role.TENANT_ADMIN in principal.roles else principal.user_id
-    found = await repository.orders_of(db, tenant_id=principal.tenant_id, user_id=mine)
-    await audit.read({o.user_id for o in found}, "orders")
-    return [public(o) for o in found]
+    page = await repository.orders_page(
+        db, tenant_id=principal.tenant_id, user_id=mine, cursor=cursor, limit=limit
+    )
+    await audit.read({o.user_id for o in page.items}, "orders")
+    return page.map(public).send(response)
 
 
 @router.get("/{order_id}")
