@@ -10,7 +10,7 @@ which the debtor may claim a refund, then purged.
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
@@ -167,6 +167,10 @@ class Activity(Base):
     """Something to book (a trip, a class), paid by SEPA direct debit."""
 
     __tablename__ = "activities"
+    __table_args__ = (
+        # The tenant's activities, the soonest first (kit.pagination), from an index position.
+        Index("ix_activities_tenant_id_starts_at", "tenant_id", "starts_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
     tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=TENANT)
@@ -217,6 +221,8 @@ BOOKED = personal("bookings", ACTIVITIES, CONTRACT, provided=False, retained=Tru
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
+        # A person's bookings, the newest first (kit.pagination), from an index position.
+        Index("ix_bookings_user_id_created_at", "user_id", "created_at"),
         {
             "info": subject_table(
                 "user_id",

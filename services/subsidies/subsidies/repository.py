@@ -6,14 +6,60 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.pagination import By, Keyset, Page, Part, fetch
 from subsidies.models import Activity, Booking, Budget, Grant, Mandate, Profile, Rule
 
 LIVE = ("held", "placed", "paid")
 
+#: The tenant's rules, in the order they were made.
+RULES_AS_MADE = Keyset[Rule](
+    "rules", (By(Rule.created_at, datetime), By(Rule.id, str)), key=lambda r: (r.created_at, r.id)
+)
+#: The rules a person meets: the same order, another list (a cursor of one is refused by the
+#: other).
+MET_AS_MADE = Keyset[Rule]("eligibility", RULES_AS_MADE.by, RULES_AS_MADE.key)
+#: The tenant's activities, the soonest first.
+SOONEST_FIRST = Keyset[Activity](
+    "activities",
+    (By(Activity.starts_at, datetime), By(Activity.id, str)),
+    key=lambda a: (a.starts_at, a.id),
+)
+#: A person's mandates, the latest signed first.
+LATEST_MANDATES_FIRST = Keyset[Mandate](
+    "mandates",
+    (By(Mandate.signed_at, datetime, descending=True), By(Mandate.id, str)),
+    key=lambda m: (m.signed_at, m.id),
+)
+#: A person's bookings, the newest first.
+NEWEST_BOOKINGS_FIRST = Keyset[Booking](
+    "bookings",
+    (By(Booking.created_at, datetime, descending=True), By(Booking.id, str)),
+    key=lambda b: (b.created_at, b.id),
+)
+
 
 async def active_rules(db: AsyncSession, *, tenant_id: str) -> Sequence[Rule]:
+    """Every rule in force, to compute a grant (not a list anybody reads)."""
     query = select(Rule).where(Rule.tenant_id == tenant_id, Rule.active.is_(True))
     return (await db.scalars(query.order_by(Rule.created_at))).all()
+
+
+async def active_rules_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Rule]:
+    query = select(Rule).where(Rule.tenant_id == tenant_id, Rule.active.is_(True))
+    return await fetch(db, [Part(query, RULES_AS_MADE)], cursor=cursor, limit=limit)
+
+
+async def rules_met_page(
+    db: AsyncSession, *, tenant_id: str, children: int, cursor: str | None, limit: int
+) -> Page[Rule]:
+    """The rules in force whose condition a person with ``children`` meets: the condition is
+    in the query, so that a page holds ``limit`` of them, not ``limit`` rules minus the others."""
+    query = select(Rule).where(
+        Rule.tenant_id == tenant_id, Rule.active.is_(True), Rule.min_children <= children
+    )
+    return await fetch(db, [Part(query, MET_AS_MADE)], cursor=cursor, limit=limit)
 
 
 async def rule_in_tenant(db: AsyncSession, *, tenant_id: str, rule_id: str) -> Rule | None:
@@ -101,9 +147,11 @@ async def grants_of_year(
     return [(r[0], r[1], r[2], r[3]) for r in rows.all()]
 
 
-async def active_activities(db: AsyncSession, *, tenant_id: str) -> Sequence[Activity]:
+async def active_activities_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Activity]:
     query = select(Activity).where(Activity.tenant_id == tenant_id, Activity.active.is_(True))
-    return (await db.scalars(query.order_by(Activity.starts_at))).all()
+    return await fetch(db, [Part(query, SOONEST_FIRST)], cursor=cursor, limit=limit)
 
 
 async def activity_in_tenant(
@@ -133,9 +181,17 @@ async def give_back_seat(db: AsyncSession, *, activity_id: str) -> None:
     )
 
 
-async def mandates_of(db: AsyncSession, *, tenant_id: str, user_id: str) -> Sequence[Mandate]:
+async def mandates_page(
+    db: AsyncSession, *, tenant_id: str, user_id: str, cursor: str | None, limit: int
+) -> Page[Mandate]:
     query = select(Mandate).where(Mandate.tenant_id == tenant_id, Mandate.user_id == user_id)
-    return (await db.scalars(query.order_by(Mandate.signed_at.desc()))).all()
+    return await fetch(db, [Part(query, LATEST_MANDATES_FIRST)], cursor=cursor, limit=limit)
+
+
+async def mandates_by_id(db: AsyncSession, *, ids: list[str]) -> dict[str, Mandate]:
+    """The mandates of a page of bookings, in one query."""
+    found = await db.scalars(select(Mandate).where(Mandate.id.in_(ids)))
+    return {mandate.id: mandate for mandate in found}
 
 
 async def own_mandate(
@@ -167,9 +223,12 @@ async def mandates_not_under(db: AsyncSession, *, key_id: str, limit: int) -> Se
     return (await db.scalars(query.limit(limit).with_for_update(skip_locked=True))).all()
 
 
-async def bookings_of(db: AsyncSession, *, tenant_id: str, user_id: str) -> Sequence[Booking]:
+async def bookings_page(
+    db: AsyncSession, *, tenant_id: str, user_id: str, cursor: str | None, limit: int
+) -> Page[Booking]:
+    """One page of a person's bookings. It used to be the newest 500, silently."""
     query = select(Booking).where(Booking.tenant_id == tenant_id, Booking.user_id == user_id)
-    return (await db.scalars(query.order_by(Booking.created_at.desc()).limit(500))).all()
+    return await fetch(db, [Part(query, NEWEST_BOOKINGS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def own_booking(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.auth import Principal
 from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound
+from kit.pagination import Page
 from subsidies import fields, repository
 from subsidies.config import Settings
 from subsidies.models import (
@@ -63,8 +64,9 @@ def _applies(rule: Rule, kind: str, children: int) -> bool:
 
 
 async def eligibility(
-    db: AsyncSession, *, principal: Principal, now: datetime
-) -> list[Eligibility]:
+    db: AsyncSession, *, principal: Principal, now: datetime, cursor: str | None, limit: int
+) -> Page[Eligibility]:
+    """One page of the rules the person meets, with what they used of each this year."""
     profile = await repository.profile_of(
         db, tenant_id=principal.tenant_id, user_id=principal.user_id
     )
@@ -72,8 +74,11 @@ async def eligibility(
     used = await repository.used_by_rule(
         db, tenant_id=principal.tenant_id, user_id=principal.user_id, year=now.year
     )
-    return [
-        Eligibility(
+    page = await repository.rules_met_page(
+        db, tenant_id=principal.tenant_id, children=children, cursor=cursor, limit=limit
+    )
+    return page.map(
+        lambda rule: Eligibility(
             rule_id=rule.id,
             name=rule.name,
             offer_kind=rule.offer_kind,
@@ -83,9 +88,7 @@ async def eligibility(
             used_cents=used.get(rule.id, 0),
             remaining_cents=max(0, rule.cap_cents_per_year - used.get(rule.id, 0)),
         )
-        for rule in await repository.active_rules(db, tenant_id=principal.tenant_id)
-        if children >= rule.min_children
-    ]
+    )
 
 
 # -- rules and budget (tenant admins) ----------------------------------------------------------

@@ -1,10 +1,11 @@
 """Activities booked with a SEPA direct-debit mandate: ``/api/subsidies/activities``,
 ``/mandates``, ``/bookings``. Bank details only ever leave masked."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies import repository, service
 from subsidies.models import Activity, Booking, Mandate
 from subsidies.schemas import (
@@ -53,10 +54,20 @@ def booking_public(booking: Booking, mandate: Mandate | None) -> BookingPublic:
     )
 
 
-@router.get("/activities")
-async def list_activities(principal: CurrentUser, db: SessionDep) -> list[ActivityPublic]:
-    found = await repository.active_activities(db, tenant_id=principal.tenant_id)
-    return [activity_public(a) for a in found]
+@router.get("/activities", responses=PAGED_RESPONSES)
+async def list_activities(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[ActivityPublic]:
+    """The activities open to booking, the soonest first; one page (``X-Next-Cursor`` holds
+    the next one's cursor)."""
+    page = await repository.active_activities_page(
+        db, tenant_id=principal.tenant_id, cursor=cursor, limit=limit
+    )
+    return page.map(activity_public).send(response)
 
 
 @router.post("/activities", status_code=status.HTTP_201_CREATED)
@@ -74,12 +85,20 @@ async def add_mandate(body: MandateIn, principal: CurrentUser, db: SessionDep) -
     )
 
 
-@router.get("/mandates")
-async def list_mandates(principal: CurrentUser, db: SessionDep) -> list[MandatePublic]:
-    found = await repository.mandates_of(
-        db, tenant_id=principal.tenant_id, user_id=principal.user_id
+@router.get("/mandates", responses=PAGED_RESPONSES)
+async def list_mandates(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[MandatePublic]:
+    """Your mandates, the latest signed first, masked; one page (``X-Next-Cursor`` holds the
+    next one's cursor)."""
+    page = await repository.mandates_page(
+        db, tenant_id=principal.tenant_id, user_id=principal.user_id, cursor=cursor, limit=limit
     )
-    return [mandate_public(m) for m in found]
+    return page.map(mandate_public).send(response)
 
 
 @router.delete("/mandates/{mandate_id}")
@@ -102,15 +121,25 @@ async def book(body: BookingIn, principal: CurrentUser, db: SessionDep) -> Booki
     return booking_public(booking, mandate)
 
 
-@router.get("/bookings")
-async def list_bookings(principal: CurrentUser, db: SessionDep) -> list[BookingPublic]:
-    found = await repository.bookings_of(
-        db, tenant_id=principal.tenant_id, user_id=principal.user_id
+@router.get("/bookings", responses=PAGED_RESPONSES)
+async def list_bookings(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[BookingPublic]:
+    """Your bookings, the newest first, each with its mandate masked; one page
+    (``X-Next-Cursor`` holds the next one's cursor)."""
+    page = await repository.bookings_page(
+        db, tenant_id=principal.tenant_id, user_id=principal.user_id, cursor=cursor, limit=limit
     )
-    return [
-        booking_public(b, await db.get(Mandate, b.mandate_id) if b.mandate_id else None)
-        for b in found
-    ]
+    mandates = await repository.mandates_by_id(
+        db, ids=sorted({b.mandate_id for b in page.items if b.mandate_id})
+    )
+    return page.map(
+        lambda b: booking_public(b, mandates.get(b.mandate_id) if b.mandate_id else None)
+    ).send(response)
 
 
 @router.post("/bookings/{booking_id}/cancel")

@@ -2,11 +2,12 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from kit.auth import TenantAdmin
 from kit.db import SessionDep
 from kit.errors import NotFound
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies import repository, service
 from subsidies.models import Budget, Rule
 from subsidies.schemas import BudgetIn, BudgetPublic, RuleIn, RulePublic, Statistics
@@ -36,9 +37,20 @@ def budget_public(budget: Budget) -> BudgetPublic:
     )
 
 
-@router.get("/rules")
-async def list_rules(admin: TenantAdmin, db: SessionDep) -> list[RulePublic]:
-    return [rule_public(r) for r in await repository.active_rules(db, tenant_id=admin.tenant_id)]
+@router.get("/rules", responses=PAGED_RESPONSES)
+async def list_rules(
+    admin: TenantAdmin,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[RulePublic]:
+    """The rules in force, in the order they were made; one page (``X-Next-Cursor`` holds the
+    next one's cursor)."""
+    page = await repository.active_rules_page(
+        db, tenant_id=admin.tenant_id, cursor=cursor, limit=limit
+    )
+    return page.map(rule_public).send(response)
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED)

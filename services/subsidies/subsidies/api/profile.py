@@ -1,10 +1,11 @@
 """The beneficiary's own profile and what it entitles them to: ``/api/subsidies``."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from kit.auth import CurrentUser
 from kit.db import SessionDep
 from kit.errors import NotFound
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies import repository, service
 from subsidies.schemas import Eligibility, ProfileIn, ProfilePublic
 
@@ -30,6 +31,17 @@ async def put_profile(body: ProfileIn, principal: CurrentUser, db: SessionDep) -
     return ProfilePublic(children_count=profile.children_count, updated_at=profile.updated_at)
 
 
-@router.get("/eligibility")
-async def eligibility(principal: CurrentUser, db: SessionDep) -> list[Eligibility]:
-    return await service.eligibility(db, principal=principal, now=service.utcnow())
+@router.get("/eligibility", responses=PAGED_RESPONSES)
+async def eligibility(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[Eligibility]:
+    """The rules you meet, in the order they were made, with what is left under each cap;
+    one page (``X-Next-Cursor`` holds the next one's cursor)."""
+    page = await service.eligibility(
+        db, principal=principal, now=service.utcnow(), cursor=cursor, limit=limit
+    )
+    return page.send(response)
