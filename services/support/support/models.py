@@ -10,7 +10,7 @@ the last contact; a contact person's own request is handled by the DPO (docs/sup
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, MetaData, String, Text
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import NAMING_CONVENTION, UtcDateTime, new_id
@@ -58,6 +58,10 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     __table_args__ = (
+        # The lists' order (kit.pagination): the tenant's tickets and a person's, the latest
+        # activity first, read from an index position page after page.
+        Index("ix_tickets_tenant_id_updated_at", "tenant_id", "updated_at"),
+        Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at"),
         {
             "info": subject_table(
                 "requester_id",
@@ -87,6 +91,8 @@ class TicketMessage(Base):
 
     __tablename__ = "ticket_messages"
     __table_args__ = (
+        # A conversation in the order it was written (kit.pagination).
+        Index("ix_ticket_messages_ticket_id_created_at", "ticket_id", "created_at"),
         {
             "info": subject_table(
                 "requester_id",
@@ -129,6 +135,8 @@ class PartnerRequest(Base):
 
     __tablename__ = "partner_requests"
     __table_args__ = (
+        # A tenant's requests, the newest first (kit.pagination).
+        Index("ix_partner_requests_tenant_slug_received_at", "tenant_slug", "received_at"),
         {
             "info": subject_table(
                 "contact_email",

@@ -1,26 +1,60 @@
 """Every query of the support service. Those made for a user carry the tenant (the id, or the
 slug for partner requests); the retention jobs and the erasure hook work across tenants."""
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from support.models import PartnerRequest, Ticket, TicketMessage
+from kit.pagination import By, Keyset, Page, Part, fetch
+from support.models import PartnerRequest, Ticket, TicketMessage, subject_data
 
-LIMIT = 500
+#: Tickets, the latest activity first. ``updated_at`` moves: a ticket that changes while
+#: someone pages goes to the top (the next load shows it first), never twice in one pass.
+LATEST_ACTIVITY_FIRST = Keyset[Ticket](
+    "tickets",
+    (By(Ticket.updated_at, datetime, descending=True), By(Ticket.id, str)),
+    key=lambda t: (t.updated_at, t.id),
+)
+#: A ticket's conversation, in the order it was written.
+AS_WRITTEN = Keyset[TicketMessage](
+    "messages",
+    (By(TicketMessage.created_at, datetime), By(TicketMessage.id, str)),
+    key=lambda m: (m.created_at, m.id),
+)
+#: The partner listing requests of a tenant, the newest first.
+NEWEST_REQUESTS_FIRST = Keyset[PartnerRequest](
+    "partner-requests",
+    (By(PartnerRequest.received_at, datetime, descending=True), By(PartnerRequest.id, str)),
+    key=lambda r: (r.received_at, r.id),
+)
 
 
-async def tickets_of(
-    db: AsyncSession, *, tenant_id: str, requester_id: str | None, status: str | None = None
-) -> Sequence[Ticket]:
+async def tickets_page(
+    db: AsyncSession,
+    *,
+    tenant_id: str,
+    requester_id: str | None,
+    status: str | None,
+    hide_restricted_but: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Ticket]:
+    """One page of the tenant's tickets (``requester_id``: that person's only). With
+    ``hide_restricted_but`` (an agent's id), the tickets of people whose processing is
+    restricted (Art. 18) are left out by the query, except the agent's own: a page holds
+    ``limit`` tickets the agent may see. It used to be the newest 500, filtered afterwards."""
     query = select(Ticket).where(Ticket.tenant_id == tenant_id)
     if requester_id is not None:
         query = query.where(Ticket.requester_id == requester_id)
     if status is not None:
         query = query.where(Ticket.status == status)
-    return (await db.scalars(query.order_by(Ticket.updated_at.desc()).limit(LIMIT))).all()
+    if hide_restricted_but is not None:
+        restricted = select(subject_data.restrictions.c.subject)
+        query = query.where(
+            or_(Ticket.requester_id == hide_restricted_but, Ticket.requester_id.not_in(restricted))
+        )
+    return await fetch(db, [Part(query, LATEST_ACTIVITY_FIRST)], cursor=cursor, limit=limit)
 
 
 async def ticket_in_tenant(
@@ -32,18 +66,22 @@ async def ticket_in_tenant(
     return await db.scalar(query)
 
 
-async def messages_of(
-    db: AsyncSession, *, tenant_id: str, ticket_id: str
-) -> Sequence[TicketMessage]:
+async def messages_page(
+    db: AsyncSession, *, tenant_id: str, ticket_id: str, cursor: str | None, limit: int
+) -> Page[TicketMessage]:
     query = select(TicketMessage).where(
         TicketMessage.ticket_id == ticket_id, TicketMessage.tenant_id == tenant_id
     )
-    return (await db.scalars(query.order_by(TicketMessage.created_at, TicketMessage.id))).all()
+    return await fetch(db, [Part(query, AS_WRITTEN)], cursor=cursor, limit=limit)
 
 
-async def partner_requests_of(db: AsyncSession, *, tenant_slug: str) -> Sequence[PartnerRequest]:
+async def partner_requests_page(
+    db: AsyncSession, *, tenant_slug: str, cursor: str | None, limit: int
+) -> Page[PartnerRequest]:
+    """One page of the requests to a tenant. It used to be the newest 500, silently: the DPO
+    looking for a contact person's requests (access, erasure) never saw the older ones."""
     query = select(PartnerRequest).where(PartnerRequest.tenant_slug == tenant_slug)
-    return (await db.scalars(query.order_by(PartnerRequest.received_at.desc()).limit(LIMIT))).all()
+    return await fetch(db, [Part(query, NEWEST_REQUESTS_FIRST)], cursor=cursor, limit=limit)
 
 
 async def partner_request_in_tenant(

@@ -81,7 +81,11 @@ class TicketPublic(BaseModel):
 
 
 class TicketDetail(TicketPublic):
+    #: The conversation's first page (oldest first, at most ``kit.pagination.DEFAULT_LIMIT``).
     messages: list[MessagePublic]
+    #: Set when the conversation goes on past ``messages``: the cursor of
+    #: ``GET /api/tickets/{id}/messages`` for the rest.
+    messages_next_cursor: str | None = None
 
 
 class PartnerRequestPublic(BaseModel):

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.auth import Principal, Role
 from kit.db import mark_erasure
 from kit.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from kit.pagination import DEFAULT_LIMIT, Page
 from support import repository
 from support.models import LEVELS, PartnerRequest, Ticket, TicketMessage, events, subject_data
 from support.schemas import MessageCreate, PartnerApply, PartnerReview, TicketCreate, TicketUpdate
@@ -70,20 +71,25 @@ async def open_ticket(
 
 
 async def visible_tickets(
-    db: AsyncSession, *, principal: Principal, status: str | None = None
-) -> list[Ticket]:
-    """The employee's own tickets; every ticket of the tenant for an agent."""
-    if not is_agent(principal):
-        mine = await repository.tickets_of(
-            db, tenant_id=principal.tenant_id, requester_id=principal.user_id, status=status
-        )
-        return list(mine)
-    tickets = await repository.tickets_of(
-        db, tenant_id=principal.tenant_id, requester_id=None, status=status
+    db: AsyncSession,
+    *,
+    principal: Principal,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Ticket]:
+    """One page of the employee's own tickets; of every ticket of the tenant for an agent
+    (but those of a person whose processing is restricted), the latest activity first."""
+    agent = is_agent(principal)
+    return await repository.tickets_page(
+        db,
+        tenant_id=principal.tenant_id,
+        requester_id=None if agent else principal.user_id,
+        status=status,
+        hide_restricted_but=principal.user_id if agent else None,
+        cursor=cursor,
+        limit=limit,
     )
-    others = sorted({t.requester_id for t in tickets if t.requester_id != principal.user_id})
-    restricted = await subject_data.flagged(db, subject_data.restrictions, others)
-    return [t for t in tickets if t.requester_id not in restricted]
 
 
 async def visible_ticket(
@@ -101,9 +107,13 @@ async def visible_ticket(
     raise NotFound("ticket not found")
 
 
-async def messages(db: AsyncSession, ticket: Ticket) -> list[TicketMessage]:
-    found = await repository.messages_of(db, tenant_id=ticket.tenant_id, ticket_id=ticket.id)
-    return list(found)
+async def messages(
+    db: AsyncSession, ticket: Ticket, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[TicketMessage]:
+    """One page of the ticket's conversation, in the order it was written."""
+    return await repository.messages_page(
+        db, tenant_id=ticket.tenant_id, ticket_id=ticket.id, cursor=cursor, limit=limit
+    )
 
 
 async def add_message(
@@ -203,9 +213,14 @@ async def apply_for_listing(
     return request
 
 
-async def partner_requests(db: AsyncSession, *, principal: Principal) -> list[PartnerRequest]:
-    """The requests addressed to the caller's tenant (by its slug, from the verified token)."""
-    return list(await repository.partner_requests_of(db, tenant_slug=principal.tenant))
+async def partner_requests(
+    db: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+) -> Page[PartnerRequest]:
+    """The requests addressed to the caller's tenant (by its slug, from the verified token),
+    the newest first, one page."""
+    return await repository.partner_requests_page(
+        db, tenant_slug=principal.tenant, cursor=cursor, limit=limit
+    )
 
 
 async def partner_request(

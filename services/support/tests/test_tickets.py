@@ -60,7 +60,7 @@ async def test_an_opened_ticket_is_open_at_n1_with_its_message(database: Databas
     ticket_id = await opened(database)
     async with database.transaction() as db:
         ticket = await service.visible_ticket(db, principal=ALICE, ticket_id=ticket_id)
-        found = await service.messages(db, ticket)
+        found = (await service.messages(db, ticket)).items
         outbox = (await db.execute(select(events.outbox))).mappings().all()
     assert (ticket.status, ticket.level, ticket.closed_at) == ("open", "N1", None)
     assert [(m.author_role, m.author_id, m.body) for m in found] == [
@@ -78,14 +78,13 @@ async def test_only_the_requester_and_the_tenants_agents_see_a_ticket(database: 
             with pytest.raises(NotFound):
                 await service.visible_ticket(db, principal=intruder, ticket_id=ticket_id)
             assert ticket_id not in {
-                t.id for t in await service.visible_tickets(db, principal=intruder)
+                t.id for t in (await service.visible_tickets(db, principal=intruder)).items
             }
         for allowed in (ALICE, AGENT):
             found = await service.visible_ticket(db, principal=allowed, ticket_id=ticket_id)
             assert found.id == ticket_id
-            assert [t.id for t in await service.visible_tickets(db, principal=allowed)] == [
-                ticket_id
-            ]
+            visible = await service.visible_tickets(db, principal=allowed)
+            assert [t.id for t in visible.items] == [ticket_id]
         with pytest.raises(NotFound):  # an unknown id: the same answer
             await service.visible_ticket(db, principal=AGENT, ticket_id="nope")
     for intruder in (BOB, CAROL_AGENT):
@@ -108,7 +107,7 @@ async def test_agents_no_longer_see_a_restricted_persons_tickets(database: Datab
     async with database.transaction() as db:
         await subject_data.restrict(db, ALICE.user_id, request_id="r-1", now=NOW)
     async with database.transaction() as db:
-        assert await service.visible_tickets(db, principal=AGENT) == []
+        assert (await service.visible_tickets(db, principal=AGENT)).items == []
         with pytest.raises(NotFound):
             await service.visible_ticket(db, principal=AGENT, ticket_id=ticket_id)
         mine = await service.visible_ticket(db, principal=ALICE, ticket_id=ticket_id)
@@ -223,6 +222,6 @@ async def test_an_erased_agents_id_leaves_the_others_tickets(database: Database)
     assert result == {"agent_references_blanked": 2}
     async with database.transaction() as db:
         ticket = await service.visible_ticket(db, principal=ALICE, ticket_id=ticket_id)
-        found = await service.messages(db, ticket)
+        found = (await service.messages(db, ticket)).items
     assert ticket.assignee_id is None
     assert [(m.author_role, m.author_id, m.body) for m in found][-1] == ("agent", None, "On it")

@@ -3,10 +3,11 @@ gateway rate-limits it per address) and the review by the tenant's support agent
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from kit.auth import DpoUser, Principal, Role, SupportAgent, require_roles
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from support import service
 from support.config import Settings
 from support.models import PartnerRequest
@@ -42,9 +43,18 @@ async def apply(body: PartnerApply, request: Request, db: SessionDep) -> dict[st
     return {"status": "received"}
 
 
-@router.get("/requests")
-async def list_requests(principal: AgentOrDpo, db: SessionDep) -> list[PartnerRequestPublic]:
-    return [public(r) for r in await service.partner_requests(db, principal=principal)]
+@router.get("/requests", responses=PAGED_RESPONSES)
+async def list_requests(
+    principal: AgentOrDpo,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[PartnerRequestPublic]:
+    """The tenant's partner listing requests, the newest first; one page (``X-Next-Cursor``
+    holds the next one's cursor)."""
+    page = await service.partner_requests(db, principal=principal, cursor=cursor, limit=limit)
+    return page.map(public).send(response)
 
 
 @router.patch("/requests/{request_id}")

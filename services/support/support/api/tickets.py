@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, Principal, SupportAgent
 from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from support import service
 from support.models import Ticket, TicketMessage
@@ -49,10 +50,13 @@ def message_public(message: TicketMessage, viewer: Principal) -> MessagePublic:
 
 
 async def detail(db: SessionDep, ticket: Ticket, viewer: Principal) -> TicketDetail:
+    """The ticket and the first page of its conversation; ``messages_next_cursor`` says when
+    more follow (``GET /api/tickets/{id}/messages``)."""
     found = await service.messages(db, ticket)
     return TicketDetail(
         **public(ticket, viewer).model_dump(),
-        messages=[message_public(m, viewer) for m in found],
+        messages=[message_public(m, viewer) for m in found.items],
+        messages_next_cursor=found.next_cursor,
     )
 
 
@@ -62,16 +66,23 @@ async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep
     return await detail(db, ticket, principal)
 
 
-@router.get("")
+@router.get("", responses=PAGED_RESPONSES)
 async def list_tickets(
     principal: CurrentUser,
     db: SessionDep,
     audit: Auditor,
+    response: Response,
     status: Annotated[Status | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> list[TicketPublic]:
-    tickets = await service.visible_tickets(db, principal=principal, status=status)
-    await audit.read({t.requester_id for t in tickets}, "support requests")
-    return [public(t, principal) for t in tickets]
+    """Your tickets, or the tenant's for a support agent, the latest activity first; one page
+    (``X-Next-Cursor`` holds the next one's cursor)."""
+    page = await service.visible_tickets(
+        db, principal=principal, status=status, cursor=cursor, limit=limit
+    )
+    await audit.read({t.requester_id for t in page.items}, "support requests")
+    return page.map(lambda t: public(t, principal)).send(response)
 
 
 @router.get("/{ticket_id}")
@@ -81,6 +92,25 @@ async def get_ticket(
     ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
     await audit.read([ticket.requester_id], "support conversation")
     return await detail(db, ticket, principal)
+
+
+@router.get("/{ticket_id}/messages", responses=PAGED_RESPONSES)
+async def list_messages(
+    ticket_id: str,
+    principal: CurrentUser,
+    db: SessionDep,
+    audit: Auditor,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[MessagePublic]:
+    """The ticket's conversation, oldest first, for its requester or an agent of the tenant
+    (404 otherwise); one page (``X-Next-Cursor`` holds the next one's cursor). The ticket's
+    own page carries the first one."""
+    ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
+    page = await service.messages(db, ticket, cursor=cursor, limit=limit)
+    await audit.read([ticket.requester_id], "support conversation")
+    return page.map(lambda m: message_public(m, principal)).send(response)
 
 
 @router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
