@@ -530,6 +530,14 @@ def object_checks(world: World) -> list[tuple[str, str, str, str, Any, int]]:
             (who, "GET", "/api/tickets/{ticket_id}", f"/api/tickets/{ticket}", None, 404),
             (
                 who,
+                "GET",
+                "/api/tickets/{ticket_id}/messages",
+                f"/api/tickets/{ticket}/messages",
+                None,
+                404,
+            ),
+            (
+                who,
                 "POST",
                 "/api/tickets/{ticket_id}/messages",
                 f"/api/tickets/{ticket}/messages",
@@ -690,6 +698,7 @@ def test_objects_of_a_tenant_are_invisible_to_other_tenants_and_other_people(
         (admin, f"/api/orders/{ids['order']}"),
         (alice, f"/api/tickets/{ids['ticket']}"),
         (world.callers["support_agent"], f"/api/tickets/{ids['ticket']}"),
+        (world.callers["support_agent"], f"/api/tickets/{ids['ticket']}/messages"),
         (alice, f"/api/privacy/requests/{ids['request']}"),
         (world.callers["dpo"], f"/api/privacy/breaches/{ids['breach']}"),
         (alice, "/api/auth/me"),
