@@ -174,10 +174,13 @@ export async function getPage(path, { cursor = null, limit = null } = {}) {
   return { items: Array.isArray(data) ? data : [], next: response.headers.get(NEXT_CURSOR) };
 }
 
-/** Every item of a list route, page after page (for lists that stay short: processors). */
+/**
+ * Every item of a list route, page after page (for lists a page needs whole and that stay
+ * short: processors, offers, one's own bookings). `cursor` starts after a page already held.
+ */
 export async function getAll(path, options = {}) {
   const all = [];
-  let cursor = null;
+  let cursor = options.cursor || null;
   do {
     const page = await getPage(path, { ...options, cursor });
     all.push(...page.items);

@@ -1,6 +1,6 @@
 // Tenant admins: users (one by one, or a CSV with a per-line report), offers, subsidy rules and
 // budget, anonymised statistics as bar charts, newsletters.
-import { ApiError, api, del, describe, get, post, put } from "../api.js";
+import { ApiError, api, del, describe, get, getAll, post, put } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { cents, money } from "../format.js";
@@ -23,7 +23,9 @@ export async function usersPage(body, ctx) {
     append(listBox, [loading()]);
     let users;
     try {
-      users = await get("/api/users");
+      // Every page (newest first): the filter searches them all; shown by email.
+      users = await getAll("/api/users", { limit: 500 });
+      users.sort((a, b) => Number(Boolean(a.restricted)) - Number(Boolean(b.restricted)) || a.email.localeCompare(b.email));
     } catch (error) {
       clear(listBox);
       failed(listBox, error);
@@ -149,7 +151,8 @@ export async function offersPage(body, ctx) {
   async function drawOffers() {
     let offers;
     try {
-      offers = await get("/api/offers");
+      offers = await getAll("/api/offers", { limit: 500 });
+      offers.sort((a, b) => a.title.localeCompare(b.title));
     } catch (error) {
       clear(listBox);
       failed(listBox, error);
@@ -216,7 +219,7 @@ export async function rulesPage(body, ctx) {
   async function drawRules() {
     let rules;
     try {
-      rules = await get("/api/subsidies/rules");
+      rules = await getAll("/api/subsidies/rules", { limit: 500 });
     } catch (error) {
       clear(listBox);
       failed(listBox, error);

@@ -1,8 +1,9 @@
 // Offers, the basket, ordering with the works council's subsidy, paying, the person's orders.
-import { describe, get, post } from "../api.js";
+import { describe, get, getAll, post } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { dateTime, money, shortId } from "../format.js";
+import { pagedList } from "./privacy.js";
 
 /** The basket lives in memory only, for the person who filled it. */
 const basket = { owner: null, lines: new Map() };
@@ -57,13 +58,20 @@ function subsidyHint(offer, eligibility) {
     " ", h("span", { class: "muted" }, t("offers.subsidyLeft", { left: money(rule.remaining_cents) }))));
 }
 
+/** Every rule the person meets (all pages); `fallback` when they cannot be read. */
+function eligibilityOf(fallback) {
+  return getAll("/api/subsidies/eligibility", { limit: 500 }).catch(() => fallback);
+}
+
 export async function offersPage(body, ctx) {
   const wait = loading();
   append(body, [wait]);
   let offers;
   let eligibility;
   try {
-    [offers, eligibility] = await Promise.all([get("/api/offers"), get("/api/subsidies/eligibility").catch(() => [])]);
+    // The whole catalogue and every rule the person meets (each page of them), by title.
+    [offers, eligibility] = await Promise.all([getAll("/api/offers", { limit: 500 }), eligibilityOf([])]);
+    offers.sort((a, b) => a.title.localeCompare(b.title));
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error))]);
@@ -137,7 +145,7 @@ export async function offersPage(body, ctx) {
           lines.clear();
           drawBasket();
           showPlaced(result, order, ctx);
-          eligibility = await get("/api/subsidies/eligibility").catch(() => eligibility);
+          eligibility = await eligibilityOf(eligibility);
           drawHints();
         } catch (error) {
           status.error(describe(error));
@@ -250,9 +258,10 @@ function payButton(order, status, done) {
 export async function ordersPage(body, ctx) {
   const wait = loading();
   append(body, [wait]);
-  let orders;
+  // The newest first, a page at a time: a "Show more" button while older ones follow.
+  const orders = pagedList("/api/orders", (found) => h("ul", { class: "cards orders" }, found.map((order) => orderCard(order, ctx))));
   try {
-    orders = await get("/api/orders");
+    await orders.load();
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error))]);
@@ -260,54 +269,55 @@ export async function ordersPage(body, ctx) {
   }
   if (!ctx.alive()) return;
   wait.remove();
-  if (!orders.length) {
+  if (!orders.items.length) {
     append(body, [h("p", {}, t("orders.none"), " ", h("a", { href: "#/offers" }, t("orders.browse")))]);
     return;
   }
-  orders.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
-  append(body, [h("ul", { class: "cards orders" }, orders.map((order) => {
-    const status = statusLine();
-    const headingId = uid("order");
-    const invoiceBox = h("div");
-    const actions = [];
-    if (order.status === "created") {
-      actions.push(payButton(order, status, () => ctx.navigate("/orders")));
-      actions.push(button(t("orders.cancel"), async (event) => {
-        event.target.disabled = true;
-        try {
-          await post(`/api/orders/${encodeURIComponent(order.id)}/cancel`);
-          ctx.navigate("/orders");
-        } catch (error) {
-          status.error(describe(error));
-          event.target.disabled = false;
-        }
-      }, { kind: "secondary" }));
-    }
-    if (["paid", "fulfilled"].includes(order.status)) {
-      actions.push(button(t("orders.invoice"), async (event) => {
-        event.target.disabled = true;
-        try {
-          const invoice = await get(`/api/orders/${encodeURIComponent(order.id)}/invoice`);
-          clear(invoiceBox);
-          append(invoiceBox, [h("div", { class: "invoice" },
-            h("h3", {}, t("invoice.title", { number: invoice.number })),
-            h("p", {}, t("invoice.issued", { date: dateTime(invoice.issued_at) })),
-            h("ul", {}, invoice.lines.map((l) => h("li", {}, `${l.quantity} × ${l.title} — ${money(l.unit_price_cents * l.quantity)}`))),
-            h("p", {}, t("order.total"), " : ", money(invoice.total_cents), " — ", t("order.subsidy"), " : ", money(invoice.subsidy_cents)))]);
-        } catch (error) {
-          status.error(describe(error));
-          event.target.disabled = false;
-        }
-      }, { kind: "secondary" }));
-    }
-    return h("li", { class: "card", "aria-labelledby": headingId, "data-order": order.id },
-      h("h2", { id: headingId, class: "h3" }, t("orders.ref", { ref: shortId(order.id) }), " ",
-        badge(tOr(`orderStatus.${order.status}`, order.status), order.status === "paid" || order.status === "fulfilled" ? "good" : "")),
-      h("p", { class: "muted" }, dateTime(order.created_at)),
-      h("ul", {}, order.items.map((item) => h("li", {}, `${item.quantity} × ${item.title}`))),
-      amounts(order),
-      actions.length ? h("div", { class: "actions" }, actions) : null,
-      invoiceBox,
-      status.el);
-  }))]);
+  append(body, [orders.box]);
+}
+
+function orderCard(order, ctx) {
+  const status = statusLine();
+  const headingId = uid("order");
+  const invoiceBox = h("div");
+  const actions = [];
+  if (order.status === "created") {
+    actions.push(payButton(order, status, () => ctx.navigate("/orders")));
+    actions.push(button(t("orders.cancel"), async (event) => {
+      event.target.disabled = true;
+      try {
+        await post(`/api/orders/${encodeURIComponent(order.id)}/cancel`);
+        ctx.navigate("/orders");
+      } catch (error) {
+        status.error(describe(error));
+        event.target.disabled = false;
+      }
+    }, { kind: "secondary" }));
+  }
+  if (["paid", "fulfilled"].includes(order.status)) {
+    actions.push(button(t("orders.invoice"), async (event) => {
+      event.target.disabled = true;
+      try {
+        const invoice = await get(`/api/orders/${encodeURIComponent(order.id)}/invoice`);
+        clear(invoiceBox);
+        append(invoiceBox, [h("div", { class: "invoice" },
+          h("h3", {}, t("invoice.title", { number: invoice.number })),
+          h("p", {}, t("invoice.issued", { date: dateTime(invoice.issued_at) })),
+          h("ul", {}, invoice.lines.map((l) => h("li", {}, `${l.quantity} × ${l.title} — ${money(l.unit_price_cents * l.quantity)}`))),
+          h("p", {}, t("order.total"), " : ", money(invoice.total_cents), " — ", t("order.subsidy"), " : ", money(invoice.subsidy_cents)))]);
+      } catch (error) {
+        status.error(describe(error));
+        event.target.disabled = false;
+      }
+    }, { kind: "secondary" }));
+  }
+  return h("li", { class: "card", "aria-labelledby": headingId, "data-order": order.id },
+    h("h2", { id: headingId, class: "h3" }, t("orders.ref", { ref: shortId(order.id) }), " ",
+      badge(tOr(`orderStatus.${order.status}`, order.status), order.status === "paid" || order.status === "fulfilled" ? "good" : "")),
+    h("p", { class: "muted" }, dateTime(order.created_at)),
+    h("ul", {}, order.items.map((item) => h("li", {}, `${item.quantity} × ${item.title}`))),
+    amounts(order),
+    actions.length ? h("div", { class: "actions" }, actions) : null,
+    invoiceBox,
+    status.el);
 }

@@ -1,5 +1,5 @@
 // The beneficiary profile and eligibility; activities booked with a SEPA direct-debit mandate.
-import { ApiError, del, describe, get, post, put } from "../api.js";
+import { ApiError, del, describe, get, getAll, post, put } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { date, dateTime, money } from "../format.js";
@@ -42,7 +42,7 @@ export async function profilePage(body, ctx) {
     h("div", { class: "actions" }, button(t("profile.save"), null, { type: "submit", kind: "primary" })), status.el);
   async function drawEligibility() {
     try {
-      const rules = await get("/api/subsidies/eligibility");
+      const rules = await getAll("/api/subsidies/eligibility", { limit: 500 });
       clear(eligibilityBox);
       append(eligibilityBox, [eligibilityTable(rules)]);
     } catch (error) {
@@ -87,9 +87,12 @@ export async function activitiesPage(body, ctx) {
   let bookings;
   let eligibility;
   try {
+    // Each list whole, every page of it: the form offers every activity and mandate, and
+    // the bookings are named after their activity.
+    const whole = (path) => getAll(path, { limit: 500 });
     [activities, mandates, bookings, eligibility] = await Promise.all([
-      get("/api/subsidies/activities"), get("/api/subsidies/mandates"), get("/api/subsidies/bookings"),
-      get("/api/subsidies/eligibility").catch(() => []),
+      whole("/api/subsidies/activities"), whole("/api/subsidies/mandates"), whole("/api/subsidies/bookings"),
+      whole("/api/subsidies/eligibility").catch(() => []),
     ]);
   } catch (error) {
     wait.remove();

@@ -1,17 +1,26 @@
 // Support tickets: an employee opens and follows their own; an agent sees the tenant's.
-import { api, describe, get, post } from "../api.js";
+import { api, describe, get, getAll, post } from "../api.js";
 import { append, badge, busy, button, field, h, loading, section, statusLine, table } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { dateTime, shortId } from "../format.js";
+import { pagedList } from "./privacy.js";
 
 const isAgent = (user) => user.roles.includes("support_agent");
 
 export async function ticketsPage(body, ctx) {
   const wait = loading();
   append(body, [wait]);
-  let tickets;
+  // The latest activity first, a page at a time: a "Show more" button while more follow.
+  const tickets = pagedList("/api/tickets", (found) => (found.length
+    ? table(t("tickets.caption"), [t("tickets.subject"), t("tickets.status"), t("tickets.updated")],
+      found.map((tk) => [
+        h("a", { href: `#/tickets/${encodeURIComponent(tk.id)}` }, tk.subject),
+        badge(tOr(`ticketStatus.${tk.status}`, tk.status), tk.status === "resolved" || tk.status === "closed" ? "" : "warn"),
+        dateTime(tk.updated_at),
+      ]))
+    : h("p", { class: "muted" }, t("tickets.none"))));
   try {
-    tickets = await get("/api/tickets");
+    await tickets.load();
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error))]);
@@ -19,15 +28,7 @@ export async function ticketsPage(body, ctx) {
   }
   if (!ctx.alive()) return;
   wait.remove();
-  const list = tickets.length
-    ? table(t("tickets.caption"), [t("tickets.subject"), t("tickets.status"), t("tickets.updated")],
-      tickets.map((tk) => [
-        h("a", { href: `#/tickets/${encodeURIComponent(tk.id)}` }, tk.subject),
-        badge(tOr(`ticketStatus.${tk.status}`, tk.status), tk.status === "resolved" || tk.status === "closed" ? "" : "warn"),
-        dateTime(tk.updated_at),
-      ]))
-    : h("p", { class: "muted" }, t("tickets.none"));
-  const parts = [section(isAgent(ctx.user) ? t("tickets.tenant") : t("tickets.mine"), list)];
+  const parts = [section(isAgent(ctx.user) ? t("tickets.tenant") : t("tickets.mine"), tickets.box)];
   if (ctx.user.roles.includes("employee")) {
     const status = statusLine();
     const subject = field({ label: t("tickets.subject"), name: "subject", required: true, maxlength: 200 });
@@ -62,6 +63,11 @@ export async function ticketPage(body, ctx) {
   let ticket;
   try {
     ticket = await get(`/api/tickets/${encodeURIComponent(ctx.params.id)}`);
+    if (ticket.messages_next_cursor) {
+      // A long conversation: the rest of it, every page, so that the answer follows it all.
+      const rest = await getAll(`/api/tickets/${encodeURIComponent(ticket.id)}/messages`, { cursor: ticket.messages_next_cursor, limit: 500 });
+      ticket.messages = [...ticket.messages, ...rest];
+    }
   } catch (error) {
     wait.remove();
     append(body, [h("p", { class: "status error", role: "alert" }, describe(error)), h("p", {}, h("a", { href: "#/tickets" }, t("ticket.back")))]);
