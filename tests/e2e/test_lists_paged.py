@@ -126,6 +126,7 @@ def test_partner_requests_page_for_agents_and_the_dpo(platform: Platform) -> Non
         assert applied.status_code == 202, applied.text
     for who in (agent, dpo):
         pages = every_page(who, "/api/partners/requests", limit=1)
+        assert len(pages) >= 2 and all(len(page) == 1 for page in pages)  # one at a time
         seen = [r["company"] for page in pages for r in page]
         assert seen[:2] == list(reversed(companies)) and len(ids(pages)) == len(set(ids(pages)))
 
