@@ -451,9 +451,10 @@ async def verify_session(
     fetch_site: str | None,
     now: datetime,
     audience: str = "",
-) -> str:
-    """The gateway's check of a request: returns the internal token for the service the
-    request goes to (``audience``, named by the gateway's route).
+) -> dict[str, str]:
+    """The gateway's check of a request: returns the internal token for each service (its
+    audience), or for ``audience`` alone when one is named. The gateway caches the answer
+    for the session (2 s, reads) and forwards each service only its own token.
 
     Raises 401 for a missing, unknown, expired or revoked session, 403 for an unsafe request
     without the session's CSRF token or sent from another site.
@@ -475,19 +476,21 @@ async def verify_session(
         expected = ctx.csrf_token(token).encode()
         if not csrf or not hmac.compare_digest(csrf.encode("utf-8", "replace"), expected):
             raise Forbidden("missing or invalid CSRF token")
-    claims = tokens.gateway_claims(
-        ctx.settings,
-        audience,
-        {
-            "sub": user.id,
-            "tid": tenant.id,
-            "tenant": tenant.slug,
-            "roles": list(user.roles),
-            "sid": session.id,
-            "auth_time": int((session.authenticated_at or session.created_at).timestamp()),
-        },
-    )
-    return ctx.keys.sign(claims, lifetime=timedelta(seconds=ctx.settings.internal_token_seconds))
+    person = {
+        "sub": user.id,
+        "tid": tenant.id,
+        "tenant": tenant.slug,
+        "roles": list(user.roles),
+        "sid": session.id,
+        "auth_time": int((session.authenticated_at or session.created_at).timestamp()),
+    }
+    lifetime = timedelta(seconds=ctx.settings.internal_token_seconds)
+    return {
+        service: ctx.keys.sign(
+            tokens.gateway_claims(ctx.settings, service, person), lifetime=lifetime
+        )
+        for service in ([audience] if audience else ctx.settings.audiences)
+    }
 
 
 @dataclass(frozen=True)

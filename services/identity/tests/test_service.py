@@ -87,7 +87,30 @@ async def verify(database: Database, ctx: Identity, token: str, **kw: object) ->
     }
     args.update(kw)
     async with database.transaction() as db:
-        return await service.verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
+        issued = await service.verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
+    return issued[str(args["audience"])]
+
+
+async def test_the_gateways_check_gives_each_service_a_token_only_it_accepts(
+    database: Database, ctx: Identity, alice: User
+) -> None:
+    session = (await login(database, ctx, PASSWORD)).session_token
+    assert session
+    async with database.transaction() as db:
+        issued = await service.verify_session(
+            db, ctx, token=session, method="GET", csrf=None, origin=None, fetch_site=None, now=NOW
+        )
+    assert set(issued) == set(ctx.settings.audiences)
+    for audience, token in issued.items():
+        for verifier_audience in ctx.settings.audiences:
+            verifier = TokenVerifier(
+                StaticKeys(ctx.keys.jwks), issuer="identity", audience=verifier_audience
+            )
+            if verifier_audience == audience:
+                assert (await verifier.verify(token)).user_id == alice.id
+            else:
+                with pytest.raises(Unauthenticated):
+                    await verifier.verify(token)
 
 
 async def principal_of(database: Database, ctx: Identity, token: str) -> Principal:

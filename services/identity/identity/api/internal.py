@@ -27,10 +27,11 @@ async def verify(
     x_sec_fetch_site: Annotated[str | None, Header()] = None,
     x_token_audience: Annotated[str, Header()] = "",
 ) -> None:
-    """Nginx's ``auth_request``: 204 with ``X-Internal-Token`` for the service the route goes
-    to (``X-Token-Audience``), or 401/403."""
+    """Nginx's ``auth_request``: 204 with one token per service (``X-Internal-Token-<service>``,
+    each addressed to that service alone; the gateway forwards each service its own), or with
+    ``X-Internal-Token`` for the one service ``X-Token-Audience`` names; or 401/403."""
     async with request.app.state.db.sessionmaker() as db:
-        token = await service.verify_session(
+        issued = await service.verify_session(
             db,
             ctx,
             token=x_session_token,
@@ -42,7 +43,11 @@ async def verify(
             audience=x_token_audience,
         )
         await db.commit()  # the session's last activity, written at most once a minute
-    response.headers["X-Internal-Token"] = token
+    if x_token_audience:
+        response.headers["X-Internal-Token"] = issued[x_token_audience]
+    else:
+        for service_name, token in issued.items():
+            response.headers[f"X-Internal-Token-{service_name}"] = token
 
 
 @router.post("/internal/token")
