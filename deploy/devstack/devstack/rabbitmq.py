@@ -104,13 +104,20 @@ def import_definitions(document: dict[str, Any]) -> None:
 def provision(exchange: str) -> dict[str, str]:
     """Create (or update) the stack's five accounts on the machine's RabbitMQ, each with a new
     random password and the permissions of deploy/rabbitmq/topology.json for this stack's
-    exchange; returns service -> password."""
+    exchange, and the stack's queues and bindings, as compose's broker does at boot: an event
+    a worker publishes before the worker that reads it first ran (the declarations privacy
+    gathers at start) waits in its queue instead of going back to the outbox for a while.
+    Returns service -> password."""
     passwords = {spec.name: secrets.token_urlsafe(24) for spec in SERVICES}
     prefix = stack_prefix(exchange)
+    queue_prefix = "" if exchange == "events" else f"{exchange}."
     build = init_script().users
     document = {
         "users": build({prefix + name: password for name, password in passwords.items()}),
         **permissions(accounts(prefix), exchange=exchange),
+        **definitions(
+            [(queue_prefix + queue, keys) for queue, keys in worker_queues()], exchange=exchange
+        ),
     }
     import_definitions(document)
     return passwords
