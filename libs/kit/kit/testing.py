@@ -1,16 +1,24 @@
-"""Checks every service runs on its own schema (used from each service's tests)."""
+"""Helpers of the services' tests: every service runs on its own schema, a stand-in for the
+gateway's token in route tests, and reading a paged list to its end."""
 
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 
+from kit.auth import Principal, TokenVerifier
 from kit.db import Database
+from kit.errors import Unauthenticated
+from kit.pagination import NEXT_CURSOR_HEADER
 from kit.privacy.declarations import unclassified
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 def assert_every_column_classified(metadata: MetaData) -> None:
@@ -40,3 +48,39 @@ async def sqlite_database(folder: Path, metadata: MetaData) -> AsyncIterator[Dat
         yield database
     finally:
         await database.dispose()
+
+
+class BadgeVerifier(TokenVerifier):
+    """Stands in for the gateway's signed token in in-process route tests: the token is the
+    caller's name in ``people``."""
+
+    def __init__(self, people: Mapping[str, Principal]) -> None:  # no keys, no cache
+        self.people = people
+
+    async def verify(self, token: str) -> Principal:
+        if token not in self.people:
+            raise Unauthenticated("invalid token")
+        return self.people[token]
+
+
+def every_page(
+    client: "TestClient",
+    path: str,
+    headers: Mapping[str, str],
+    limit: int,
+    cursor: str | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Read a paged list route (kit.pagination) to its end: every page, in order. Asserts each
+    page is a JSON list, only the last one is short, and the cursor moves."""
+    pages: list[list[dict[str, Any]]] = []
+    while True:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = client.get(path, params=params, headers=dict(headers))
+        assert response.status_code == 200, response.text
+        assert isinstance(response.json(), list)  # the body is the list, as before
+        pages.append(response.json())
+        cursor = response.headers.get(NEXT_CURSOR_HEADER)
+        if cursor is None:
+            return pages
+        assert len(pages[-1]) == limit  # only the last page is short
+        assert len(pages) < 1000, "the cursor does not move"

@@ -16,9 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role, TokenVerifier
-from kit.errors import Unauthenticated
+from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.pagination import encode_cursor
+from kit.testing import BadgeVerifier
+from kit.testing import every_page as read_every_page
 from kit.web import create_app
 from orders.api import offers, orders
 from orders.config import Settings
@@ -31,18 +32,6 @@ PEOPLE = {
     "alice": Principal("u-alice", TENANT, "demo", frozenset({Role.EMPLOYEE.value}), "s"),
 }
 NEXT = "X-Next-Cursor"
-
-
-class Badges(TokenVerifier):
-    """Stands in for the gateway's signed token: the token is the caller's name."""
-
-    def __init__(self) -> None:
-        """No keys, no cache: nothing to set up."""
-
-    async def verify(self, token: str) -> Principal:
-        if token not in PEOPLE:
-            raise Unauthenticated("invalid token")
-        return PEOPLE[token]
 
 
 def as_(who: str) -> dict[str, str]:
@@ -103,26 +92,18 @@ def client(
     tmp_path: Path, seeded: tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]
 ) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{seeded[0]}", var_dir=tmp_path)
-    app = create_app(settings=settings, routers=[offers.router, orders.router], verifier=Badges())
+    app = create_app(
+        settings=settings, routers=[offers.router, orders.router], verifier=BadgeVerifier(PEOPLE)
+    )
     with TestClient(app) as test_client:
         app.state.events = events  # the outbox without a relay: audit records stay here
         yield test_client
 
 
-def every_page(client: TestClient, path: str, who: str, limit: int) -> list[list[dict[str, Any]]]:
-    pages: list[list[dict[str, Any]]] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-        response = client.get(path, params=params, headers=as_(who))
-        assert response.status_code == 200, response.text
-        assert isinstance(response.json(), list)  # the body is the list, as before
-        pages.append(response.json())
-        cursor = response.headers.get(NEXT)
-        if cursor is None:
-            return pages
-        assert len(pages[-1]) == limit  # only the last page is short
-        assert len(pages) < 1000, "the cursor does not move"
+def every_page(
+    client: TestClient, path: str, who: str, limit: int, cursor: str | None = None
+) -> list[list[dict[str, Any]]]:
+    return read_every_page(client, path, as_(who), limit, cursor)
 
 
 def newest_first(rows: list[dict[str, Any]]) -> list[str]:
