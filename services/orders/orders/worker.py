@@ -3,11 +3,12 @@
 import asyncio
 
 from kit.mail import mail_subscription
-from kit.worker import Subscription, platform_publications, retention_purge, run_worker
+from kit.worker import Subscription, platform_publications, run_worker
+from orders.base import PARTNER_KEY, events, subject_data
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
-from orders.models import events, subject_data
-from orders.partners import PARTNER_KEY, SandboxPartners
+from orders.jobs import jobs
+from orders.partners.adapter import SandboxPartners
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -35,7 +36,7 @@ def main() -> None:
             events=events,
             declarations=subject_data,
             subscriptions=subscriptions(settings),
-            jobs=[retention_purge(subject_data)],
+            jobs=jobs(),
         )
     )
 
