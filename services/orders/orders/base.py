@@ -1,6 +1,7 @@
 """What every feature of the orders service builds on: the declarative base with kit's naming
 convention, the outbox and inbox (``events``), the personal-data declarations
-(``subject_data``) and the names of the events the service publishes."""
+(``subject_data``, bound to the settings at start: ``subject_data.bind(settings)``) and the
+names of the events the service publishes."""
 
 from enum import StrEnum
 
@@ -11,7 +12,6 @@ from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import Purpose
 from kit.privacy.subject import SubjectData
-from orders.config import get_settings
 
 
 class Base(DeclarativeBase):
@@ -23,7 +23,6 @@ subject_data = SubjectData(
     Base.metadata,
     service="orders",
     purpose=Purpose.ORDER_PROCESSING,
-    key=get_settings().subject_key.get_secret_value().encode(),
 )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from orders.base import subject_data
 from orders.config import Settings
 from orders.partners.service import Fulfilment
 from orders.payments.provider import PaymentProvider, configured_provider
@@ -22,7 +23,9 @@ class Context:
 
 
 def build_context(settings: Settings, *, payments: PaymentProvider | None = None) -> Context:
-    """The app's context from ``settings``; ``payments`` replaces the configured provider."""
+    """The app's context from ``settings`` (the personal-data declarations are bound to them);
+    ``payments`` replaces the configured provider."""
+    subject_data.bind(settings)
     return Context(
         settings=settings,
         payments=payments or configured_provider(settings),

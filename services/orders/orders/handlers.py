@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.events.consumer import Handler
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
-from kit.worker import Subscription
 from orders.base import PARTNER_KEY, Event, events, subject_data
 from orders.partners import service as partners_service
 from orders.partners.adapter import FulfilmentPartners, MessageType

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from kit.db import Database
 from kit.demo import demo_tenant_id, seed_main
+from orders.base import subject_data
 from orders.config import Settings, get_settings
 from orders.offers.models import Offer, OfferKind
 from orders.offers.repository import offer_titles
@@ -43,6 +44,7 @@ async def seed(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     seed_main(settings, lambda: seed(settings), "demo offers ready")
 
 

@@ -2,8 +2,10 @@
 
 import asyncio
 
+from kit.events import Subscription
 from kit.mail import mail_subscription
-from kit.worker import Subscription, platform_publications, run_worker
+from kit.publications import platform_publications
+from kit.worker import run_worker
 from orders.base import PARTNER_KEY, events, subject_data
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
@@ -30,6 +32,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,

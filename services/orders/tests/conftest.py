@@ -1,25 +1,28 @@
-"""The orders service's fixtures: one database for every test that needs one."""
-
-from collections.abc import AsyncIterator
-from pathlib import Path
+"""The orders service's fixtures. kit's pytest plugin gives ``database``: a fresh SQLite
+database with the tables of ``metadata`` below."""
 
 import pytest
+from sqlalchemy import MetaData
 
-from kit.db import Database
-from kit.testing import sqlite_database
+from orders.base import subject_data
 from orders.config import Settings
 from orders.models import Base
 from orders.partners.service import Fulfilment
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh SQLite database with the orders service's tables."""
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
+def settings() -> Settings:
+    return Settings()
 
 
 @pytest.fixture
-def fulfilment() -> Fulfilment:
-    """The partners and pseudonym key of the default settings."""
-    return Fulfilment.from_settings(Settings())
+def metadata(settings: Settings) -> MetaData:
+    """The orders service's tables, their personal-data declarations bound to ``settings``."""
+    subject_data.bind(settings)
+    return Base.metadata
+
+
+@pytest.fixture
+def fulfilment(settings: Settings) -> Fulfilment:
+    """The partners and pseudonym key of the settings."""
+    return Fulfilment.from_settings(settings)

@@ -20,11 +20,11 @@ from kit.privacy.declarations import (
     subject_table,
 )
 from orders.base import Base
-from orders.config import get_settings
 
 ID = not_personal("random id")
 INVOICE_RECORD = Retention(
-    years=get_settings().invoice_retention_years,
+    years=10,
+    setting="invoice_retention_years",
     counted_from="issued_at",
     basis=LegalBasis.LEGAL_OBLIGATION,
     reason="accounting records (Code de commerce, art. L123-22)",
@@ -54,7 +54,7 @@ class Invoice(Base):
                 tenant="tenant_id",
                 source="us, from your order",
                 retention=INVOICE_RECORD,
-                kept="ten years after it is issued (accounting records)",
+                kept="{invoice_retention_years} years after it is issued (accounting records)",
             )
         },
     )

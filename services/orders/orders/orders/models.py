@@ -23,7 +23,6 @@ from kit.privacy.declarations import (
     subject_table,
 )
 from orders.base import Base
-from orders.config import get_settings
 
 ORDERS, CONTRACT = Purpose.ORDER_PROCESSING, LegalBasis.CONTRACT
 ID = not_personal("random id")
@@ -41,7 +40,8 @@ class OrderStatus(StrEnum):
 
 
 PURCHASE_RECORD = Retention(
-    years=get_settings().order_retention_years,
+    years=5,
+    setting="order_retention_years",
     counted_from="created_at",
     basis=LegalBasis.LEGAL_OBLIGATION,
     reason="commercial limitation period (Code de commerce, art. L110-4)",
@@ -68,7 +68,10 @@ class Order(Base):
                 tenant="tenant_id",
                 source="you",
                 retention=PURCHASE_RECORD,
-                kept="five years after the purchase (commercial limitation period)",
+                kept=(
+                    "{order_retention_years} years after the purchase "
+                    "(commercial limitation period)"
+                ),
             )
         },
     )

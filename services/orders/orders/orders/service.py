@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
+from kit.clients import IdentityClient, SubsidiesClient
 from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound
 from kit.mail import queue_mail
 from orders.base import Event, events, subject_data
-from orders.clients import IdentityClient, SubsidiesClient
 from orders.offers import repository as offers
 from orders.offers.models import OfferKind
 from orders.orders import repository
