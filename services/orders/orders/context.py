@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from orders.base import subject_data
 from orders.config import Settings
+from orders.models import subject_data
 from orders.partners.service import Fulfilment
 from orders.payments.provider import PaymentProvider, configured_provider
 

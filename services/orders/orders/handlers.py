@@ -16,7 +16,8 @@ from kit.events import Envelope, Subscription
 from kit.events.consumer import Handler
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
-from orders.base import PARTNER_KEY, Event, events, subject_data
+from orders.base import PARTNER_KEY, Event
+from orders.models import events, subject_data
 from orders.partners import service as partners_service
 from orders.partners.adapter import FulfilmentPartners, MessageType
 from orders.partners.service import tell_recipients, tell_recipients_of_rectification

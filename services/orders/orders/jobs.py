@@ -1,7 +1,7 @@
 """The orders service's scheduled work, run by its worker."""
 
 from kit.worker import Job, retention_purge
-from orders.base import subject_data
+from orders.models import subject_data
 
 
 def jobs() -> list[Job]:

@@ -8,10 +8,10 @@ from fastapi import APIRouter, FastAPI
 from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
-from orders.base import events
 from orders.config import Settings, get_settings
 from orders.context import build_context
 from orders.invoices import api as invoices
+from orders.models import events
 from orders.offers import api as offers
 from orders.orders import api as orders
 from orders.payments import api as payments

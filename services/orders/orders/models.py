@@ -1,5 +1,8 @@
 """The registry of the orders service's tables: every feature's models on one metadata, for
-Alembic, the schema tests and the personal-data declarations (``subject_data``).
+Alembic, the schema tests and the personal-data declarations (``subject_data``). The app, the
+worker and the scripts take ``events`` and ``subject_data`` from here, never from
+``orders.base``: a table whose module was not imported would be missing from every export,
+erasure and declaration.
 
 Every table follows its declarations (``docs/privacy.md``): on erasure an order's delivery
 details go at once, the record of the sale (``orders.orders.models``) and the invoice

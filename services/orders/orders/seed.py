@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from kit.db import Database
 from kit.demo import demo_tenant_id, seed_main
-from orders.base import subject_data
 from orders.config import Settings, get_settings
+from orders.models import subject_data
 from orders.offers.models import Offer, OfferKind
 from orders.offers.repository import offer_titles
 

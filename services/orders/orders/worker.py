@@ -6,10 +6,11 @@ from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.publications import platform_publications
 from kit.worker import run_worker
-from orders.base import PARTNER_KEY, events, subject_data
+from orders.base import PARTNER_KEY
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
 from orders.jobs import jobs
+from orders.models import events, subject_data
 from orders.partners.adapter import SandboxPartners
 
 
