@@ -10,13 +10,16 @@ from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
-from kit.privacy.declarations import Purpose
+from kit.privacy.declarations import Purpose, not_personal
 from kit.privacy.subject import SubjectData
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+#: The declaration of every table's primary key: a random id says nothing of anyone.
+ID = not_personal("random id")
 
 events = EventStore(Base.metadata, source="orders")
 subject_data = SubjectData(

@@ -19,9 +19,8 @@ from kit.privacy.declarations import (
     personal,
     subject_table,
 )
-from orders.base import Base
+from orders.base import ID, Base
 
-ID = not_personal("random id")
 INVOICE_RECORD = Retention(
     years=10,
     setting="invoice_retention_years",

@@ -16,7 +16,6 @@ async def next_number(db: AsyncSession, *, tenant_id: str, year: int) -> int:
         .values(tenant_id=tenant_id, year=year, last=0)
         .on_conflict_do_nothing(index_elements=["tenant_id", "year"])
     )
-    # One UPDATE takes the next number: concurrent payments wait on the row, never share one.
     last = await db.scalar(
         update(InvoiceCounter)
         .where(InvoiceCounter.tenant_id == tenant_id, InvoiceCounter.year == year)

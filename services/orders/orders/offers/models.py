@@ -8,9 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import not_personal
-from orders.base import Base
-
-ID = not_personal("random id")
+from orders.base import ID, Base
 
 
 class OfferKind(StrEnum):

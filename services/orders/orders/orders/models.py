@@ -22,10 +22,9 @@ from kit.privacy.declarations import (
     personal,
     subject_table,
 )
-from orders.base import Base
+from orders.base import ID, Base
 
 ORDERS, CONTRACT = Purpose.ORDER_PROCESSING, LegalBasis.CONTRACT
-ID = not_personal("random id")
 
 
 class OrderStatus(StrEnum):

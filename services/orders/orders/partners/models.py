@@ -7,10 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
-from orders.base import Base
+from orders.base import ID, Base
 from orders.offers.models import OfferKind
 
-ID = not_personal("random id")
 RECIPIENT = personal(
     "recipients of your data",
     Purpose.ORDER_PROCESSING,
