@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from kit.errors import Unauthenticated
@@ -23,6 +24,14 @@ from orders.config import Settings
 
 #: A webhook older (or newer) than this is refused: a replay of a captured one fails.
 TOLERANCE_SECONDS = 300
+
+
+class PaymentStatus(StrEnum):
+    """What a provider's webhook says of a payment (its event type)."""
+
+    SUCCEEDED = "payment.succeeded"
+    FAILED = "payment.failed"
+    REFUNDED = "payment.refunded"
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,8 @@ class Intent:
 @dataclass(frozen=True)
 class WebhookEvent:
     id: str
-    type: str  # "payment.succeeded", "payment.failed", "payment.refunded"
+    #: A ``PaymentStatus`` (or a type of event this service does not know: ignored).
+    type: str
     reference: str
     amount_cents: int
 

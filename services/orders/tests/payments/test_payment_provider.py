@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from orders.config import Settings
 from orders.main import build
-from orders.payments import Intent, SandboxProvider, WebhookEvent, configured_provider
+from orders.payments.provider import Intent, SandboxProvider, WebhookEvent, configured_provider
 
 SANDBOX_ROUTE = "/api/payments/sandbox/{reference}"
 

@@ -7,39 +7,27 @@ OpenAPI document), and production refuses the sandbox (``PAYMENT_PROVIDER``).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Request, status
 
 from kit.auth import CurrentUser
 from kit.db import SessionDep
-from kit.errors import NotFound
-from orders import repository, service
-from orders.payments import PaymentProvider, SandboxProvider
+from orders.context import ContextDep, utcnow
+from orders.payments import service
+from orders.payments.schemas import IntentPublic
 
 router = APIRouter(tags=["payments"])
 #: The sandbox provider's "hosted page": any signed-in buyer pays their own order with it.
 sandbox_router = APIRouter(tags=["payments"])
 
 
-def _provider(request: Request) -> PaymentProvider:
-    provider: PaymentProvider = request.app.state.payments
-    return provider
-
-
-Provider = Annotated[PaymentProvider, Depends(_provider)]
-
-
-class IntentPublic(BaseModel):
-    reference: str
-    redirect_url: str
-
-
 @router.post("/api/orders/{order_id}/pay")
 async def pay(
-    order_id: str, principal: CurrentUser, db: SessionDep, provider: Provider
+    order_id: str, principal: CurrentUser, db: SessionDep, context: ContextDep
 ) -> IntentPublic:
     """Start paying: the buyer goes to the provider's page (``redirect_url``)."""
-    intent = await service.start_payment(db, provider, principal=principal, order_id=order_id)
+    intent = await service.start_payment(
+        db, context.payments, principal=principal, order_id=order_id
+    )
     return IntentPublic(reference=intent.reference, redirect_url=intent.redirect_url)
 
 
@@ -47,32 +35,32 @@ async def pay(
 async def webhook(
     request: Request,
     db: SessionDep,
-    provider: Provider,
+    context: ContextDep,
     x_signature: Annotated[str, Header(alias="X-Payment-Signature")] = "",
 ) -> dict[str, str]:
     """The provider's signed notification; no session, the HMAC signature is the proof."""
     outcome = await service.handle_webhook(
-        db, provider, body=await request.body(), signature=x_signature, now=service.utcnow()
+        db,
+        context.payments,
+        context.fulfilment,
+        body=await request.body(),
+        signature=x_signature,
+        now=utcnow(),
     )
     return {"outcome": outcome}
 
 
 @sandbox_router.post("/api/payments/sandbox/{reference}")
 async def sandbox_pay(
-    reference: str, principal: CurrentUser, db: SessionDep, provider: Provider
+    reference: str, principal: CurrentUser, db: SessionDep, context: ContextDep
 ) -> dict[str, str]:
     """The sandbox's hosted page: the buyer confirms, the provider sends its signed webhook."""
-    order = await repository.order_by_reference(db, reference)
-    if (
-        not isinstance(provider, SandboxProvider)
-        or order is None
-        or order.user_id != principal.user_id
-    ):
-        raise NotFound("no such payment")
-    body, signature = provider.webhook(
-        event_type="payment.succeeded", reference=reference, amount_cents=service.to_pay(order)
-    )
-    outcome = await service.handle_webhook(
-        db, provider, body=body, signature=signature, now=service.utcnow()
+    outcome = await service.pay_in_sandbox(
+        db,
+        context.payments,
+        context.fulfilment,
+        principal=principal,
+        reference=reference,
+        now=utcnow(),
     )
     return {"outcome": outcome}

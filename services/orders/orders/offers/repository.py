@@ -1,4 +1,4 @@
-"""Every query of the orders service; all carry the tenant."""
+"""Every query of the offers; all carry the tenant."""
 
 from datetime import datetime
 
@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
-from orders.models import Invoice, Offer, Order
+from orders.offers.models import Offer
 
 #: The tenant's offers, the newest first. Not by title: a cursor carries the last item's sort
 #: key, and a title of 200 accented characters would not fit in one (the page sorts by title).
@@ -35,6 +35,11 @@ async def offer_in_tenant(db: AsyncSession, *, tenant_id: str, offer_id: str) ->
     return await db.scalar(select(Offer).where(Offer.id == offer_id, Offer.tenant_id == tenant_id))
 
 
+async def offer_titles(db: AsyncSession, *, tenant_id: str) -> set[str]:
+    """The titles of the tenant's offers, withdrawn ones included (the demo seed's check)."""
+    return set((await db.scalars(select(Offer.title).where(Offer.tenant_id == tenant_id))).all())
+
+
 async def give_back_stock(db: AsyncSession, *, offer_id: str, quantity: int) -> None:
     await db.execute(
         update(Offer)
@@ -51,34 +56,3 @@ async def take_stock(db: AsyncSession, *, offer_id: str, quantity: int) -> bool:
         .values(stock=Offer.stock - quantity)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-#: A person's orders, or the tenant's for its admin: the newest first.
-NEWEST_ORDERS_FIRST = Keyset[Order](
-    "orders",
-    (By(Order.created_at, datetime, descending=True), By(Order.id, str)),
-    key=lambda o: (o.created_at, o.id),
-)
-
-
-async def orders_page(
-    db: AsyncSession, *, tenant_id: str, user_id: str | None, cursor: str | None, limit: int
-) -> Page[Order]:
-    """One page of the person's orders (``user_id``), or with None the whole tenant's. It used
-    to be the newest 500, silently: an admin never saw the tenant's older orders."""
-    query = select(Order).where(Order.tenant_id == tenant_id)
-    if user_id is not None:
-        query = query.where(Order.user_id == user_id)
-    return await fetch(db, [Part(query, NEWEST_ORDERS_FIRST)], cursor=cursor, limit=limit)
-
-
-async def order_by_reference(db: AsyncSession, reference: str) -> Order | None:
-    return await db.scalar(select(Order).where(Order.payment_reference == reference))
-
-
-async def order_in_tenant(db: AsyncSession, *, tenant_id: str, order_id: str) -> Order | None:
-    return await db.scalar(select(Order).where(Order.id == order_id, Order.tenant_id == tenant_id))
-
-
-async def invoice_of(db: AsyncSession, *, order_id: str) -> Invoice | None:
-    return await db.scalar(select(Invoice).where(Invoice.order_id == order_id))

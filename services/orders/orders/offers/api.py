@@ -5,9 +5,10 @@ from fastapi import APIRouter, Response, status
 from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from orders import repository, service
-from orders.models import Offer
-from orders.schemas import OfferCreate, OfferPublic, OfferUpdate
+from orders.context import utcnow
+from orders.offers import repository, service
+from orders.offers.models import Offer
+from orders.offers.schemas import OfferCreate, OfferPublic, OfferUpdate
 
 router = APIRouter(prefix="/api/offers", tags=["offers"])
 
@@ -40,7 +41,7 @@ async def list_offers(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_offer(body: OfferCreate, admin: TenantAdmin, db: SessionDep) -> OfferPublic:
-    return public(await service.create_offer(db, principal=admin, data=body, now=service.utcnow()))
+    return public(await service.create_offer(db, principal=admin, data=body, now=utcnow()))
 
 
 @router.patch("/{offer_id}")

@@ -4,7 +4,7 @@ a 500 (SQLSTATE 22021; the security suite's fuzzer found it in the subsidies ser
 import pytest
 from pydantic import ValidationError
 
-from orders.schemas import Address, OrderCreate
+from orders.orders.schemas import Address, OrderCreate
 
 
 @pytest.mark.parametrize("bad", ["\x00", "a\x00b", "", "é", "a b", "x" * 37])

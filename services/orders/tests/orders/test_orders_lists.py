@@ -6,30 +6,35 @@ Before, ``GET /api/orders`` answered the newest 500 orders and stopped there wit
 a tenant admin never saw the tenant's older orders. ``GET /api/offers`` had no bound at all.
 """
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.auth import INTERNAL_TOKEN_HEADER, Role
 from kit.pagination import encode_cursor
 from kit.testing import BadgeVerifier
 from kit.testing import every_page as read_every_page
 from kit.web import create_app
-from orders.api import offers, orders
 from orders.config import Settings
 from orders.models import Base, Offer, Order, events
+from orders.offers import api as offers
+from orders.orders import api as orders
+
+if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
+    from factories import make_principal, offer_values, order_values
+else:
+    from services.orders.tests.factories import make_principal, offer_values, order_values
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-1", "t-2"
 PEOPLE = {
-    "admin": Principal("u-admin", TENANT, "demo", frozenset({Role.TENANT_ADMIN.value}), "s"),
-    "alice": Principal("u-alice", TENANT, "demo", frozenset({Role.EMPLOYEE.value}), "s"),
+    "admin": make_principal("u-admin", Role.TENANT_ADMIN, tenant_id=TENANT),
+    "alice": make_principal("u-alice", Role.EMPLOYEE, tenant_id=TENANT),
 }
 NEXT = "X-Next-Cursor"
 
@@ -39,30 +44,19 @@ def as_(who: str) -> dict[str, str]:
 
 
 def order_row(tenant: str, user: str, created: datetime) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": tenant,
-        "user_id": user,
-        "status": "paid",
-        "items": [],
-        "total_cents": 100,
-        "subsidy_cents": 0,
-        "email": "buyer@demo.test",
-        "created_at": created,
-    }
+    return order_values(
+        tenant_id=tenant,
+        user_id=user,
+        items=[],
+        total_cents=100,
+        email="buyer@demo.test",
+        created_at=created,
+        delivery=None,
+    )
 
 
 def offer_row(tenant: str, n: int, created: datetime, *, active: bool = True) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": tenant,
-        "title": f"Offer {n}",
-        "kind": "ticket",
-        "price_cents": 500,
-        "stock": None,
-        "active": active,
-        "created_at": created,
-    }
+    return offer_values(tenant_id=tenant, title=f"Offer {n}", created_at=created, active=active)
 
 
 @pytest.fixture

@@ -2,50 +2,38 @@
 
 A partner (the ticketing system, the gift-card issuer, the parcel carrier) gets only what it
 needs to deliver: an e-ticket or a voucher a pseudonymous holder reference, a parcel a name and
-a delivery address. Each partner sees its own pseudonymous order reference, keyed per partner,
-so two partners cannot link their orders to each other or to ours.
+a delivery address (``service.py``). Each partner sees its own pseudonymous order reference,
+keyed per partner, so two partners cannot link their orders to each other or to ours
+(``pseudonyms.py``).
 
 Messages to partners go through the outbox (``partner.message``), so an order paid, an erasure
-or a rectification reaches the partner even when it is away for a while (Art. 19). Types:
-``fulfil`` (what to deliver), ``erase`` (forget this reference), ``rectify`` (new recipient).
+or a rectification reaches the partner even when it is away for a while (Art. 19). Their types:
+``MessageType``.
 """
 
 import asyncio
 import hashlib
-import hmac
 import json
 import os
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-PARTNER_MESSAGE = "partner.message"
-PARTNER_KEY = f"{PARTNER_MESSAGE}.orders"
 
-#: What each kind of offer discloses to its partner (the recipients record says the same).
-DISCLOSED = {
-    "ticket": ["pseudonymous holder reference", "items"],
-    "voucher": ["pseudonymous holder reference", "items"],
-    "goods": ["name", "delivery address", "items"],
-}
+class MessageType(StrEnum):
+    """What a message asks of a partner."""
 
-
-@dataclass(frozen=True)
-class Pseudonyms:
-    """References that are stable for one partner and unlinkable across partners."""
-
-    key: bytes
-
-    def _mac(self, partner: str, purpose: str, value: str) -> str:
-        partner_key = hmac.new(self.key, f"partner:{partner}".encode(), hashlib.sha256).digest()
-        return hmac.new(partner_key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-    def order(self, partner: str, order_id: str) -> str:
-        return "ord_" + self._mac(partner, "order", order_id)[:24]
-
-    def holder(self, partner: str, user_id: str) -> str:
-        return "hld_" + self._mac(partner, "holder", user_id)[:24]
+    #: Deliver these items (to this holder reference or recipient).
+    FULFIL = "fulfil"
+    #: Forget this reference (Art. 17 and 19).
+    ERASE = "erase"
+    #: A new recipient for this reference (Art. 16 and 19).
+    RECTIFY = "rectify"
+    #: Keep, do not use (Art. 18), then the lifting of it.
+    RESTRICT = "restrict"
+    LIFT_RESTRICTION = "lift_restriction"
 
 
 @dataclass(frozen=True)
@@ -69,7 +57,7 @@ class SandboxPartners:
 
     async def send(self, partner: str, message: dict[str, Any]) -> Ack:
         await asyncio.to_thread(self._write, partner, message)
-        if message["type"] != "fulfil":
+        if message["type"] != MessageType.FULFIL:
             return Ack()
         digest = hashlib.sha256(str(message["reference"]).encode()).hexdigest()[:12]
         return Ack(tracking=f"TRK{digest.upper()}")

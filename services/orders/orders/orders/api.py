@@ -1,31 +1,21 @@
 """Orders: ``/api/orders``. An employee sees their own, a tenant admin the tenant's."""
 
-from typing import Any
-
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, Role
+from kit.clients import ClientsDep
 from kit.db import SessionDep
-from kit.errors import NotFound
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
-from orders import repository, service
-from orders.models import Order
-from orders.schemas import InvoicePublic, OrderCreate, OrderPublic
+from orders.context import utcnow
+from orders.orders import repository, service
+from orders.orders.models import Order
+from orders.orders.schemas import OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
 
 def public(order: Order) -> OrderPublic:
-    address = None
-    if order.delivery_street:
-        address = {
-            "name": order.delivery_name,
-            "street": order.delivery_street,
-            "postcode": order.delivery_postcode,
-            "city": order.delivery_city,
-            "country": order.delivery_country,
-        }
     return OrderPublic(
         id=order.id,
         status=order.status,
@@ -34,24 +24,23 @@ def public(order: Order) -> OrderPublic:
         subsidy_cents=order.subsidy_cents,
         to_pay_cents=service.to_pay(order),
         email=order.email,
-        delivery_address=address,
+        delivery_address=order.recipient() if order.delivery_street else None,
         created_at=order.created_at,
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def place(
-    body: OrderCreate, request: Request, principal: CurrentUser, db: SessionDep
+    body: OrderCreate, principal: CurrentUser, db: SessionDep, clients: ClientsDep
 ) -> OrderPublic:
     """Place an order; prices come from the offers, never from the client."""
-    email = body.email or await service.buyer_email(request, request.app.state.settings)
-    settings = request.app.state.settings
-
-    async def subsidise(order_id: str, lines: list[dict[str, Any]]) -> int:
-        return await service.subsidies_for(request, settings, order_id, lines)
-
     order = await service.place_order(
-        db, principal=principal, data=body, email=email, now=service.utcnow(), subsidise=subsidise
+        db,
+        principal=principal,
+        data=body,
+        now=utcnow(),
+        identity=clients.identity,
+        subsidies=clients.subsidies,
     )
     return public(order)
 
@@ -87,25 +76,3 @@ async def get_order(
 @router.post("/{order_id}/cancel")
 async def cancel(order_id: str, principal: CurrentUser, db: SessionDep) -> OrderPublic:
     return public(await service.cancel_order(db, principal=principal, order_id=order_id))
-
-
-@router.get("/{order_id}/invoice")
-async def get_invoice(
-    order_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
-) -> InvoicePublic:
-    """The invoice of a paid order (the buyer's own, or any of the tenant's for its admin)."""
-    order = await service.visible_order(db, principal=principal, order_id=order_id)
-    await audit.read([order.user_id], "invoice")
-    invoice = await repository.invoice_of(db, order_id=order.id)
-    if invoice is None:
-        raise NotFound("no invoice yet: the order is not paid")
-    return InvoicePublic(
-        number=invoice.number,
-        order_id=invoice.order_id,
-        issued_at=invoice.issued_at,
-        lines=invoice.lines,
-        total_cents=invoice.total_cents,
-        subsidy_cents=invoice.subsidy_cents,
-        billing_name=invoice.billing_name,
-        billing_address=invoice.billing_address,
-    )
