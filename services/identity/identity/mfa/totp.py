@@ -1,4 +1,4 @@
-"""Two-factor login: TOTP (RFC 6238) with recovery codes.
+"""Two-factor login's secrets and codes: TOTP (RFC 6238) with recovery codes.
 
 Staff roles (tenant admin, support agent, DPO, platform admin) must use it; employees may. The
 secret is stored encrypted (AES-256-GCM bound to the user's row), shown once at enrolment (a

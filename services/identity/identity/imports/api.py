@@ -3,19 +3,23 @@
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
-from identity import imports, service
-from identity.api import IdentityDep
-from identity.api.users import TenantAdmin
+from identity.accounts.api import TenantAdmin
+from identity.base import utcnow
+from identity.context import ContextDep
+from identity.imports import service
+from identity.imports.schemas import ImportMode, ImportReport, ModeParam
 from kit.db import SessionDep
 from kit.errors import ErrorBody
 from kit.privacy.audit import Auditor
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
+#: The gateway's limit for this route; the service checks it too.
+MAX_BYTES = 10 * 1024 * 1024
 #: What browsers and spreadsheets call a CSV file (Windows says it is an Excel file).
 CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"})
 #: A 422 is the report of a refused file, or the usual error body for bad query parameters.
-REPORT = {"model": imports.ImportReport | ErrorBody}
+REPORT = {"model": ImportReport | ErrorBody}
 
 
 async def _body(request: Request) -> bytes:
@@ -28,7 +32,7 @@ async def _body(request: Request) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > imports.MAX_BYTES:
+        if size > MAX_BYTES:
             raise HTTPException(
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "the file is larger than 10 MB"
             )
@@ -38,7 +42,7 @@ async def _body(request: Request) -> bytes:
 
 @router.post(
     "/import",
-    response_model=imports.ImportReport,
+    response_model=ImportReport,
     responses={
         415: {"model": ErrorBody, "description": "not sent as text/csv"},
         422: REPORT | {"description": "line errors (nothing changed), or a bad file"},
@@ -54,9 +58,9 @@ async def import_users(
     request: Request,
     admin: TenantAdmin,
     db: SessionDep,
-    ctx: IdentityDep,
+    ctx: ContextDep,
     audit: Auditor,
-    mode: imports.Mode = "all_or_nothing",
+    mode: ModeParam = "all_or_nothing",
     deactivate_missing: bool = False,
     dry_run: bool = False,
 ) -> JSONResponse:
@@ -66,15 +70,15 @@ async def import_users(
 
     New accounts get an emailed invitation to choose their password. ``all_or_nothing``: any
     line error and nothing changes (422 with the report); ``per_line``: good lines applied."""
-    result = await imports.run(
+    result = await service.run(
         db,
         ctx.settings,
         admin=admin,
         data=await _body(request),
-        mode=mode,
+        mode=ImportMode(mode),
         deactivate_missing=deactivate_missing,
         dry_run=dry_run,
-        now=service.utcnow(),
+        now=utcnow(),
     )
     await audit.change(result.changed, "account")
     return JSONResponse(result.report.model_dump(mode="json"), status_code=result.status)

@@ -5,8 +5,8 @@ Each service is its own audience: the token the gateway forwards to orders names
 and no other service accepts it. When orders must call subsidies for the person, it sends that
 token here and gets one for ``subsidies`` whose ``act`` claim names orders; subsidies accepts
 it only on the internal routes that expect orders (``kit.auth.service_caller``). Only the
-pairs of ``TOKEN_EXCHANGES`` are minted, never from a token that is itself exchanged, and the
-new token lives no longer than the one it came from.
+pairs of ``settings.token_exchanges`` are minted, never from a token that is itself
+exchanged, and the new token lives no longer than the one it came from.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 
 from identity.config import Settings
-from identity.keys import ALGORITHM, SigningKeys
+from identity.tokens.keys import ALGORITHM, SigningKeys
 from kit.auth import parse_jwks
 from kit.errors import Forbidden, Invalid, Unauthenticated
 

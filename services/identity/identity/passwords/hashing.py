@@ -10,6 +10,8 @@ import string
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kit.errors import Invalid
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128  # longer inputs only cost hashing time
 MIN_ENTROPY_BITS = 80
@@ -46,6 +48,12 @@ def policy_problems(password: str) -> list[str]:
         f"at least {MIN_LENGTH} characters with lower case, upper case, digits and symbols, "
         f"or a longer passphrase (about {MIN_ENTROPY_BITS} bits)"
     ]
+
+
+def check_policy(password: str) -> None:
+    """Invalid (422) with what is wrong when ``password`` fails the policy."""
+    if problems := policy_problems(password):
+        raise Invalid("password too weak: " + "; ".join(problems))
 
 
 class Passwords:
