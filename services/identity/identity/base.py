@@ -8,7 +8,6 @@ from enum import StrEnum
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from identity.config import get_settings
 from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import Purpose
@@ -20,12 +19,9 @@ class Base(DeclarativeBase):
 
 
 events = EventStore(Base.metadata, source="identity")
-subject_data = SubjectData(
-    Base.metadata,
-    service="identity",
-    purpose=Purpose.SOCIAL_ACTIVITIES,
-    key=get_settings().subject_key.get_secret_value().encode(),
-)
+#: Bound to the settings at start-up (``subject_data.bind(settings)``: the app's context, the
+#: worker, every script): the pseudonym key and the ``{setting}`` texts come from them.
+subject_data = SubjectData(Base.metadata, service="identity", purpose=Purpose.SOCIAL_ACTIVITIES)
 
 
 class Event(StrEnum):

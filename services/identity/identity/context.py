@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from identity.base import subject_data
 from identity.config import Settings
 from identity.mfa.totp import Totp
 from identity.passwords.hashing import Passwords
@@ -45,7 +46,8 @@ class Context:
 
 def build_context(settings: Settings, *, keys: SigningKeys | None = None) -> Context:
     """The context of ``settings`` (the signing keys are read from ``settings.keys_dir``
-    unless given: the app's token verifier shares them)."""
+    unless given: the app's token verifier shares them); ``subject_data`` is bound to them."""
+    subject_data.bind(settings)
     if keys is None:
         assert settings.keys_dir is not None
         keys = SigningKeys(settings.keys_dir)

@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.accounts import repository as accounts
 from identity.base import events, subject_data
 from identity.sessions import repository as sessions
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.mail import queue_mail
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import ACCOUNT_MAIL, PRIVACY, Action, account_mail_key
-from kit.worker import Subscription
 
 
 async def close_account(

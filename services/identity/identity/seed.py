@@ -39,6 +39,7 @@ ACCOUNTS = [
 
 async def seed(password: str) -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     passwords = Passwords(
         memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
@@ -87,7 +88,8 @@ async def seed(password: str) -> None:
 
 
 def main() -> None:
-    refuse_demo_seeding(get_settings())
+    settings = get_settings()
+    refuse_demo_seeding(settings)
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     if problems := policy_problems(password):
         sys.exit("DEMO_PASSWORD is too weak: " + "; ".join(problems))

@@ -7,9 +7,11 @@ from identity.base import events, subject_data
 from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
 from identity.jobs import jobs
+from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
-from kit.worker import Subscription, platform_publications, run_worker
+from kit.publications import platform_publications
+from kit.worker import run_worker
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -35,6 +37,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,

@@ -1,13 +1,11 @@
 """The import's queries: the tenant's accounts and restrictions read once, and the writes of
 many rows in a few statements."""
 
-from typing import Any
-
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.models import User
-from identity.base import events, subject_data
+from identity.base import subject_data
 
 
 async def restricted_ids(db: AsyncSession, tenant_id: str) -> set[str]:
@@ -25,11 +23,3 @@ async def tenant_users(db: AsyncSession, tenant_id: str) -> dict[str, User]:
     """The tenant's accounts by email, in lower case."""
     users = await db.scalars(select(User).where(User.tenant_id == tenant_id))
     return {u.email.lower(): u for u in users}
-
-
-async def write_outbox(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await db.execute(insert(events.outbox), rows)
-
-
-async def mark_announced(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await db.execute(insert(subject_data.announced), rows)

@@ -1,11 +1,11 @@
 """The employee import applied: the file read (``identity.imports.parsing``), a plan made
 against the tenant's accounts, then written in one transaction. No HTTP here."""
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +25,8 @@ from identity.tenants import repository as tenants
 from kit.auth import Principal, Role
 from kit.db import new_id
 from kit.errors import Conflict, Invalid, NotFound
+from kit.events import OutboxBatch
 from kit.mail import MAIL, mail_key
-from kit.privacy.protocol import DATA_MAP_KEY, PERSONAL_DATA_RECORDED
 
 log = logging.getLogger("identity.imports")
 
@@ -132,6 +132,43 @@ async def apply(
 ) -> list[str]:
     """Write the plan (accounts in one flush, then their events, data-map marks, invitations
     and logouts in a few multi-row statements); returns the ids of the accounts changed."""
+    created = await _write_accounts(db, tenant_id=tenant_id, todo=todo, now=now)
+    changed = [u.id for u in created] + [u.id for u, _, _ in todo.update]
+    changed += [u.id for u in todo.deactivate]
+    # Everything is written: nothing more to track (an ORM update, such as an invitation's,
+    # would look through every loaded account otherwise).
+    db.expunge_all()
+    batch = events.batch(tenant=tenant_id)
+    await invite_new(db, settings, batch, created, now=now)
+    for user, _line, reactivate in todo.update:
+        if reactivate:
+            batch.add(Event.USER_REACTIVATED, subject=user.id, payload={"by": "import"})
+            if user.password_hash is None:  # the first invitation may have expired
+                await passwords.send(db, settings, user=user, purpose=LinkPurpose.INVITE, now=now)
+    for user in todo.deactivate:
+        batch.add(Event.USER_DEACTIVATED, subject=user.id, payload={"by": "import"})
+    await batch.write(db)
+    await log_out(db, [u.id for u in todo.deactivate], now=now)
+    # The import's own record (counts only), through ``events.add`` like every event: it also
+    # wakes the relay at the commit, which then publishes the rows written above at once.
+    await events.add(
+        db,
+        Event.USERS_IMPORTED,
+        tenant=tenant_id,
+        payload={
+            "created": len(created),
+            "updated": len(todo.update),
+            "deactivated": len(todo.deactivate),
+        },
+    )
+    return changed
+
+
+async def _write_accounts(
+    db: AsyncSession, *, tenant_id: str, todo: Plan, now: datetime
+) -> list[User]:
+    """The plan's accounts created, renamed, reactivated and deactivated, in one flush; the
+    new accounts are returned."""
     created = [
         User(
             tenant_id=tenant_id,
@@ -156,91 +193,21 @@ async def apply(
         await db.flush()
     except IntegrityError as exc:  # the same address created meanwhile by another request
         raise Conflict("accounts changed during the import: upload the file again") from exc
-    changed = [u.id for u in created] + [u.id for u, _, _ in todo.update]
-    changed += [u.id for u in todo.deactivate]
-    # Everything is written: nothing more to track (an ORM update, such as an invitation's,
-    # would look through every loaded account otherwise).
-    db.expunge_all()
-    outbox = Outbox(tenant_id)
-    await invite_new(db, settings, outbox, created, now=now)
-    for user, _line, reactivate in todo.update:
-        if reactivate:
-            outbox.add(Event.USER_REACTIVATED, user.id, {"by": "import"})
-            if user.password_hash is None:  # the first invitation may have expired
-                await passwords.send(db, settings, user=user, purpose=LinkPurpose.INVITE, now=now)
-    for user in todo.deactivate:
-        outbox.add(Event.USER_DEACTIVATED, user.id, {"by": "import"})
-    await outbox.write(db)
-    await log_out(db, [u.id for u in todo.deactivate], now=now)
-    # The import's own record (counts only), through ``events.add`` like every event: it also
-    # wakes the relay at the commit, which then publishes the rows written above at once.
-    await events.add(
-        db,
-        Event.USERS_IMPORTED,
-        tenant=tenant_id,
-        payload={
-            "created": len(created),
-            "updated": len(todo.update),
-            "deactivated": len(todo.deactivate),
-        },
-    )
-    return changed
-
-
-class Outbox:
-    """Events of one tenant written to the outbox in one statement, as ``events.add`` writes
-    them one by one (10,000 single inserts would take half a minute)."""
-
-    def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
-        self.rows: list[dict[str, object]] = []
-
-    def add(
-        self,
-        type_: str,
-        subject: str | None,
-        payload: dict[str, object],
-        routing_key: str | None = None,
-    ) -> None:
-        envelope = events.envelope(type_, tenant=self.tenant_id, subject=subject, payload=payload)
-        self.rows.append(
-            {
-                "id": envelope.id,
-                "type": envelope.type,
-                "routing_key": routing_key,
-                "body": envelope.model_dump_json(),
-                "created_at": datetime.now(UTC),
-                "attempts": 0,
-            }
-        )
-
-    async def write(self, db: AsyncSession) -> None:
-        if self.rows:
-            await repository.write_outbox(db, self.rows)
-            self.rows = []
+    return created
 
 
 async def invite_new(
-    db: AsyncSession, settings: Settings, outbox: Outbox, created: list[User], *, now: datetime
+    db: AsyncSession, settings: Settings, batch: OutboxBatch, created: list[User], *, now: datetime
 ) -> None:
     """For each new account: ``user.created``, the privacy data map's mark, and a single-use
-    invitation link by email, as ``service.create_user``, ``record_personal_data`` and
-    ``passwords.send`` do for one account, in a few statements for all of them."""
+    invitation link by email, as ``accounts.service.create_user``, ``record_personal_data`` and
+    ``passwords.service.send`` do for one account, in a few statements for all of them."""
     if not created:
         return
-    categories = subject_data.categories()
-    # kit's record_personal_data remembers what it announced by this hash of the categories.
-    digest = hashlib.sha256("\n".join(categories).encode()).hexdigest()
-    tokens: list[dict[str, object]] = []
+    tokens: list[dict[str, Any]] = []
     for user in created:
-        outbox.add(Event.USER_CREATED, user.id, {"roles": user.roles})
-        outbox.add(
-            PERSONAL_DATA_RECORDED,
-            user.id,
-            {"service": subject_data.service, "categories": categories},
-            DATA_MAP_KEY,
-        )
-        token = secrets.token_urlsafe(32)  # 256 bits, as passwords.issue
+        batch.add(Event.USER_CREATED, subject=user.id, payload={"roles": user.roles})
+        token = secrets.token_urlsafe(32)  # 256 bits, as passwords.service.issue
         tokens.append(
             {
                 "id": new_id(),
@@ -253,12 +220,14 @@ async def invite_new(
         )
         link = passwords.url(settings, LinkPurpose.INVITE, token)
         subject, text = passwords.message(settings, LinkPurpose.INVITE, link)
-        outbox.add(
-            MAIL, None, {"to": user.email, "subject": subject, "text": text}, mail_key("identity")
+        batch.add(
+            MAIL,
+            payload={"to": user.email, "subject": subject, "text": text},
+            routing_key=mail_key("identity"),
         )
     await links.add_links(db, tokens)
-    await repository.mark_announced(
-        db, [{"subject": u.id, "categories": digest, "at": now} for u in created]
+    await subject_data.record_personal_data_many(
+        db, batch, subjects=[u.id for u in created], now=now
     )
 
 

@@ -5,7 +5,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from identity.base import events
+from identity.base import events, subject_data
 from identity.config import Settings, get_settings
 from identity.inactivity.service import Outcome, check
 from kit.db import Database
@@ -37,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m identity.inactivity")
     parser.add_argument("action", choices=["run-once"], help="warn and erase what is due, now")
     parser.parse_args()
-    outcome, published = asyncio.run(run_once(get_settings()))
+    settings = get_settings()
+    subject_data.bind(settings)
+    outcome, published = asyncio.run(run_once(settings))
     print(
         f"{outcome.warned} account(s) warned, {outcome.erasing} erasure(s) asked of the privacy "
         f"service, {outcome.kept} past their date kept (last tenant admin, platform admin)"

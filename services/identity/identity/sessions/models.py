@@ -37,7 +37,9 @@ class Session(Base):
     """A login. The cookie holds a random token; only its SHA-256 is stored here."""
 
     __tablename__ = "sessions"
-    __table_args__ = ({"info": subject_table("user_id", tenant="tenant_id", kept="24 hours")},)
+    __table_args__ = (
+        {"info": subject_table("user_id", tenant="tenant_id", kept="{session_hours} hours")},
+    )
 
     id: Mapped[str] = mapped_column(
         String(36), primary_key=True, default=new_id, info=not_personal("random id")

@@ -3,42 +3,37 @@ re-uploads, all-or-nothing and per-line, dry runs, deactivation of the missing."
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 
-from identity import imports
+from identity.accounts.models import User
+from identity.base import events, subject_data
 from identity.config import Settings
-from identity.models import AccountToken, Base, Session, Tenant, User, events, subject_data
+from identity.imports import service as imports
+from identity.imports.schemas import ImportMode, ModeParam
+from identity.passwords.models import AccountToken
+from identity.sessions.models import Session
+from identity.tenants.models import Tenant
 from kit.auth import Principal
 from kit.db import Database
 from kit.errors import Invalid
-from kit.testing import sqlite_database
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+if TYPE_CHECKING:
+    from factories import NOW, make_session, make_tenant, make_user
+else:
+    from services.identity.tests.factories import NOW, make_session, make_tenant, make_user
+
 HEADER = "email,first_name,last_name\n"
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path, public_origins=["https://localhost:8443"])
 
 
 @pytest.fixture
 async def admin(database: Database) -> Principal:
     """The tenant ``demo`` (domain demo.test) with its admin, an agent and an employee."""
     async with database.transaction() as db:
-        tenant = Tenant(slug="demo", name="Demo", created_at=NOW, email_domains=["demo.test"])
+        tenant = make_tenant(email_domains=["demo.test"])
         db.add(tenant)
         await db.flush()
         people = [
@@ -47,15 +42,8 @@ async def admin(database: Database) -> Principal:
             ("bob@demo.test", "Bob", "Bernard", ["employee"]),
         ]
         users = [
-            User(
-                tenant_id=tenant.id,
-                email=email,
-                first_name=first,
-                last_name=last,
-                roles=roles,
-                password_hash="x",
-                is_active=True,
-                created_at=NOW,
+            make_user(
+                tenant.id, email, first_name=first, last_name=last, roles=roles, password_hash="x"
             )
             for email, first, last, roles in people
         ]
@@ -70,7 +58,7 @@ async def upload(
     admin: Principal,
     data: bytes | str,
     *,
-    mode: imports.Mode = "all_or_nothing",
+    mode: ModeParam = "all_or_nothing",
     deactivate_missing: bool = False,
     dry_run: bool = False,
 ) -> tuple[int, dict[str, Any]]:
@@ -81,7 +69,7 @@ async def upload(
             settings,
             admin=admin,
             data=raw,
-            mode=mode,
+            mode=ImportMode(mode),
             deactivate_missing=deactivate_missing,
             dry_run=dry_run,
             now=NOW,
@@ -264,15 +252,7 @@ async def test_missing_employees_are_deactivated_logged_out_then_reactivated(
     assert (await upload(database, settings, admin, data))[1]["created"] == 1
     bob = (await users(database))["bob@demo.test"]
     async with database.transaction() as db:
-        db.add(
-            Session(
-                user_id=bob.id,
-                tenant_id=bob.tenant_id,
-                token_hash="h" * 64,
-                created_at=NOW,
-                expires_at=NOW + timedelta(hours=24),
-            )
-        )
+        db.add(make_session(bob.id, bob.tenant_id, expires_at=NOW + timedelta(hours=24)))
     # Bob is on no line (Erin's line is bad, but she is on it: she stays).
     code, report = await upload(
         database,

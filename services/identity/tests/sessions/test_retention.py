@@ -1,40 +1,32 @@
 """Legal retention with an injectable clock: the connection log outlives the account by one
 year exactly, in the restricted archive, and is purged at its date, not a day before."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import func, select
 
-from identity.models import Base, LoginEvent, Tenant, User, subject_data
+from identity.accounts.models import User
+from identity.base import subject_data
+from identity.sessions.models import LoginEvent
 from kit.db import Database
-from kit.testing import sqlite_database
+
+if TYPE_CHECKING:
+    from factories import make_tenant, make_user
+else:
+    from services.identity.tests.factories import make_tenant, make_user
 
 LOGIN = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
 ERASED = LOGIN + timedelta(days=40)
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
 async def person(database: Database) -> str:
     async with database.transaction() as db:
-        tenant = Tenant(slug="demo", name="Demo", created_at=LOGIN)
+        tenant = make_tenant(created_at=LOGIN)
         db.add(tenant)
         await db.flush()
-        user = User(
-            tenant_id=tenant.id,
-            email="ret@demo.test",
-            first_name="R",
-            last_name="T",
-            roles=["employee"],
-            is_active=True,
-            created_at=LOGIN,
+        user = make_user(
+            tenant.id, "ret@demo.test", first_name="R", last_name="T", created_at=LOGIN
         )
         db.add(user)
         await db.flush()

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from identity.keys import SigningKeys
+from identity.tokens.keys import SigningKeys
 from kit.auth import StaticKeys, TokenVerifier
 
 CLAIMS: dict[str, object] = {"iss": "identity", "aud": "identity", "sub": "u", "tid": "t"}

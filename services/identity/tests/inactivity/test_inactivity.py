@@ -2,40 +2,33 @@
 privacy service) thirty days later unless they logged in, once; staff rules; restrictions."""
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 
-from identity import inactivity
+from identity import jobs
+from identity.accounts.models import User
+from identity.base import events, subject_data
 from identity.config import Settings
-from identity.models import Base, Session, Tenant, User, events, subject_data
+from identity.inactivity import service as inactivity
+from identity.sessions.models import Session
 from kit.db import Database
-from kit.testing import sqlite_database
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+if TYPE_CHECKING:
+    from factories import NOW, make_session, make_tenant, make_user
+else:
+    from services.identity.tests.factories import NOW, make_session, make_tenant, make_user
+
 TWO_YEARS = timedelta(days=730)
 DAY = timedelta(days=1)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path, public_origins=["https://localhost:8443"])
-
-
-@pytest.fixture
 async def tenant(database: Database) -> str:
     async with database.transaction() as db:
-        found = Tenant(slug="demo", name="Demo", created_at=NOW, email_domains=["demo.test"])
+        found = make_tenant(email_domains=["demo.test"])
         db.add(found)
         await db.flush()
         return found.id
@@ -52,9 +45,9 @@ async def person(
     active: bool = True,
 ) -> str:
     async with database.transaction() as db:
-        user = User(
-            tenant_id=tenant,
-            email=f"{name}@demo.test",
+        user = make_user(
+            tenant,
+            f"{name}@demo.test",
             first_name=name,
             last_name="T",
             roles=list(roles),
@@ -66,9 +59,9 @@ async def person(
         db.add(user)
         await db.flush()
         db.add(
-            Session(
-                user_id=user.id,
-                tenant_id=tenant,
+            make_session(
+                user.id,
+                tenant,
                 token_hash=f"{name:x<64}",
                 created_at=created,
                 expires_at=NOW + DAY * 400,
@@ -199,7 +192,7 @@ async def test_the_worker_job_counts_what_it_did(
     database: Database, settings: Settings, tenant: str
 ) -> None:
     await person(database, tenant, "old", created=NOW - TWO_YEARS - DAY)
-    job = inactivity.job(settings)
+    job = jobs.inactive_accounts(settings)
     assert job.every_seconds == settings.inactivity_check_seconds
     async with database.transaction() as db:
         assert await job.run(db, NOW) == 1
