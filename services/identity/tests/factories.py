@@ -1,12 +1,15 @@
 """Test data of the identity service: plain functions with sensible defaults and keyword
 overrides, and the few steps (a sign-in, the gateway's check) that make a session."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
+from sqlalchemy import select
 
 from identity.accounts.models import User
+from identity.base import events
 from identity.context import Context
 from identity.sessions.models import Session
 from identity.sessions.service import verify_session
@@ -56,6 +59,13 @@ async def add_tenant(database: Database, **overrides: Any) -> Tenant:
         tenant = make_tenant(**overrides)
         db.add(tenant)
     return tenant
+
+
+async def outbox(database: Database, type_: str) -> list[dict[str, Any]]:
+    """The outbox's events of ``type_``: their envelope, and the routing key they go with."""
+    async with database.transaction() as db:
+        rows = await db.execute(select(events.outbox).where(events.outbox.c.type == type_))
+        return [json.loads(r.body) | {"routing_key": r.routing_key} for r in rows]
 
 
 async def add_user(database: Database, tenant_id: str, email: str, **overrides: Any) -> User:

@@ -22,9 +22,15 @@ from kit.db import Database
 from kit.errors import Invalid
 
 if TYPE_CHECKING:
-    from factories import NOW, make_session, make_tenant, make_user
+    from factories import NOW, make_session, make_tenant, make_user, outbox
 else:
-    from services.identity.tests.factories import NOW, make_session, make_tenant, make_user
+    from services.identity.tests.factories import (
+        NOW,
+        make_session,
+        make_tenant,
+        make_user,
+        outbox,
+    )
 
 HEADER = "email,first_name,last_name\n"
 
@@ -81,12 +87,6 @@ async def upload(
 async def users(database: Database) -> dict[str, User]:
     async with database.transaction() as db:
         return {u.email: u for u in await db.scalars(select(User))}
-
-
-async def outbox(database: Database, type_: str) -> list[dict[str, Any]]:
-    async with database.transaction() as db:
-        rows = await db.execute(select(events.outbox).where(events.outbox.c.type == type_))
-        return [json.loads(r.body) | {"routing_key": r.routing_key} for r in rows]
 
 
 async def test_new_employees_are_created_without_password_and_invited(

@@ -3,23 +3,29 @@ privacy service) thirty days later unless they logged in, once; staff rules; res
 
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
 from identity import jobs
 from identity.accounts.models import User
-from identity.base import events, subject_data
+from identity.base import subject_data
 from identity.config import Settings
 from identity.inactivity import service as inactivity
 from identity.sessions.models import Session
 from kit.db import Database
 
 if TYPE_CHECKING:
-    from factories import NOW, make_session, make_tenant, make_user
+    from factories import NOW, make_session, make_tenant, make_user, outbox
 else:
-    from services.identity.tests.factories import NOW, make_session, make_tenant, make_user
+    from services.identity.tests.factories import (
+        NOW,
+        make_session,
+        make_tenant,
+        make_user,
+        outbox,
+    )
 
 TWO_YEARS = timedelta(days=730)
 DAY = timedelta(days=1)
@@ -80,12 +86,6 @@ async def user(database: Database, user_id: str) -> User:
         found = await db.get(User, user_id)
         assert found is not None
         return found
-
-
-async def outbox(database: Database, type_: str) -> list[dict[str, Any]]:
-    async with database.transaction() as db:
-        rows = await db.execute(select(events.outbox).where(events.outbox.c.type == type_))
-        return [json.loads(r.body) | {"routing_key": r.routing_key} for r in rows]
 
 
 async def test_warned_once_after_two_years_without_activity(
