@@ -2,7 +2,6 @@
 settings (with the data map bound to them) and the service's context."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import MetaData
@@ -12,11 +11,7 @@ from identity.config import Settings
 from identity.context import Context, build_context
 from identity.models import Base, subject_data
 from kit.db import Database
-
-if TYPE_CHECKING:
-    from factories import PASSWORD, make_tenant, make_user
-else:
-    from services.identity.tests.factories import PASSWORD, make_tenant, make_user
+from services.identity.tests.factories import PASSWORD, make_tenant, make_user
 
 
 @pytest.fixture

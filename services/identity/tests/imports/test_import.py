@@ -4,7 +4,7 @@ re-uploads, all-or-nothing and per-line, dry runs, deactivation of the missing."
 import json
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,17 +20,13 @@ from identity.tenants.models import Tenant
 from kit.auth import Principal
 from kit.db import Database
 from kit.errors import Invalid
-
-if TYPE_CHECKING:
-    from factories import NOW, make_session, make_tenant, make_user, outbox
-else:
-    from services.identity.tests.factories import (
-        NOW,
-        make_session,
-        make_tenant,
-        make_user,
-        outbox,
-    )
+from services.identity.tests.factories import (
+    NOW,
+    make_session,
+    make_tenant,
+    make_user,
+    outbox,
+)
 
 HEADER = "email,first_name,last_name\n"
 

@@ -3,7 +3,6 @@ privacy service) thirty days later unless they logged in, once; staff rules; res
 
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -15,17 +14,13 @@ from identity.config import Settings
 from identity.inactivity import service as inactivity
 from identity.sessions.models import Session
 from kit.db import Database
-
-if TYPE_CHECKING:
-    from factories import NOW, make_session, make_tenant, make_user, outbox
-else:
-    from services.identity.tests.factories import (
-        NOW,
-        make_session,
-        make_tenant,
-        make_user,
-        outbox,
-    )
+from services.identity.tests.factories import (
+    NOW,
+    make_session,
+    make_tenant,
+    make_user,
+    outbox,
+)
 
 TWO_YEARS = timedelta(days=730)
 DAY = timedelta(days=1)

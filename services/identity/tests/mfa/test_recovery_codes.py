@@ -1,7 +1,6 @@
 """Recovery codes of two-factor login on a real (SQLite) database."""
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from identity.accounts.models import User
 from identity.context import Context
@@ -9,11 +8,7 @@ from identity.mfa import totp as mfa
 from identity.mfa.models import RecoveryCode
 from identity.mfa.service import check_code
 from kit.db import Database
-
-if TYPE_CHECKING:
-    from factories import NOW, enrol
-else:
-    from services.identity.tests.factories import NOW, enrol
+from services.identity.tests.factories import NOW, enrol
 
 
 async def test_recovery_codes_hold_120_bits_and_each_is_spent_once_even_in_parallel(

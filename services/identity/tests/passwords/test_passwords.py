@@ -1,8 +1,6 @@
 """The password policy of the French authority, argon2id hashing, and a password changed by
 the person or reset through a mailed link (on a real SQLite database)."""
 
-from typing import TYPE_CHECKING
-
 import pytest
 from sqlalchemy import select
 
@@ -14,11 +12,7 @@ from identity.passwords.models import LinkPurpose
 from kit.auth import Principal
 from kit.db import Database
 from kit.errors import BadRequest, Unauthenticated
-
-if TYPE_CHECKING:
-    from factories import NOW, PASSWORD, lock, login, verify
-else:
-    from services.identity.tests.factories import NOW, PASSWORD, lock, login, verify
+from services.identity.tests.factories import NOW, PASSWORD, lock, login, verify
 
 
 @pytest.mark.parametrize(

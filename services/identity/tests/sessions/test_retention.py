@@ -2,7 +2,6 @@
 year exactly, in the restricted archive, and is purged at its date, not a day before."""
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -10,11 +9,7 @@ from identity.accounts.models import User
 from identity.base import subject_data
 from identity.sessions.models import LoginEvent
 from kit.db import Database
-
-if TYPE_CHECKING:
-    from factories import make_tenant, make_user
-else:
-    from services.identity.tests.factories import make_tenant, make_user
+from services.identity.tests.factories import make_tenant, make_user
 
 LOGIN = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
 ERASED = LOGIN + timedelta(days=40)

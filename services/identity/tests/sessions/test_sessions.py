@@ -2,7 +2,6 @@
 the housekeeping of ended sessions, on a real (SQLite) database."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,11 +13,7 @@ from identity.sessions.service import verify_session
 from kit.auth import StaticKeys, TokenVerifier
 from kit.db import Database
 from kit.errors import Forbidden, Unauthenticated
-
-if TYPE_CHECKING:
-    from factories import NOW, PASSWORD, login, verify
-else:
-    from services.identity.tests.factories import NOW, PASSWORD, login, verify
+from services.identity.tests.factories import NOW, PASSWORD, login, verify
 
 
 async def test_the_gateways_check_gives_each_service_a_token_only_it_accepts(

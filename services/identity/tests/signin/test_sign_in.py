@@ -3,7 +3,6 @@ backoff, device cookies, the second step's failures, re-authentication, security
 
 import asyncio
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
@@ -15,21 +14,17 @@ from identity.signin.service import LoginResult
 from kit.auth import StaticKeys, TokenVerifier
 from kit.db import Database
 from kit.security import SECURITY_EVENTS
-
-if TYPE_CHECKING:
-    from factories import NOW, PASSWORD, WRONG, add_user, enrol, lock, login, principal_of, verify
-else:
-    from services.identity.tests.factories import (
-        NOW,
-        PASSWORD,
-        WRONG,
-        add_user,
-        enrol,
-        lock,
-        login,
-        principal_of,
-        verify,
-    )
+from services.identity.tests.factories import (
+    NOW,
+    PASSWORD,
+    WRONG,
+    add_user,
+    enrol,
+    lock,
+    login,
+    principal_of,
+    verify,
+)
 
 
 async def test_failures_look_the_same_for_unknown_accounts(

@@ -2,7 +2,6 @@
 five-year order record."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -10,11 +9,7 @@ from kit.db import Database
 from orders.base import subject_data
 from orders.invoices.models import Invoice
 from orders.partners.service import Fulfilment
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import PAID, make_paid_order
-else:
-    from services.orders.tests.factories import PAID, make_paid_order
+from services.orders.tests.factories import PAID, make_paid_order
 
 
 async def test_invoices_are_numbered_without_gaps_per_tenant(

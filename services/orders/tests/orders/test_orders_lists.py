@@ -9,7 +9,7 @@ a tenant admin never saw the tenant's older orders. ``GET /api/offers`` had no b
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,11 +24,7 @@ from orders.config import Settings
 from orders.models import Base, Offer, Order, events
 from orders.offers import api as offers
 from orders.orders import api as orders
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import make_principal, offer_values, order_values
-else:
-    from services.orders.tests.factories import make_principal, offer_values, order_values
+from services.orders.tests.factories import make_principal, offer_values, order_values
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-1", "t-2"

@@ -4,7 +4,7 @@ acknowledged, Art. 19 messages on erasure and rectification."""
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -22,11 +22,7 @@ from orders.partners.service import (
     tell_recipients_of_rectification,
     tell_recipients_to_erase,
 )
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import ADDRESS, PAID, make_paid_order
-else:
-    from services.orders.tests.factories import ADDRESS, PAID, make_paid_order
+from services.orders.tests.factories import ADDRESS, PAID, make_paid_order
 
 PARTNER_MESSAGE = Event.PARTNER_MESSAGE
 
