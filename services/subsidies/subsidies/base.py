@@ -1,5 +1,6 @@
 """What every subsidies table and body is declared on: the declarative base (kit's naming
-convention), the outbox, the service's part of the data map, the words its columns are
+convention), the outbox, the service's part of the data map (its settings bound at startup,
+``context.build_context``), the words its columns are
 declared with (docs/privacy.md), and the base of the request bodies."""
 
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +11,6 @@ from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal
 from kit.privacy.subject import SubjectData
-from subsidies.config import get_settings
 from subsidies.mandates.fields import reveal_bound
 
 
@@ -23,7 +23,6 @@ subject_data = SubjectData(
     Base.metadata,
     service="subsidies",
     purpose=Purpose.SOCIAL_ACTIVITIES,
-    key=get_settings().subject_key.get_secret_value().encode(),
     reveal=reveal_bound,
 )
 

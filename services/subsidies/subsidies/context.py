@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from kit.crypto import AesGcm
 from subsidies.config import Settings
 from subsidies.mandates.fields import bank_cipher, field_cipher
+from subsidies.models import subject_data
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class Context:
 
 
 def build_context(settings: Settings) -> Context:
-    """The context, with the field cipher bound where the data map's export reads it."""
+    """The context; binds the settings to the service's data-subject declarations and the
+    field cipher where the data map's export reads it."""
+    subject_data.bind(settings)
     cipher = field_cipher(settings)
     bank_cipher.bind(cipher)
     return Context(settings=settings, cipher=cipher)

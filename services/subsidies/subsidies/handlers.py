@@ -4,12 +4,11 @@ released when it is cancelled or refunded)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
-from kit.worker import Subscription
-from subsidies.base import events, subject_data
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
+from subsidies.models import events, subject_data
 
 participant = Participant(service="subsidies", subject_data=subject_data, events=events)
 

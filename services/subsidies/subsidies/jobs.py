@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import AesGcm
 from kit.worker import Job, retention_purge
-from subsidies.base import subject_data
 from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.grants import repository as grants
@@ -17,6 +16,7 @@ from subsidies.grants.service import release
 from subsidies.mandates import fields
 from subsidies.mandates import repository as mandates
 from subsidies.mandates.models import MandateStatus
+from subsidies.models import subject_data
 
 Run = Callable[[AsyncSession, datetime], Awaitable[int]]
 

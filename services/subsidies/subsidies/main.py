@@ -9,13 +9,13 @@ from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
 from subsidies.activities.api import router as activities
-from subsidies.base import events
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.grants.api import router as grants
 from subsidies.mandates.api import router as mandates
+from subsidies.models import events
 from subsidies.profiles.api import router as profiles
 from subsidies.rules.api import router as rules
 from subsidies.statistics.api import router as statistics

@@ -12,6 +12,7 @@ from subsidies.activities.models import Activity
 from subsidies.budgets import repository as budgets
 from subsidies.budgets.models import Budget
 from subsidies.config import Settings, get_settings
+from subsidies.context import build_context
 from subsidies.rules import repository as rules
 from subsidies.rules.models import OfferKind, Rule
 
@@ -72,6 +73,7 @@ async def seed(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
+    build_context(settings)
     seed_main(settings, lambda: seed(settings), "demo subsidy rules, budgets and activities ready")
 
 

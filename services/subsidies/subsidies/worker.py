@@ -2,12 +2,14 @@
 
 import asyncio
 
-from kit.worker import Subscription, platform_publications, run_worker
-from subsidies.base import events, subject_data
+from kit.events import Subscription
+from kit.publications import platform_publications
+from kit.worker import run_worker
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.handlers import orders_subscription, participant
 from subsidies.jobs import scheduled
+from subsidies.models import events, subject_data
 
 
 def publishes(settings: Settings) -> list[str]:

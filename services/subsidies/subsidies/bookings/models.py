@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import Retention, not_personal, personal, subject_table
 from subsidies.base import ACTIVITIES, CONTRACT, ID, OBLIGATION, Base
-from subsidies.config import get_settings
 
 
 class BookingStatus(StrEnum):
@@ -19,7 +18,8 @@ class BookingStatus(StrEnum):
 
 
 BOOKING_RECORD = Retention(
-    years=get_settings().booking_retention_years,
+    years=5,
+    setting="booking_retention_years",
     counted_from="created_at",
     basis=OBLIGATION,
     reason="commercial limitation period (Code de commerce, art. L110-4)",
@@ -38,7 +38,8 @@ class Booking(Base):
                 "user_id",
                 tenant="tenant_id",
                 retention=BOOKING_RECORD,
-                kept="five years after the booking (commercial limitation period)",
+                kept="{booking_retention_years} years after the booking "
+                "(commercial limitation period)",
             )
         },
     )

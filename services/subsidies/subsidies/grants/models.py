@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import Retention, not_personal, personal, subject_table
 from subsidies.base import ACTIVITIES, ID, OBLIGATION, Base
-from subsidies.config import get_settings
 
 
 class GrantStatus(StrEnum):
@@ -34,7 +33,8 @@ class OrderEvent(StrEnum):
 
 
 GRANT_RECORD = Retention(
-    years=get_settings().grant_retention_years,
+    years=10,
+    setting="grant_retention_years",
     counted_from="created_at",
     basis=OBLIGATION,
     reason="works council accounts (Code du travail L2315-65, Code de commerce L123-22)",
@@ -54,7 +54,7 @@ class Grant(Base):
                 tenant="tenant_id",
                 source="us, from your orders and bookings",
                 retention=GRANT_RECORD,
-                kept="ten years after the grant (works council accounts)",
+                kept="{grant_retention_years} years after the grant (works council accounts)",
             )
         },
     )

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Invalid
-from subsidies.base import subject_data
 from subsidies.context import Context
 from subsidies.mandates import fields, service
 from subsidies.mandates.models import Mandate
+from subsidies.models import subject_data
 
 if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
     from factories import IBAN, NOW, make_mandate_in, make_person

@@ -4,9 +4,9 @@ import random
 from typing import TYPE_CHECKING
 
 from kit.db import Database
-from subsidies.base import subject_data
 from subsidies.grants.models import OrderEvent
 from subsidies.grants.service import on_order
+from subsidies.models import subject_data
 from subsidies.profiles.service import set_profile
 from subsidies.statistics.schemas import GroupBy
 from subsidies.statistics.service import k_anonymous, statistics
