@@ -4,7 +4,10 @@ shown masked. Never logged, never in an error message.
 
 Key rotation: set the new ``FIELD_KEY``/``FIELD_KEY_ID`` and move the old one to
 ``RETIRED_FIELD_KEYS``; both are read, the worker re-encrypts every row under the new key in
-small batches (``rotate_batch``), and the old key can go once none is left. No downtime.
+small batches (``jobs.key_rotation``), and the old key can go once none is left. No downtime.
+
+The cipher is built once at startup from the settings (``context.build_context``, which the app
+and the worker run) and bound to ``bank_cipher``, where the data map's export reads it.
 """
 
 import base64
@@ -58,6 +61,27 @@ def key_id(token: str) -> str:
     return token.partition(":")[0]
 
 
+class BoundCipher:
+    """The process's field cipher, bound once at startup; unbound, any use raises."""
+
+    def __init__(self) -> None:
+        self._cipher: AesGcm | None = None
+
+    def bind(self, cipher: AesGcm) -> None:
+        self._cipher = cipher
+
+    def get(self) -> AesGcm:
+        if self._cipher is None:
+            raise RuntimeError(
+                "the subsidies field cipher is not bound: build the context at startup "
+                "(subsidies.context.build_context)"
+            )
+        return self._cipher
+
+
+bank_cipher = BoundCipher()
+
+
 def reveal(cipher: AesGcm, table: str, row: dict[str, Any]) -> dict[str, Any]:
     """A mandate as its holder reads it in their export: the fields decrypted."""
     if table != "mandates":
@@ -67,6 +91,11 @@ def reveal(cipher: AesGcm, table: str, row: dict[str, Any]) -> dict[str, Any]:
         for field in ENCRYPTED
         if row.get(field)
     }
+
+
+def reveal_bound(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``reveal`` with the bound cipher: how the data map's export shows a mandate."""
+    return reveal(bank_cipher.get(), table, row)
 
 
 # -- validation and display --------------------------------------------------------------------

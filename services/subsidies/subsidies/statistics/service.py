@@ -1,13 +1,19 @@
-"""Statistics that cannot single anyone out (k-anonymity, SU4).
+"""Statistics that cannot single anyone out (k-anonymity, SU4). No HTTP here.
 
 Each group is counted in distinct people. A group of fewer than ``k`` people is never shown on
 its own: the small groups are merged into one "other" group, and while that group is still
 too small the smallest shown group joins it. Every person is in exactly one shown group and
 nothing else is shown (no separate total), so no group can be worked out by subtraction; when
-fewer than ``k`` people are counted in all, nothing is shown.
+fewer than ``k`` people are counted in all, nothing is shown. People under a restriction
+(Art. 18) are not counted.
 """
 
-from subsidies.schemas import Cell
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.auth import Principal
+from subsidies.base import subject_data
+from subsidies.statistics import repository
+from subsidies.statistics.schemas import Cell, GroupBy
 
 OTHER = "other"
 
@@ -38,3 +44,23 @@ def k_anonymous(groups: dict[str, list[tuple[str, int]]], k: int) -> tuple[list[
     if other:
         cells.append(_cell(OTHER, other))
     return cells, len(merged)
+
+
+def _bracket(children: int | None) -> str:
+    if children is None:
+        return "no profile"
+    return "3+ children" if children >= 3 else f"{children} children"
+
+
+async def statistics(
+    db: AsyncSession, *, principal: Principal, by: GroupBy, year: int, k: int
+) -> tuple[list[Cell], int]:
+    rows = await repository.grants_of_year(db, tenant_id=principal.tenant_id, year=year)
+    # Art. 18: a restricted person's data is kept, not used, not even in a count.
+    frozen = await subject_data.flagged(db, subject_data.restrictions, list({r[0] for r in rows}))
+    rows = [r for r in rows if r[0] not in frozen]
+    label = (lambda r: r[1]) if by == GroupBy.KIND else (lambda r: _bracket(r[3]))
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        groups.setdefault(label(row), []).append((row[0], row[2]))
+    return k_anonymous(groups, k)

@@ -4,31 +4,26 @@ from fastapi import APIRouter, Response
 
 from kit.auth import CurrentUser
 from kit.db import SessionDep
-from kit.errors import NotFound
+from kit.events.store import utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from subsidies import repository, service
-from subsidies.schemas import Eligibility, ProfileIn, ProfilePublic
+from subsidies.profiles import service
+from subsidies.profiles.schemas import Eligibility, ProfileIn, ProfilePublic
 
 router = APIRouter(prefix="/api/subsidies", tags=["profile"])
 
 
 @router.get("/profile")
 async def get_profile(principal: CurrentUser, db: SessionDep) -> ProfilePublic:
-    profile = await repository.profile_of(
-        db, tenant_id=principal.tenant_id, user_id=principal.user_id
-    )
-    if profile is None:
-        raise NotFound("no beneficiary profile yet")
-    return ProfilePublic(children_count=profile.children_count, updated_at=profile.updated_at)
+    return ProfilePublic.of(await service.own_profile(db, principal=principal))
 
 
 @router.put("/profile")
 async def put_profile(body: ProfileIn, principal: CurrentUser, db: SessionDep) -> ProfilePublic:
     """Only what the rules use: a number of children, no names, no documents."""
     profile = await service.set_profile(
-        db, principal=principal, children_count=body.children_count, now=service.utcnow()
+        db, principal=principal, children_count=body.children_count, now=utcnow()
     )
-    return ProfilePublic(children_count=profile.children_count, updated_at=profile.updated_at)
+    return ProfilePublic.of(profile)
 
 
 @router.get("/eligibility", responses=PAGED_RESPONSES)
@@ -42,6 +37,6 @@ async def eligibility(
     """The rules you meet, in the order they were made, with what is left under each cap;
     one page (``X-Next-Cursor`` holds the next one's cursor)."""
     page = await service.eligibility(
-        db, principal=principal, now=service.utcnow(), cursor=cursor, limit=limit
+        db, principal=principal, now=utcnow(), cursor=cursor, limit=limit
     )
     return page.send(response)

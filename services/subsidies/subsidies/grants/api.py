@@ -10,12 +10,15 @@ token, or one another service holds, is refused.
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from kit.auth import Principal, service_caller
 from kit.db import SessionDep
-from subsidies import service
-from subsidies.schemas import GrantAnswer, GrantRequest
+from kit.events.store import utcnow
+from subsidies.context import ContextDep
+from subsidies.grants import service
+from subsidies.grants.models import GrantStatus
+from subsidies.grants.schemas import GrantAnswer, GrantRequest
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
@@ -23,22 +26,21 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 @router.post("/grants")
 async def reserve(
     body: GrantRequest,
-    request: Request,
+    context: ContextDep,
     principal: Annotated[Principal, Depends(service_caller("orders"))],
     db: SessionDep,
 ) -> GrantAnswer:
     """Reserve the subsidies of an order being placed; held until the order is confirmed
     (``order.placed``) and released if it never is, or when it is cancelled."""
-    now = service.utcnow()
-    hold = request.app.state.settings.hold_minutes
+    now = utcnow()
     total = await service.grant(
         db,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
         lines=[service.LineIn(i.kind, i.quantity, i.unit_price_cents) for i in body.lines],
         now=now,
-        status="held",
-        hold_until=now + timedelta(minutes=hold),
+        status=GrantStatus.HELD,
+        hold_until=now + timedelta(minutes=context.settings.hold_minutes),
         order_id=body.order_id,
     )
     return GrantAnswer(subsidy_cents=total)
