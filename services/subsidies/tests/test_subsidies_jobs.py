@@ -1,23 +1,18 @@
 """The worker's jobs on mandates: key rotation and lapse."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from kit.db import Database
+from services.subsidies.tests.factories import NOW, make_mandate_in, make_person
 from subsidies import jobs
 from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.mandates import fields
 from subsidies.mandates.models import Mandate
 from subsidies.mandates.service import add_mandate, masked
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import NOW, make_mandate_in, make_person
-else:
-    from services.subsidies.tests.factories import NOW, make_mandate_in, make_person
 
 
 async def test_key_rotation_re_encrypts_every_mandate_without_losing_one(

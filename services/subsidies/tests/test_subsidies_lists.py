@@ -10,7 +10,7 @@ without a word; the other lists had no bound, and the eligibility was filtered i
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,15 +20,11 @@ from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.pagination import encode_cursor
 from kit.testing import BadgeVerifier
 from kit.testing import every_page as read_every_page
+from services.subsidies.tests.factories import activity_row, booking_row, mandate_row, rule_row
 from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.main import build_app
 from subsidies.models import Activity, Base, Booking, Mandate, Profile, Rule
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import activity_row, booking_row, mandate_row, rule_row
-else:
-    from services.subsidies.tests.factories import activity_row, booking_row, mandate_row, rule_row
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-1", "t-2"

@@ -19,6 +19,7 @@ from subsidies.context import ContextDep
 from subsidies.grants import service
 from subsidies.grants.models import GrantStatus
 from subsidies.grants.schemas import GrantAnswer, GrantRequest
+from subsidies.rules.models import OfferKind
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
@@ -37,7 +38,9 @@ async def reserve(
         db,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
-        lines=[service.LineIn(i.kind, i.quantity, i.unit_price_cents) for i in body.lines],
+        lines=[
+            service.LineIn(OfferKind(i.kind), i.quantity, i.unit_price_cents) for i in body.lines
+        ],
         now=now,
         status=GrantStatus.HELD,
         hold_until=now + timedelta(minutes=context.settings.hold_minutes),

@@ -4,11 +4,11 @@ from pydantic import BaseModel, Field
 
 from kit.schemas import Id
 from subsidies.base import Strict
-from subsidies.rules.models import OfferKind
+from subsidies.rules.schemas import OfferKindValue
 
 
 class Line(Strict):
-    kind: OfferKind
+    kind: OfferKindValue
     quantity: int = Field(ge=1, le=100)
     unit_price_cents: int = Field(ge=0, le=10_000_000)
 

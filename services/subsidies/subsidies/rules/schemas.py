@@ -1,15 +1,22 @@
 """Rules' request and response bodies."""
 
+from typing import Literal, get_args
+
 from pydantic import BaseModel, Field, model_validator
 
 from kit.schemas import Line
 from subsidies.base import Strict
 from subsidies.rules.models import OfferKind, Rule
 
+#: ``OfferKind``'s values as a literal: a body with another kind stays a 422 of type
+#: ``literal_error``, as the API has always answered (an enum field would say ``enum``).
+OfferKindValue = Literal["ticket", "voucher", "goods", "activity"]
+assert set(get_args(OfferKindValue)) == set(OfferKind)
+
 
 class RuleIn(Strict):
     name: Line
-    offer_kind: OfferKind | None = None
+    offer_kind: OfferKindValue | None = None
     min_children: int = Field(default=0, ge=0, le=20)
     amount_cents: int | None = Field(default=None, ge=1, le=1_000_000)
     percent: int | None = Field(default=None, ge=1, le=100)

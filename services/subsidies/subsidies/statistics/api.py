@@ -1,6 +1,6 @@
 """Anonymous statistics for tenant admins: ``/api/subsidies/stats``."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -19,11 +19,11 @@ async def statistics(
     context: ContextDep,
     admin: TenantAdmin,
     db: SessionDep,
-    by: GroupBy = GroupBy.KIND,
+    by: Literal["kind", "children"] = "kind",
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Statistics:
     """Uses per offer kind or per children bracket; no group of fewer than k people shows."""
     k = context.settings.k_anonymity
     chosen = year or utcnow().year
-    cells, merged = await service.statistics(db, principal=admin, by=by, year=chosen, k=k)
-    return Statistics(by=by, year=chosen, k=k, cells=cells, merged_groups=merged)
+    cells, merged = await service.statistics(db, principal=admin, by=GroupBy(by), year=chosen, k=k)
+    return Statistics(by=GroupBy(by), year=chosen, k=k, cells=cells, merged_groups=merged)

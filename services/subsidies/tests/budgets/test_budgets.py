@@ -1,26 +1,20 @@
 """The yearly budget cannot drop below what is already granted."""
 
-from typing import TYPE_CHECKING
-
 import pytest
 from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Conflict
+from services.subsidies.tests.factories import (
+    NOW,
+    add_cinema_rule,
+    make_admin,
+    make_person,
+    order_grant,
+)
 from subsidies.budgets.service import set_budget
 from subsidies.grants.models import Grant
 from subsidies.profiles.service import set_profile
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import NOW, add_cinema_rule, make_admin, make_person, order_grant
-else:
-    from services.subsidies.tests.factories import (
-        NOW,
-        add_cinema_rule,
-        make_admin,
-        make_person,
-        order_grant,
-    )
 
 
 async def test_budget_cannot_drop_below_what_is_granted(database: Database) -> None:

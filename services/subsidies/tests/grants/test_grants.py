@@ -1,21 +1,16 @@
 """Grants within caps and budget, and releases."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from kit.db import Database
+from services.subsidies.tests.factories import NOW, add_cinema_rule, make_person, order_grant
 from subsidies.budgets.models import Budget
 from subsidies.grants import service
 from subsidies.grants.models import OrderEvent
 from subsidies.jobs import release_expired_holds
 from subsidies.profiles.service import set_profile
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import NOW, add_cinema_rule, make_person, order_grant
-else:
-    from services.subsidies.tests.factories import NOW, add_cinema_rule, make_person, order_grant
 
 
 async def reserved(database: Database) -> int:

@@ -2,7 +2,6 @@
 erasure."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -10,15 +9,11 @@ from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Invalid
+from services.subsidies.tests.factories import IBAN, NOW, make_mandate_in, make_person
 from subsidies.context import Context
 from subsidies.mandates import fields, service
 from subsidies.mandates.models import Mandate
 from subsidies.models import subject_data
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import IBAN, NOW, make_mandate_in, make_person
-else:
-    from services.subsidies.tests.factories import IBAN, NOW, make_mandate_in, make_person
 
 
 @pytest.mark.parametrize(

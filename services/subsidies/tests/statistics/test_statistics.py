@@ -1,26 +1,21 @@
 """k-anonymous statistics: no group of fewer than k people, restricted people left out."""
 
 import random
-from typing import TYPE_CHECKING
 
 from kit.db import Database
+from services.subsidies.tests.factories import (
+    NOW,
+    add_cinema_rule,
+    make_admin,
+    make_person,
+    order_grant,
+)
 from subsidies.grants.models import OrderEvent
 from subsidies.grants.service import on_order
 from subsidies.models import subject_data
 from subsidies.profiles.service import set_profile
 from subsidies.statistics.schemas import GroupBy
 from subsidies.statistics.service import k_anonymous, statistics
-
-if TYPE_CHECKING:  # mypy names the module by its file; pytest imports it by its path
-    from factories import NOW, add_cinema_rule, make_admin, make_person, order_grant
-else:
-    from services.subsidies.tests.factories import (
-        NOW,
-        add_cinema_rule,
-        make_admin,
-        make_person,
-        order_grant,
-    )
 
 
 def test_statistics_never_single_anyone_out() -> None:
