@@ -25,6 +25,7 @@ test: venv lint typecheck compose-check
 lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 typecheck: venv
 	@$(VENV)/bin/mypy $(CODE)
