@@ -2,7 +2,8 @@
 
 Every feature's models derive from ``Base``; ``events`` (outbox, inbox) and ``subject_data``
 (export, erasure, restriction, the data map) are declared on the same metadata, with kit's
-naming convention for constraints.
+naming convention for constraints. ``subject_data`` takes the settings at start-up
+(``subject_data.bind``: ``support.context``, the worker's ``main``).
 """
 
 from sqlalchemy import MetaData
@@ -12,7 +13,6 @@ from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import Purpose
 from kit.privacy.subject import SubjectData
-from support.config import get_settings
 
 
 class Base(DeclarativeBase):
@@ -24,5 +24,4 @@ subject_data = SubjectData(
     Base.metadata,
     service="support",
     purpose=Purpose.SUPPORT_REQUESTS,
-    key=get_settings().subject_key.get_secret_value().encode(),
 )

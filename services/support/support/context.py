@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from support.base import subject_data
 from support.config import Settings
 
 
@@ -19,6 +20,9 @@ class Context:
 
 
 def build_context(settings: Settings) -> Context:
+    """The app's context; binds the personal-data declarations to ``settings`` (their key and
+    the retention periods they state)."""
+    subject_data.bind(settings)
     return Context(settings=settings)
 
 

@@ -3,7 +3,9 @@
 
 import asyncio
 
-from kit.worker import Subscription, platform_publications, run_worker
+from kit.events import Subscription
+from kit.publications import platform_publications
+from kit.worker import run_worker
 from support.base import events, subject_data
 from support.config import Settings, get_settings
 from support.handlers import participant
@@ -23,6 +25,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,

@@ -1,8 +1,9 @@
-"""The support service's unit tests: one SQLite database per test, and the app in process
-(the gateway's token stood in by ``kit.testing.BadgeVerifier``: the token is the person's name
-in ``factories.PEOPLE``)."""
+"""The support service's unit tests: the tables of kit's ``database`` fixture (a SQLite
+database per test), the declarations bound to default settings, and the app in process (the
+gateway's token stood in by ``kit.testing.BadgeVerifier``: the token is the person's name in
+``factories.PEOPLE``)."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,13 +11,13 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 
-from kit.db import Database
-from kit.testing import BadgeVerifier, sqlite_database
+from kit.clients import Peers
+from kit.testing import BadgeVerifier
 from support.config import Settings
 from support.main import build_app
-from support.models import Base, events
+from support.models import Base, events, subject_data
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
     from factories import PEOPLE
@@ -28,9 +29,14 @@ Serve = Callable[[Path], AbstractContextManager[TestClient]]
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
+def metadata() -> MetaData:
+    return Base.metadata
+
+
+@pytest.fixture(autouse=True)
+def bound() -> None:
+    """The declarations take the settings at start-up; a test starts with the defaults."""
+    subject_data.bind(Settings())
 
 
 def identity(request: httpx.Request) -> httpx.Response:
@@ -51,7 +57,7 @@ def serve(tmp_path: Path) -> Serve:
             # The outbox without a relay: audit records and events stay in the test's database.
             app.state.events = events
             original = app.state.peers
-            app.state.peers = httpx.AsyncClient(transport=httpx.MockTransport(identity))
+            app.state.peers = Peers(settings, transport=httpx.MockTransport(identity))
             try:
                 yield client
             finally:

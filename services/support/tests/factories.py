@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.clients import IdentityClient
+from kit.errors import NotFound
 from support.partners.models import PartnerRequestStatus
 from support.partners.schemas import PartnerApply
 from support.tickets import service as tickets
@@ -79,6 +81,18 @@ def partner_form(**overrides: Any) -> dict[str, Any]:
         "contact_phone": "+33 1 23 45 67 89",
         "message": "We would like to offer discounted tickets.",
     } | overrides
+
+
+class KnownTenants(IdentityClient):
+    """Identity as the public form sees it: the companies ``demo`` and ``other``."""
+
+    def __init__(self) -> None:  # no pool, no URL: nothing is called
+        """Nothing to set up."""
+
+    async def tenant_slug(self, slug: str) -> str:
+        if slug.lower() not in ("demo", "other"):
+            raise NotFound("no company of that name on the platform")
+        return slug.lower()
 
 
 def make_partner_apply(**overrides: Any) -> PartnerApply:

@@ -19,10 +19,11 @@ from support.partners.schemas import PartnerReview
 from support.tickets.models import TicketStatus
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import AGENT, change_ticket, make_partner_apply, make_ticket
+    from factories import AGENT, KnownTenants, change_ticket, make_partner_apply, make_ticket
 else:
     from services.support.tests.factories import (
         AGENT,
+        KnownTenants,
         change_ticket,
         make_partner_apply,
         make_ticket,
@@ -100,8 +101,8 @@ async def test_a_partner_contact_goes_three_years_after_the_last_contact(
     database: Database,
 ) -> None:
     async with database.transaction() as db:
-        await partners.apply_for_listing(db, data=APPLY, tenant_slug="demo", now=CLOSED)
-        reviewed = await partners.apply_for_listing(db, data=APPLY, tenant_slug="demo", now=CLOSED)
+        await partners.apply_for_listing(db, KnownTenants(), data=APPLY, now=CLOSED)
+        reviewed = await partners.apply_for_listing(db, KnownTenants(), data=APPLY, now=CLOSED)
         reviewed_id = reviewed.id
     later = CLOSED + timedelta(days=200)
     async with database.transaction() as db:

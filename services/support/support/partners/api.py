@@ -3,12 +3,13 @@ gateway rate-limits it per address) and the review by the tenant's support agent
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from kit.auth import DpoUser, Principal, Role, SupportAgent, require_roles
+from kit.clients import ClientsDep
 from kit.db import SessionDep
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from support.context import ContextDep, utcnow
+from support.context import utcnow
 from support.partners import service
 from support.partners.models import PartnerRequest
 from support.partners.schemas import PartnerApply, PartnerRequestPublic, PartnerReview
@@ -35,13 +36,9 @@ def public(found: PartnerRequest) -> PartnerRequestPublic:
 
 
 @router.post("/apply", status_code=status.HTTP_202_ACCEPTED)
-async def apply(
-    body: PartnerApply, request: Request, context: ContextDep, db: SessionDep
-) -> dict[str, str]:
+async def apply(body: PartnerApply, clients: ClientsDep, db: SessionDep) -> dict[str, str]:
     """Public: nothing of what was sent comes back, whatever happens."""
-    identity_url = context.settings.identity_url
-    slug = await service.known_tenant(request.app.state.peers, identity_url, body.tenant)
-    await service.apply_for_listing(db, data=body, tenant_slug=slug, now=utcnow())
+    await service.apply_for_listing(db, clients.identity, data=body, now=utcnow())
     return {"status": "received"}
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
 from support.base import Base
-from support.config import get_settings
 
 
 class PartnerRequestStatus(StrEnum):
@@ -48,8 +47,7 @@ class PartnerRequest(Base):
                 "contact_email",
                 tenant=None,
                 source="you, through the public partner form",
-                kept=f"{get_settings().partner_contact_retention_years} years after our last "
-                "contact",
+                kept="{partner_contact_retention_years} years after our last contact",
             )
         },
     )

@@ -3,36 +3,25 @@ the DPO's erasure of a contact person's request."""
 
 from datetime import datetime
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
+from kit.clients import IdentityClient
 from kit.db import mark_erasure
-from kit.errors import NotFound, Unavailable
+from kit.errors import NotFound
 from kit.pagination import Page
 from support.partners import repository
 from support.partners.models import PartnerRequest, PartnerRequestStatus
 from support.partners.schemas import PartnerApply, PartnerReview
 
 
-async def known_tenant(peers: httpx.AsyncClient, identity_url: str, slug: str) -> str:
-    """The tenant's slug as identity knows it (public route); 404 when there is none."""
-    try:
-        response = await peers.get(f"{identity_url}/api/auth/tenants/{slug.lower()}")
-    except httpx.TransportError as exc:
-        raise Unavailable("the platform cannot check the company right now") from exc
-    if response.status_code == 404:
-        raise NotFound("no company of that name on the platform")
-    if response.status_code != 200:
-        raise Unavailable("the platform cannot check the company right now")
-    return str(response.json()["slug"])
-
-
 async def apply_for_listing(
-    db: AsyncSession, *, data: PartnerApply, tenant_slug: str, now: datetime
+    db: AsyncSession, identity: IdentityClient, *, data: PartnerApply, now: datetime
 ) -> PartnerRequest:
+    """The public form: stored for the tenant identity knows by that slug (its public route);
+    an unknown company is a 404 and nothing is stored."""
     request = PartnerRequest(
-        tenant_slug=tenant_slug,
+        tenant_slug=await identity.tenant_slug(data.tenant),
         company=data.company,
         contact_name=data.contact_name,
         contact_email=data.contact_email,

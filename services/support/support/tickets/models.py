@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
 from support.base import Base
-from support.config import get_settings
 
 
 class TicketStatus(StrEnum):
@@ -58,7 +57,8 @@ WRITTEN = personal("support conversation", SUPPORT, CONTRACT, rectifiable=False)
 #: The agent who wrote or holds a ticket: data about the agent, on the requester's rows. It
 #: leaves with the requester's conversation; when the agent is erased it is blanked everywhere.
 AGENT = personal("support agent", SUPPORT, INTERESTS, provided=False, rectifiable=False)
-CLOSED_KEPT = f"{get_settings().closed_ticket_retention_days} days after the ticket is closed"
+#: Filled from the bound settings (``subject_data.bind``).
+CLOSED_KEPT = "{closed_ticket_retention_days} days after the ticket is closed"
 
 
 class Ticket(Base):
