@@ -20,9 +20,9 @@ from support.main import build_app
 from support.models import Base, events, subject_data
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import PEOPLE
+    import factories
 else:
-    from services.support.tests.factories import PEOPLE
+    from services.support.tests import factories
 
 #: The app on the SQLite file given, as a test client.
 Serve = Callable[[Path], AbstractContextManager[TestClient]]
@@ -52,7 +52,7 @@ def serve(tmp_path: Path) -> Serve:
     @contextmanager
     def serving(path: Path) -> Iterator[TestClient]:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", var_dir=tmp_path)
-        app = build_app(settings, verifier=BadgeVerifier(PEOPLE))
+        app = build_app(settings, verifier=BadgeVerifier(factories.PEOPLE))
         with TestClient(app) as client:
             # The outbox without a relay: audit records and events stay in the test's database.
             app.state.events = events

@@ -19,15 +19,9 @@ from support.partners.schemas import PartnerReview
 from support.tickets.models import TicketStatus
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import AGENT, KnownTenants, change_ticket, make_partner_apply, make_ticket
+    import factories
 else:
-    from services.support.tests.factories import (
-        AGENT,
-        KnownTenants,
-        change_ticket,
-        make_partner_apply,
-        make_ticket,
-    )
+    from services.support.tests import factories
 
 CLOSED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -49,9 +43,9 @@ async def count(database: Database, model: type[Base]) -> int:
 
 async def ticket(database: Database, status: str, at: datetime) -> str:
     async with database.transaction() as db:
-        opened = await make_ticket(db, now=at)
+        opened = await factories.make_ticket(db, now=at)
         if status != TicketStatus.OPEN:
-            await change_ticket(db, opened.id, now=at, status=status)
+            await factories.change_ticket(db, opened.id, now=at, status=status)
         return opened.id
 
 
@@ -94,21 +88,23 @@ async def test_a_ticket_left_resolved_is_closed_then_purged(database: Database) 
     assert await count(database, Ticket) == 0
 
 
-APPLY = make_partner_apply()
+APPLY = factories.make_partner_apply()
 
 
 async def test_a_partner_contact_goes_three_years_after_the_last_contact(
     database: Database,
 ) -> None:
     async with database.transaction() as db:
-        await partners.apply_for_listing(db, KnownTenants(), data=APPLY, now=CLOSED)
-        reviewed = await partners.apply_for_listing(db, KnownTenants(), data=APPLY, now=CLOSED)
+        await partners.apply_for_listing(db, factories.KnownTenants(), data=APPLY, now=CLOSED)
+        reviewed = await partners.apply_for_listing(
+            db, factories.KnownTenants(), data=APPLY, now=CLOSED
+        )
         reviewed_id = reviewed.id
     later = CLOSED + timedelta(days=200)
     async with database.transaction() as db:
         await partners.review_partner_request(
             db,
-            principal=AGENT,
+            principal=factories.AGENT,
             request_id=reviewed_id,
             data=PartnerReview(status="contacted", note="Called"),
             now=later,

@@ -21,16 +21,13 @@ from kit.testing import every_page as read_every_page
 from support.models import Base, PartnerRequest, Ticket, TicketMessage, subject_data
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
+    import factories
     from conftest import Serve
-    from factories import as_, make_message_row, make_partner_row, make_ticket_row
 else:
+    from services.support.tests import factories
     from services.support.tests.conftest import Serve
-    from services.support.tests.factories import (
-        as_,
-        make_message_row,
-        make_partner_row,
-        make_ticket_row,
-    )
+
+as_ = factories.as_
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-demo", "t-other"
@@ -40,18 +37,20 @@ NEXT = "X-Next-Cursor"
 def ticket_row(tenant: str, requester: str, n: int) -> dict[str, Any]:
     # Two at a time: the id decides.
     updated = NOW - timedelta(minutes=n // 2)
-    return make_ticket_row(tenant, requester, updated_at=updated, subject=f"Question {n}")
+    return factories.make_ticket_row(tenant, requester, updated_at=updated, subject=f"Question {n}")
 
 
 def message_row(ticket: dict[str, Any], n: int) -> dict[str, Any]:
     written = NOW - timedelta(days=1) + timedelta(seconds=n // 3)
     agent = None if n % 2 == 0 else "u-agent"
-    return make_message_row(ticket, created_at=written, by_agent=agent, body=f"Message {n}")
+    return factories.make_message_row(
+        ticket, created_at=written, by_agent=agent, body=f"Message {n}"
+    )
 
 
 def partner_row(slug: str, n: int) -> dict[str, Any]:
     received = NOW - timedelta(hours=n // 2)
-    return make_partner_row(
+    return factories.make_partner_row(
         slug,
         received_at=received,
         company=f"Company {n}",

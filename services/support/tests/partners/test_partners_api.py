@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import as_, partner_form
+    import factories
 else:
-    from services.support.tests.factories import as_, partner_form
+    from services.support.tests import factories
+
+as_ = factories.as_
 
 
-APPLY = partner_form()
+APPLY = factories.partner_form()
 
 
 def test_the_public_partner_form(client: TestClient) -> None:

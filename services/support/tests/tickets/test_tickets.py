@@ -16,41 +16,28 @@ from support.tickets import service
 from support.tickets.schemas import MessageCreate
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import (
-        ADMIN,
-        AGENT,
-        ALICE,
-        BOB,
-        CAROL_AGENT,
-        change_ticket,
-        make_principal,
-        make_ticket,
-    )
+    import factories
 else:
-    from services.support.tests.factories import (
-        ADMIN,
-        AGENT,
-        ALICE,
-        BOB,
-        CAROL_AGENT,
-        change_ticket,
-        make_principal,
-        make_ticket,
-    )
+    from services.support.tests import factories
+
+ALICE, BOB, AGENT, ADMIN = factories.ALICE, factories.BOB, factories.AGENT, factories.ADMIN
+CAROL_AGENT = factories.CAROL_AGENT
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 async def opened(database: Database, who: Principal = ALICE, subject: str = "VPN") -> str:
     async with database.transaction() as db:
-        return (await make_ticket(db, by=who, subject=subject, now=NOW)).id
+        return (await factories.make_ticket(db, by=who, subject=subject, now=NOW)).id
 
 
 async def update(
     database: Database, ticket_id: str, who: Principal = AGENT, **changes: object
 ) -> Ticket:
     async with database.transaction() as db:
-        return await change_ticket(db, ticket_id, by=who, now=NOW + timedelta(hours=1), **changes)
+        return await factories.change_ticket(
+            db, ticket_id, by=who, now=NOW + timedelta(hours=1), **changes
+        )
 
 
 async def test_an_opened_ticket_is_open_at_n1_with_its_message(database: Database) -> None:
@@ -192,7 +179,7 @@ async def test_the_whole_conversation_is_exported_and_erased_with_the_requester(
 async def test_an_erased_agents_id_leaves_the_others_tickets(database: Database) -> None:
     ticket_id = await opened(database)
     await update(database, ticket_id, assignee_id="6f1b2c3d-1234-4abc-8def-0123456789ab")
-    agent = make_principal("6f1b2c3d-1234-4abc-8def-0123456789ab", Role.SUPPORT_AGENT)
+    agent = factories.make_principal("6f1b2c3d-1234-4abc-8def-0123456789ab", Role.SUPPORT_AGENT)
     async with database.transaction() as db:
         await service.add_message(
             db,

@@ -6,9 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import as_
+    import factories
 else:
-    from services.support.tests.factories import as_
+    from services.support.tests import factories
+
+as_ = factories.as_
 
 
 SECRET = "Sensitive-Detail-1234"
