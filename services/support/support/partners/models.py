@@ -23,6 +23,14 @@ class PartnerRequestStatus(StrEnum):
     CONTACTED = "contacted"
 
 
+class Decision(StrEnum):
+    """What an agent makes of a request: every status but the form's own ``received``."""
+
+    ACCEPTED = PartnerRequestStatus.ACCEPTED.value
+    REJECTED = PartnerRequestStatus.REJECTED.value
+    CONTACTED = PartnerRequestStatus.CONTACTED.value
+
+
 PARTNERS, INTERESTS = Purpose.PARTNER_LISTING, LegalBasis.LEGITIMATE_INTERESTS
 
 #: What a prospective partner's contact person gave us on the public form.

@@ -2,12 +2,12 @@
 (422)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kit.schemas import CleanText, Line, text
-from support.partners.models import PartnerRequestStatus
+from support.partners.models import Decision
 
 Message = Annotated[str, text(5000, lines=True)]
 Note = Annotated[str, text(2000, lines=True)]
@@ -16,10 +16,6 @@ Email = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ().-]{5,28}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")]
-#: What an agent may set: every status but the form's own ``received``.
-Decision = Literal[
-    PartnerRequestStatus.ACCEPTED, PartnerRequestStatus.REJECTED, PartnerRequestStatus.CONTACTED
-]
 
 
 class Strict(BaseModel):

@@ -62,7 +62,7 @@ async def review_partner_request(
 ) -> PartnerRequest:
     """An agent's decision or contact: the retention starts again from now."""
     found = await partner_request(db, principal=principal, request_id=request_id)
-    found.status = data.status
+    found.status = PartnerRequestStatus(data.status)
     if data.note is not None:
         found.note = data.note
     found.last_contact_at = now
