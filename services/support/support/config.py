@@ -7,8 +7,6 @@ from kit.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "support"
-    #: Where the identity service answers (the public form checks that the tenant exists).
-    identity_url: str = "http://127.0.0.1:8101"
     #: A closed ticket and its messages are deleted this many days after closing.
     closed_ticket_retention_days: int = 730
     #: A ticket left ``resolved`` this many days without a word is closed (and its retention

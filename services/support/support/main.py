@@ -1,10 +1,23 @@
 """The support service's application: ``uvicorn support.main:app``."""
 
+from fastapi import FastAPI
+
+from kit.auth import TokenVerifier
 from kit.web import create_app
-from support.api import partners, tickets
-from support.config import get_settings
+from support.config import Settings, get_settings
+from support.context import build_context
 from support.models import events
+from support.partners.api import router as partners
+from support.tickets.api import router as tickets
 
-settings = get_settings()
 
-app = create_app(settings=settings, routers=[tickets.router, partners.router], events=events)
+def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    """The app with its context; ``verifier`` stands in for the gateway's token in tests."""
+    app = create_app(
+        settings=settings, routers=[tickets, partners], events=events, verifier=verifier
+    )
+    app.state.context = build_context(settings)
+    return app
+
+
+app = build_app(get_settings())

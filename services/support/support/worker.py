@@ -1,39 +1,15 @@
-"""The support service's event worker: ``python -m support.worker``."""
+"""The support service's event worker: ``python -m support.worker``. Wiring only: its queues
+(``support.handlers``), its scheduled jobs (``support.jobs``) and what it publishes."""
 
 import asyncio
-from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
-from support import service
+from kit.events import Subscription
+from kit.publications import platform_publications
+from kit.worker import run_worker
+from support.base import events, subject_data
 from support.config import Settings, get_settings
 from support.handlers import participant
-from support.models import events, subject_data
-
-
-def retention_jobs(settings: Settings) -> list[Job]:
-    """Closed tickets go ``CLOSED_TICKET_RETENTION_DAYS`` after closing (tickets left resolved
-    are closed first); partner contacts ``PARTNER_CONTACT_RETENTION_YEARS`` after the last
-    contact."""
-
-    async def tickets(session: AsyncSession, now: datetime) -> int:
-        return await service.purge_tickets(
-            session,
-            now=now,
-            retention_days=settings.closed_ticket_retention_days,
-            close_after_days=settings.resolved_ticket_close_days,
-        )
-
-    async def partners(session: AsyncSession, now: datetime) -> int:
-        return await service.purge_partner_contacts(
-            session, now=now, years=settings.partner_contact_retention_years
-        )
-
-    return [
-        Job("closed tickets purge", settings.support_purge_seconds, tickets),
-        Job("partner contacts purge", settings.support_purge_seconds, partners),
-    ]
+from support.jobs import schedule
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -49,13 +25,14 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,
             events=events,
             declarations=subject_data,
             subscriptions=subscriptions(settings),
-            jobs=[retention_purge(subject_data), *retention_jobs(settings)],
+            jobs=schedule(settings),
         )
     )
 

@@ -7,85 +7,55 @@ stopped there without a word (an agent's 500 were then thinned by the restricted
 tickets, in Python); a ticket came with its whole conversation, however long.
 """
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.pagination import encode_cursor
-from kit.testing import BadgeVerifier
 from kit.testing import every_page as read_every_page
-from kit.web import create_app
-from support.api import partners, tickets
-from support.config import Settings
-from support.models import Base, PartnerRequest, Ticket, TicketMessage, events, subject_data
+from support.models import Base, PartnerRequest, Ticket, TicketMessage, subject_data
+
+if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
+    import factories
+    from conftest import Serve
+else:
+    from services.support.tests import factories
+    from services.support.tests.conftest import Serve
+
+as_ = factories.as_
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-demo", "t-other"
-
-
-def _person(user_id: str, tenant: str, *roles: Role) -> Principal:
-    return Principal(user_id, f"t-{tenant}", tenant, frozenset(r.value for r in roles), "s")
-
-
-PEOPLE = {
-    "alice": _person("u-alice", "demo", Role.EMPLOYEE),
-    "bob": _person("u-bob", "demo", Role.EMPLOYEE),
-    "agent": _person("u-agent", "demo", Role.SUPPORT_AGENT, Role.EMPLOYEE),
-    "dpo": _person("u-dpo", "demo", Role.DPO),
-}
 NEXT = "X-Next-Cursor"
 
 
-def as_(who: str) -> dict[str, str]:
-    return {INTERNAL_TOKEN_HEADER: who}
-
-
 def ticket_row(tenant: str, requester: str, n: int) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": tenant,
-        "requester_id": requester,
-        "subject": f"Question {n}",
-        "status": "open",
-        "level": "N1",
-        "created_at": NOW - timedelta(days=30),
-        "updated_at": NOW - timedelta(minutes=n // 2),  # two at a time: the id decides
-    }
+    # Two at a time: the id decides.
+    updated = NOW - timedelta(minutes=n // 2)
+    return factories.make_ticket_row(tenant, requester, updated_at=updated, subject=f"Question {n}")
 
 
 def message_row(ticket: dict[str, Any], n: int) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "ticket_id": ticket["id"],
-        "tenant_id": ticket["tenant_id"],
-        "requester_id": ticket["requester_id"],
-        "author_role": "requester" if n % 2 == 0 else "agent",
-        "author_id": ticket["requester_id"] if n % 2 == 0 else "u-agent",
-        "body": f"Message {n}",
-        "created_at": NOW - timedelta(days=1) + timedelta(seconds=n // 3),
-    }
+    written = NOW - timedelta(days=1) + timedelta(seconds=n // 3)
+    agent = None if n % 2 == 0 else "u-agent"
+    return factories.make_message_row(
+        ticket, created_at=written, by_agent=agent, body=f"Message {n}"
+    )
 
 
 def partner_row(slug: str, n: int) -> dict[str, Any]:
     received = NOW - timedelta(hours=n // 2)
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_slug": slug,
-        "company": f"Company {n}",
-        "contact_name": "Max",
-        "contact_email": f"max{n}@company.example",
-        "message": "Please list us.",
-        "status": "received",
-        "received_at": received,
-        "last_contact_at": received,
-    }
+    return factories.make_partner_row(
+        slug,
+        received_at=received,
+        company=f"Company {n}",
+        contact_email=f"max{n}@company.example",
+    )
 
 
 @pytest.fixture
@@ -123,14 +93,9 @@ def seeded(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, Any]]]]:
 
 @pytest.fixture
 def client(
-    tmp_path: Path, seeded: tuple[Path, dict[str, list[dict[str, Any]]]]
+    serve: Serve, seeded: tuple[Path, dict[str, list[dict[str, Any]]]]
 ) -> Iterator[TestClient]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{seeded[0]}", var_dir=tmp_path)
-    app = create_app(
-        settings=settings, routers=[tickets.router, partners.router], verifier=BadgeVerifier(PEOPLE)
-    )
-    with TestClient(app) as test_client:
-        app.state.events = events  # the outbox without a relay: audit records stay here
+    with serve(seeded[0]) as test_client:
         yield test_client
 
 

@@ -3,15 +3,16 @@ gateway rate-limits it per address) and the review by the tenant's support agent
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from kit.auth import DpoUser, Principal, Role, SupportAgent, require_roles
+from kit.clients import ClientsDep
 from kit.db import SessionDep
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from support import service
-from support.config import Settings
-from support.models import PartnerRequest
-from support.schemas import PartnerApply, PartnerRequestPublic, PartnerReview
+from support.context import utcnow
+from support.partners import service
+from support.partners.models import PartnerRequest
+from support.partners.schemas import PartnerApply, PartnerRequestPublic, PartnerReview
 
 router = APIRouter(prefix="/api/partners", tags=["partners"])
 Agent = SupportAgent
@@ -35,11 +36,9 @@ def public(found: PartnerRequest) -> PartnerRequestPublic:
 
 
 @router.post("/apply", status_code=status.HTTP_202_ACCEPTED)
-async def apply(body: PartnerApply, request: Request, db: SessionDep) -> dict[str, str]:
+async def apply(body: PartnerApply, clients: ClientsDep, db: SessionDep) -> dict[str, str]:
     """Public: nothing of what was sent comes back, whatever happens."""
-    settings: Settings = request.app.state.settings
-    slug = await service.known_tenant(request.app.state.peers, settings.identity_url, body.tenant)
-    await service.apply_for_listing(db, data=body, tenant_slug=slug, now=service.utcnow())
+    await service.apply_for_listing(db, clients.identity, data=body, now=utcnow())
     return {"status": "received"}
 
 
@@ -62,7 +61,7 @@ async def review(
     request_id: str, body: PartnerReview, agent: Agent, db: SessionDep
 ) -> PartnerRequestPublic:
     found = await service.review_partner_request(
-        db, principal=agent, request_id=request_id, data=body, now=service.utcnow()
+        db, principal=agent, request_id=request_id, data=body, now=utcnow()
     )
     return public(found)
 

@@ -1,39 +1,34 @@
-"""The worker's retention jobs with an injectable clock: a closed ticket goes with its messages
-on the day its retention ends, a partner contact three years after the last contact; neither
-a day before."""
+"""The worker's jobs (``support.jobs``) with an injectable clock: a closed ticket goes with its
+messages on the day its retention ends, a partner contact three years after the last contact;
+neither a day before."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
 
-from kit.auth import Principal, Role
 from kit.db import Database
 from kit.privacy.declarations import LegalBasis, Retention
-from kit.testing import sqlite_database
 from kit.worker import Job
-from support import service
+from support import jobs
 from support.config import Settings
 from support.models import Base, PartnerRequest, Ticket, TicketMessage
-from support.schemas import PartnerApply, PartnerReview, TicketCreate, TicketUpdate
-from support.worker import retention_jobs
+from support.partners import service as partners
+from support.partners.schemas import PartnerReview
+from support.tickets.models import TicketStatus
+
+if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
+    import factories
+else:
+    from services.support.tests import factories
 
 CLOSED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ALICE = Principal("u-alice", "t-demo", "demo", frozenset({Role.EMPLOYEE.value}), "s-1")
-AGENT = Principal("u-agent", "t-demo", "demo", frozenset({Role.SUPPORT_AGENT.value}), "s-2")
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
 
 
 def job(name: str, **settings: int) -> Job:
-    jobs = {j.name: j for j in retention_jobs(Settings.model_validate(settings))}
-    return jobs[name]
+    scheduled = {j.name: j for j in jobs.schedule(Settings.model_validate(settings))}
+    return scheduled[name]
 
 
 async def run(database: Database, name: str, now: datetime, **settings: int) -> int:
@@ -48,17 +43,9 @@ async def count(database: Database, model: type[Base]) -> int:
 
 async def ticket(database: Database, status: str, at: datetime) -> str:
     async with database.transaction() as db:
-        opened = await service.open_ticket(
-            db, principal=ALICE, data=TicketCreate(subject="VPN", message="Down"), now=at
-        )
-        if status != "open":
-            await service.update_ticket(
-                db,
-                principal=AGENT,
-                ticket_id=opened.id,
-                data=TicketUpdate.model_validate({"status": status}),
-                now=at,
-            )
+        opened = await factories.make_ticket(db, now=at)
+        if status != TicketStatus.OPEN:
+            await factories.change_ticket(db, opened.id, now=at, status=status)
         return opened.id
 
 
@@ -101,27 +88,23 @@ async def test_a_ticket_left_resolved_is_closed_then_purged(database: Database) 
     assert await count(database, Ticket) == 0
 
 
-APPLY = PartnerApply(
-    tenant="demo",
-    company="Cinema Lumiere",
-    contact_name="Paul Partner",
-    contact_email="paul@cinema.example",
-    message="We would like to offer discounted tickets.",
-)
+APPLY = factories.make_partner_apply()
 
 
 async def test_a_partner_contact_goes_three_years_after_the_last_contact(
     database: Database,
 ) -> None:
     async with database.transaction() as db:
-        await service.apply_for_listing(db, data=APPLY, tenant_slug="demo", now=CLOSED)
-        reviewed = await service.apply_for_listing(db, data=APPLY, tenant_slug="demo", now=CLOSED)
+        await partners.apply_for_listing(db, factories.KnownTenants(), data=APPLY, now=CLOSED)
+        reviewed = await partners.apply_for_listing(
+            db, factories.KnownTenants(), data=APPLY, now=CLOSED
+        )
         reviewed_id = reviewed.id
     later = CLOSED + timedelta(days=200)
     async with database.transaction() as db:
-        await service.review_partner_request(
+        await partners.review_partner_request(
             db,
-            principal=AGENT,
+            principal=factories.AGENT,
             request_id=reviewed_id,
             data=PartnerReview(status="contacted", note="Called"),
             now=later,
@@ -155,7 +138,7 @@ async def test_a_partner_contact_goes_three_years_after_the_last_contact(
 def test_years_before_is_exactly_the_kits_retention(
     moment: datetime, years: int, start: datetime
 ) -> None:
-    assert service.years_before(moment, years) == start
+    assert jobs.years_before(moment, years) == start
     rule = Retention(years=years, counted_from="at", basis=LegalBasis.CONSENT, reason="test")
     # Due at ``moment``; a microsecond later, not yet.
     assert rule.until(start) <= moment < rule.until(start + timedelta(microseconds=1))

@@ -2,9 +2,8 @@
 and a person's whole conversation is exported and erased with them (an agent's id too)."""
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -12,48 +11,33 @@ from sqlalchemy import func, select
 from kit.auth import Principal, Role
 from kit.db import Database
 from kit.errors import Conflict, Forbidden, NotFound
-from kit.testing import sqlite_database
-from support import service
-from support.models import Base, Ticket, TicketMessage, events, subject_data
-from support.schemas import MessageCreate, TicketCreate, TicketUpdate
+from support.models import Ticket, TicketMessage, events, subject_data
+from support.tickets import service
+from support.tickets.schemas import MessageCreate
+
+if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
+    import factories
+else:
+    from services.support.tests import factories
+
+ALICE, BOB, AGENT, ADMIN = factories.ALICE, factories.BOB, factories.AGENT, factories.ADMIN
+CAROL_AGENT = factories.CAROL_AGENT
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-DEMO, OTHER = "tenant-demo", "tenant-other"
-
-
-def person(user_id: str, *roles: Role, tenant_id: str = DEMO) -> Principal:
-    slug = "demo" if tenant_id == DEMO else "other"
-    return Principal(
-        user_id=user_id,
-        tenant_id=tenant_id,
-        tenant=slug,
-        roles=frozenset(r.value for r in roles or (Role.EMPLOYEE,)),
-        session_id="s-1",
-    )
-
-
-ALICE = person("u-alice")
-BOB = person("u-bob")
-AGENT = person("u-agent", Role.SUPPORT_AGENT, Role.EMPLOYEE)
-CAROL_AGENT = person("u-carol", Role.SUPPORT_AGENT, tenant_id=OTHER)
-ADMIN = person("u-admin", Role.TENANT_ADMIN)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with sqlite_database(tmp_path, Base.metadata) as db:
-        yield db
 
 
 async def opened(database: Database, who: Principal = ALICE, subject: str = "VPN") -> str:
     async with database.transaction() as db:
-        ticket = await service.open_ticket(
-            db,
-            principal=who,
-            data=TicketCreate(subject=subject, message="It does not connect"),
-            now=NOW,
+        return (await factories.make_ticket(db, by=who, subject=subject, now=NOW)).id
+
+
+async def update(
+    database: Database, ticket_id: str, who: Principal = AGENT, **changes: object
+) -> Ticket:
+    async with database.transaction() as db:
+        return await factories.change_ticket(
+            db, ticket_id, by=who, now=NOW + timedelta(hours=1), **changes
         )
-        return ticket.id
 
 
 async def test_an_opened_ticket_is_open_at_n1_with_its_message(database: Database) -> None:
@@ -112,19 +96,6 @@ async def test_agents_no_longer_see_a_restricted_persons_tickets(database: Datab
             await service.visible_ticket(db, principal=AGENT, ticket_id=ticket_id)
         mine = await service.visible_ticket(db, principal=ALICE, ticket_id=ticket_id)
         assert mine.id == ticket_id
-
-
-async def update(
-    database: Database, ticket_id: str, who: Principal = AGENT, **changes: object
-) -> Ticket:
-    async with database.transaction() as db:
-        return await service.update_ticket(
-            db,
-            principal=who,
-            ticket_id=ticket_id,
-            data=TicketUpdate.model_validate(changes),
-            now=NOW + timedelta(hours=1),
-        )
 
 
 async def test_escalation_goes_up_never_down(database: Database) -> None:
@@ -208,7 +179,7 @@ async def test_the_whole_conversation_is_exported_and_erased_with_the_requester(
 async def test_an_erased_agents_id_leaves_the_others_tickets(database: Database) -> None:
     ticket_id = await opened(database)
     await update(database, ticket_id, assignee_id="6f1b2c3d-1234-4abc-8def-0123456789ab")
-    agent = person("6f1b2c3d-1234-4abc-8def-0123456789ab", Role.SUPPORT_AGENT)
+    agent = factories.make_principal("6f1b2c3d-1234-4abc-8def-0123456789ab", Role.SUPPORT_AGENT)
     async with database.transaction() as db:
         await service.add_message(
             db,

@@ -1,5 +1,5 @@
-"""Every query of the support service. Those made for a user carry the tenant (the id, or the
-slug for partner requests); the retention jobs and the erasure hook work across tenants."""
+"""Every query on tickets and their messages. Those made for a user carry the tenant; the
+retention job and the erasure hook work across tenants."""
 
 from datetime import datetime
 
@@ -7,7 +7,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
-from support.models import PartnerRequest, Ticket, TicketMessage, subject_data
+from support.base import subject_data
+from support.tickets.models import Ticket, TicketMessage, TicketStatus
 
 #: Tickets, the latest activity first. ``updated_at`` moves: a ticket that changes while
 #: someone pages goes to the top (the next load shows it first), never twice in one pass.
@@ -22,12 +23,6 @@ AS_WRITTEN = Keyset[TicketMessage](
     (By(TicketMessage.created_at, datetime), By(TicketMessage.id, str)),
     key=lambda m: (m.created_at, m.id),
 )
-#: The partner listing requests of a tenant, the newest first.
-NEWEST_REQUESTS_FIRST = Keyset[PartnerRequest](
-    "partner-requests",
-    (By(PartnerRequest.received_at, datetime, descending=True), By(PartnerRequest.id, str)),
-    key=lambda r: (r.received_at, r.id),
-)
 
 
 async def tickets_page(
@@ -35,7 +30,7 @@ async def tickets_page(
     *,
     tenant_id: str,
     requester_id: str | None,
-    status: str | None,
+    status: TicketStatus | None,
     hide_restricted_but: str | None,
     cursor: str | None,
     limit: int,
@@ -75,25 +70,6 @@ async def messages_page(
     return await fetch(db, [Part(query, AS_WRITTEN)], cursor=cursor, limit=limit)
 
 
-async def partner_requests_page(
-    db: AsyncSession, *, tenant_slug: str, cursor: str | None, limit: int
-) -> Page[PartnerRequest]:
-    """One page of the requests to a tenant. It used to be the newest 500, silently: the DPO
-    looking for a contact person's requests (access, erasure) never saw the older ones."""
-    query = select(PartnerRequest).where(PartnerRequest.tenant_slug == tenant_slug)
-    return await fetch(db, [Part(query, NEWEST_REQUESTS_FIRST)], cursor=cursor, limit=limit)
-
-
-async def partner_request_in_tenant(
-    db: AsyncSession, *, tenant_slug: str, request_id: str
-) -> PartnerRequest | None:
-    return await db.scalar(
-        select(PartnerRequest).where(
-            PartnerRequest.id == request_id, PartnerRequest.tenant_slug == tenant_slug
-        )
-    )
-
-
 # -- retention (every tenant) ------------------------------------------------------------------
 
 
@@ -101,26 +77,18 @@ async def close_idle_resolved(db: AsyncSession, *, idle_since: datetime, now: da
     """Close the tickets left ``resolved`` with no activity since ``idle_since``."""
     result = await db.execute(
         update(Ticket)
-        .where(Ticket.status == "resolved", Ticket.updated_at <= idle_since)
-        .values(status="closed", closed_at=now, updated_at=now)
+        .where(Ticket.status == TicketStatus.RESOLVED, Ticket.updated_at <= idle_since)
+        .values(status=TicketStatus.CLOSED, closed_at=now, updated_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_closed_tickets(db: AsyncSession, *, closed_before: datetime) -> int:
     """Delete the tickets closed at or before ``closed_before``, messages first."""
-    due = select(Ticket.id).where(Ticket.status == "closed", Ticket.closed_at <= closed_before)
+    closed = (Ticket.status == TicketStatus.CLOSED, Ticket.closed_at <= closed_before)
+    due = select(Ticket.id).where(*closed)
     await db.execute(delete(TicketMessage).where(TicketMessage.ticket_id.in_(due)))
-    result = await db.execute(
-        delete(Ticket).where(Ticket.status == "closed", Ticket.closed_at <= closed_before)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def delete_partner_requests(db: AsyncSession, *, last_contact_before: datetime) -> int:
-    result = await db.execute(
-        delete(PartnerRequest).where(PartnerRequest.last_contact_at <= last_contact_before)
-    )
+    result = await db.execute(delete(Ticket).where(*closed))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

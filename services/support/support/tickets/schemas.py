@@ -1,24 +1,16 @@
-"""Request and response bodies of the support service. Unknown fields are refused (422)."""
+"""Request and response bodies of the tickets. Unknown fields are refused (422)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
-from kit.schemas import CleanText, Line, text
+from kit.schemas import Line, text
+from support.tickets.models import Level, TicketStatus
 
 #: A message: 5,000 characters at most, over several lines.
 Body = Annotated[str, text(5000, lines=True)]
-Note = Annotated[str, text(2000, lines=True)]
-Email = Annotated[
-    CleanText, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ().-]{5,28}$")]
-Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")]
-
-Status = Literal["open", "pending", "resolved", "closed"]
-Level = Literal["N1", "N2", "N3"]
 
 
 class Strict(BaseModel):
@@ -37,25 +29,9 @@ class MessageCreate(Strict):
 class TicketUpdate(Strict):
     """Any of the three; ``assignee_id: null`` takes the ticket off its agent."""
 
-    status: Status | None = None
+    status: TicketStatus | None = None
     level: Level | None = None
     assignee_id: UUID | None = None
-
-
-class PartnerApply(Strict):
-    """The public form: a business asks a tenant to list it."""
-
-    tenant: Slug
-    company: Line
-    contact_name: Line
-    contact_email: Email
-    contact_phone: Phone | None = None
-    message: Body
-
-
-class PartnerReview(Strict):
-    status: Literal["accepted", "rejected", "contacted"]
-    note: Note | None = None
 
 
 class MessagePublic(BaseModel):
@@ -86,16 +62,3 @@ class TicketDetail(TicketPublic):
     #: Set when the conversation goes on past ``messages``: the cursor of
     #: ``GET /api/tickets/{id}/messages`` for the rest.
     messages_next_cursor: str | None = None
-
-
-class PartnerRequestPublic(BaseModel):
-    id: str
-    company: str
-    contact_name: str
-    contact_email: str
-    contact_phone: str | None
-    message: str
-    status: str
-    note: str | None
-    received_at: datetime
-    last_contact_at: datetime

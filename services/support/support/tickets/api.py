@@ -8,12 +8,12 @@ from kit.auth import CurrentUser, Principal, SupportAgent
 from kit.db import SessionDep
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
-from support import service
-from support.models import Ticket, TicketMessage
-from support.schemas import (
+from support.context import utcnow
+from support.tickets import service
+from support.tickets.models import Ticket, TicketMessage, TicketStatus
+from support.tickets.schemas import (
     MessageCreate,
     MessagePublic,
-    Status,
     TicketCreate,
     TicketDetail,
     TicketPublic,
@@ -62,7 +62,7 @@ async def detail(db: SessionDep, ticket: Ticket, viewer: Principal) -> TicketDet
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep) -> TicketDetail:
-    ticket = await service.open_ticket(db, principal=principal, data=body, now=service.utcnow())
+    ticket = await service.open_ticket(db, principal=principal, data=body, now=utcnow())
     return await detail(db, ticket, principal)
 
 
@@ -72,7 +72,7 @@ async def list_tickets(
     db: SessionDep,
     audit: Auditor,
     response: Response,
-    status: Annotated[Status | None, Query()] = None,
+    status: Annotated[TicketStatus | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> list[TicketPublic]:
@@ -118,7 +118,7 @@ async def add_message(
     ticket_id: str, body: MessageCreate, principal: CurrentUser, db: SessionDep, audit: Auditor
 ) -> MessagePublic:
     message = await service.add_message(
-        db, principal=principal, ticket_id=ticket_id, data=body, now=service.utcnow()
+        db, principal=principal, ticket_id=ticket_id, data=body, now=utcnow()
     )
     await audit.change([message.requester_id], "support conversation")
     return message_public(message, principal)
@@ -129,7 +129,7 @@ async def update_ticket(
     ticket_id: str, body: TicketUpdate, agent: Agent, db: SessionDep, audit: Auditor
 ) -> TicketDetail:
     ticket = await service.update_ticket(
-        db, principal=agent, ticket_id=ticket_id, data=body, now=service.utcnow()
+        db, principal=agent, ticket_id=ticket_id, data=body, now=utcnow()
     )
     await audit.change([ticket.requester_id], "support request")
     return await detail(db, ticket, agent)

@@ -1,0 +1,39 @@
+"""What the support app holds, built once at startup, and the dependency that hands it out.
+
+The routes read it through ``ContextDep``; the services take plain values from it, never the
+request.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from support.base import subject_data
+from support.config import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+
+
+def build_context(settings: Settings) -> Context:
+    """The app's context; binds the personal-data declarations to ``settings`` (their key and
+    the retention periods they state)."""
+    subject_data.bind(settings)
+    return Context(settings=settings)
+
+
+def get_context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def utcnow() -> datetime:
+    """The time a route passes to the services (which take ``now``: tests set their own)."""
+    return datetime.now(UTC)

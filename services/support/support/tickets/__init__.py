@@ -1,0 +1,1 @@
+"""Tickets: an employee's requests to the support agents of their tenant, and the conversation."""
