@@ -129,11 +129,15 @@ class IdentityClient(PeerClient):
 
     async def tenant_slug(self, slug: str) -> str:
         """The company's slug as identity knows it (its public route); 404 when unknown."""
-        response = await self.call("GET", f"/api/auth/tenants/{slug.lower()}", on_behalf=False)
+        cannot_check = Unavailable("the platform cannot check the company right now")
+        try:
+            response = await self.call("GET", f"/api/auth/tenants/{slug.lower()}", on_behalf=False)
+        except Unavailable:
+            raise cannot_check from None
         if response.status_code == 404:
             raise NotFound("no company of that name on the platform")
         if response.status_code != 200:
-            raise Unavailable("the platform cannot check the company right now")
+            raise cannot_check
         return str(response.json()["slug"])
 
 

@@ -6,7 +6,6 @@ gateway's token stood in by ``kit.testing.BadgeVerifier``: the token is the pers
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -15,14 +14,10 @@ from sqlalchemy import MetaData, create_engine
 
 from kit.clients import Peers
 from kit.testing import BadgeVerifier
+from services.support.tests import factories
 from support.config import Settings
 from support.main import build_app
 from support.models import Base, events, subject_data
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-else:
-    from services.support.tests import factories
 
 #: The app on the SQLite file given, as a test client.
 Serve = Callable[[Path], AbstractContextManager[TestClient]]

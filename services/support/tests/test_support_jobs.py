@@ -3,7 +3,6 @@ messages on the day its retention ends, a partner contact three years after the 
 neither a day before."""
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -11,17 +10,13 @@ from sqlalchemy import func, select
 from kit.db import Database
 from kit.privacy.declarations import LegalBasis, Retention
 from kit.worker import Job
+from services.support.tests import factories
 from support import jobs
 from support.config import Settings
 from support.models import Base, PartnerRequest, Ticket, TicketMessage
 from support.partners import service as partners
 from support.partners.schemas import PartnerReview
 from support.tickets.models import TicketStatus
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-else:
-    from services.support.tests import factories
 
 CLOSED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ tickets, in Python); a ticket came with its whole conversation, however long.
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,14 +18,9 @@ from sqlalchemy import create_engine, insert
 
 from kit.pagination import encode_cursor
 from kit.testing import every_page as read_every_page
+from services.support.tests import factories
+from services.support.tests.conftest import Serve
 from support.models import Base, PartnerRequest, Ticket, TicketMessage, subject_data
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-    from conftest import Serve
-else:
-    from services.support.tests import factories
-    from services.support.tests.conftest import Serve
 
 as_ = factories.as_
 

@@ -2,12 +2,16 @@
 (422)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kit.schemas import CleanText, Line, text
 from support.partners.models import Decision
+
+#: ``Decision``'s values as a literal (a 422 of type ``literal_error`` for another one).
+DecisionValue = Literal["accepted", "rejected", "contacted"]
+assert set(get_args(DecisionValue)) == set(Decision)
 
 Message = Annotated[str, text(5000, lines=True)]
 Note = Annotated[str, text(2000, lines=True)]
@@ -34,7 +38,7 @@ class PartnerApply(Strict):
 
 
 class PartnerReview(Strict):
-    status: Decision
+    status: DecisionValue
     note: Note | None = None
 
 

@@ -14,6 +14,7 @@ from support.tickets.models import Ticket, TicketMessage, TicketStatus
 from support.tickets.schemas import (
     MessageCreate,
     MessagePublic,
+    StatusValue,
     TicketCreate,
     TicketDetail,
     TicketPublic,
@@ -72,14 +73,18 @@ async def list_tickets(
     db: SessionDep,
     audit: Auditor,
     response: Response,
-    status: Annotated[TicketStatus | None, Query()] = None,
+    status: Annotated[StatusValue | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> list[TicketPublic]:
     """Your tickets, or the tenant's for a support agent, the latest activity first; one page
     (``X-Next-Cursor`` holds the next one's cursor)."""
     page = await service.visible_tickets(
-        db, principal=principal, status=status, cursor=cursor, limit=limit
+        db,
+        principal=principal,
+        status=None if status is None else TicketStatus(status),
+        cursor=cursor,
+        limit=limit,
     )
     await audit.read({t.requester_id for t in page.items}, "support requests")
     return page.map(lambda t: public(t, principal)).send(response)

@@ -1,13 +1,20 @@
 """Request and response bodies of the tickets. Unknown fields are refused (422)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from kit.schemas import Line, text
 from support.tickets.models import Level, TicketStatus
+
+#: The statuses and levels as literals: another value stays a 422 of type ``literal_error``, as
+#: the API has always answered (an enum field would say ``enum``).
+StatusValue = Literal["open", "pending", "resolved", "closed"]
+LevelValue = Literal["N1", "N2", "N3"]
+assert set(get_args(StatusValue)) == set(TicketStatus)
+assert set(get_args(LevelValue)) == set(Level)
 
 #: A message: 5,000 characters at most, over several lines.
 Body = Annotated[str, text(5000, lines=True)]
@@ -29,8 +36,8 @@ class MessageCreate(Strict):
 class TicketUpdate(Strict):
     """Any of the three; ``assignee_id: null`` takes the ticket off its agent."""
 
-    status: TicketStatus | None = None
-    level: Level | None = None
+    status: StatusValue | None = None
+    level: LevelValue | None = None
     assignee_id: UUID | None = None
 
 

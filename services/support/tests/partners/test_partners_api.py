@@ -1,14 +1,9 @@
 """The partner routes in process, on SQLite: the public form (identity's tenant lookup
 answered by a stand-in), the agents' review and the DPO's erasure."""
 
-from typing import TYPE_CHECKING
-
 from fastapi.testclient import TestClient
 
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-else:
-    from services.support.tests import factories
+from services.support.tests import factories
 
 as_ = factories.as_
 

@@ -3,7 +3,6 @@ and a person's whole conversation is exported and erased with them (an agent's i
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -11,14 +10,10 @@ from sqlalchemy import func, select
 from kit.auth import Principal, Role
 from kit.db import Database
 from kit.errors import Conflict, Forbidden, NotFound
+from services.support.tests import factories
 from support.models import Ticket, TicketMessage, events, subject_data
 from support.tickets import service
 from support.tickets.schemas import MessageCreate
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-else:
-    from services.support.tests import factories
 
 ALICE, BOB, AGENT, ADMIN = factories.ALICE, factories.BOB, factories.AGENT, factories.ADMIN
 CAROL_AGENT = factories.CAROL_AGENT

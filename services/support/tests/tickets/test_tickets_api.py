@@ -1,14 +1,9 @@
 """The ticket routes in process, on SQLite: statuses for bad input and for the wrong people."""
 
-from typing import TYPE_CHECKING
-
 import pytest
 from fastapi.testclient import TestClient
 
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    import factories
-else:
-    from services.support.tests import factories
+from services.support.tests import factories
 
 as_ = factories.as_
 
