@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kit.db import Database
-from privacy import service
 from privacy.config import Settings
+from privacy.context import Context, build_context
 
 SERVICE = Path(__file__).resolve().parents[1]
 
@@ -58,5 +58,5 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings) -> service.Privacy:
-    return service.Privacy.load(settings)
+def ctx(settings: Settings) -> Context:
+    return build_context(settings)
