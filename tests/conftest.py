@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from devstack.rabbitmq import deprovision
 from devstack.stack import ROOT, SERVICES, Stack, StackConfig
 
 #: The role deploy/local/test-services.sh creates (CREATEDB, with a password).
@@ -101,3 +102,4 @@ def postgres_stack(
         stack.stop()
         for db in databases.values():
             asyncio.run(drop_database(db))
+        deprovision(stack.exchange, AMQP_URL)

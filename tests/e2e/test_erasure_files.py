@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.rabbitmq import deprovision
 from devstack.stack import ROOT, Stack, StackConfig
 from tests.conftest import AMQP_URL
 from tests.e2e.conftest import PASSWORD, SHIFT, TOTP_SECRET, Platform
@@ -69,6 +70,7 @@ def sqlite_platform() -> Iterator[Platform]:
         )
     finally:
         stack.stop()
+        deprovision(stack.exchange, AMQP_URL)
 
 
 def database_files(var_dir: Path) -> list[Path]:

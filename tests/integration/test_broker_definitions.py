@@ -16,7 +16,14 @@ import aio_pika
 import pytest
 from sqlalchemy import MetaData
 
-from devstack.rabbitmq import import_definitions, init_script, topology, worker_queues
+from devstack.rabbitmq import (
+    deprovision,
+    import_definitions,
+    init_script,
+    provision,
+    topology,
+    worker_queues,
+)
 from devstack.stack import SERVICES
 from kit.db import Database
 from kit.events import EventStore
@@ -132,3 +139,22 @@ async def test_imported_definitions_match_what_the_workers_declare(
                 await broker.close()
     finally:
         await database.dispose()
+
+
+def test_a_stopped_test_stack_leaves_no_queue_behind() -> None:
+    """``provision`` gives a test stack its queues; ``deprovision`` (when the stack stops)
+    takes them all away again, and only them: another stack's stay."""
+    name = uuid.uuid4().hex[:6]
+    gone, kept = f"t{name}.events", f"u{name}.events"
+    provision(gone)
+    provision(kept)
+    try:
+        queues = rabbitmqctl("-q", "list_queues", "name").split()
+        mine = [q for q in queues if q.startswith(gone)]
+        assert len(mine) >= 2 * len(worker_queues())  # each queue and its dead-letter queue
+        assert deprovision(gone, AMQP_URL) == len(mine)
+        left = rabbitmqctl("-q", "list_queues", "name").split()
+        assert not [q for q in left if q.startswith(gone)]
+        assert len([q for q in left if q.startswith(kept)]) == len(mine)
+    finally:
+        deprovision(kept, AMQP_URL)

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope, EventStore
 from kit.events.consumer import Handler
+from kit.events.subscription import Subscription
 from kit.settings import ServiceSettings
-from kit.worker import Subscription
 
 MAIL = "mail.requested"
 

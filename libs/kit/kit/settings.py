@@ -83,6 +83,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 2.0
     #: Where the identity service publishes the keys that sign the gateway's internal tokens.
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
+    #: The services this one may call (``kit.clients``), on the internal network.
+    identity_url: str = "http://127.0.0.1:8101"
+    subsidies_url: str = "http://127.0.0.1:8103"
     jwt_issuer: str = "identity"
     jwt_audience: str = "platform"
     log_level: str = "INFO"

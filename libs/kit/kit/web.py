@@ -23,8 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.auth import INTERNAL_TOKEN_HEADER, RemoteJwks, TokenVerifier
+from kit.clients import Peers
 from kit.db import Database, is_transient
-from kit.errors import ERROR_STATUSES, DomainError, ErrorBody, Unavailable
+from kit.errors import ERROR_STATUSES, DomainError, ErrorBody
 from kit.events.broker import Broker
 from kit.events.relay import Relay
 from kit.events.store import EventStore
@@ -221,16 +222,8 @@ def create_app(
             issuer=settings.jwt_issuer,
             audience=settings.service_name,
         )
-        app.state.exchanged = {}
         app.state.events = events
-        # One connection pool for calls to the other services (a client per call would load
-        # the CA bundle each time: tens of milliseconds).
-        # Every connection stays open for reuse (httpx keeps 20 of 100 by default, so a busy
-        # service would open and close most of them for each call), and there are few of them:
-        # httpcore checks each idle connection on every request.
-        app.state.peers = httpx.AsyncClient(
-            timeout=5, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        )
+        app.state.peers = Peers(settings)  # calls to the other services (kit.clients)
         relay_task: asyncio.Task[None] | None = None
         if events is not None:
             app.state.broker = Broker(settings.amqp_url, settings.events_exchange)
@@ -269,54 +262,13 @@ def create_app(
     return app
 
 
-def token_url(settings: ServiceSettings) -> str:
-    """Identity's token exchange, next to its JWKS."""
-    return settings.jwks_url.rsplit("/.well-known/", 1)[0] + "/internal/token"
-
-
-async def exchanged_token(request: Request, audience: str) -> str:
-    """The caller's token traded at identity for one addressed to ``audience`` that names this
-    service as the actor (``identity.tokens``); kept while it lives, per token and audience."""
-    token = request.headers[INTERNAL_TOKEN_HEADER]
-    cache: dict[tuple[str, str], tuple[float, str]] = request.app.state.exchanged
-    found = cache.get((token, audience))
-    if found is not None and found[0] > time.monotonic():
-        return found[1]
-    body = {
-        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-        "subject_token": token,
-        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-        "audience": audience,
-    }
-    try:
-        response = await request.app.state.peers.post(
-            token_url(request.app.state.settings), json=body
-        )
-    except httpx.TransportError as exc:
-        raise Unavailable("a service the platform needs cannot answer right now") from exc
-    if response.status_code != 200:
-        raise Unavailable("a service the platform needs cannot answer right now")
-    answer = response.json()
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[(token, audience)] = (
-        time.monotonic() + int(answer["expires_in"]) - 5,
-        answer["access_token"],
-    )
-    return str(answer["access_token"])
-
-
 async def call_on_behalf(
     request: Request, audience: str, method: str, url: str, *, json: Any = None
 ) -> httpx.Response:
     """Another service of the platform (``audience``), called for the person of this request
-    with a token exchanged for it (the peer accepts it only from the callers it expects), on the
-    app's pool. Unreachable: a 503."""
-    token = await exchanged_token(request, audience)
-    try:
-        response: httpx.Response = await request.app.state.peers.request(
-            method, url, json=json, headers={INTERNAL_TOKEN_HEADER: token}
-        )
-    except httpx.TransportError as exc:
-        raise Unavailable("a service the platform needs cannot answer right now") from exc
-    return response
+    with a token exchanged for it, on the app's pool. Unreachable: a 503.
+
+    Deprecated: services call their peers through ``kit.clients``' typed clients."""
+    peers: Peers = request.app.state.peers
+    token = await peers.exchanged_token(request.headers[INTERNAL_TOKEN_HEADER], audience)
+    return await peers.send_checked(method, url, json=json, headers={INTERNAL_TOKEN_HEADER: token})

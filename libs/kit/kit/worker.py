@@ -1,6 +1,6 @@
 """A service's event worker: its consumers, an outbox relay and its scheduled jobs.
 
-    asyncio.run(run_worker(settings=..., events=..., consumers=[...], jobs=[...],
+    asyncio.run(run_worker(settings=..., events=..., subscriptions=[...], jobs=[...],
                            declarations=subject_data))
 
 Every service's ``worker.py`` is a few lines calling this; ``make run`` starts one per service.
@@ -11,7 +11,7 @@ privacy service builds the register of processing from what each service declare
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,42 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
 from kit.events.broker import Broker
-from kit.events.consumer import Consumer, Handler
+from kit.events.consumer import Consumer
 from kit.events.relay import Relay
 from kit.events.store import EventStore
+from kit.events.subscription import Subscription
 from kit.logs import configure_logging
 from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, PURGED
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
+from kit.publications import platform_publications
 from kit.settings import ServiceSettings
 
 log = logging.getLogger("kit.worker")
 
-
-@dataclass
-class Subscription:
-    queue: str
-    handlers: Mapping[str, Handler]
-    bindings: Sequence[str] | None = None
-    #: The services allowed to publish onto this queue (checked against the broker account
-    #: that published each message); None: any service of the platform.
-    senders: Collection[str] | None = None
-
-    @property
-    def routing_keys(self) -> list[str]:
-        return list(self.bindings) if self.bindings is not None else list(self.handlers)
-
-
-def platform_publications(service: str) -> list[str]:
-    """Routing keys every service publishes: its answers to data-subject commands, its data-map
-    marks, audit records and declarations (all for the privacy service), and its own mails.
-    A worker module adds the keys of its own events (``PUBLISHES``); the broker lets a service's
-    account publish nothing else (deploy/rabbitmq/topology.json)."""
-    from kit.mail import mail_key  # noqa: PLC0415 (kit.mail builds on this module)
-    from kit.privacy.audit import AUDIT_KEY  # noqa: PLC0415
-    from kit.privacy.protocol import ANSWER_KEY, DATA_MAP_KEY  # noqa: PLC0415
-
-    return [ANSWER_KEY, DATA_MAP_KEY, AUDIT_KEY, DECLARATIONS_KEY, mail_key(service)]
+#: Re-exported: services import them from here or from their own modules.
+__all__ = ["Job", "Subscription", "platform_publications", "retention_purge", "run_worker"]
 
 
 @dataclass

@@ -1,8 +1,5 @@
 """Outbox and inbox on SQLite: the event commits with the change; a duplicate has no effect."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -21,13 +18,10 @@ effects = Table(
 )
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
+@pytest.fixture(name="metadata")
+def metadata_fixture() -> MetaData:
+    """The tables of this file: kit's shared ``database`` fixture creates them."""
+    return metadata
 
 
 async def count(db: Database, table: Table) -> int:

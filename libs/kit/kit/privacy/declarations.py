@@ -8,7 +8,7 @@ rows (``subject_table(...)``) and, where the law makes the service keep a record
 processing are derived from these declarations, never written by hand per table.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -56,6 +56,16 @@ class Retention:
     days: int = 0
     #: Columns that are not personal but belong to the record (amounts, what was bought).
     keep: tuple[str, ...] = ()
+    #: The service setting that holds the period in years, when it is configurable: its value
+    #: replaces ``years`` (the default) once the service's settings are bound
+    #: (``SubjectData.bind``); declarations never read settings at import time.
+    setting: str | None = None
+
+    def configured(self, settings: object | None) -> "Retention":
+        """This period with the years the bound ``settings`` give (itself when none)."""
+        if self.setting is None or settings is None:
+            return self
+        return replace(self, years=int(getattr(settings, self.setting)))
 
     def until(self, start: datetime | date) -> datetime:
         """``start`` plus the period (29 February counts as 28 in a year without it); a date
@@ -104,7 +114,8 @@ class SubjectTable:
     recipients: tuple[str, ...] = ()
     #: The legal record kept after erasure, for the columns declared ``retained``.
     retention: Retention | None = None
-    #: How long the data lives while the account does, in words (Art. 15(1)(d)).
+    #: How long the data lives while the account does, in words (Art. 15(1)(d)); a
+    #: ``{setting_name}`` in it is filled from the service's bound settings.
     kept: str = "while your account exists"
     extra: dict[str, Any] = field(default_factory=dict)
 

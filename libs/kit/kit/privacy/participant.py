@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import seal
 from kit.events import Envelope, EventStore
+from kit.events.subscription import Subscription
 from kit.privacy.protocol import (
     ANSWER_KEY,
     ANSWERED,
@@ -26,7 +27,6 @@ from kit.privacy.protocol import (
 )
 from kit.privacy.subject import SubjectData, erasure_report
 from kit.settings import ServiceSettings
-from kit.worker import Subscription
 
 #: Errors that say "this change cannot be made", as opposed to "the database is away".
 REFUSED = (IntegrityError, DataError, ValueError, TypeError, LookupError)

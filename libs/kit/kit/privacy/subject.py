@@ -1,9 +1,13 @@
 """The data-subject operations of one service, derived from its declarations.
 
-``SubjectData(metadata, ...)`` adds three tables to the service's metadata (the restricted
-archive, the restrictions, the requests already handled) and offers export, erasure,
-rectification, restriction and the retention purge over every table declared with
-``subject_table``. A service writes none of this by hand.
+``SubjectData(metadata, ...)`` adds five tables to the service's metadata (the restricted
+archive, the restrictions, the objections, the data-map marks and the requests already
+handled) and offers export, erasure, rectification, restriction and the retention purge over
+every table declared with ``subject_table``. A service writes none of this by hand.
+
+It is declared at import time with the models; the service's settings (its pseudonym key, the
+configurable retention periods) are bound once at start-up, ``subject_data.bind(settings)``,
+by the app, the worker and every script: a model never reads settings when it is imported.
 """
 
 import hashlib
@@ -19,11 +23,12 @@ from sqlalchemy import Column, MetaData, String, Table, Text, and_, delete, inse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import UtcDateTime, mark_erasure
-from kit.events.store import EventStore, utcnow
+from kit.events.store import EventStore, OutboxBatch, utcnow
 from kit.privacy.declarations import (
     LegalBasis,
     Personal,
     Purpose,
+    Retention,
     SubjectTable,
     declaration,
     not_personal,
@@ -87,12 +92,13 @@ class SubjectData:
         *,
         service: str,
         purpose: Purpose,
-        key: bytes,
+        key: bytes | None = None,
         reveal: Reveal | None = None,
     ) -> None:
         self.metadata = metadata
         self.service = service
-        self.key = key
+        self._key = key
+        self.settings: Any = None
         self.reveal = reveal
         self.archive = Table(
             "restricted_archive",
@@ -154,6 +160,34 @@ class SubjectData:
 
     # -- what there is ---------------------------------------------------------------------
 
+    def bind(self, settings: Any) -> "SubjectData":
+        """Take the service's settings: ``subject_key`` (the pseudonym key) and the values of
+        the retention periods and ``kept`` texts that name a setting. Called at start-up."""
+        self.settings = settings
+        self._key = settings.subject_key.get_secret_value().encode()
+        return self
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            raise RuntimeError(
+                f"{self.service}: subject data used before the settings were bound "
+                "(call subject_data.bind(settings) at start-up)"
+            )
+        return self._key
+
+    def retention(self, info: SubjectTable) -> Retention | None:
+        """The table's legal retention, with the period the bound settings give."""
+        return None if info.retention is None else info.retention.configured(self.settings)
+
+    def kept(self, info: SubjectTable) -> str:
+        """The table's ``kept`` text, its ``{setting}`` names filled from the bound settings."""
+        if "{" not in info.kept:
+            return info.kept
+        if self.settings is None:
+            raise RuntimeError(f"{self.service}: settings not bound; cannot say how long")
+        return info.kept.format_map(_SettingValues(self.settings))
+
     def subject_key(self, subject: str) -> str:
         """A keyed, non-reversible hash of a person's id: how an erased person is remembered."""
         return hmac.new(self.key, subject.encode(), hashlib.sha256).hexdigest()
@@ -172,20 +206,21 @@ class SubjectData:
         result = []
         for table, info in [*self.tables(), (self.archive, subject_of(self.archive))]:
             assert info is not None
+            retention = self.retention(info)
             result.append(
                 {
                     "service": self.service,
                     "table": table.name,
                     "source": info.source,
                     "recipients": list(info.recipients),
-                    "kept": info.kept,
+                    "kept": self.kept(info),
                     "retention": None
-                    if info.retention is None
+                    if retention is None
                     else {
-                        "years": info.retention.years,
-                        "counted_from": info.retention.counted_from,
-                        "legal_basis": info.retention.basis.value,
-                        "reason": info.retention.reason,
+                        "years": retention.years,
+                        "counted_from": retention.counted_from,
+                        "legal_basis": retention.basis.value,
+                        "reason": retention.reason,
                     },
                     "fields": [
                         {"name": column.name, **_plain(asdict(decl))}
@@ -253,15 +288,16 @@ class SubjectData:
             rows = (await session.execute(select(table).where(where))).all()
             kept: list[dict[str, Any]] = []
             retained = [c.name for c, d in personal_columns(table) if d.retained]
-            if info.retention is not None and retained:
-                retained += [c for c in info.retention.keep if c not in retained]
+            retention = self.retention(info)
+            if retention is not None and retained:
+                retained += [c for c in retention.keep if c not in retained]
             until: datetime | None = None
-            if info.retention is not None and retained:
+            if retention is not None and retained:
                 for row in rows:
-                    start = row._mapping[info.retention.counted_from]
+                    start = row._mapping[retention.counted_from]
                     if start is None:
                         continue  # no date to count from: nothing the law makes us keep
-                    row_until = info.retention.until(start)
+                    row_until = retention.until(start)
                     if row_until > now:
                         kept.append(
                             {
@@ -269,8 +305,8 @@ class SubjectData:
                                 "subject_key": key,
                                 "source_table": table.name,
                                 "data": json.dumps({c: _plain(row._mapping[c]) for c in retained}),
-                                "legal_basis": info.retention.basis.value,
-                                "reason": info.retention.reason,
+                                "legal_basis": retention.basis.value,
+                                "reason": retention.reason,
                                 "keep_until": row_until,
                                 "archived_at": now,
                             }
@@ -286,8 +322,8 @@ class SubjectData:
                     erased_rows=len(rows),
                     kept_rows=len(kept),
                     kept_fields=tuple(retained) if kept else (),
-                    legal_basis=info.retention.basis.value if kept and info.retention else None,
-                    reason=info.retention.reason if kept and info.retention else None,
+                    legal_basis=retention.basis.value if kept and retention else None,
+                    reason=retention.reason if kept and retention else None,
                     kept_until=until.isoformat() if until else None,
                 )
             )
@@ -318,7 +354,7 @@ class SubjectData:
         """Tell the privacy service's data map that this service holds data on ``subject``:
         published in the caller's transaction the first time, and when the categories change."""
         categories = self.categories()
-        digest = hashlib.sha256("\n".join(categories).encode()).hexdigest()
+        digest = self._digest(categories)
         known = await session.scalar(
             select(self.announced.c.categories).where(self.announced.c.subject == subject)
         )
@@ -336,6 +372,54 @@ class SubjectData:
             payload={"service": self.service, "categories": categories},
             routing_key=DATA_MAP_KEY,
         )
+
+    async def record_personal_data_many(
+        self,
+        session: AsyncSession,
+        batch: OutboxBatch,
+        *,
+        subjects: list[str],
+        now: datetime,
+    ) -> None:
+        """``record_personal_data`` for many people at once (an import): the marks of those not
+        yet announced with today's categories go to the data map through ``batch`` (the caller
+        writes it), in a few statements whatever their number."""
+        if not subjects:
+            return
+        categories = self.categories()
+        digest = self._digest(categories)
+        announced = self.announced.c
+        known: set[str] = set()
+        for start in range(0, len(subjects), _CHUNK):
+            chunk = subjects[start : start + _CHUNK]
+            rows = await session.scalars(
+                select(announced.subject).where(
+                    announced.subject.in_(chunk), announced.categories == digest
+                )
+            )
+            known.update(rows)
+        todo = [s for s in dict.fromkeys(subjects) if s not in known]
+        for start in range(0, len(todo), _CHUNK):
+            await session.execute(
+                delete(self.announced).where(announced.subject.in_(todo[start : start + _CHUNK]))
+            )
+        if not todo:
+            return
+        await session.execute(
+            insert(self.announced), [{"subject": s, "categories": digest, "at": now} for s in todo]
+        )
+        for subject in todo:
+            batch.add(
+                PERSONAL_DATA_RECORDED,
+                subject=subject,
+                payload={"service": self.service, "categories": categories},
+                routing_key=DATA_MAP_KEY,
+            )
+
+    @staticmethod
+    def _digest(categories: list[str]) -> str:
+        """How the data map's marks remember which categories were announced."""
+        return hashlib.sha256("\n".join(categories).encode()).hexdigest()
 
     # -- rectification and restriction -------------------------------------------------------
 
@@ -446,3 +530,18 @@ def erasure_report(tables: list[TableErasure]) -> list[dict[str, Any]]:
 
 
 __all__ = ["Personal", "SubjectData", "TableErasure", "declaration", "erasure_report"]
+
+
+#: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+_CHUNK = 5_000
+
+
+class _SettingValues(dict[str, Any]):
+    """``str.format_map``'s view of a settings object: each ``{name}`` is the setting."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, name: str) -> Any:
+        return getattr(self.settings, name)

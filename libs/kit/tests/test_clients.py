@@ -1,0 +1,67 @@
+"""Typed clients: one exchange per caller and audience, the peer's refusals as domain errors."""
+
+import httpx
+import pytest
+
+from kit.clients import IdentityClient, Peers, SubsidiesClient
+from kit.errors import Invalid, NotFound, Unavailable
+from kit.settings import ServiceSettings
+
+settings = ServiceSettings(service_name="orders")
+seen: list[tuple[str, str, str | None]] = []
+
+
+def peer(request: httpx.Request) -> httpx.Response:
+    seen.append((request.method, request.url.path, request.headers.get("X-Internal-Token")))
+    path = request.url.path
+    if path == "/internal/token":
+        return httpx.Response(200, json={"access_token": "exchanged", "expires_in": 60})
+    if path == "/internal/users/contact":
+        return httpx.Response(200, json={"email": "ann@demo.test"})
+    if path == "/internal/users/lookup":
+        return httpx.Response(404 if b"nobody" in request.content else 422, json={})
+    if path == "/api/auth/tenants/demo":
+        return httpx.Response(200, json={"slug": "demo", "name": "Demo"})
+    if path == "/internal/grants":
+        return httpx.Response(503, json={})
+    return httpx.Response(404, json={})
+
+
+@pytest.fixture
+def peers() -> Peers:
+    seen.clear()
+    return Peers(settings, transport=httpx.MockTransport(peer))
+
+
+async def test_a_call_for_the_caller_carries_a_token_exchanged_once(peers: Peers) -> None:
+    identity = IdentityClient(peers, settings.identity_url, "caller-token")
+    assert await identity.contact() == "ann@demo.test"
+    assert await identity.contact() == "ann@demo.test"
+    assert [s[1] for s in seen].count("/internal/token") == 1  # kept while it lives
+    assert seen[-1] == ("GET", "/internal/users/contact", "exchanged")
+
+
+async def test_refusals_become_domain_errors(peers: Peers) -> None:
+    identity = IdentityClient(peers, settings.identity_url, "caller-token")
+    with pytest.raises(NotFound):
+        await identity.account_id("nobody@demo.test")
+    with pytest.raises(Invalid):
+        await identity.account_id("not-an-email")
+    with pytest.raises(Unavailable):
+        await SubsidiesClient(peers, settings.subsidies_url, "caller-token").reserve("o1", [])
+
+
+async def test_public_route_needs_no_caller_and_sends_no_token(peers: Peers) -> None:
+    assert await IdentityClient(peers, settings.identity_url, None).tenant_slug("DEMO") == "demo"
+    assert seen == [("GET", "/api/auth/tenants/demo", None)]
+    with pytest.raises(NotFound):
+        await IdentityClient(peers, settings.identity_url, None).tenant_slug("nope")
+
+
+async def test_a_peer_that_cannot_be_reached_is_unavailable() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    peers = Peers(settings, transport=httpx.MockTransport(down))
+    with pytest.raises(Unavailable):
+        await IdentityClient(peers, settings.identity_url, "t").contact()
