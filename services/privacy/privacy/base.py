@@ -13,7 +13,6 @@ from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal
 from kit.privacy.subject import SubjectData
-from privacy.config import get_settings
 
 
 def utcnow() -> datetime:
@@ -26,12 +25,8 @@ class Base(DeclarativeBase):
 
 
 events = EventStore(Base.metadata, source="privacy")
-subject_data = SubjectData(
-    Base.metadata,
-    service="privacy",
-    purpose=Purpose.SITE_COMMUNICATION,
-    key=get_settings().subject_key.get_secret_value().encode(),
-)
+#: Bound to the settings at start-up (``privacy.context.build_context``, ``privacy.forget``).
+subject_data = SubjectData(Base.metadata, service="privacy", purpose=Purpose.SITE_COMMUNICATION)
 
 RIGHTS = Purpose.SITE_COMMUNICATION
 OBLIGATION = LegalBasis.LEGAL_OBLIGATION  # answering data-subject requests (Art. 12-22)

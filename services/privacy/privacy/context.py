@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from kit.crypto import AesGcm
+from privacy.base import subject_data
 from privacy.config import Settings
 from privacy.keys import SealKeys
 
@@ -37,7 +38,9 @@ class Context:
 
 
 def build_context(settings: Settings) -> Context:
-    """The exports folder (made if missing), the seal keys and the archives' cipher."""
+    """The exports folder (made if missing), the seal keys and the archives' cipher; the
+    personal-data declarations bound to ``settings``."""
+    subject_data.bind(settings)
     assert settings.keys_dir is not None and settings.exports_dir is not None
     settings.exports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = hashlib.sha256(settings.archive_secret.get_secret_value().encode()).digest()

@@ -14,12 +14,14 @@ import asyncio
 from datetime import UTC, datetime
 
 from kit.db import Database
+from privacy.base import subject_data
 from privacy.config import get_settings
 from privacy.erasures.service import replay as replay_erasures
 
 
 async def replay() -> tuple[int, list[str]]:
     settings = get_settings()
+    subject_data.bind(settings)
     database = Database(settings.database_url)
     try:
         async with database.transaction() as db:

@@ -9,7 +9,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.privacy.audit import AUDIT, AUDIT_KEY
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.protocol import (
@@ -23,7 +23,6 @@ from kit.privacy.protocol import (
     PERSONAL_DATA_RECORDED,
 )
 from kit.security import security_event
-from kit.worker import Subscription
 from privacy.audit import service as audit
 from privacy.base import utcnow
 from privacy.context import Context

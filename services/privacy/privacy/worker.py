@@ -2,8 +2,10 @@
 
 import asyncio
 
+from kit.events import Subscription
 from kit.privacy.protocol import account_mail_key, command_key
-from kit.worker import Subscription, platform_publications, run_worker
+from kit.publications import platform_publications
+from kit.worker import run_worker
 from privacy import handlers
 from privacy.base import events, subject_data
 from privacy.config import Settings, get_settings

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import LegalBasis, not_personal, personal, subject_table
 from privacy.base import ID, KEYED, RIGHTS, Base
-from privacy.config import get_settings
 
 #: Who used a person's data, seen from that person: the other people's ids and roles.
 ACCESSED = personal(
@@ -33,7 +32,7 @@ class AuditEntry(Base):
                 "subject",
                 tenant="tenant_id",
                 source="the service that served your data to someone else",
-                kept=f"{get_settings().audit_retention_days} days",
+                kept="{audit_retention_days} days",
             )
         },
     )

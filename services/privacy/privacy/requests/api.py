@@ -6,14 +6,14 @@ from fastapi import APIRouter, Header, Response, status
 from fastapi import Request as HttpRequest
 
 from kit.auth import CurrentUser, DpoUser, Role, require_recent_sign_in
+from kit.clients import ClientsDep
 from kit.db import SessionDep
-from kit.errors import Forbidden, Invalid, NotFound, Unavailable
+from kit.errors import Forbidden, Invalid
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from kit.web import call_on_behalf
 from privacy.archives import repository as archives
 from privacy.archives import service as archives_service
 from privacy.base import utcnow
-from privacy.context import Context, ContextDep
+from privacy.context import ContextDep
 from privacy.requests import repository, service
 from privacy.requests.models import SENSITIVE, Channel, RequestStatus, Task
 from privacy.requests.schemas import (
@@ -41,24 +41,6 @@ RetryKey = Annotated[
         description="The same value on every try of one filing (e.g. a UUID).",
     ),
 ]
-
-
-async def account_of(ctx: Context, request: HttpRequest, *, email: str) -> str:
-    """The account id of ``email`` in the DPO's tenant, asked of identity with the DPO's token."""
-    response = await call_on_behalf(
-        request,
-        "identity",
-        "POST",
-        f"{ctx.settings.identity_url}/internal/users/lookup",
-        json={"email": email},
-    )
-    if response.status_code == 404:
-        raise NotFound("no account with this email in your tenant")
-    if response.status_code == 422:
-        raise Invalid("not a valid email address")
-    if response.status_code != 200:
-        raise Unavailable("the identity service cannot answer right now")
-    return str(response.json()["id"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
@@ -90,30 +72,26 @@ async def create(
 @router.post("/on-behalf", status_code=status.HTTP_202_ACCEPTED)
 async def file_on_behalf(
     body: OnBehalf,
-    request: HttpRequest,
     principal: DpoUser,
     db: SessionDep,
     ctx: ContextDep,
+    clients: ClientsDep,
     idempotency_key: RetryKey = None,
 ) -> RequestPublic:
     """The DPO enters a request received by email or post, with the identity check made."""
-    key = service.retry_key(principal.user_id, idempotency_key)
-    if key is not None and (earlier := await repository.request_by_idempotency_key(db, key)):
-        # Looked up first: once an erasure is done, the account is no longer there to find.
-        return public(earlier, await repository.tasks_of(db, earlier.id), None)
-    subject = await account_of(ctx, request, email=body.email)
-    filed = await service.open_request(
+    filed = await service.file_on_behalf(
         db,
         ctx,
-        tenant_id=principal.tenant_id,
-        subject=subject,
+        clients.identity,
+        dpo=principal,
+        email=body.email,
         request_type=body.type,
         corrections=body.corrections,
         now=utcnow(),
         filing=service.Filing(Channel(body.channel), body.identity_check, principal.user_id),
         verify=body.verify_by_code,
         document=body.identity_document,
-        idempotency_key=key,
+        idempotency_key=service.retry_key(principal.user_id, idempotency_key),
     )
     return public(filed, await repository.tasks_of(db, filed.id), None)
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
+from kit.clients import IdentityClient
 from kit.errors import Conflict, Invalid, NotFound
 from kit.privacy.protocol import Action
 from kit.security import security_event
@@ -181,6 +182,43 @@ async def open_request(
         if task.status == TaskStatus.WAITING:
             await send(db, request, task, now)
     return request
+
+
+async def file_on_behalf(
+    db: AsyncSession,
+    ctx: Context,
+    identity: IdentityClient,
+    *,
+    dpo: Principal,
+    email: str,
+    request_type: RequestType,
+    filing: Filing,
+    now: datetime,
+    corrections: dict[str, str] | None = None,
+    verify: bool = True,
+    document: str | None = None,
+    idempotency_key: str | None = None,
+) -> Request:
+    """A request the DPO received by email or post, about the account with ``email`` in the
+    DPO's tenant (asked of identity, which alone holds addresses)."""
+    if idempotency_key is not None:
+        # Looked up first: once an erasure is done, the account is no longer there to find.
+        earlier = await repository.request_by_idempotency_key(db, idempotency_key)
+        if earlier is not None:
+            return earlier
+    return await open_request(
+        db,
+        ctx,
+        tenant_id=dpo.tenant_id,
+        subject=await identity.account_id(email),
+        request_type=request_type,
+        now=now,
+        corrections=corrections,
+        filing=filing,
+        verify=verify,
+        document=document,
+        idempotency_key=idempotency_key,
+    )
 
 
 async def verify_request(
