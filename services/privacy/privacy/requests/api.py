@@ -103,7 +103,7 @@ async def verify(
     """The DPO enters the one-time code the person gave back; then the request runs."""
     # Its own transaction: a wrong code must count although the answer is an error.
     async with request.app.state.db.transaction() as db:
-        found, verified = await service.verify_request(
+        found, verified = await verification.verify(
             db, ctx, principal=dpo, request_id=request_id, code=body.code, now=utcnow()
         )
         answer = public(found, await repository.tasks_of(db, found.id), None)

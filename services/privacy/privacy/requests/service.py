@@ -1,5 +1,7 @@
-"""Data-subject requests: filing them, their identity check, and what the DPO does with them
-(extend, cancel, lift a restriction). Their commands and answers: ``privacy.requests.commands``.
+"""Data-subject requests: filing them (by the person, by the DPO on their behalf, by the
+platform for a closed account) and what the DPO does with them (extend, cancel, lift a
+restriction). Their commands and answers: ``privacy.requests.commands``; the identity check of
+a request the DPO filed: ``privacy.verification``.
 """
 
 import calendar
@@ -126,7 +128,7 @@ async def open_request(
     idempotency_key: str | None = None,
 ) -> Request:
     """Open a request and send its first commands; with ``verify``, nothing is sent until the
-    one-time code mailed to the account comes back (``verify_request``).
+    one-time code mailed to the account comes back (``privacy.verification.service.verify``).
 
     ``idempotency_key`` (see ``retry_key``): a filing sent again, because its answer was lost,
     gets the request the first one opened, even once that one is completed."""
@@ -219,34 +221,6 @@ async def file_on_behalf(
         document=document,
         idempotency_key=idempotency_key,
     )
-
-
-async def verify_request(
-    db: AsyncSession,
-    ctx: Context,
-    *,
-    principal: Principal,
-    request_id: str,
-    code: str,
-    now: datetime,
-) -> tuple[Request, bool]:
-    """The DPO enters the code the person gave back: the request runs, or after five wrong
-    codes (or 72 hours) it is rejected. The identity document is deleted either way."""
-    request = await repository.request_in_tenant(
-        db, tenant_id=principal.tenant_id, request_id=request_id, lock=True
-    )
-    if request is None:
-        raise NotFound("request not found")
-    if not await verification.check(db, ctx, request=request, code=code, now=now):
-        if await verification.gave_up_on(db, request.id, now):
-            await close(db, request, RequestStatus.REJECTED, now, "the identity check failed")
-        return request, False
-    request.status = RequestStatus.IN_PROGRESS
-    for task in await repository.tasks_of(db, request.id):
-        if task.phase == 1 and task.status == TaskStatus.PENDING:
-            task.status = TaskStatus.WAITING
-            await send(db, request, task, now)
-    return request, True
 
 
 async def erase_closed_account(

@@ -15,10 +15,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.auth import Principal
 from kit.errors import Conflict, Invalid, NotFound
 from privacy.context import Context
 from privacy.mailing.service import mail_accounts
-from privacy.requests.models import Request, RequestStatus
+from privacy.requests import repository as requests
+from privacy.requests.commands import close, send
+from privacy.requests.models import Request, RequestStatus, TaskStatus
 from privacy.verification import repository
 from privacy.verification.models import Verification, VerificationStatus
 
@@ -126,3 +129,31 @@ async def status_of(db: AsyncSession, request_id: str) -> dict[str, str | None] 
         if found.document_deleted_at
         else None,
     }
+
+
+async def verify(
+    db: AsyncSession,
+    ctx: Context,
+    *,
+    principal: Principal,
+    request_id: str,
+    code: str,
+    now: datetime,
+) -> tuple[Request, bool]:
+    """The DPO enters the code the person gave back: the request runs, or after five wrong
+    codes (or 72 hours) it is rejected. The identity document is deleted either way."""
+    request = await requests.request_in_tenant(
+        db, tenant_id=principal.tenant_id, request_id=request_id, lock=True
+    )
+    if request is None:
+        raise NotFound("request not found")
+    if not await check(db, ctx, request=request, code=code, now=now):
+        if await gave_up_on(db, request.id, now):
+            await close(db, request, RequestStatus.REJECTED, now, "the identity check failed")
+        return request, False
+    request.status = RequestStatus.IN_PROGRESS
+    for task in await requests.tasks_of(db, request.id):
+        if task.phase == 1 and task.status == TaskStatus.PENDING:
+            task.status = TaskStatus.WAITING
+            await send(db, request, task, now)
+    return request, True
