@@ -5,7 +5,7 @@ removal commits, and whatever a crash leaves is swept by the purge (issue 14).""
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from privacy.archives import files as archive
 from privacy.archives import service as archives
 from privacy.context import Context
 from privacy.models import Archive, Request
+from privacy.requests.models import RequestStatus
 from privacy.requests.service import add_months
 
 if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
@@ -27,6 +28,16 @@ class Abort(Exception):
     pass
 
 
+async def archived(database: Database, ctx: Context, **fields: Any) -> Request:
+    """A request (``make_request(**fields)``) with its archive made, committed."""
+    async with database.transaction() as db:
+        request = make_request(**fields)
+        db.add(request)
+        await db.flush()
+        await archives.make_archive(db, ctx, request, NOW)
+    return request
+
+
 def files(ctx: Context) -> list[str]:
     assert ctx.settings.exports_dir is not None
     return sorted(p.name for p in ctx.settings.exports_dir.iterdir())
@@ -35,11 +46,7 @@ def files(ctx: Context) -> list[str]:
 async def test_archive_is_encrypted_and_purged_on_its_date(
     database: Database, ctx: Context
 ) -> None:
-    async with database.transaction() as db:
-        request = make_request()
-        db.add(request)
-        await db.flush()
-        await archives.make_archive(db, ctx, request, NOW)
+    request = await archived(database, ctx)
     async with database.transaction() as db:
         archive = await db.get(Archive, request.id)
         assert archive is not None
@@ -88,11 +95,7 @@ async def test_a_rolled_back_transaction_leaves_no_archive_file(
 async def test_an_archive_is_deleted_only_once_its_rows_removal_commits(
     database: Database, ctx: Context
 ) -> None:
-    async with database.transaction() as db:
-        request = make_request()
-        db.add(request)
-        await db.flush()
-        await archives.make_archive(db, ctx, request, NOW)
+    request = await archived(database, ctx)
     with pytest.raises(Abort):
         async with database.transaction() as db:
             await archives.purge(db, ctx, NOW + timedelta(days=8))
@@ -115,11 +118,7 @@ async def test_the_purge_sweeps_files_without_a_row(database: Database, ctx: Con
     a pending file of a transaction long gone, a committed archive whose rename was lost."""
     assert ctx.settings.exports_dir is not None
     folder = ctx.settings.exports_dir
-    async with database.transaction() as db:
-        request = make_request()
-        db.add(request)
-        await db.flush()
-        await archives.make_archive(db, ctx, request, NOW)
+    await archived(database, ctx)
     async with database.transaction() as db:
         kept = (await db.scalars(select(Archive.file_name))).one()
     os.replace(folder / kept, archive.pending_path(folder / kept))  # its rename never happened
@@ -146,12 +145,7 @@ async def test_a_download_finds_an_archive_whose_rename_was_lost(
     database: Database, ctx: Context
 ) -> None:
     assert ctx.settings.exports_dir is not None
-    async with database.transaction() as db:
-        request = make_request()
-        db.add(request)
-        await db.flush()
-        await archives.make_archive(db, ctx, request, NOW)
-        request.status = "completed"
+    request = await archived(database, ctx, status=RequestStatus.COMPLETED)
     async with database.transaction() as db:
         row = await db.get(Archive, request.id)
         assert row is not None

@@ -11,14 +11,15 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
 from kit.errors import Invalid
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # mypy names the tests' modules after their files (no package
 else:
     from services.privacy.tests.factories import request_row
 
+T = TypeVar("T")
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER, PERSON = "t-1", "t-2", "u-1"
 FINAL = ("completed", "failed", "rejected", "cancelled")
@@ -247,28 +249,33 @@ async def test_the_access_log_and_the_consent_history_page_to_the_last(
                 for i in range(601)
             ],
         )
-    log: list[AuditEntry] = []
-    cursor = None
-    while True:
-        async with any_database.transaction() as db:
-            page = await audit.audit_page(db, subject=PERSON, cursor=cursor, limit=500)
-        log += page.items
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    log: list[AuditEntry] = await every_item(
+        any_database,
+        lambda db, cursor: audit.audit_page(db, subject=PERSON, cursor=cursor, limit=500),
+    )
     assert len(log) == len({e.id for e in log}) == 1203
     assert [e.at for e in log] == sorted((e.at for e in log), reverse=True)
-    history: list[ConsentEvent] = []
-    cursor = None
-    while True:
-        async with any_database.transaction() as db:
-            events = await consents.history(db, subject=PERSON, cursor=cursor, limit=200)
-        history += events.items
-        if events.next_cursor is None:
-            break
-        cursor = events.next_cursor
+    history: list[ConsentEvent] = await every_item(
+        any_database,
+        lambda db, cursor: consents.history(db, subject=PERSON, cursor=cursor, limit=200),
+    )
     assert len(history) == len({e.id for e in history}) == 601
     assert [e.at for e in history] == sorted(e.at for e in history)
+
+
+async def every_item(
+    database: Database, page_of: Callable[[AsyncSession, str | None], Awaitable[Page[T]]]
+) -> list[T]:
+    """Every item of a list, read page after page (``page_of(db, cursor)``) to its end."""
+    items: list[T] = []
+    cursor = None
+    while True:
+        async with database.transaction() as db:
+            page = await page_of(db, cursor)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
 
 
 @pytest.mark.parametrize(
