@@ -113,6 +113,26 @@ async def _add(db: AsyncSession, request: Request) -> Request | None:
     return None
 
 
+async def _add_tasks(
+    db: AsyncSession, request: Request, tasks: list[tuple[int, str, Action]], verify: bool
+) -> None:
+    """The request's tasks: phase 1 waits for its commands, unless the identity check must
+    come first; later phases wait for the earlier ones (``pending``)."""
+    for phase, service, action in tasks:
+        first = phase == 1 and not verify
+        db.add(
+            Task(
+                request_id=request.id,
+                service=service,
+                action=action.value,
+                phase=phase,
+                status=TaskStatus.WAITING if first else TaskStatus.PENDING,
+                attempts=0,
+            )
+        )
+    await db.flush()
+
+
 async def open_request(
     db: AsyncSession,
     ctx: Context,
@@ -160,19 +180,9 @@ async def open_request(
     )
     if (earlier := await _add(db, request)) is not None:
         return earlier
-    for phase, service, action in plan(request_type, services, ctx.settings.account_service):
-        first = phase == 1 and not verify
-        db.add(
-            Task(
-                request_id=request.id,
-                service=service,
-                action=action.value,
-                phase=phase,
-                status=TaskStatus.WAITING if first else TaskStatus.PENDING,
-                attempts=0,
-            )
-        )
-    await db.flush()
+    await _add_tasks(
+        db, request, plan(request_type, services, ctx.settings.account_service), verify
+    )
     if request_type in SENSITIVE:
         security_event(
             f"dsr.{request_type}", service="privacy", request=request.id, channel=filing.channel
