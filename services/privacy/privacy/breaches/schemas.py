@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -15,6 +15,13 @@ from privacy.breaches.models import (
     NotificationPhase,
 )
 from privacy.breaches.service import Scope, deadline_of
+
+#: The enums' values as literals in the bodies: a bad phase stays a 422 of type
+#: ``literal_error``, and the OpenAPI document is the one the API has always had.
+PhaseValue = Literal["initial", "follow-up"]
+assert set(get_args(PhaseValue)) == set(NotificationPhase)
+DeadlineStatusValue = Literal["ok", "near", "past", "met", "late"]
+assert set(get_args(DeadlineStatusValue)) == set(DeadlineStatus)
 
 Text = Annotated[str, text(5000, lines=True)]
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
@@ -57,7 +64,7 @@ class BreachCreate(BreachScope):
 class NotificationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phase: NotificationPhase
+    phase: PhaseValue
     text: Text
 
 
@@ -91,7 +98,7 @@ class BreachPublic(BaseModel):
     #: Art. 33(1): 72 hours after ``aware_at``.
     deadline_at: datetime
     hours_left: float
-    deadline_status: DeadlineStatus
+    deadline_status: DeadlineStatusValue
     authority_notified_at: datetime | None
     people_notified_at: datetime | None
     affected_count: int

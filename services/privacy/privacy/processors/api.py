@@ -13,6 +13,7 @@ from kit.db import SessionDep
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy.base import utcnow
 from privacy.processors import repository, service
+from privacy.processors.models import ProcessorScope
 from privacy.processors.schemas import ProcessorCreate, ProcessorPublic, public
 
 router = APIRouter(prefix="/api/privacy/processors", tags=["processors"])
@@ -42,7 +43,7 @@ async def add_processor(body: ProcessorCreate, keeper: Keeper, db: SessionDep) -
     processor = await service.add(
         db,
         principal=keeper,
-        scope=body.scope,
+        scope=None if body.scope is None else ProcessorScope(body.scope),
         name=body.name,
         role=body.role,
         data_categories=body.data_categories,

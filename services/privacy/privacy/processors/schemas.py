@@ -1,12 +1,17 @@
 """Bodies of the processors' routes."""
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kit.schemas import Line, text
 from privacy.processors.models import Processor, ProcessorScope
 from privacy.processors.service import in_eea, scope_of
+
+#: ``ProcessorScope``'s values as a literal: a bad scope stays a 422 of type ``literal_error``,
+#: and the OpenAPI document is the one the API has always had.
+ScopeValue = Literal["platform", "tenant"]
+assert set(get_args(ScopeValue)) == set(ProcessorScope)
 
 
 class ProcessorCreate(BaseModel):
@@ -23,7 +28,7 @@ class ProcessorCreate(BaseModel):
     #: ``platform`` (every tenant's register; the platform administrator only) or ``tenant``
     #: (the caller's tenant's register; its DPO only). Default: ``tenant`` for a DPO,
     #: ``platform`` for a platform administrator.
-    scope: ProcessorScope | None = None
+    scope: ScopeValue | None = None
 
 
 class ProcessorPublic(BaseModel):
@@ -37,7 +42,7 @@ class ProcessorPublic(BaseModel):
     created_at: str
     #: ``platform``: in every tenant's register, kept by the platform administrator;
     #: ``tenant``: the caller's tenant's own, kept by its DPO.
-    scope: ProcessorScope
+    scope: ScopeValue
 
 
 def public(processor: Processor) -> ProcessorPublic:

@@ -15,11 +15,12 @@ from privacy.archives import service as archives_service
 from privacy.base import utcnow
 from privacy.context import ContextDep
 from privacy.requests import repository, service
-from privacy.requests.models import SENSITIVE, Channel, RequestStatus, Task
+from privacy.requests.models import SENSITIVE, Channel, RequestStatus, RequestType, Task
 from privacy.requests.schemas import (
     CodeIn,
     Extension,
     ListScope,
+    ListScopeValue,
     OnBehalf,
     RequestCreate,
     RequestPublic,
@@ -61,7 +62,7 @@ async def create(
         ctx,
         tenant_id=principal.tenant_id,
         subject=principal.user_id,
-        request_type=body.type,
+        request_type=RequestType(body.type),
         corrections=body.corrections,
         now=utcnow(),
         idempotency_key=service.retry_key(principal.user_id, idempotency_key),
@@ -85,7 +86,7 @@ async def file_on_behalf(
         clients.identity,
         dpo=principal,
         email=body.email,
-        request_type=body.type,
+        request_type=RequestType(body.type),
         corrections=body.corrections,
         now=utcnow(),
         filing=service.Filing(Channel(body.channel), body.identity_check, principal.user_id),
@@ -122,7 +123,7 @@ async def list_requests(
     principal: CurrentUser,
     db: SessionDep,
     response: Response,
-    scope: ListScope = ListScope.MINE,
+    scope: ListScopeValue = "mine",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> list[RequestPublic]:
@@ -132,12 +133,13 @@ async def list_requests(
 
     Open to anyone signed in (``x-access: authenticated``): one's own requests, or with the
     DPO role the tenant's (403 otherwise)."""
-    if scope == ListScope.TENANT and Role.DPO not in principal.roles:
+    tenant = ListScope(scope) == ListScope.TENANT
+    if tenant and Role.DPO not in principal.roles:
         raise Forbidden("only the DPO sees the tenant's requests")
     page = await repository.requests_page(
         db,
         tenant_id=principal.tenant_id,
-        subject=None if scope == ListScope.TENANT else principal.user_id,
+        subject=None if tenant else principal.user_id,
         cursor=cursor,
         limit=limit,
     )

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -20,6 +20,17 @@ class ListScope(StrEnum):
     TENANT = "tenant"
 
 
+#: The enums' values as literals in request bodies and queries: a bad value stays a 422 of type
+#: ``literal_error``, as the API has always answered (an enum field would say ``enum`` and
+#: change the OpenAPI document).
+RequestTypeValue = Literal[
+    "access", "portability", "erasure", "rectification", "restriction", "objection"
+]
+assert set(get_args(RequestTypeValue)) == set(RequestType)
+ListScopeValue = Literal["mine", "tenant"]
+assert set(get_args(ListScopeValue)) == set(ListScope)
+
+
 FieldPath = Annotated[
     str, StringConstraints(pattern=r"^[a-z_]+\.[a-z_]+\.[a-z_]+$", max_length=120)
 ]
@@ -29,7 +40,7 @@ Value = Annotated[CleanText, StringConstraints(max_length=500)]
 class RequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: RequestType
+    type: RequestTypeValue
     #: For a rectification: ``{"identity.users.first_name": "Alicia"}``.
     corrections: dict[FieldPath, Value] | None = Field(default=None, max_length=20)
 
