@@ -3,7 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PACKAGES := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack
-CODE := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack/devstack bench proof tests
+SERVICES := identity orders subsidies support privacy
+CODE := libs/kit $(foreach s,$(SERVICES),services/$(s)/$(s)) deploy/devstack/devstack bench proof tests
+# Each service's tests as the package pytest imports them under (services.<name>.tests).
+SERVICE_TESTS := $(foreach s,$(SERVICES),-p services.$(s).tests)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
 .PHONY: run test lint typecheck pytest bench venv compose-check clean backup restore \
@@ -25,6 +28,7 @@ lint: venv
 
 typecheck: venv
 	@$(VENV)/bin/mypy $(CODE)
+	@$(VENV)/bin/mypy $(SERVICE_TESTS)
 
 compose-check:
 	@deploy/local/system-deps.sh test

@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
-from orders.partners import Pseudonyms
-from orders.payments import sign
+from orders.partners.pseudonyms import Pseudonyms
+from orders.payments.provider import sign
 from tests.e2e.conftest import Platform
 from tests.e2e.test_privacy import _rows_mentioning, new_employee, wait_done
 

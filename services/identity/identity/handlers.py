@@ -1,7 +1,7 @@
 """What the identity service does with events: its part in data-subject requests.
 
 Everything generic (export, erasure with the one-year connection log kept in the restricted
-archive, rectification, restriction) comes from the declarations in ``models.py``; this file
+archive, rectification, restriction) comes from the declarations of the features' models; this file
 adds identity's own step: an erasure starts by ending every session of the person, so they are
 logged out everywhere before any data goes, and the account itself goes last (the privacy
 service sends identity's erase command only after every other service has answered).
@@ -12,21 +12,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import repository
-from identity.models import events, subject_data
-from kit.events import Envelope
+from identity.accounts import repository as accounts
+from identity.base import events, subject_data
+from identity.sessions import repository as sessions
+from kit.events import Envelope, Subscription
 from kit.mail import queue_mail
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import ACCOUNT_MAIL, PRIVACY, Action, account_mail_key
-from kit.worker import Subscription
 
 
 async def close_account(
     db: AsyncSession, subject: str, _payload: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Erasure's first step: no more login, every session ended, before any data goes."""
-    deactivated = await repository.deactivate(db, user_id=subject)
-    revoked = await repository.revoke_sessions(db, user_id=subject, now=now)
+    deactivated = await accounts.deactivate(db, user_id=subject)
+    revoked = await sessions.revoke_sessions(db, user_id=subject, now=now)
     return {"sessions_revoked": revoked, "login_disabled": deactivated}
 
 
@@ -34,7 +34,7 @@ async def tell_restriction_lifted(
     db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
 ) -> dict[str, Any]:
     """Art. 18(3): the person is told before the restriction of their data is lifted."""
-    user = await repository.user_by_id_any_tenant(db, subject)
+    user = await accounts.user_by_id_any_tenant(db, subject)
     if user is None:
         return {"told": False}
     await queue_mail(
@@ -61,7 +61,7 @@ async def mail_accounts(db: AsyncSession, envelope: Envelope) -> None:
     wanted = {str(r["subject"]): r.get("footer") for r in payload.get("recipients", [])}
     if not wanted or envelope.tenant is None:
         return
-    users = await repository.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
+    users = await accounts.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
     if payload.get("marketing"):
         ids = [u.id for u in users]
         frozen = await subject_data.flagged(db, subject_data.restrictions, ids)

@@ -1,109 +1,16 @@
-"""Ed25519 keys that sign the internal tokens, and their rotation.
+"""The signing keys' command (``identity.tokens.keys``): ``python -m identity.keys ACTION``.
 
-Each key is a PKCS#8 PEM file ``<kid>.pem`` (mode 0600) in the keys folder. The newest signs;
-all present keys are published in the JWKS, so services accept tokens of the previous key while
-they live (at most ``internal_token_seconds``). Sessions are opaque tokens held in the database,
-so rotating keys never logs anyone out.
-
-    python -m identity.keys rotate        # add a new signing key
-    python -m identity.keys prune         # drop all but the two newest keys
+python -m identity.keys ensure        # a first key when there is none
+python -m identity.keys rotate        # add a new signing key
+python -m identity.keys prune         # drop all but the two newest keys
+python -m identity.keys show          # the published key ids
 """
 
 import argparse
-import base64
 import json
-import os
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from identity.config import get_settings
-
-ALGORITHM = "EdDSA"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _public_jwk(kid: str, key: Ed25519PrivateKey) -> dict[str, Any]:
-    public = key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(public), "kid": kid} | {
-        "alg": ALGORITHM,
-        "use": "sig",
-    }
-
-
-class SigningKeys:
-    def __init__(self, folder: Path, *, reload_seconds: float = 2.0) -> None:
-        self.folder = folder
-        self.reload_seconds = reload_seconds
-        self._keys: list[tuple[str, Ed25519PrivateKey]] = []
-        self._jwks: dict[str, Any] = {"keys": []}
-        self._loaded_at = 0.0
-
-    def ensure(self) -> None:
-        """Create a first key when there is none (first run)."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not any(self.folder.glob("*.pem")):
-            self.rotate()
-
-    def rotate(self) -> str:
-        kid = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.folder / f".{kid}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        tmp.rename(self.folder / f"{kid}.pem")
-        self._loaded_at = 0.0
-        return kid
-
-    def prune(self, keep: int = 2) -> list[str]:
-        files = sorted(self.folder.glob("*.pem"))
-        removed = files[:-keep] if len(files) > keep else []
-        for path in removed:
-            path.unlink()
-        self._loaded_at = 0.0
-        return [p.stem for p in removed]
-
-    def _load(self) -> list[tuple[str, Ed25519PrivateKey]]:
-        if time.monotonic() - self._loaded_at > self.reload_seconds or not self._keys:
-            keys = []
-            for path in sorted(self.folder.glob("*.pem")):
-                key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-                if isinstance(key, Ed25519PrivateKey):
-                    keys.append((path.stem, key))
-            if not keys:
-                raise RuntimeError(f"no signing key in {self.folder}")
-            if [k for k, _ in keys] != [k for k, _ in self._keys]:
-                self._jwks = {"keys": [_public_jwk(kid, key) for kid, key in keys]}
-            self._keys, self._loaded_at = keys, time.monotonic()
-        return self._keys
-
-    def jwks(self) -> dict[str, Any]:
-        """The public keys; the same document object until the set of keys changes."""
-        self._load()
-        return self._jwks
-
-    def sign(self, claims: dict[str, Any], *, lifetime: timedelta) -> str:
-        kid, key = self._load()[-1]
-        now = datetime.now(UTC)
-        payload = claims | {"iat": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
-        return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid})
+from identity.tokens.keys import SigningKeys
 
 
 def main() -> None:

@@ -5,40 +5,62 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from identity.api import auth, imports, internal, users
-from identity.config import get_settings
-from identity.keys import SigningKeys
+from identity.accounts import api as accounts_api
+from identity.config import Settings, get_settings
+from identity.context import build_context
+from identity.imports import api as imports_api
+from identity.mfa import api as mfa_api
 from identity.models import events
-from identity.passwords import Passwords
-from identity.service import Identity
+from identity.passwords import api as passwords_api
+from identity.sessions import api as sessions_api
+from identity.signin import api as signin_api
+from identity.tenants import api as tenants_api
+from identity.tokens import api as tokens_api
+from identity.tokens.keys import SigningKeys
 from kit.auth import StaticKeys, TokenVerifier
 from kit.web import create_app
 
-settings = get_settings()
-assert settings.keys_dir is not None
-signing_keys = SigningKeys(settings.keys_dir)
+ROUTERS = [
+    # /api/auth
+    signin_api.router,
+    mfa_api.router,
+    passwords_api.router,
+    sessions_api.router,
+    accounts_api.auth_router,
+    tenants_api.router,
+    # /api/users
+    accounts_api.router,
+    imports_api.router,
+    # for the gateway and the other services
+    sessions_api.internal_router,
+    tokens_api.router,
+    accounts_api.internal_router,
+]
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    signing_keys.ensure()
-    app.state.identity = Identity(
+def build_app(settings: Settings) -> FastAPI:
+    """The app: its context (``identity.context``) is built at startup, with the signing keys
+    its own token verifier reads (the identity service verifies the tokens it signs)."""
+    assert settings.keys_dir is not None
+    signing_keys = SigningKeys(settings.keys_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signing_keys.ensure()
+        app.state.context = build_context(settings, keys=signing_keys)
+        yield
+
+    return create_app(
         settings=settings,
-        passwords=Passwords(
-            memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+        routers=ROUTERS,
+        events=events,
+        verifier=TokenVerifier(
+            StaticKeys(signing_keys.jwks),
+            issuer=settings.jwt_issuer,
+            audience=settings.service_name,
         ),
-        keys=signing_keys,
+        lifespan=lifespan,
     )
-    yield
 
 
-app = create_app(
-    settings=settings,
-    routers=[auth.router, users.router, imports.router, internal.router],
-    events=events,
-    # The identity service verifies its own tokens with the keys it holds.
-    verifier=TokenVerifier(
-        StaticKeys(signing_keys.jwks), issuer=settings.jwt_issuer, audience=settings.service_name
-    ),
-    lifespan=lifespan,
-)
+app = build_app(get_settings())

@@ -11,11 +11,14 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from identity import repository
+from identity.accounts.models import User
+from identity.accounts.repository import user_by_email
+from identity.base import events, subject_data
 from identity.config import get_settings
-from identity.mfa import Totp, staff
-from identity.models import Tenant, User, events, subject_data
-from identity.passwords import Passwords, policy_problems
+from identity.mfa.totp import Totp, staff
+from identity.passwords.hashing import Passwords, policy_problems
+from identity.tenants.models import Tenant
+from identity.tenants.repository import tenant_by_slug
 from kit.auth import Role
 from kit.db import Database, new_id
 from kit.demo import demo_tenant_id, refuse_demo_seeding
@@ -36,6 +39,7 @@ ACCOUNTS = [
 
 async def seed(password: str) -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     passwords = Passwords(
         memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
@@ -47,7 +51,7 @@ async def seed(password: str) -> None:
         async with database.transaction() as db:
             tenants = {}
             for slug, name in TENANTS.items():
-                tenant = await repository.tenant_by_slug(db, slug)
+                tenant = await tenant_by_slug(db, slug)
                 if tenant is None:
                     tenant = Tenant(id=demo_tenant_id(slug), slug=slug, name=name, created_at=now)
                     db.add(tenant)
@@ -56,7 +60,7 @@ async def seed(password: str) -> None:
                 tenants[slug] = tenant
             for slug, email, first, last, roles in ACCOUNTS:
                 tenant_id = tenants[slug].id
-                user = await repository.user_by_email(db, tenant_id=tenant_id, email=email)
+                user = await user_by_email(db, tenant_id=tenant_id, email=email)
                 if user is None:
                     user = User(
                         id=new_id(),
@@ -84,7 +88,8 @@ async def seed(password: str) -> None:
 
 
 def main() -> None:
-    refuse_demo_seeding(get_settings())
+    settings = get_settings()
+    refuse_demo_seeding(settings)
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     if problems := policy_problems(password):
         sys.exit("DEMO_PASSWORD is too weak: " + "; ".join(problems))

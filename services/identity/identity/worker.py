@@ -1,29 +1,17 @@
-"""The identity service's event worker: ``python -m identity.worker``."""
+"""The identity service's event worker: ``python -m identity.worker``. Wiring only: the
+queues (``identity.handlers``), the schedule (``identity.jobs``) and what it publishes."""
 
 import asyncio
-from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from identity import inactivity, repository, service
+from identity.base import events, subject_data
 from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
-from identity.models import CONNECTION_LOG, events, subject_data
+from identity.jobs import jobs
+from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
-from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
-
-
-async def housekeeping(db: AsyncSession, now: datetime) -> int:
-    """Ended sessions and stale login counters are deleted (hourly)."""
-    return sum(await service.purge_expired(db, now=now))
-
-
-async def connection_log_purge(db: AsyncSession, now: datetime) -> int:
-    """The connection log of live accounts is kept one year, then deleted (ID5)."""
-    return await repository.delete_old_login_events(
-        db, before=now - (CONNECTION_LOG.until(now) - now)
-    )
+from kit.publications import platform_publications
+from kit.worker import run_worker
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -49,18 +37,14 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,
             events=events,
             declarations=subject_data,
             subscriptions=subscriptions(settings),
-            jobs=[
-                retention_purge(subject_data),
-                Job("housekeeping", 3600, housekeeping),
-                Job("connection log purge", 3600, connection_log_purge),
-                inactivity.job(settings),
-            ],
+            jobs=jobs(settings),
         )
     )
 

@@ -17,9 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from identity.api import auth, users
+from identity.accounts import api as accounts
 from identity.config import Settings
 from identity.models import Base, Session, Tenant, User, events, subject_data
+from identity.sessions import api as sessions
 from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.pagination import encode_cursor
 from kit.testing import BadgeVerifier
@@ -112,7 +113,9 @@ def client(
 ) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{seeded[0]}", var_dir=tmp_path)
     app = create_app(
-        settings=settings, routers=[users.router, auth.router], verifier=BadgeVerifier(PEOPLE)
+        settings=settings,
+        routers=[accounts.router, sessions.router],
+        verifier=BadgeVerifier(PEOPLE),
     )
     with TestClient(app) as test_client:
         app.state.events = events  # the outbox without a relay: audit records stay here

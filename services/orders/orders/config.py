@@ -15,10 +15,6 @@ class Settings(ServiceSettings):
     order_retention_years: int = 5
     #: Invoices are accounting records: kept this long after they are issued (L123-22).
     invoice_retention_years: int = 10
-    #: Where the identity service answers other services (the buyer's email when none is given).
-    identity_url: str = "http://127.0.0.1:8101"
-    #: Where the subsidies service reserves an order's subsidies (service to service).
-    subsidies_url: str = "http://127.0.0.1:8103"
     #: The payment provider's adapter. Only the sandbox exists yet: its page
     #: (``POST /api/payments/sandbox/{reference}``) lets any signed-in employee mark their own
     #: order paid, which issues the invoice and ships the goods. Production refuses it (staging

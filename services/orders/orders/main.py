@@ -8,10 +8,14 @@ from fastapi import APIRouter, FastAPI
 from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
-from orders.api import offers, orders, payments
 from orders.config import Settings, get_settings
+from orders.context import build_context
+from orders.invoices import api as invoices
 from orders.models import events
-from orders.payments import PaymentProvider, SandboxProvider, configured_provider
+from orders.offers import api as offers
+from orders.orders import api as orders
+from orders.payments import api as payments
+from orders.payments.provider import PaymentProvider, SandboxProvider
 
 
 def build(
@@ -23,14 +27,14 @@ def build(
 ) -> FastAPI:
     """The app with ``settings``' payment provider (or ``provider``, for tests). The sandbox's
     pay route is mounted with the sandbox only: it lets a buyer mark their own order paid."""
-    payment = provider or configured_provider(settings)
-    routers: list[APIRouter] = [offers.router, orders.router, payments.router]
-    if isinstance(payment, SandboxProvider):
+    context = build_context(settings, payments=provider)
+    routers: list[APIRouter] = [offers.router, orders.router, invoices.router, payments.router]
+    if isinstance(context.payments, SandboxProvider):
         routers.append(payments.sandbox_router)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.payments = payment
+        app.state.context = context
         yield
 
     return create_app(

@@ -2,33 +2,29 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from kit.db import Database
 from kit.demo import demo_tenant_id, seed_main
-from orders.config import get_settings
-from orders.models import Offer
+from orders.config import Settings, get_settings
+from orders.models import subject_data
+from orders.offers.models import Offer, OfferKind
+from orders.offers.repository import offer_titles
 
 OFFERS = [
-    ("Cinema ticket", "ticket", 750, None),
-    ("Theme park day pass", "ticket", 3200, 200),
-    ("Book shop voucher 20 EUR", "voucher", 1500, None),
-    ("Picnic basket", "goods", 2500, 50),
+    ("Cinema ticket", OfferKind.TICKET, 750, None),
+    ("Theme park day pass", OfferKind.TICKET, 3200, 200),
+    ("Book shop voucher 20 EUR", OfferKind.VOUCHER, 1500, None),
+    ("Picnic basket", OfferKind.GOODS, 2500, 50),
 ]
 
 
-async def seed() -> None:
-    database = Database(get_settings().database_url)
+async def seed(settings: Settings) -> None:
+    database = Database(settings.database_url)
     now = datetime.now(UTC)
     try:
         async with database.transaction() as db:
             for slug in ("demo", "other"):
                 tenant_id = demo_tenant_id(slug)
-                existing = set(
-                    (
-                        await db.scalars(select(Offer.title).where(Offer.tenant_id == tenant_id))
-                    ).all()
-                )
+                existing = await offer_titles(db, tenant_id=tenant_id)
                 for title, kind, price, stock in OFFERS:
                     if title not in existing:
                         db.add(
@@ -47,7 +43,9 @@ async def seed() -> None:
 
 
 def main() -> None:
-    seed_main(get_settings(), seed, "demo offers ready")
+    settings = get_settings()
+    subject_data.bind(settings)
+    seed_main(settings, lambda: seed(settings), "demo offers ready")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 import asyncio
 
+from kit.events import Subscription
 from kit.mail import mail_subscription
-from kit.worker import Subscription, platform_publications, retention_purge, run_worker
+from kit.publications import platform_publications
+from kit.worker import run_worker
+from orders.base import PARTNER_KEY
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
+from orders.jobs import jobs
 from orders.models import events, subject_data
-from orders.partners import PARTNER_KEY, SandboxPartners
+from orders.partners.adapter import SandboxPartners
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -29,13 +33,14 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    subject_data.bind(settings)
     asyncio.run(
         run_worker(
             settings=settings,
             events=events,
             declarations=subject_data,
             subscriptions=subscriptions(settings),
-            jobs=[retention_purge(subject_data)],
+            jobs=jobs(),
         )
     )
 

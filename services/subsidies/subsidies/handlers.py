@@ -4,24 +4,24 @@ released when it is cancelled or refunded)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
-from kit.worker import Subscription
-from subsidies import service
+from subsidies.grants import service as grants
+from subsidies.grants.models import OrderEvent
 from subsidies.models import events, subject_data
 
 participant = Participant(service="subsidies", subject_data=subject_data, events=events)
 
 
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:
-    await service.on_order(
-        session, event_type=envelope.type, order_id=str(envelope.payload["order_id"])
+    await grants.on_order(
+        session, event_type=OrderEvent(envelope.type), order_id=str(envelope.payload["order_id"])
     )
 
 
 def orders_subscription() -> Subscription:
     """The worker's queue of the orders' events that move grants."""
-    kinds = list(service.ORDER_OUTCOME)
+    kinds = [str(event) for event in grants.ORDER_OUTCOME]
     return Subscription(
         "subsidies.orders", dict.fromkeys(kinds, on_order), kinds, senders={"orders"}
     )

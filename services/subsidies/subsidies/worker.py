@@ -2,10 +2,13 @@
 
 import asyncio
 
-from kit.worker import Job, Subscription, platform_publications, retention_purge, run_worker
-from subsidies import service
+from kit.events import Subscription
+from kit.publications import platform_publications
+from kit.worker import run_worker
 from subsidies.config import Settings, get_settings
+from subsidies.context import build_context
 from subsidies.handlers import orders_subscription, participant
+from subsidies.jobs import scheduled
 from subsidies.models import events, subject_data
 
 
@@ -22,18 +25,14 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 
 def main() -> None:
     settings = get_settings()
+    context = build_context(settings)
     asyncio.run(
         run_worker(
             settings=settings,
             events=events,
             declarations=subject_data,
             subscriptions=subscriptions(settings),
-            jobs=[
-                retention_purge(subject_data),
-                Job("expired subsidy holds", 60, service.release_expired_holds),
-                Job("mandate lapse", 24 * 3600, service.lapse_job(settings)),
-                Job("field key rotation", 60, service.rotate_batch),
-            ],
+            jobs=scheduled(context),
         )
     )
 

@@ -4,7 +4,8 @@
 import pytest
 from pydantic import ValidationError
 
-from subsidies.schemas import BookingIn, GrantRequest
+from subsidies.bookings.schemas import BookingIn
+from subsidies.grants.schemas import GrantRequest
 
 UUID = "6c9c2a11-e632-4b6d-a14d-f74b89ebc5ce"
 

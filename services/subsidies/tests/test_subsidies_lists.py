@@ -7,7 +7,6 @@ Before, ``GET /api/subsidies/bookings`` answered the newest 500 bookings and sto
 without a word; the other lists had no bound, and the eligibility was filtered in Python.
 """
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +20,11 @@ from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
 from kit.pagination import encode_cursor
 from kit.testing import BadgeVerifier
 from kit.testing import every_page as read_every_page
-from kit.web import create_app
-from subsidies import fields
-from subsidies.api import activities, admin, profile
+from services.subsidies.tests.factories import activity_row, booking_row, mandate_row, rule_row
 from subsidies.config import Settings
-from subsidies.models import Activity, Base, Booking, Mandate, Profile, Rule, cipher
+from subsidies.context import Context
+from subsidies.main import build_app
+from subsidies.models import Activity, Base, Booking, Mandate, Profile, Rule
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-1", "t-2"
@@ -34,45 +33,25 @@ PEOPLE = {
     "alice": Principal("u-alice", TENANT, "demo", frozenset({Role.EMPLOYEE.value}), "s"),
 }
 NEXT = "X-Next-Cursor"
-IBAN = "FR7630006000011234567890189"
 
 
 def as_(who: str) -> dict[str, str]:
     return {INTERNAL_TOKEN_HEADER: who}
 
 
-def rule_row(tenant: str, n: int, *, min_children: int, active: bool = True) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": tenant,
-        "name": f"Rule {n}",
-        "offer_kind": None,
-        "min_children": min_children,
-        "amount_cents": 100,
-        "percent": None,
-        "cap_cents_per_year": 1000,
-        "active": active,
-        "created_at": NOW - timedelta(days=300) + timedelta(minutes=n // 2),
-    }
-
-
-def mandate_row(n: int) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "reference": f"CSE-{n:016X}",
-        "tenant_id": TENANT,
-        "user_id": "u-alice",
-        "status": "active",
-        "signed_at": NOW - timedelta(hours=n // 2),
-    }
-    clear = {"holder": "Alice Martin", "iban": IBAN, "bic": "BNPAFRPP"}
-    for field, value in clear.items():
-        row[field] = fields.encrypt(cipher, "mandates", row["id"], field, value)
-    return row
+def rule(tenant: str, n: int, *, min_children: int, active: bool = True) -> dict[str, Any]:
+    created_at = NOW - timedelta(days=300) + timedelta(minutes=n // 2)
+    return rule_row(
+        tenant_id=tenant,
+        name=f"Rule {n}",
+        min_children=min_children,
+        active=active,
+        created_at=created_at,
+    )
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, Any]]]]:
+def seeded(tmp_path: Path, context: Context) -> tuple[Path, dict[str, list[dict[str, Any]]]]:
     """For tenant t-1: 230 rules in force (Alice, with 2 children, meets those asking 0-2 of
     the 3 conditions: 154), 10 withdrawn; 205 activities (15 withdrawn); Alice's 130
     mandates and 620 bookings (past the old 500), and others' of the same tenant and of
@@ -80,36 +59,37 @@ def seeded(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, Any]]]]:
     path = tmp_path / "subsidies.db"
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
-    rules = [rule_row(TENANT, n, min_children=n % 3 * 2) for n in range(230)]
-    rules += [rule_row(TENANT, n, min_children=0, active=False) for n in range(10)]
-    rules += [rule_row(OTHER, n, min_children=0) for n in range(5)]
+    rules = [rule(TENANT, n, min_children=n % 3 * 2) for n in range(230)]
+    rules += [rule(TENANT, n, min_children=0, active=False) for n in range(10)]
+    rules += [rule(OTHER, n, min_children=0) for n in range(5)]
     shows = [
-        {
-            "id": str(uuid.uuid4()),
-            "tenant_id": tenant,
-            "title": f"Trip {n}",
-            "price_cents": 1000,
-            "starts_at": NOW + timedelta(days=n // 2),
-            "seats": None,
-            "active": active,
-            "created_at": NOW,
-        }
+        activity_row(
+            tenant_id=tenant,
+            title=f"Trip {n}",
+            starts_at=NOW + timedelta(days=n // 2),
+            active=active,
+            created_at=NOW,
+        )
         for tenant, active, count in ((TENANT, True, 190), (TENANT, False, 15), (OTHER, True, 5))
         for n in range(count)
     ]
-    mandates = [mandate_row(n) for n in range(130)]
+    mandates = [
+        mandate_row(
+            context.cipher,
+            reference=f"CSE-{n:016X}",
+            user_id="u-alice",
+            signed_at=NOW - timedelta(hours=n // 2),
+        )
+        for n in range(130)
+    ]
     bookings = [
-        {
-            "id": str(uuid.uuid4()),
-            "tenant_id": tenant,
-            "user_id": user,
-            "activity_id": shows[0]["id"],
-            "mandate_id": mandates[n % 130]["id"] if user == "u-alice" else None,
-            "price_cents": 1000,
-            "subsidy_cents": 0,
-            "status": "booked",
-            "created_at": NOW - timedelta(minutes=n // 2),
-        }
+        booking_row(
+            tenant_id=tenant,
+            user_id=user,
+            activity_id=shows[0]["id"],
+            mandate_id=mandates[n % 130]["id"] if user == "u-alice" else None,
+            created_at=NOW - timedelta(minutes=n // 2),
+        )
         for tenant, user, count in (
             (TENANT, "u-alice", 620),
             (TENANT, "u-bob", 30),
@@ -135,10 +115,7 @@ def client(
     tmp_path: Path, seeded: tuple[Path, dict[str, list[dict[str, Any]]]]
 ) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{seeded[0]}", var_dir=tmp_path)
-    routers = [profile.router, admin.router, activities.router]
-    with TestClient(
-        create_app(settings=settings, routers=routers, verifier=BadgeVerifier(PEOPLE))
-    ) as client:
+    with TestClient(build_app(settings, verifier=BadgeVerifier(PEOPLE), outbox=None)) as client:
         yield client
 
 

@@ -1,0 +1,54 @@
+"""The accounts' queries. They always carry the tenant, but for the event worker's, whose
+commands name the person by id (ids are unique)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.accounts.models import User
+from kit.pagination import By, Keyset, Page, Part, fetch
+
+
+async def user_by_email(db: AsyncSession, *, tenant_id: str, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
+
+
+async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
+    return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+
+
+async def user_by_id_any_tenant(db: AsyncSession, user_id: str) -> User | None:
+    """For the event worker, whose commands name the person by id (ids are unique)."""
+    return await db.get(User, user_id)
+
+
+#: The tenant's accounts, the newest first (a new account or an import's people on the first
+#: page). Not by email: a cursor carries the last item's sort key in the next page's URL, and
+#: an email address must never be in a URL.
+NEWEST_USERS_FIRST = Keyset[User](
+    "users",
+    (By(User.created_at, datetime, descending=True), By(User.id, str)),
+    key=lambda u: (u.created_at, u.id),
+)
+
+
+async def users_page(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[User]:
+    """One page of the tenant's accounts, paged by keyset (``kit.pagination``)."""
+    query = select(User).where(User.tenant_id == tenant_id)
+    return await fetch(db, [Part(query, NEWEST_USERS_FIRST)], cursor=cursor, limit=limit)
+
+
+async def deactivate(db: AsyncSession, *, user_id: str) -> bool:
+    result = await db.execute(update(User).where(User.id == user_id).values(is_active=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def active_users_by_id(db: AsyncSession, *, tenant_id: str, ids: list[str]) -> Sequence[User]:
+    query = select(User).where(
+        User.tenant_id == tenant_id, User.id.in_(ids), User.is_active.is_(True)
+    )
+    return (await db.scalars(query)).all()

@@ -1,0 +1,1 @@
+"""Two-factor login: TOTP (RFC 6238) with recovery codes."""

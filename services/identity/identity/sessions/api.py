@@ -1,0 +1,118 @@
+"""The person's sessions and logout (``/api/auth/...``), the session cookies, and the
+gateway's check of each request (``/internal/verify``, never exposed by Nginx)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from identity.base import utcnow
+from identity.context import Context, ContextDep
+from identity.sessions import service
+from identity.sessions.schemas import SessionPublic
+from kit.auth import CurrentUser
+from kit.db import SessionDep
+from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+internal_router = APIRouter(tags=["internal"])
+
+SESSION_COOKIE = "__Host-session"
+CSRF_COOKIE = "csrf_token"
+
+
+def set_session_cookies(response: Response, ctx: Context, token: str) -> None:
+    max_age = ctx.settings.session_hours * 3600
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, path="/", secure=True, httponly=True, samesite="lax"
+    )
+    # Readable by the page, which echoes it in X-CSRF-Token on unsafe requests.
+    response.set_cookie(
+        CSRF_COOKIE,
+        ctx.csrf_token(token),
+        max_age=max_age,
+        path="/",
+        secure=True,
+        httponly=False,
+        samesite="strict",
+    )
+
+
+def clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=True, samesite="strict")
+
+
+@router.get("/sessions", responses=PAGED_RESPONSES)
+async def sessions(
+    principal: CurrentUser,
+    db: SessionDep,
+    response: Response,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> list[SessionPublic]:
+    """The person's open sessions, the latest first: the device, the network, when it
+    started. One page: ``X-Next-Cursor`` holds the next one's cursor."""
+    page = await service.sessions_page(
+        db, principal=principal, now=utcnow(), cursor=cursor, limit=limit
+    )
+    return page.map(
+        lambda s: SessionPublic(
+            id=s.id,
+            device=s.device,
+            network=s.network,
+            started_at=s.created_at.replace(second=0, microsecond=0).isoformat(),
+            expires_at=s.expires_at.replace(second=0, microsecond=0).isoformat(),
+            current=s.id == principal.session_id,
+        )
+    ).send(response)
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(session_id: str, principal: CurrentUser, db: SessionDep) -> None:
+    await service.end_session(db, principal=principal, session_id=session_id, now=utcnow())
+
+
+@router.post("/sessions/end-others")
+async def end_other_sessions(principal: CurrentUser, db: SessionDep) -> dict[str, int]:
+    return {"ended": await service.end_other_sessions(db, principal=principal, now=utcnow())}
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: CurrentUser, db: SessionDep, response: Response) -> None:
+    await service.logout(db, principal=principal, now=utcnow())
+    clear_session_cookies(response)
+
+
+@internal_router.get("/internal/verify", status_code=status.HTTP_204_NO_CONTENT)
+async def verify(
+    request: Request,
+    response: Response,
+    ctx: ContextDep,
+    x_session_token: Annotated[str, Header()] = "",
+    x_original_method: Annotated[str, Header()] = "GET",
+    x_csrf_token: Annotated[str | None, Header()] = None,
+    x_original_origin: Annotated[str | None, Header()] = None,
+    x_sec_fetch_site: Annotated[str | None, Header()] = None,
+    x_token_audience: Annotated[str, Header()] = "",
+) -> None:
+    """Nginx's ``auth_request``: 204 with one token per service (``X-Internal-Token-<service>``,
+    each addressed to that service alone; the gateway forwards each service its own), or with
+    ``X-Internal-Token`` for the one service ``X-Token-Audience`` names; or 401/403."""
+    async with request.app.state.db.sessionmaker() as db:
+        issued = await service.verify_session(
+            db,
+            ctx,
+            token=x_session_token,
+            method=x_original_method,
+            csrf=x_csrf_token,
+            origin=x_original_origin,
+            fetch_site=x_sec_fetch_site,
+            now=utcnow(),
+            audience=x_token_audience,
+        )
+        await db.commit()  # the session's last activity, written at most once a minute
+    if x_token_audience:
+        response.headers["X-Internal-Token"] = issued[x_token_audience]
+    else:
+        for service_name, token in issued.items():
+            response.headers[f"X-Internal-Token-{service_name}"] = token

@@ -1,0 +1,1 @@
+"""Tenants: the client companies and works councils, each with its own site."""

@@ -1,0 +1,8 @@
+"""What the tenants' routes answer."""
+
+from pydantic import BaseModel
+
+
+class TenantPublic(BaseModel):
+    slug: str
+    name: str

@@ -1,0 +1,42 @@
+"""Every query of the orders; all carry the tenant, except the payment provider's lookup by
+its reference."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.pagination import By, Keyset, Page, Part, fetch
+from orders.orders.models import Order
+
+#: A person's orders, or the tenant's for its admin: the newest first.
+NEWEST_ORDERS_FIRST = Keyset[Order](
+    "orders",
+    (By(Order.created_at, datetime, descending=True), By(Order.id, str)),
+    key=lambda o: (o.created_at, o.id),
+)
+
+
+async def orders_page(
+    db: AsyncSession, *, tenant_id: str, user_id: str | None, cursor: str | None, limit: int
+) -> Page[Order]:
+    """One page of the person's orders (``user_id``), or with None the whole tenant's. It used
+    to be the newest 500, silently: an admin never saw the tenant's older orders."""
+    query = select(Order).where(Order.tenant_id == tenant_id)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    return await fetch(db, [Part(query, NEWEST_ORDERS_FIRST)], cursor=cursor, limit=limit)
+
+
+async def order_by_reference(db: AsyncSession, reference: str) -> Order | None:
+    return await db.scalar(select(Order).where(Order.payment_reference == reference))
+
+
+async def order_in_tenant(db: AsyncSession, *, tenant_id: str, order_id: str) -> Order | None:
+    return await db.scalar(select(Order).where(Order.id == order_id, Order.tenant_id == tenant_id))
+
+
+async def order_by_id(db: AsyncSession, order_id: str, *, lock: bool = False) -> Order | None:
+    """An order by its id alone (the worker's and the data-subject requests' lookups); ``lock``
+    takes its row until the transaction ends."""
+    return await db.get(Order, order_id, with_for_update=lock)

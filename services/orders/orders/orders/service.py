@@ -1,0 +1,173 @@
+"""The orders' rules: the server prices every order; an employee sees their own, an admin their
+tenant's; only an unpaid order is cancelled. The other services are reached through kit's
+typed clients (the buyer's email from identity, the subsidies reserved at subsidies)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.auth import Principal, Role
+from kit.clients import IdentityClient, SubsidiesClient
+from kit.db import new_id
+from kit.errors import Conflict, Invalid, NotFound
+from kit.mail import queue_mail
+from orders.base import Event, events, subject_data
+from orders.offers import repository as offers
+from orders.offers.models import OfferKind
+from orders.orders import repository
+from orders.orders.models import Order, OrderStatus
+from orders.orders.schemas import Address, OrderCreate
+
+#: The event that tells an order's new status.
+STATUS_EVENTS = {
+    OrderStatus.PAID: Event.ORDER_PAID,
+    OrderStatus.FULFILLED: Event.ORDER_FULFILLED,
+    OrderStatus.REFUNDED: Event.ORDER_REFUNDED,
+    OrderStatus.CANCELLED: Event.ORDER_CANCELLED,
+}
+
+
+def to_pay(order: Order) -> int:
+    """What the buyer pays: the price less the works council's subsidy."""
+    return order.total_cents - order.subsidy_cents
+
+
+async def announce(db: AsyncSession, order: Order, event: Event | None = None) -> None:
+    """``event`` (by default the one of its status) for whoever follows orders (subsidies);
+    the order id only: nothing personal."""
+    await events.add(
+        db,
+        event or STATUS_EVENTS[OrderStatus(order.status)],
+        tenant=order.tenant_id,
+        subject=order.user_id,
+        payload={"order_id": order.id},
+    )
+
+
+async def place_order(
+    db: AsyncSession,
+    *,
+    principal: Principal,
+    data: OrderCreate,
+    now: datetime,
+    identity: IdentityClient,
+    subsidies: SubsidiesClient,
+) -> Order:
+    """Price the order from the offers, take the stock, reserve the buyer's subsidies (held
+    until ``order.placed`` confirms them), and mail the confirmation to the email given or,
+    by default, the account's."""
+    email = data.email or await identity.contact()
+    lines, total = await _priced_lines(db, principal=principal, data=data)
+    order_id = new_id()
+    order = Order(
+        id=order_id,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        status=OrderStatus.CREATED,
+        items=lines,
+        total_cents=total,
+        subsidy_cents=await subsidies.reserve(order_id, lines),
+        email=email,
+        **_delivery(data.delivery_address),
+        billing_name=data.billing_address.name if data.billing_address else None,
+        billing_address=data.billing_address.one_line() if data.billing_address else None,
+        created_at=now,
+    )
+    db.add(order)
+    await db.flush()
+    await announce(db, order, Event.ORDER_PLACED)
+    await subject_data.record_personal_data(
+        db, events, subject=order.user_id, tenant=order.tenant_id
+    )
+    await queue_mail(db, events, to=order.email, tenant=order.tenant_id, **confirmation(order))
+    return order
+
+
+async def _priced_lines(
+    db: AsyncSession, *, principal: Principal, data: OrderCreate
+) -> tuple[list[dict[str, Any]], int]:
+    """The order's lines at the offers' prices, and their total; a limited stock is taken."""
+    ids = [item.offer_id for item in data.items]
+    if len(set(ids)) != len(ids):
+        raise Invalid("each offer once, with its quantity")
+    found = await offers.offers_by_id(db, tenant_id=principal.tenant_id, ids=ids)
+    if any(i not in found for i in ids):
+        raise NotFound("unknown or withdrawn offer")
+    if any(o.kind == OfferKind.GOODS for o in found.values()) and data.delivery_address is None:
+        raise Invalid("physical goods need a delivery address")
+    lines: list[dict[str, Any]] = []
+    for item in data.items:
+        offer = found[item.offer_id]
+        if offer.stock is not None and not await offers.take_stock(
+            db, offer_id=offer.id, quantity=item.quantity
+        ):
+            raise Conflict("not enough left of an offer")
+        lines.append(
+            {
+                "offer_id": offer.id,
+                "kind": offer.kind,
+                "title": offer.title,
+                "quantity": item.quantity,
+                "unit_price_cents": offer.price_cents,
+            }
+        )
+    return lines, sum(line["quantity"] * line["unit_price_cents"] for line in lines)
+
+
+def _delivery(address: Address | None) -> dict[str, str | None]:
+    """The order's ``delivery_*`` columns."""
+    return {
+        "delivery_name": address.name if address else None,
+        "delivery_street": address.street if address else None,
+        "delivery_postcode": address.postcode if address else None,
+        "delivery_city": address.city if address else None,
+        "delivery_country": address.country if address else None,
+    }
+
+
+def confirmation(order: Order) -> dict[str, str]:
+    """The order confirmation mail (French first, then English)."""
+    lines = "\n".join(
+        f"  - {item['quantity']} x {item['title']} ({item['unit_price_cents'] / 100:.2f} EUR)"
+        for item in order.items
+    )
+    total = f"{order.total_cents / 100:.2f} EUR"
+    return {
+        "subject": f"Commande {order.id[:8]} confirmée / Order {order.id[:8]} confirmed",
+        "text": (
+            f"Bonjour,\n\nVotre commande {order.id} est enregistrée :\n{lines}\n"
+            f"Total : {total}\n\nHello,\n\nYour order {order.id} is registered.\n"
+            f"Total: {total}\n"
+        ),
+    }
+
+
+async def visible_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """The buyer's own order, or any of the tenant's for its admin; 404 otherwise."""
+    order = await repository.order_in_tenant(db, tenant_id=principal.tenant_id, order_id=order_id)
+    if order is None or not (
+        order.user_id == principal.user_id or Role.TENANT_ADMIN in principal.roles
+    ):
+        raise NotFound("order not found")
+    return order
+
+
+async def own_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """The buyer's own order (paying or cancelling it is theirs alone); 404 otherwise."""
+    order = await visible_order(db, principal=principal, order_id=order_id)
+    if order.user_id != principal.user_id:
+        raise NotFound("order not found")
+    return order
+
+
+async def cancel_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
+    """The buyer cancels an unpaid order; a limited stock gets its items back."""
+    order = await own_order(db, principal=principal, order_id=order_id)
+    if order.status != OrderStatus.CREATED:
+        raise Conflict("only an unpaid order can be cancelled")
+    order.status = OrderStatus.CANCELLED
+    for line in order.items:
+        await offers.give_back_stock(db, offer_id=line["offer_id"], quantity=line["quantity"])
+    await announce(db, order)
+    return order

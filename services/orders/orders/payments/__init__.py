@@ -1,0 +1,1 @@
+"""Payments: intents at the provider, its signed webhooks, and what a paid order sets off."""

@@ -1,0 +1,1 @@
+"""Activities to book (a trip, a class)."""

@@ -1,0 +1,1 @@
+"""Bookings of activities, paid by SEPA direct debit less the subsidy."""

@@ -1,0 +1,1 @@
+"""The yearly budget of a tenant's subsidies, never overspent."""

@@ -1,0 +1,36 @@
+"""What the subsidies service holds while it runs, built once at startup from its settings:
+the app's lifespan (``main``) and the worker's ``main`` call ``build_context``."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kit.crypto import AesGcm
+from subsidies.config import Settings
+from subsidies.mandates.fields import bank_cipher, field_cipher
+from subsidies.models import subject_data
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    #: Encrypts and decrypts the mandates' bank details (``mandates.fields``).
+    cipher: AesGcm
+
+
+def build_context(settings: Settings) -> Context:
+    """The context; binds the settings to the service's data-subject declarations and the
+    field cipher where the data map's export reads it."""
+    subject_data.bind(settings)
+    cipher = field_cipher(settings)
+    bank_cipher.bind(cipher)
+    return Context(settings=settings, cipher=cipher)
+
+
+def get_context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]

@@ -1,0 +1,1 @@
+"""Grants: the subsidies reserved for orders and bookings, and their lifecycle."""

@@ -1,0 +1,1 @@
+"""SEPA direct-debit mandates: bank details validated, encrypted per field, masked."""

@@ -1,0 +1,1 @@
+"""The beneficiary profile (a number of children) and the rules it meets."""

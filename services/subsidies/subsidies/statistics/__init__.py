@@ -1,0 +1,1 @@
+"""Anonymous statistics of the subsidies used (k-anonymity)."""
