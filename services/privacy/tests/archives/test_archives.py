@@ -5,7 +5,7 @@ removal commits, and whatever a crash leaves is swept by the purge (issue 14).""
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,11 +17,7 @@ from privacy.context import Context
 from privacy.models import Archive, Request
 from privacy.requests.models import RequestStatus
 from privacy.requests.service import add_months
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import NOW, make_request
-else:
-    from services.privacy.tests.factories import NOW, make_request
+from services.privacy.tests.factories import NOW, make_request
 
 
 class Abort(Exception):

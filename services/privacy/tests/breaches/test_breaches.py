@@ -5,7 +5,6 @@ people's notice, once each, never for encrypted data."""
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -18,11 +17,7 @@ from privacy.breaches import service as breaches
 from privacy.config import Settings
 from privacy.models import Breach, BreachAffected, events
 from privacy.register import repository as register
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import NOW, make_breach, make_map_entry, make_principal
-else:
-    from services.privacy.tests.factories import NOW, make_breach, make_map_entry, make_principal
+from services.privacy.tests.factories import NOW, make_breach, make_map_entry, make_principal
 
 DPO = make_principal("t-1", "dpo", user_id="dpo-1", tenant="demo")
 SUPPORT = ["support conversation", "support request"]

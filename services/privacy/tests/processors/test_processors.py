@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -21,11 +21,7 @@ from privacy.processors import repository
 from privacy.processors import service as processors
 from privacy.processors.models import ProcessorScope
 from privacy.register import service as register
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import make_principal
-else:
-    from services.privacy.tests.factories import make_principal
+from services.privacy.tests.factories import make_principal
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DEFAULTS = ["Hosting provider", "Email relay", "Payment provider"]

@@ -4,7 +4,7 @@ workers at start), the purposes' metadata and the processors; JSON, CSV and HTML
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,11 +19,7 @@ from privacy.models import ServiceDeclaration, events, subject_data
 from privacy.processors import service as processors
 from privacy.register import render, repository
 from privacy.register import service as register
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import NOW, make_principal, make_processor
-else:
-    from services.privacy.tests.factories import NOW, make_principal, make_processor
+from services.privacy.tests.factories import NOW, make_principal, make_processor
 
 TENANT = "t-1"
 DPO = make_principal(TENANT, "dpo", user_id="dpo-1", tenant="demo")

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -28,11 +28,7 @@ from privacy.audit import repository as audit
 from privacy.consents import repository as consents
 from privacy.models import AuditEntry, ConsentEvent, Request
 from privacy.requests import repository
-
-if TYPE_CHECKING:  # mypy names the tests' modules after their files (no packages)
-    from factories import request_row
-else:
-    from services.privacy.tests.factories import request_row
+from services.privacy.tests.factories import request_row
 
 T = TypeVar("T")
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
