@@ -15,8 +15,6 @@ class Settings(ServiceSettings):
     participants: list[str] = ["identity", "orders", "subsidies", "support"]
     #: The service holding the account: an erasure reaches it last.
     account_service: str = "identity"
-    #: Where the identity service answers other services (account lookups for the DPO).
-    identity_url: str = "http://127.0.0.1:8101"
     #: Export archives (encrypted) and the key that seals services' answers to us.
     exports_dir: Path | None = None
     keys_dir: Path | None = None

@@ -5,61 +5,28 @@ The privacy service remembers erased people by a keyed, non-reversible hash only
 merges both (a restored privacy database gets back the erasures made since its backup), forgets
 again in privacy's own tables whoever matches, and sends the list to every service in the
 registry; each one hashes the ids it holds with the same key and erases again whoever matches.
-Run it after any restore of any service's database (``make restore`` does).
+Run it after any restore of any service's database (``make restore`` does). The work itself is
+``privacy.erasures.service.replay``.
 """
 
 import argparse
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from kit.db import Database
-from kit.privacy.protocol import COMMAND, Action, command_key
-from privacy import journal, repository
+from privacy.base import subject_data
 from privacy.config import get_settings
-from privacy.models import Forgotten, events, subject_data
+from privacy.erasures.service import replay as replay_erasures
 
 
 async def replay() -> tuple[int, list[str]]:
     settings = get_settings()
+    subject_data.bind(settings)
     database = Database(settings.database_url)
     try:
         async with database.transaction() as db:
-            known = set((await db.scalars(select(Forgotten.subject_key))).all())
-            now = datetime.now(UTC)
-            for entry in journal.entries(settings):
-                if entry["subject_key"] not in known:
-                    known.add(entry["subject_key"])
-                    db.add(
-                        Forgotten(
-                            subject_key=entry["subject_key"],
-                            tenant_id=entry.get("tenant_id", ""),
-                            request_id="journal",
-                            erased_at=now,
-                        )
-                    )
-            keys = sorted(known)
-            # Privacy's own tables (a restored privacy database): forget them again too.
-            for subject in await subject_data.subjects(db):
-                key = subject_data.subject_key(subject)
-                if key in known:
-                    await repository.forget_subject(db, subject=subject, key=key)
-            replay_id = str(uuid.uuid4())
-            for service in settings.participants:
-                await events.add(
-                    db,
-                    COMMAND,
-                    payload={
-                        "request_id": replay_id,
-                        "action": Action.REPLAY_ERASURES.value,
-                        "subject": "",
-                        "subject_keys": keys,
-                    },
-                    routing_key=command_key(service),
-                )
-        return len(keys), list(settings.participants)
+            count = await replay_erasures(db, settings, datetime.now(UTC))
+        return count, list(settings.participants)
     finally:
         await database.dispose()
 

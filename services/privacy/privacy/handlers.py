@@ -1,9 +1,15 @@
-"""What the privacy service does with events: answers to its commands, the data map, and the
-erasure of accounts identity closed for inactivity."""
+"""What the privacy service does with events: answers to its commands, the data map, the audit
+trail, the services' declarations, and the erasure of accounts identity closed.
+
+Each handler takes the worker's context first; ``subscription(ctx)`` binds them to it.
+"""
+
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.events import Envelope
+from kit.events import Envelope, Subscription
 from kit.privacy.audit import AUDIT, AUDIT_KEY
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.protocol import (
@@ -17,18 +23,22 @@ from kit.privacy.protocol import (
     PERSONAL_DATA_RECORDED,
 )
 from kit.security import security_event
-from kit.worker import Subscription
-from privacy import register, service
-from privacy.config import get_settings
+from privacy.audit import service as audit
+from privacy.base import utcnow
+from privacy.context import Context
+from privacy.datamap import service as datamap
+from privacy.register import repository as register
+from privacy.requests import commands, service
 
-_ctx: service.Privacy | None = None
-
-
-def context() -> service.Privacy:
-    global _ctx  # noqa: PLW0603 (one per worker process, made on first use)
-    if _ctx is None:
-        _ctx = service.Privacy.load(get_settings())
-    return _ctx
+QUEUE = "privacy.events"
+BINDINGS = [
+    ANSWER_KEY,
+    DATA_MAP_KEY,
+    ACCOUNT_INACTIVE_KEY,
+    ACCOUNT_REMOVED_KEY,
+    AUDIT_KEY,
+    DECLARATIONS_KEY,
+]
 
 
 def speaks_for_itself(envelope: Envelope) -> bool:
@@ -48,48 +58,53 @@ def speaks_for_itself(envelope: Envelope) -> bool:
     return False
 
 
-async def on_answer(db: AsyncSession, envelope: Envelope) -> None:
+async def on_answer(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
     if speaks_for_itself(envelope):
-        await service.record_answer(db, context(), envelope, service.utcnow())
+        await commands.record_answer(db, ctx, envelope, utcnow())
 
 
-async def on_personal_data(db: AsyncSession, envelope: Envelope) -> None:
+async def on_personal_data(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
     if speaks_for_itself(envelope):
-        await service.record_data_map(db, envelope, service.utcnow())
+        await datamap.record(db, envelope, utcnow())
 
 
-async def on_audit(db: AsyncSession, envelope: Envelope) -> None:
+async def on_audit(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
     if speaks_for_itself(envelope):
-        await service.record_audit(db, envelope)
+        await audit.record(db, envelope)
 
 
-async def on_account_inactive(db: AsyncSession, envelope: Envelope) -> None:
-    if envelope.source != get_settings().account_service or not (
+def _from_account_service(ctx: Context, envelope: Envelope) -> bool:
+    """Only the service holding accounts closes them, and names whose and in which tenant."""
+    return envelope.source == ctx.settings.account_service and bool(
         envelope.subject and envelope.tenant
-    ):
-        return  # only the service holding accounts closes them
-    await service.erase_closed_account(
-        db, context(), tenant_id=envelope.tenant, subject=envelope.subject, now=service.utcnow()
     )
 
 
-async def on_account_removed(db: AsyncSession, envelope: Envelope) -> None:
+async def on_account_inactive(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
+    if not _from_account_service(ctx, envelope):
+        return
+    assert envelope.tenant is not None and envelope.subject is not None
+    await service.erase_closed_account(
+        db, ctx, tenant_id=envelope.tenant, subject=envelope.subject, now=utcnow()
+    )
+
+
+async def on_account_removed(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
     """A tenant admin removed an account: the person's erasure, filed in the admin's name."""
-    if envelope.source != get_settings().account_service or not (
-        envelope.subject and envelope.tenant
-    ):
-        return  # only the service holding accounts closes them
+    if not _from_account_service(ctx, envelope):
+        return
+    assert envelope.tenant is not None and envelope.subject is not None
     await service.erase_closed_account(
         db,
-        context(),
+        ctx,
         tenant_id=envelope.tenant,
         subject=envelope.subject,
-        now=service.utcnow(),
+        now=utcnow(),
         filing=service.removed_by(str(envelope.payload.get("by", ""))[:36]),
     )
 
 
-async def on_declarations(db: AsyncSession, envelope: Envelope) -> None:
+async def on_declarations(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
     """A service's declarations, published by its worker at start: the register's source. A
     service declares only itself."""
     name, inventory = envelope.source, envelope.payload.get("inventory")
@@ -100,22 +115,18 @@ async def on_declarations(db: AsyncSession, envelope: Envelope) -> None:
     )
 
 
-subscription = Subscription(
-    "privacy.events",
-    {
-        ANSWERED: on_answer,
-        PERSONAL_DATA_RECORDED: on_personal_data,
-        ACCOUNT_INACTIVE: on_account_inactive,
-        ACCOUNT_REMOVED: on_account_removed,
-        AUDIT: on_audit,
-        DECLARATIONS_PUBLISHED: on_declarations,
-    },
-    [
-        ANSWER_KEY,
-        DATA_MAP_KEY,
-        ACCOUNT_INACTIVE_KEY,
-        ACCOUNT_REMOVED_KEY,
-        AUDIT_KEY,
-        DECLARATIONS_KEY,
-    ],
-)
+HANDLERS: dict[str, Callable[[Context, AsyncSession, Envelope], Awaitable[None]]] = {
+    ANSWERED: on_answer,
+    PERSONAL_DATA_RECORDED: on_personal_data,
+    ACCOUNT_INACTIVE: on_account_inactive,
+    ACCOUNT_REMOVED: on_account_removed,
+    AUDIT: on_audit,
+    DECLARATIONS_PUBLISHED: on_declarations,
+}
+
+
+def subscription(ctx: Context | None) -> Subscription:
+    """The worker's queue, its handlers bound to ``ctx``. Without a context (the broker's
+    definitions, ``devstack.rabbitmq``, read only the queue and its routing keys), none."""
+    handlers = {} if ctx is None else {kind: partial(h, ctx) for kind, h in HANDLERS.items()}
+    return Subscription(QUEUE, handlers, BINDINGS)

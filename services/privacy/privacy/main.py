@@ -6,34 +6,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kit.web import create_app
-from privacy.api import audit, consents, dpo, requests
-from privacy.api import breaches as breaches_api
-from privacy.api import processors as processors_api
-from privacy.api import register as register_api
-from privacy.config import get_settings
-from privacy.models import events
-from privacy.service import Privacy
-
-settings = get_settings()
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.privacy = Privacy.load(settings)
-    yield
+from privacy.audit.api import router as audit
+from privacy.base import events
+from privacy.breaches.api import router as breaches
+from privacy.config import Settings, get_settings
+from privacy.consents.api import router as consents
+from privacy.context import build_context
+from privacy.dpo.api import router as dpo
+from privacy.processors.api import router as processors
+from privacy.register.api import router as register
+from privacy.requests.api import router as requests
 
 
-app = create_app(
-    settings=settings,
-    routers=[
-        requests.router,
-        dpo.router,
-        audit.router,
-        consents.router,
-        register_api.router,
-        processors_api.router,
-        breaches_api.router,
-    ],
-    events=events,
-    lifespan=lifespan,
-)
+def build_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.context = build_context(settings)
+        yield
+
+    return create_app(
+        settings=settings,
+        routers=[requests, dpo, audit, consents, register, processors, breaches],
+        events=events,
+        lifespan=lifespan,
+    )
+
+
+app = build_app(get_settings())

@@ -2,7 +2,8 @@
 
 The database is built by the service's own migrations (once per session, then copied for
 each test), as a deployment builds it: the platform's default processors are written by a
-migration, not by the first read, so a schema made by ``create_all`` would lack them.
+migration, not by the first read, so a schema made by ``create_all`` would lack them. This
+``database`` replaces kit's (``kit.pytest_plugin``), which creates the tables of the models.
 """
 
 import os
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from kit.db import Database
-from privacy import service
+from privacy.base import subject_data
 from privacy.config import Settings
+from privacy.context import Context, build_context
 
 SERVICE = Path(__file__).resolve().parents[1]
 
@@ -42,7 +44,9 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def database(tmp_path: Path, migrated: Path) -> AsyncIterator[Database]:
+async def database(tmp_path: Path, migrated: Path, settings: Settings) -> AsyncIterator[Database]:
+    """A copy of the migrated database; the personal-data declarations bound to ``settings``."""
+    subject_data.bind(settings)
     path = tmp_path / "unit.db"
     shutil.copyfile(migrated, path)
     db = Database(f"sqlite+aiosqlite:///{path}")
@@ -58,5 +62,5 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings) -> service.Privacy:
-    return service.Privacy.load(settings)
+def ctx(settings: Settings) -> Context:
+    return build_context(settings)

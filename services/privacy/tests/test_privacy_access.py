@@ -5,7 +5,7 @@ inputs the database cannot take are refused as 422s, never 500s."""
 import pytest
 from pydantic import ValidationError
 
-from privacy.api.breaches import BreachCreate
+from privacy.breaches.schemas import BreachCreate
 from privacy.main import app
 
 

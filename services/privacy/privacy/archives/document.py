@@ -1,0 +1,132 @@
+"""What an export archive holds: one zip per access or portability request.
+
+Inside: a JSON file per service, a CSV per table, ``manifest.json`` with the Art. 15
+information (purposes, legal bases, categories, recipients, retention, source, rights, how to
+complain) and ``README.txt``, a short summary in plain words. Encrypted at rest and kept on
+disk by ``privacy.archives.files``.
+"""
+
+import csv
+import io
+import json
+import zipfile
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from privacy.config import Settings
+
+RIGHTS = {
+    "access": "Art. 15: a copy of everything we hold about you (this archive).",
+    "rectification": "Art. 16: have wrong data corrected.",
+    "erasure": "Art. 17: have your data erased, except what the law makes us keep.",
+    "restriction": "Art. 18: have your data frozen: kept, but not used.",
+    "portability": "Art. 20: the data you gave us, in a machine-readable form.",
+    "objection": "Art. 21: object to a processing, always to marketing.",
+}
+COMPLAINT = (
+    "You can complain to the CNIL, 3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07, "
+    "France, https://www.cnil.fr/fr/plaintes"
+)
+
+
+def manifest(
+    *,
+    request: dict[str, Any],
+    inventories: list[dict[str, Any]],
+    settings: Settings,
+) -> dict[str, Any]:
+    """The Art. 15 information, derived from the services' declarations."""
+    purposes: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"legal_bases": set(), "categories": set(), "services": set()}
+    )
+    retention, recipients, sources = [], set(), set()
+    for table in inventories:
+        sources.add(table["source"])
+        recipients.update(table["recipients"])
+        for field in table["fields"]:
+            entry = purposes[field["purpose"]]
+            entry["legal_bases"].add(field["basis"])
+            entry["categories"].add(field["category"])
+            entry["services"].add(table["service"])
+        retention.append(
+            {
+                "service": table["service"],
+                "table": table["table"],
+                "kept": table["kept"],
+                "after_erasure": table["retention"],
+            }
+        )
+    return {
+        "request": request,
+        "controller": "The benefits platform operator, on behalf of your employer's works council",
+        "dpo": {
+            "name": settings.dpo_name,
+            "email": settings.dpo_email,
+            "address": settings.dpo_address,
+        },
+        "purposes": {
+            name: {k: sorted(v) for k, v in value.items()}
+            for name, value in sorted(purposes.items())
+        },
+        "recipients": sorted(recipients) or ["none outside the platform"],
+        "transfers_outside_eu": "none",
+        "retention": retention,
+        "sources": sorted(sources),
+        "automated_decisions": "none",
+        "your_rights": RIGHTS,
+        "complaint": COMPLAINT,
+    }
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    columns = sorted({k for row in rows for k in row})
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()}
+        )
+    return out.getvalue()
+
+
+def build(
+    *,
+    request: dict[str, Any],
+    parts: dict[str, dict[str, Any]],
+    settings: Settings,
+    now: datetime,
+) -> bytes:
+    """The zip of one request: ``parts`` maps a service to ``{tables, inventory}``."""
+    inventories = [entry for part in parts.values() for entry in part["inventory"]]
+    buffer = io.BytesIO()
+    lines = [
+        "Your data on the benefits platform",
+        "",
+        f"Request {request['id']} ({request['type']}), archive made {now:%Y-%m-%d %H:%M} UTC.",
+        "",
+        "What each service holds about you:",
+    ]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for service, part in sorted(parts.items()):
+            archive.writestr(
+                f"{service}.json", json.dumps(part["tables"], indent=2, ensure_ascii=False)
+            )
+            for table, rows in sorted(part["tables"].items()):
+                if rows:
+                    archive.writestr(f"csv/{service}/{table}.csv", _csv(rows))
+                lines.append(f"  - {service} / {table}: {len(rows)} record(s)")
+        info = manifest(request=request, inventories=inventories, settings=settings)
+        archive.writestr("manifest.json", json.dumps(info, indent=2, ensure_ascii=False))
+        lines += [
+            "",
+            "manifest.json says why we hold each piece of data (purpose and legal basis), who",
+            "receives it, how long it is kept, where it comes from, and your rights.",
+            f"Questions: {settings.dpo_email}. {COMPLAINT}.",
+            "",
+            f"This archive is deleted from our servers {settings.archive_days} days after it was"
+            " made.",
+        ]
+        archive.writestr("README.txt", "\n".join(lines) + "\n")
+    return buffer.getvalue()
