@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from identity.base import subject_data
 from identity.config import Settings
 from identity.mfa.totp import Totp
+from identity.models import subject_data
 from identity.passwords.hashing import Passwords
 from identity.signin.devices import Devices, DeviceToken
 from identity.tokens.keys import SigningKeys

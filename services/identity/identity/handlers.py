@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts import repository as accounts
-from identity.base import events, subject_data
+from identity.models import events, subject_data
 from identity.sessions import repository as sessions
 from kit.events import Envelope, Subscription
 from kit.mail import queue_mail

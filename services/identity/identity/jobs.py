@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.base import subject_data
 from identity.config import Settings
 from identity.inactivity.service import check
+from identity.models import subject_data
 from identity.passwords import repository as links
 from identity.sessions import repository as sessions
 from identity.sessions.models import CONNECTION_LOG

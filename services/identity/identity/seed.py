@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from identity.accounts.models import User
 from identity.accounts.repository import user_by_email
-from identity.base import events, subject_data
 from identity.config import get_settings
 from identity.mfa.totp import Totp, staff
+from identity.models import events, subject_data
 from identity.passwords.hashing import Passwords, policy_problems
 from identity.tenants.models import Tenant
 from identity.tenants.repository import tenant_by_slug

@@ -3,10 +3,10 @@ queues (``identity.handlers``), the schedule (``identity.jobs``) and what it pub
 
 import asyncio
 
-from identity.base import events, subject_data
 from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
 from identity.jobs import jobs
+from identity.models import events, subject_data
 from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from kit.crypto import AesGcm
-from privacy.base import subject_data
 from privacy.config import Settings
 from privacy.keys import SealKeys
+from privacy.models import subject_data
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import asyncio
 from datetime import UTC, datetime
 
 from kit.db import Database
-from privacy.base import subject_data
 from privacy.config import get_settings
 from privacy.erasures.service import replay as replay_erasures
+from privacy.models import subject_data
 
 
 async def replay() -> tuple[int, list[str]]:

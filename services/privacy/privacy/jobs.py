@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.worker import Job, retention_purge
 from privacy.archives import service as archives
 from privacy.audit import service as audit
-from privacy.base import subject_data
 from privacy.context import Context
+from privacy.models import subject_data
 from privacy.requests import commands
 
 

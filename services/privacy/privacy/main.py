@@ -7,12 +7,12 @@ from fastapi import FastAPI
 
 from kit.web import create_app
 from privacy.audit.api import router as audit
-from privacy.base import events
 from privacy.breaches.api import router as breaches
 from privacy.config import Settings, get_settings
 from privacy.consents.api import router as consents
 from privacy.context import build_context
 from privacy.dpo.api import router as dpo
+from privacy.models import events
 from privacy.processors.api import router as processors
 from privacy.register.api import router as register
 from privacy.requests.api import router as requests

@@ -7,10 +7,10 @@ from kit.privacy.protocol import account_mail_key, command_key
 from kit.publications import platform_publications
 from kit.worker import run_worker
 from privacy import handlers
-from privacy.base import events, subject_data
 from privacy.config import Settings, get_settings
 from privacy.context import Context, build_context
 from privacy.jobs import jobs
+from privacy.models import events, subject_data
 
 
 def publishes(settings: Settings) -> list[str]:

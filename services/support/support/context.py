@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from support.base import subject_data
 from support.config import Settings
+from support.models import subject_data
 
 
 @dataclass(frozen=True)

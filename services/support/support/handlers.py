@@ -8,7 +8,7 @@ them. When a support agent is erased, their id also leaves the tickets of others
 
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
-from support.base import events, subject_data
+from support.models import events, subject_data
 from support.tickets.service import forget_agent
 
 participant = Participant(

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.worker import Job, retention_purge
-from support.base import subject_data
 from support.config import Settings
+from support.models import subject_data
 from support.partners import repository as partners
 from support.tickets import repository as tickets
 

@@ -6,10 +6,10 @@ import asyncio
 from kit.events import Subscription
 from kit.publications import platform_publications
 from kit.worker import run_worker
-from support.base import events, subject_data
 from support.config import Settings, get_settings
 from support.handlers import participant
 from support.jobs import schedule
+from support.models import events, subject_data
 
 
 def publishes(settings: Settings) -> list[str]:
