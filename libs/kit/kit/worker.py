@@ -35,7 +35,14 @@ from kit.settings import ServiceSettings
 log = logging.getLogger("kit.worker")
 
 #: Re-exported: services import them from here or from their own modules.
-__all__ = ["Job", "Subscription", "platform_publications", "retention_purge", "run_worker"]
+__all__ = [
+    "Job",
+    "Subscription",
+    "platform_publications",
+    "retention_purge",
+    "run_worker",
+    "serve",
+]
 
 
 @dataclass
@@ -186,3 +193,23 @@ async def run_worker(
         await asyncio.gather(*tasks, return_exceptions=True)
         await broker.close()
         await database.dispose()
+
+
+def serve(
+    settings: ServiceSettings,
+    *,
+    events: EventStore,
+    declarations: SubjectData,
+    subscriptions: Sequence[Subscription],
+    jobs: Sequence[Job],
+) -> None:
+    """A worker module's ``main()``: run the worker until SIGTERM or SIGINT."""
+    asyncio.run(
+        run_worker(
+            settings=settings,
+            events=events,
+            declarations=declarations,
+            subscriptions=subscriptions,
+            jobs=jobs,
+        )
+    )

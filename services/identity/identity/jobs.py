@@ -59,7 +59,7 @@ def inactive_accounts(settings: Settings) -> Job:
     return Job("inactive accounts", settings.inactivity_check_seconds, run)
 
 
-def jobs(settings: Settings) -> list[Job]:
+def scheduled(settings: Settings) -> list[Job]:
     """The worker's schedule."""
     return [
         retention_purge(subject_data),

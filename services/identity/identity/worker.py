@@ -1,17 +1,15 @@
 """The identity service's event worker: ``python -m identity.worker``. Wiring only: the
 queues (``identity.handlers``), the schedule (``identity.jobs``) and what it publishes."""
 
-import asyncio
-
 from identity.config import Settings, get_settings
 from identity.handlers import account_mail_subscription, participant
-from identity.jobs import jobs
+from identity.jobs import scheduled
 from identity.models import events, subject_data
 from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
 from kit.publications import platform_publications
-from kit.worker import run_worker
+from kit.worker import serve
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -38,14 +36,12 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 def main() -> None:
     settings = get_settings()
     subject_data.bind(settings)
-    asyncio.run(
-        run_worker(
-            settings=settings,
-            events=events,
-            declarations=subject_data,
-            subscriptions=subscriptions(settings),
-            jobs=jobs(settings),
-        )
+    serve(
+        settings,
+        events=events,
+        declarations=subject_data,
+        subscriptions=subscriptions(settings),
+        jobs=scheduled(settings),
     )
 
 

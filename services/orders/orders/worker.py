@@ -1,15 +1,13 @@
 """The orders service's event worker: ``python -m orders.worker``."""
 
-import asyncio
-
 from kit.events import Subscription
 from kit.mail import mail_subscription
 from kit.publications import platform_publications
-from kit.worker import run_worker
+from kit.worker import serve
 from orders.base import PARTNER_KEY
 from orders.config import Settings, get_settings
 from orders.handlers import participant, partner_subscription
-from orders.jobs import jobs
+from orders.jobs import scheduled
 from orders.models import events, subject_data
 from orders.partners.adapter import SandboxPartners
 
@@ -34,14 +32,12 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 def main() -> None:
     settings = get_settings()
     subject_data.bind(settings)
-    asyncio.run(
-        run_worker(
-            settings=settings,
-            events=events,
-            declarations=subject_data,
-            subscriptions=subscriptions(settings),
-            jobs=jobs(),
-        )
+    serve(
+        settings,
+        events=events,
+        declarations=subject_data,
+        subscriptions=subscriptions(settings),
+        jobs=scheduled(),
     )
 
 

@@ -13,7 +13,7 @@ from privacy.models import subject_data
 from privacy.requests import commands
 
 
-def jobs(ctx: Context) -> list[Job]:
+def scheduled(ctx: Context) -> list[Job]:
     """Every job of the worker, bound to its context."""
 
     async def retry_unanswered(db: AsyncSession, now: datetime) -> int:

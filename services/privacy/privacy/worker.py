@@ -1,15 +1,13 @@
 """The privacy service's event worker: ``python -m privacy.worker``."""
 
-import asyncio
-
 from kit.events import Subscription
 from kit.privacy.protocol import account_mail_key, command_key
 from kit.publications import platform_publications
-from kit.worker import run_worker
+from kit.worker import serve
 from privacy import handlers
 from privacy.config import Settings, get_settings
 from privacy.context import Context, build_context
-from privacy.jobs import jobs
+from privacy.jobs import scheduled
 from privacy.models import events, subject_data
 
 
@@ -28,14 +26,12 @@ def subscriptions(settings: Settings, ctx: Context | None = None) -> list[Subscr
 def main() -> None:
     settings = get_settings()
     ctx = build_context(settings)
-    asyncio.run(
-        run_worker(
-            settings=settings,
-            events=events,
-            declarations=subject_data,
-            subscriptions=subscriptions(settings, ctx),
-            jobs=jobs(ctx),
-        )
+    serve(
+        settings,
+        events=events,
+        declarations=subject_data,
+        subscriptions=subscriptions(settings, ctx),
+        jobs=scheduled(ctx),
     )
 
 

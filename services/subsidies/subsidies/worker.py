@@ -1,10 +1,8 @@
 """The subsidies service's event worker: ``python -m subsidies.worker``."""
 
-import asyncio
-
 from kit.events import Subscription
 from kit.publications import platform_publications
-from kit.worker import run_worker
+from kit.worker import serve
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.handlers import orders_subscription, participant
@@ -26,14 +24,12 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 def main() -> None:
     settings = get_settings()
     context = build_context(settings)
-    asyncio.run(
-        run_worker(
-            settings=settings,
-            events=events,
-            declarations=subject_data,
-            subscriptions=subscriptions(settings),
-            jobs=scheduled(context),
-        )
+    serve(
+        settings,
+        events=events,
+        declarations=subject_data,
+        subscriptions=subscriptions(settings),
+        jobs=scheduled(context),
     )
 
 

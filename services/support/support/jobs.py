@@ -58,7 +58,7 @@ async def purge_partner_contacts(db: AsyncSession, *, now: datetime, years: int)
     return await partners.delete_partner_requests(db, last_contact_before=years_before(now, years))
 
 
-def schedule(settings: Settings) -> list[Job]:
+def scheduled(settings: Settings) -> list[Job]:
     """The worker's jobs, their periods and settings."""
 
     async def closed_tickets(session: AsyncSession, now: datetime) -> int:

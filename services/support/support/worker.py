@@ -1,14 +1,12 @@
 """The support service's event worker: ``python -m support.worker``. Wiring only: its queues
 (``support.handlers``), its scheduled jobs (``support.jobs``) and what it publishes."""
 
-import asyncio
-
 from kit.events import Subscription
 from kit.publications import platform_publications
-from kit.worker import run_worker
+from kit.worker import serve
 from support.config import Settings, get_settings
 from support.handlers import participant
-from support.jobs import schedule
+from support.jobs import scheduled
 from support.models import events, subject_data
 
 
@@ -26,14 +24,12 @@ def subscriptions(settings: Settings) -> list[Subscription]:
 def main() -> None:
     settings = get_settings()
     subject_data.bind(settings)
-    asyncio.run(
-        run_worker(
-            settings=settings,
-            events=events,
-            declarations=subject_data,
-            subscriptions=subscriptions(settings),
-            jobs=schedule(settings),
-        )
+    serve(
+        settings,
+        events=events,
+        declarations=subject_data,
+        subscriptions=subscriptions(settings),
+        jobs=scheduled(settings),
     )
 
 

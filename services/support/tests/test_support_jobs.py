@@ -22,7 +22,7 @@ CLOSED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def job(name: str, **settings: int) -> Job:
-    scheduled = {j.name: j for j in jobs.schedule(Settings.model_validate(settings))}
+    scheduled = {j.name: j for j in jobs.scheduled(Settings.model_validate(settings))}
     return scheduled[name]
 
 
