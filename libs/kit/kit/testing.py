@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 
-from kit.auth import Principal, TokenVerifier
+from kit.auth import INTERNAL_TOKEN_HEADER, Principal, TokenVerifier
 from kit.db import Database
 from kit.errors import Unauthenticated
 from kit.pagination import NEXT_CURSOR_HEADER
@@ -63,15 +63,23 @@ class BadgeVerifier(TokenVerifier):
         return self.people[token]
 
 
+def badge(who: str) -> dict[str, str]:
+    """The headers of a request by ``who`` (a name ``BadgeVerifier`` knows), as the gateway
+    forwards a signed token."""
+    return {INTERNAL_TOKEN_HEADER: who}
+
+
 def every_page(
     client: "TestClient",
     path: str,
-    headers: Mapping[str, str],
+    who: str | Mapping[str, str],
     limit: int,
     cursor: str | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Read a paged list route (kit.pagination) to its end: every page, in order. Asserts each
-    page is a JSON list, only the last one is short, and the cursor moves."""
+    """Read a paged list route (kit.pagination) to its end, as ``who`` (a badge name, or the
+    headers to send): every page, in order. Asserts each page is a JSON list, only the last
+    one is short, and the cursor moves."""
+    headers = badge(who) if isinstance(who, str) else who
     pages: list[list[dict[str, Any]]] = []
     while True:
         params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
@@ -84,3 +92,9 @@ def every_page(
             return pages
         assert len(pages[-1]) == limit  # only the last page is short
         assert len(pages) < 1000, "the cursor does not move"
+
+
+def ordered(rows: list[dict[str, Any]], by: str, *, newest_first: bool) -> list[str]:
+    """The rows' ids in the order of a keyset list by the date ``by``, then the id."""
+    sign = -1 if newest_first else 1
+    return [r["id"] for r in sorted(rows, key=lambda r: (sign * r[by].timestamp(), r["id"]))]

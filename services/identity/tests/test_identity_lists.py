@@ -10,6 +10,7 @@ newest first (not by email: a cursor travels in a URL, an email address never do
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ from identity.accounts import api as accounts
 from identity.config import Settings
 from identity.models import Base, Session, Tenant, User, events, subject_data
 from identity.sessions import api as sessions
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.auth import Principal, Role
 from kit.pagination import encode_cursor
-from kit.testing import BadgeVerifier
-from kit.testing import every_page as read_every_page
+from kit.testing import BadgeVerifier, badge, every_page, ordered
 from kit.web import create_app
+
+#: The order of a list the newest first (by ``created_at``, then id).
+newest_first = partial(ordered, by="created_at", newest_first=True)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TENANT, OTHER = str(uuid.uuid4()), str(uuid.uuid4())
@@ -34,10 +37,6 @@ PERSON_ID = str(uuid.uuid4())
 PERSON = Principal(PERSON_ID, TENANT, "demo", frozenset({Role.EMPLOYEE.value}), "s-0")
 PEOPLE = {"admin": ADMIN, "person": PERSON}
 NEXT = "X-Next-Cursor"
-
-
-def as_(who: str) -> dict[str, str]:
-    return {INTERNAL_TOKEN_HEADER: who}
 
 
 def account(tenant: str, n: int, created: datetime) -> dict[str, Any]:
@@ -122,16 +121,6 @@ def client(
         yield test_client
 
 
-def every_page(
-    client: TestClient, path: str, who: str, limit: int, cursor: str | None = None
-) -> list[list[dict[str, Any]]]:
-    return read_every_page(client, path, as_(who), limit, cursor)
-
-
-def newest_first(rows: list[dict[str, Any]]) -> list[str]:
-    return [r["id"] for r in sorted(rows, key=lambda r: (-r["created_at"].timestamp(), r["id"]))]
-
-
 def test_the_tenants_accounts_page_newest_first_each_once(
     client: TestClient, seeded: tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
@@ -148,7 +137,7 @@ def test_the_tenants_accounts_page_newest_first_each_once(
     restricted = [u for page in pages for u in page if u["restricted"]]
     assert [(u["id"], u["email"]) for u in restricted] == [(accounts[7]["id"], "")]
     # Without a limit: the first 100, and the cursor of the rest; it holds no email.
-    whole = client.get("/api/users", headers=as_("admin"))
+    whole = client.get("/api/users", headers=badge("admin"))
     assert len(whole.json()) == 100 and whole.headers[NEXT]
     assert "@" not in whole.headers[NEXT] and "demo.test" not in whole.headers[NEXT]
 
@@ -158,7 +147,7 @@ def every_page_until(client: TestClient, count: int) -> list[str]:
     cursor = None
     while len(seen) < count:
         params: dict[str, Any] = {"limit": 1} | ({"cursor": cursor} if cursor else {})
-        response = client.get("/api/users", params=params, headers=as_("admin"))
+        response = client.get("/api/users", params=params, headers=badge("admin"))
         seen += [u["id"] for u in response.json()]
         cursor = response.headers[NEXT]
     return seen
@@ -171,7 +160,9 @@ def test_a_persons_open_sessions_page_latest_first_each_once(
     assert len(live) == 131
     pages = every_page(client, "/api/auth/sessions", "person", 50)
     assert [len(page) for page in pages] == [50, 50, 31]
-    assert [s["id"] for page in pages for s in page] == newest_first(live)
+    assert [s["id"] for page in pages for s in page] == ordered(
+        live, "created_at", newest_first=True
+    )
     assert [s["id"] for page in pages for s in page if s["current"]] == []  # s-0 is no row
 
 
@@ -202,6 +193,6 @@ def test_a_bad_cursor_or_limit_is_a_422(
     client: TestClient, route: tuple[str, str], params: dict[str, str]
 ) -> None:
     path, who = route
-    response = client.get(path, params=params, headers=as_(who))
+    response = client.get(path, params=params, headers=badge(who))
     assert response.status_code == 422, response.text
     assert "yesterday" not in response.text  # says nothing of what it held

@@ -16,10 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Principal, Role
+from kit.auth import Principal, Role
 from kit.pagination import encode_cursor
-from kit.testing import BadgeVerifier
-from kit.testing import every_page as read_every_page
+from kit.testing import BadgeVerifier, badge, every_page, ordered
 from services.subsidies.tests.factories import activity_row, booking_row, mandate_row, rule_row
 from subsidies.config import Settings
 from subsidies.context import Context
@@ -33,10 +32,6 @@ PEOPLE = {
     "alice": Principal("u-alice", TENANT, "demo", frozenset({Role.EMPLOYEE.value}), "s"),
 }
 NEXT = "X-Next-Cursor"
-
-
-def as_(who: str) -> dict[str, str]:
-    return {INTERNAL_TOKEN_HEADER: who}
 
 
 def rule(tenant: str, n: int, *, min_children: int, active: bool = True) -> dict[str, Any]:
@@ -119,17 +114,6 @@ def client(
         yield client
 
 
-def every_page(
-    client: TestClient, path: str, who: str, limit: int, cursor: str | None = None
-) -> list[list[dict[str, Any]]]:
-    return read_every_page(client, path, as_(who), limit, cursor)
-
-
-def ordered(rows: list[dict[str, Any]], by: str, *, newest_first: bool) -> list[str]:
-    sign = -1 if newest_first else 1
-    return [r["id"] for r in sorted(rows, key=lambda r: (sign * r[by].timestamp(), r["id"]))]
-
-
 def ids(pages: list[list[dict[str, Any]]], key: str = "id") -> list[str]:
     return [item[key] for page in pages for item in page]
 
@@ -209,14 +193,14 @@ PATHS = [
 def test_a_bad_cursor_or_limit_is_a_422(
     client: TestClient, path: str, who: str, params: dict[str, str]
 ) -> None:
-    response = client.get(path, params=params, headers=as_(who))
+    response = client.get(path, params=params, headers=badge(who))
     assert response.status_code == 422, response.text
     assert "yesterday" not in response.text  # says nothing of what it held
 
 
 def test_the_rules_cursor_is_no_cursor_of_the_rules_a_person_meets(client: TestClient) -> None:
-    rules = client.get("/api/subsidies/rules", params={"limit": 1}, headers=as_("admin"))
+    rules = client.get("/api/subsidies/rules", params={"limit": 1}, headers=badge("admin"))
     refused = client.get(
-        "/api/subsidies/eligibility", params={"cursor": rules.headers[NEXT]}, headers=as_("alice")
+        "/api/subsidies/eligibility", params={"cursor": rules.headers[NEXT]}, headers=badge("alice")
     )
     assert refused.status_code == 422 and "invalid cursor" in refused.json()["detail"]

@@ -17,12 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
 from kit.pagination import encode_cursor
-from kit.testing import every_page as read_every_page
+from kit.testing import badge, every_page, ordered
 from services.support.tests import factories
 from services.support.tests.conftest import Serve
 from support.models import Base, PartnerRequest, Ticket, TicketMessage, subject_data
-
-as_ = factories.as_
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-demo", "t-other"
@@ -94,17 +92,6 @@ def client(
         yield test_client
 
 
-def every_page(
-    client: TestClient, path: str, who: str, limit: int, cursor: str | None = None
-) -> list[list[dict[str, Any]]]:
-    return read_every_page(client, path, as_(who), limit, cursor)
-
-
-def ordered(rows: list[dict[str, Any]], by: str, *, newest_first: bool) -> list[str]:
-    sign = -1 if newest_first else 1
-    return [r["id"] for r in sorted(rows, key=lambda r: (sign * r[by].timestamp(), r["id"]))]
-
-
 def ids(pages: list[list[dict[str, Any]]]) -> list[str]:
     return [item["id"] for page in pages for item in page]
 
@@ -136,7 +123,7 @@ def test_a_long_conversation_comes_whole_page_after_page(
 ) -> None:
     ticket_id = seeded[1]["tickets"][0]["id"]
     expected = ordered(seeded[1]["messages"], "created_at", newest_first=False)
-    detail = client.get(f"/api/tickets/{ticket_id}", headers=as_("alice"))
+    detail = client.get(f"/api/tickets/{ticket_id}", headers=badge("alice"))
     assert detail.status_code == 200, detail.text
     first = detail.json()
     assert [m["id"] for m in first["messages"]] == expected[:100]
@@ -154,12 +141,12 @@ def test_a_long_conversation_comes_whole_page_after_page(
     assert {m["author_id"] for page in pages for m in page} == {"u-alice", "u-agent"}
     # An employee sees their own id only; someone else's ticket is a 404.
     assert {m["author_id"] for page in rest for m in page} == {"u-alice", None}
-    other = client.get(f"/api/tickets/{ticket_id}/messages", headers=as_("bob"))
+    other = client.get(f"/api/tickets/{ticket_id}/messages", headers=badge("bob"))
     assert other.status_code == 404
     # A short conversation: no cursor at all.
     short = seeded[1]["tickets"][4]["id"]
     assert (
-        client.get(f"/api/tickets/{short}", headers=as_("alice")).json()["messages_next_cursor"]
+        client.get(f"/api/tickets/{short}", headers=badge("alice")).json()["messages_next_cursor"]
         is None
     )
 
@@ -206,7 +193,7 @@ def test_a_bad_cursor_or_limit_is_a_422(
 ) -> None:
     if path == "messages":
         path = f"/api/tickets/{seeded[1]['tickets'][0]['id']}/messages"
-    response = client.get(path, params=params, headers=as_(who))
+    response = client.get(path, params=params, headers=badge(who))
     assert response.status_code == 422, response.text
     assert "yesterday" not in response.text  # says nothing of what it held
 
@@ -214,11 +201,11 @@ def test_a_bad_cursor_or_limit_is_a_422(
 def test_the_tickets_cursor_is_no_cursor_of_the_conversation(
     client: TestClient, seeded: tuple[Path, dict[str, list[dict[str, Any]]]]
 ) -> None:
-    listed = client.get("/api/tickets", params={"limit": 1}, headers=as_("alice"))
+    listed = client.get("/api/tickets", params={"limit": 1}, headers=badge("alice"))
     ticket_id = seeded[1]["tickets"][0]["id"]
     refused = client.get(
         f"/api/tickets/{ticket_id}/messages",
         params={"cursor": listed.headers[NEXT]},
-        headers=as_("alice"),
+        headers=badge("alice"),
     )
     assert refused.status_code == 422 and "invalid cursor" in refused.json()["detail"]

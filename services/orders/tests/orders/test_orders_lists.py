@@ -8,6 +8,7 @@ a tenant admin never saw the tenant's older orders. ``GET /api/offers`` had no b
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
-from kit.auth import INTERNAL_TOKEN_HEADER, Role
+from kit.auth import Role
 from kit.pagination import encode_cursor
-from kit.testing import BadgeVerifier
-from kit.testing import every_page as read_every_page
+from kit.testing import BadgeVerifier, badge, every_page, ordered
 from kit.web import create_app
 from orders.config import Settings
 from orders.models import Base, Offer, Order, events
 from orders.offers import api as offers
 from orders.orders import api as orders
 from services.orders.tests.factories import make_principal, offer_values, order_values
+
+#: The order of a list the newest first (by ``created_at``, then id).
+newest_first = partial(ordered, by="created_at", newest_first=True)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 TENANT, OTHER = "t-1", "t-2"
@@ -33,10 +36,6 @@ PEOPLE = {
     "alice": make_principal("u-alice", Role.EMPLOYEE, tenant_id=TENANT),
 }
 NEXT = "X-Next-Cursor"
-
-
-def as_(who: str) -> dict[str, str]:
-    return {INTERNAL_TOKEN_HEADER: who}
 
 
 def order_row(tenant: str, user: str, created: datetime) -> dict[str, Any]:
@@ -90,21 +89,13 @@ def client(
         yield test_client
 
 
-def every_page(
-    client: TestClient, path: str, who: str, limit: int, cursor: str | None = None
-) -> list[list[dict[str, Any]]]:
-    return read_every_page(client, path, as_(who), limit, cursor)
-
-
-def newest_first(rows: list[dict[str, Any]]) -> list[str]:
-    return [r["id"] for r in sorted(rows, key=lambda r: (-r["created_at"].timestamp(), r["id"]))]
-
-
 def test_the_tenants_orders_page_to_the_last_past_the_old_500(
     client: TestClient, seeded: tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
     made = seeded[1]
-    expected = newest_first([o for o in made if o["tenant_id"] == TENANT])
+    expected = ordered(
+        [o for o in made if o["tenant_id"] == TENANT], "created_at", newest_first=True
+    )
     assert len(expected) == 1203
     pages = every_page(client, "/api/orders", "admin", 500)
     assert [len(page) for page in pages] == [500, 500, 203]
@@ -112,7 +103,7 @@ def test_the_tenants_orders_page_to_the_last_past_the_old_500(
     pages = every_page(client, "/api/orders", "admin", 99)  # any page size: the same list
     assert [o["id"] for page in pages for o in page] == expected
     # Without a limit: the newest 100, and the cursor of the rest.
-    first = client.get("/api/orders", headers=as_("admin"))
+    first = client.get("/api/orders", headers=badge("admin"))
     assert [o["id"] for o in first.json()] == expected[:100] and first.headers[NEXT]
 
 
@@ -120,11 +111,17 @@ def test_a_persons_orders_page_one_at_a_time_and_offers_newest_first(
     client: TestClient, seeded: tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]
 ) -> None:
     made, sold = seeded[1], seeded[2]
-    alices = newest_first([o for o in made if o["user_id"] == "u-alice"])
+    alices = ordered(
+        [o for o in made if o["user_id"] == "u-alice"], "created_at", newest_first=True
+    )
     assert len(alices) == 121
     pages = every_page(client, "/api/orders", "alice", 1)
     assert [o["id"] for page in pages for o in page] == alices  # her own only
-    on_sale = newest_first([o for o in sold if o["tenant_id"] == TENANT and o["active"]])
+    on_sale = ordered(
+        [o for o in sold if o["tenant_id"] == TENANT and o["active"]],
+        "created_at",
+        newest_first=True,
+    )
     pages = every_page(client, "/api/offers", "alice", 100)
     assert [len(page) for page in pages] == [100, 100, 30]
     assert [o["id"] for page in pages for o in page] == on_sale  # none withdrawn, none other
@@ -147,14 +144,14 @@ def test_a_persons_orders_page_one_at_a_time_and_offers_newest_first(
 def test_a_bad_cursor_or_limit_is_a_422(
     client: TestClient, path: str, params: dict[str, str]
 ) -> None:
-    response = client.get(path, params=params, headers=as_("admin"))
+    response = client.get(path, params=params, headers=badge("admin"))
     assert response.status_code == 422, response.text
     assert "yesterday" not in response.text  # says nothing of what it held
 
 
 def test_one_lists_cursor_is_no_cursor_of_the_other(client: TestClient) -> None:
-    orders_cursor = client.get("/api/orders", params={"limit": 1}, headers=as_("admin"))
+    orders_cursor = client.get("/api/orders", params={"limit": 1}, headers=badge("admin"))
     refused = client.get(
-        "/api/offers", params={"cursor": orders_cursor.headers[NEXT]}, headers=as_("admin")
+        "/api/offers", params={"cursor": orders_cursor.headers[NEXT]}, headers=badge("admin")
     )
     assert refused.status_code == 422 and "invalid cursor" in refused.json()["detail"]
