@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,7 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.auth import INTERNAL_TOKEN_HEADER, RemoteJwks, TokenVerifier
+from kit.auth import RemoteJwks, TokenVerifier
 from kit.clients import Peers
 from kit.db import Database, is_transient
 from kit.errors import ERROR_STATUSES, DomainError, ErrorBody
@@ -260,15 +259,3 @@ def create_app(
         app.include_router(router)
     install_access_declarations(app)
     return app
-
-
-async def call_on_behalf(
-    request: Request, audience: str, method: str, url: str, *, json: Any = None
-) -> httpx.Response:
-    """Another service of the platform (``audience``), called for the person of this request
-    with a token exchanged for it, on the app's pool. Unreachable: a 503.
-
-    Deprecated: services call their peers through ``kit.clients``' typed clients."""
-    peers: Peers = request.app.state.peers
-    token = await peers.exchanged_token(request.headers[INTERNAL_TOKEN_HEADER], audience)
-    return await peers.send_checked(method, url, json=json, headers={INTERNAL_TOKEN_HEADER: token})
