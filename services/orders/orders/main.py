@@ -18,12 +18,12 @@ from orders.payments import api as payments
 from orders.payments.provider import PaymentProvider, SandboxProvider
 
 
-def build(
+def build_app(
     settings: Settings,
     *,
     provider: PaymentProvider | None = None,
     verifier: TokenVerifier | None = None,
-    event_store: EventStore | None = events,
+    outbox: EventStore | None = events,
 ) -> FastAPI:
     """The app with ``settings``' payment provider (or ``provider``, for tests). The sandbox's
     pay route is mounted with the sandbox only: it lets a buyer mark their own order paid."""
@@ -40,10 +40,10 @@ def build(
     return create_app(
         settings=settings,
         routers=routers,
-        events=event_store,
+        events=outbox,
         verifier=verifier,
         lifespan=lifespan,
     )
 
 
-app = build(get_settings())
+app = build_app(get_settings())

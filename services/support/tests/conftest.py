@@ -47,7 +47,7 @@ def serve(tmp_path: Path) -> Serve:
     @contextmanager
     def serving(path: Path) -> Iterator[TestClient]:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", var_dir=tmp_path)
-        app = build_app(settings, verifier=BadgeVerifier(factories.PEOPLE))
+        app = build_app(settings, verifier=BadgeVerifier(factories.PEOPLE), outbox=None)
         with TestClient(app) as client:
             # The outbox without a relay: audit records and events stay in the test's database.
             app.state.events = events

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from orders.config import Settings
-from orders.main import build
+from orders.main import build_app
 from orders.payments.provider import Intent, SandboxProvider, WebhookEvent, configured_provider
 
 SANDBOX_ROUTE = "/api/payments/sandbox/{reference}"
@@ -63,8 +63,8 @@ class RealProvider:
 
 def test_the_sandbox_route_exists_only_with_the_sandbox(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path)
-    real = build(settings, provider=RealProvider(), event_store=None)
-    sandbox = build(settings, event_store=None)
+    real = build_app(settings, provider=RealProvider(), outbox=None)
+    sandbox = build_app(settings, outbox=None)
     assert SANDBOX_ROUTE not in real.openapi()["paths"]
     assert SANDBOX_ROUTE in sandbox.openapi()["paths"]
     assert "/api/payments/webhook" in real.openapi()["paths"]
