@@ -259,3 +259,10 @@ def create_app(
         app.include_router(router)
     install_access_declarations(app)
     return app
+
+
+def app_context(request: Request) -> Any:
+    """What the app holds (``app.state.context``, built once by the service's
+    ``build_context``): a service declares ``ContextDep = Annotated[Context,
+    Depends(app_context)]`` with its own ``Context`` type."""
+    return request.app.state.context

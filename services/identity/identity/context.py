@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from identity.config import Settings
 from identity.mfa.totp import Totp
@@ -15,6 +15,7 @@ from identity.models import subject_data
 from identity.passwords.hashing import Passwords
 from identity.signin.devices import Devices, DeviceToken
 from identity.tokens.keys import SigningKeys
+from kit.web import app_context
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,5 @@ def build_context(settings: Settings, *, keys: SigningKeys | None = None) -> Con
     )
 
 
-def get_context(request: Request) -> Context:
-    context: Context = request.app.state.context
-    return context
-
-
-ContextDep = Annotated[Context, Depends(get_context)]
+#: A route's context (``app.state.context``, set by ``main.build_app``).
+ContextDep = Annotated[Context, Depends(app_context)]

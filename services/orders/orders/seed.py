@@ -1,9 +1,10 @@
 """Demo offers of a local run: ``python -m orders.seed`` (idempotent; refused in production)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from kit.db import Database
-from kit.demo import demo_tenant_id, seed_main
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.demo import seed_demo_tenants, seed_main
 from orders.config import Settings, get_settings
 from orders.models import subject_data
 from orders.offers.models import Offer, OfferKind
@@ -17,29 +18,26 @@ OFFERS = [
 ]
 
 
+async def offers(db: AsyncSession, tenant_id: str, now: datetime) -> None:
+    """The demo offers a tenant lacks."""
+    existing = await offer_titles(db, tenant_id=tenant_id)
+    for title, kind, price, stock in OFFERS:
+        if title not in existing:
+            db.add(
+                Offer(
+                    tenant_id=tenant_id,
+                    title=title,
+                    kind=kind,
+                    price_cents=price,
+                    stock=stock,
+                    active=True,
+                    created_at=now,
+                )
+            )
+
+
 async def seed(settings: Settings) -> None:
-    database = Database(settings.database_url)
-    now = datetime.now(UTC)
-    try:
-        async with database.transaction() as db:
-            for slug in ("demo", "other"):
-                tenant_id = demo_tenant_id(slug)
-                existing = await offer_titles(db, tenant_id=tenant_id)
-                for title, kind, price, stock in OFFERS:
-                    if title not in existing:
-                        db.add(
-                            Offer(
-                                tenant_id=tenant_id,
-                                title=title,
-                                kind=kind,
-                                price_cents=price,
-                                stock=stock,
-                                active=True,
-                                created_at=now,
-                            )
-                        )
-    finally:
-        await database.dispose()
+    await seed_demo_tenants(settings, offers)
 
 
 def main() -> None:

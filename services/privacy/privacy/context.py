@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from kit.crypto import AesGcm
+from kit.web import app_context
 from privacy.config import Settings
 from privacy.keys import SealKeys
 from privacy.models import subject_data
@@ -47,9 +48,5 @@ def build_context(settings: Settings) -> Context:
     return Context(settings, SealKeys.load(settings), AesGcm({"a1": key}, "a1"))
 
 
-def get_context(request: Request) -> Context:
-    context: Context = request.app.state.context
-    return context
-
-
-ContextDep = Annotated[Context, Depends(get_context)]
+#: A route's context (``app.state.context``, set by ``main.build_app``).
+ContextDep = Annotated[Context, Depends(app_context)]

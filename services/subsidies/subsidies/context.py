@@ -4,9 +4,10 @@ the app's lifespan (``main``) and the worker's ``main`` call ``build_context``."
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from kit.crypto import AesGcm
+from kit.web import app_context
 from subsidies.config import Settings
 from subsidies.mandates.fields import bank_cipher, field_cipher
 from subsidies.models import subject_data
@@ -28,9 +29,5 @@ def build_context(settings: Settings) -> Context:
     return Context(settings=settings, cipher=cipher)
 
 
-def get_context(request: Request) -> Context:
-    context: Context = request.app.state.context
-    return context
-
-
-ContextDep = Annotated[Context, Depends(get_context)]
+#: A route's context (``app.state.context``, set by ``main.build_app``).
+ContextDep = Annotated[Context, Depends(app_context)]

@@ -1,12 +1,11 @@
 """Demo rules, budgets and activities of a local run: ``python -m subsidies.seed``
 (idempotent; refused in production)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import Database
-from kit.demo import demo_tenant_id, seed_main
+from kit.demo import seed_demo_tenants, seed_main
 from subsidies.activities import repository as activities
 from subsidies.activities.models import Activity
 from subsidies.budgets import repository as budgets
@@ -61,14 +60,7 @@ async def _seed_tenant(db: AsyncSession, tenant: str, now: datetime) -> None:
 
 
 async def seed(settings: Settings) -> None:
-    database = Database(settings.database_url)
-    now = datetime.now(UTC)
-    try:
-        async with database.transaction() as db:
-            for slug in ("demo", "other"):
-                await _seed_tenant(db, demo_tenant_id(slug), now)
-    finally:
-        await database.dispose()
+    await seed_demo_tenants(settings, _seed_tenant)
 
 
 def main() -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from kit.web import app_context
 from support.config import Settings
 from support.models import subject_data
 
@@ -26,12 +27,8 @@ def build_context(settings: Settings) -> Context:
     return Context(settings=settings)
 
 
-def get_context(request: Request) -> Context:
-    context: Context = request.app.state.context
-    return context
-
-
-ContextDep = Annotated[Context, Depends(get_context)]
+#: A route's context (``app.state.context``, set by ``main.build_app``).
+ContextDep = Annotated[Context, Depends(app_context)]
 
 
 def utcnow() -> datetime:
