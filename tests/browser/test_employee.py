@@ -97,6 +97,9 @@ def test_employee_orders_with_a_subsidy_exports_withdraws_a_consent_and_erases(
     expect(page.locator("[data-request]")).to_contain_text("Terminée")
     tab.shot("export-ready")
     tab.axe("export")
+    # The list of earlier archives is drawn once the request is final: clicking while it is
+    # fetched and drawn could cancel the download (seen once under load).
+    page.wait_for_load_state("networkidle")
     with page.expect_download() as download:
         download_link.click()
     with zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())) as archive:
