@@ -299,6 +299,10 @@ def base_image(podman: Podman) -> str:
         assert tar.returncode == 0 and imported.returncode == 0, imported.stderr
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
+    repository = tag.split(":", 1)[0]
+    listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repository)
+    for old in set(listing.stdout.split()) - {tag}:
+        podman("rmi", old, check=False)  # a base of an older recipe (kept while in use)
     return tag
 
 
@@ -312,9 +316,14 @@ def standin(podman: Podman, name: str, base: str) -> str:
     parts: list[str | bytes] = [base]
     for path in files:
         parts += [path.name, oct(path.stat().st_mode & 0o777), path.read_bytes()]
-    tag = f"localhost/compose-test/{name}:{digest(parts)}"
+    repository = f"localhost/compose-test/{name}"
+    tag = f"{repository}:{digest(parts)}"
     if not podman.exists(tag):
         podman.build(tag, containerfile, STANDINS, {"BASE": base})
+        # The stand-ins of older recipes go (an image still in use stays).
+        listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repository)
+        for old in set(listing.stdout.split()) - {tag}:
+            podman("rmi", old, check=False)
     return tag
 
 
