@@ -263,6 +263,7 @@ def base_image(podman: Podman) -> str:
     )
     tag = f"localhost/compose-test/debian:{SUITE}-{digest([BASE_RECIPE, sources, POLICY_RC_D])}"
     if podman.exists(tag):
+        say(f"cached: {tag}")
         return tag
     rootfs = podman.state / f"rootfs-{SUITE}"
     shutil.rmtree(rootfs, ignore_errors=True)
@@ -303,6 +304,7 @@ def base_image(podman: Podman) -> str:
     listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repository)
     for old in set(listing.stdout.split()) - {tag}:
         podman("rmi", old, check=False)  # a base of an older recipe (kept while in use)
+    say(f"built: {tag}")
     return tag
 
 
@@ -318,8 +320,11 @@ def standin(podman: Podman, name: str, base: str) -> str:
         parts += [path.name, oct(path.stat().st_mode & 0o777), path.read_bytes()]
     repository = f"localhost/compose-test/{name}"
     tag = f"{repository}:{digest(parts)}"
-    if not podman.exists(tag):
+    if podman.exists(tag):
+        say(f"cached: {tag}")
+    else:
         podman.build(tag, containerfile, STANDINS, {"BASE": base})
+        say(f"built: {tag}")
         # The stand-ins of older recipes go (an image still in use stays).
         listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repository)
         for old in set(listing.stdout.split()) - {tag}:
@@ -344,11 +349,11 @@ class Images:
 
 def build_images(podman: Podman, clock: Clock) -> Images:
     """The base, the stand-ins and the platform's images (three builds at a time)."""
-    with clock.step("base image (debootstrap, cached)"):
+    with clock.step("base image (debootstrap)"):
         base = base_image(podman)
-    with clock.step("Python stand-in (cached)"):
+    with clock.step("Python stand-in"):
         python = standin(podman, "python", base)
-    with clock.step("stand-ins and the platform's 6 images"), ThreadPoolExecutor(3) as pool:
+    with clock.step("other stand-ins, the platform's 6 images"), ThreadPoolExecutor(3) as pool:
         servers = {name: pool.submit(standin, podman, name, base) for name in ("postgres",)}
         platform = [
             pool.submit(
