@@ -15,10 +15,12 @@ Settings: COMPOSE_TEST_HTTPS_PORT / COMPOSE_TEST_HTTP_PORT (28443 / 28080), COMP
 COMPOSE_TEST_KEEP=1 (leave the stack and podman's service running, to look at them).
 """
 
+import contextlib
 import io
 import json
 import os
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -145,6 +147,28 @@ class Deployment:
         return next(c for c in self.containers() if service_of(c) == service)
 
 
+def host_listeners() -> set[int]:
+    """The TCP ports something on this machine listens on (/proc/net/tcp, tcp6)."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def host_address() -> str:
+    """The machine's address on its default route (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:  # no default route: loopback is all there is
+            return "127.0.0.1"
+        return str(probe.getsockname()[0])
+
+
 def second_step(client: httpx.Client, secret: str) -> httpx.Response:
     """The TOTP code of the current step, or of the next one when this one was used."""
     totp = pyotp.TOTP(secret)
@@ -263,6 +287,9 @@ def test_every_container_is_healthy_and_runs_hardened(deployment: Deployment) ->
         assert health_of(containers[name]) == "healthy", name
     for name in ONE_SHOTS:
         assert containers[name]["State"]["ExitCode"] == 0, name
+    # Nothing crashed on its way up (a restart policy would hide it).
+    restarted = {n: c["RestartCount"] for n, c in containers.items() if c.get("RestartCount")}
+    assert not restarted, restarted
     for name in (*SERVICES, *(f"{s}-worker" for s in SERVICES), "backup"):
         host = containers[name]["HostConfig"]
         assert host["ReadonlyRootfs"] is True, name
@@ -347,6 +374,15 @@ def test_nothing_but_the_gateway_is_published_and_internal_has_no_way_out(
         if bound:
             published[service_of(container)] = bound
     assert published == {"gateway": {str(HTTPS_PORT), str(HTTP_PORT)}}
+    # From the host, nothing answers on the ports the containers listen on inside (those the
+    # machine's own servers do not hold, as its PostgreSQL and RabbitMQ may).
+    inside = {8000, 9100, 1025, 8025, 4369, 25672, 15672, 15692, 5432, 5672}
+    probed = sorted(inside - host_listeners())
+    assert probed, "every port is held by the machine: nothing to probe"
+    for port in probed:
+        for address in ("127.0.0.1", host_address()):
+            with contextlib.suppress(OSError), socket.create_connection((address, port), 2):
+                raise AssertionError(f"{address}:{port} answers from the host")
     # The published HTTP port only redirects to HTTPS.
     with httpx.Client(timeout=10) as plain:
         redirect = plain.get(f"http://localhost:{HTTP_PORT}/api/auth/me")
