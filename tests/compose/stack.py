@@ -371,6 +371,8 @@ def build_images(podman: Podman, clock: Clock) -> Images:
         }
         for future in platform:
             future.result()
+        # The images a rebuild replaced (untagged, no child): each code change leaves one.
+        podman("image", "prune", "-f", check=False)
         return Images(
             python=python,
             postgres=servers["postgres"].result(),
