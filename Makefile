@@ -9,8 +9,8 @@ CODE := libs/kit $(foreach s,$(SERVICES),services/$(s)/$(s)) deploy/devstack/dev
 SERVICE_TESTS := $(foreach s,$(SERVICES),-p services.$(s).tests)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
-.PHONY: run test lint typecheck pytest bench venv compose-check clean backup restore \
-	chaos security load
+.PHONY: run test lint typecheck pytest bench venv compose-check compose-test clean backup \
+	restore chaos security load
 
 run: venv
 	@deploy/local/system-deps.sh run
@@ -21,6 +21,7 @@ test: venv lint typecheck compose-check
 	@deploy/local/test-services.sh
 	@test -d tests/browser/node_modules || (cd tests/browser && npm ci --no-audit --no-fund)
 	@$(PY) -m pytest
+	@$(MAKE) --no-print-directory compose-test
 
 lint: venv
 	@$(VENV)/bin/ruff check .
@@ -34,6 +35,14 @@ typecheck: venv
 compose-check:
 	@deploy/local/system-deps.sh test
 	@docker-compose --env-file .env.example -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+
+# The compose deployment for real (tests/compose, deploy/README.md "The compose test"): every
+# image built (stand-ins of the registries' images from Debian's packages, cached), the stack up
+# on podman as a staging environment, every container healthy, the platform's journeys through
+# the published gateway port, then down -v. Needs root (debootstrap, podman's networks).
+compose-test: venv
+	@deploy/local/system-deps.sh compose
+	@COMPOSE_TEST=1 $(PY) -m pytest tests/compose -p no:cacheprovider -s -q
 
 # Encrypted, dated dumps of every service's database under var/backups (BACKUP_KEY).
 backup: venv

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from devstack.rabbitmq import init_script, render, worker_queues
+from tests.test_production_settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -275,3 +276,78 @@ def test_long_running_containers_restart_and_one_shots_do_not(config: dict[str, 
     # What others wait for reports its health: the databases, the broker, the APIs, the gateway.
     for name in ("postgres", "rabbitmq", "gateway", *SERVICES):
         assert "test" in config["services"][name]["healthcheck"], name
+
+
+def test_images_are_versions_that_receive_security_fixes(config: dict[str, Any]) -> None:
+    """Issue 17: PostgreSQL 17, RabbitMQ 4, Nginx 1.26 or later (1.30, the stable branch),
+    Python 3.13 on Debian 13; the backup's pg_dump of the server's major version."""
+    services = config["services"]
+    assert services["postgres"]["image"] == "postgres:17-trixie"
+    assert re.fullmatch(r"rabbitmq:4\.\d+-alpine", services["rabbitmq"]["image"])
+    nginx = re.fullmatch(r"nginx:1\.(\d+)-alpine", services["gateway"]["image"])
+    assert nginx is not None and int(nginx.group(1)) >= 26
+    base = "ARG PYTHON_IMAGE=python:3.13-slim-trixie\nFROM ${PYTHON_IMAGE}\n"
+    for name in ("Dockerfile", "Dockerfile.backup"):
+        assert base in (ROOT / "deploy" / "docker" / name).read_text(), name
+    assert "postgresql-client-17" in (ROOT / "deploy/docker/Dockerfile.backup").read_text()
+
+
+def test_no_container_is_left_with_a_local_run_address(config: dict[str, Any]) -> None:
+    """Every URL setting whose default is the local run's (127.0.0.1) is set in compose, to a
+    service of the internal network: privacy once asked 127.0.0.1:8101 for accounts (503)."""
+    for name in PYTHON_SERVICES:
+        settings = SETTINGS[name.removesuffix("-worker")]
+        env = config["services"][name]["environment"]
+        for field, info in settings.model_fields.items():
+            default = info.default
+            if field.endswith("_url") and isinstance(default, str) and "127.0.0.1" in default:
+                value = env.get(field.upper(), "")
+                assert value and "127.0.0.1" not in value and "localhost" not in value, (
+                    name,
+                    field,
+                )
+
+
+def test_health_checks_have_no_argument_with_spaces(config: dict[str, Any]) -> None:
+    """Podman's Docker-compatible API splits an exec-form health check's arguments on spaces
+    (the compose test met `python -c "import ..."` broken in pieces): one word per argument."""
+    for name, svc in config["services"].items():
+        test = (svc.get("healthcheck") or {}).get("test") or []
+        if test and test[0] == "CMD":
+            assert all(" " not in argument for argument in test), name
+    assert 'CMD ["service-healthcheck"]' in (ROOT / "deploy/docker/Dockerfile").read_text()
+
+
+def test_the_compose_test_changes_only_images_and_staging() -> None:
+    """deploy/compose-test/docker-compose.test.yml: the stand-in images, and staging on every
+    Python container (the sandboxes); nothing else of what operators run."""
+    override = yaml.safe_load((ROOT / "deploy/compose-test/docker-compose.test.yml").read_text())
+    for name, svc in override["services"].items():
+        if name in ("postgres", "rabbitmq", "gateway"):
+            assert set(svc) == {"image"}, name
+        elif name == "mail-sink":
+            assert set(svc) == {"image", "command"}
+        else:
+            assert name in (*PYTHON_SERVICES, "backup"), name
+            assert svc == {"environment": {"ENVIRONMENT": "staging"}}, name
+    assert set(override["services"]) >= {*PYTHON_SERVICES, "backup"}
+
+
+def test_dead_letter_queues_have_no_delivery_limit_on_rabbitmq_4(tmp_path: Path) -> None:
+    """RabbitMQ 4 gives quorum queues a delivery limit of 20 by default: the definitions lift
+    it on the dead-letter queues, whose messages have nowhere else to go."""
+    env = {"PATH": "/usr/bin:/bin"} | {f"{s.upper()}_AMQP_PASSWORD": f"pw-{s}" for s in SERVICES}
+    output = tmp_path / "definitions.json"
+    script = ROOT / "deploy" / "docker" / "rabbitmq-definitions.py"
+    topology = ROOT / "deploy" / "rabbitmq" / "topology.json"
+    subprocess.run(
+        ["python3", str(script), str(topology), str(output)], env=env, check=True, cwd=tmp_path
+    )
+    document = json.loads(output.read_text())
+    (policy,) = document["policies"]
+    assert policy["definition"] == {"delivery-limit": -1}
+    dead = [q["name"] for q in document["queues"] if re.search(policy["pattern"], q["name"])]
+    assert dead == [q["name"] for q in document["queues"] if q["name"].endswith(".dead")]
+    assert all(
+        q["arguments"]["x-delivery-limit"] == 3 for q in document["queues"] if q["name"] not in dead
+    )

@@ -54,6 +54,26 @@ def build(topology: dict[str, Any], passwords: dict[str, str]) -> dict[str, Any]
     }
 
 
+def dead_letter_policies(vhosts: list[str]) -> list[dict[str, Any]]:
+    """RabbitMQ 4 gives a quorum queue with no ``x-delivery-limit`` a limit of 20 deliveries.
+    The workers' queues set theirs (3, then the message goes to ``<queue>.dead``); a dead-letter
+    queue has no dead-letter exchange of its own, so a message there that an operator's tool
+    reads and puts back 20 times would be dropped. This policy lifts the limit on them (-1, "no
+    limit", RabbitMQ 4 only: 3.x had no default limit and refuses -1, which is why the scratch
+    import of tests/integration, on the machine's 3.x, takes ``build()`` without it)."""
+    return [
+        {
+            "vhost": vhost,
+            "name": "dead-letters-kept",
+            "pattern": r"\.dead$",
+            "apply-to": "queues",
+            "definition": {"delivery-limit": -1},
+            "priority": 0,
+        }
+        for vhost in vhosts
+    ]
+
+
 def main() -> None:
     topology_path, output = Path(sys.argv[1]), Path(sys.argv[2])
     topology = json.loads(topology_path.read_text())
@@ -62,6 +82,7 @@ def main() -> None:
         for p in topology.get("permissions", [])
     }
     document = build(topology, passwords)
+    document["policies"] = dead_letter_policies([v["name"] for v in document["vhosts"]])
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".tmp")
     partial.write_text(json.dumps(document, indent=2))

@@ -4,6 +4,9 @@
 #   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml), chromium and npm
 #                         (the browser tests: Debian's Chromium driven by Playwright, axe-core)
 #   system-deps.sh bench  nginx, wrk
+#   system-deps.sh compose podman (with runc, netavark and aardvark-dns: its networks' DNS),
+#                         docker-compose, debootstrap and Debian's keyring (the stand-ins' base):
+#                         the compose test (tests/compose)
 #   system-deps.sh python python3-venv (what `python3 -m venv` needs)
 set -euo pipefail
 want=(nginx)
@@ -13,6 +16,7 @@ case "${1:-run}" in
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
   test) want+=(docker-compose chromium npm) ;;
   bench) want+=(wrk) ;;
+  compose) want=(podman runc netavark aardvark-dns docker-compose debootstrap debian-archive-keyring) ;;
   run)
     if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1 \
        && ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
@@ -26,6 +30,9 @@ for pkg in "${want[@]}"; do
     python3-venv) missing+=(python3-venv) ;;
     rabbitmq-server) missing+=(rabbitmq-server) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    netavark|aardvark-dns) [ -x "/usr/lib/podman/$pkg" ] || missing+=("$pkg") ;;
+    debootstrap) [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap) ;;
+    debian-archive-keyring) [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

@@ -2,7 +2,9 @@
 
     python -m devstack.mailsink --port 8025 --dir var/mail
 
-Nothing leaves the machine; open the ``.eml`` files to read what the platform sent.
+Nothing leaves the machine; open the ``.eml`` files to read what the platform sent. The compose
+test runs it as its stack's ``mail-sink`` (``--host 0.0.0.0 --port 1025``, on the internal
+network), standing in for Mailpit.
 """
 
 import argparse
@@ -31,13 +33,14 @@ class Sink:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.mailsink")
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--dir", type=Path, required=True)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Sink(args.dir), hostname=args.host, port=args.port)
     controller.start()
-    print(f"SMTP sink on 127.0.0.1:{args.port}, writing to {args.dir}", flush=True)
+    print(f"SMTP sink on {args.host}:{args.port}, writing to {args.dir}", flush=True)
     try:
         asyncio.run(asyncio.Event().wait())
     except KeyboardInterrupt:
