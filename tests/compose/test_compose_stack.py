@@ -402,25 +402,20 @@ def test_nothing_but_the_gateway_is_published_and_internal_has_no_way_out(
 
 def test_a_staff_member_signs_in_with_a_second_step(deployment: Deployment) -> None:
     admin = Person(f"admin@{DOMAIN}", password())
-    provision = (Path(__file__).parent / "provision.py").read_text()
     admin.id = (
         deployment.compose(
             "exec",
             "-T",
             "-e",
-            f"TENANT={TENANT}",
-            "-e",
-            "TENANT_NAME=Compose works council",
-            "-e",
-            f"DOMAIN={DOMAIN}",
-            "-e",
-            f"ADMIN_EMAIL={admin.email}",
-            "-e",
             f"ADMIN_PASSWORD={admin.password}",
             "identity",
             "python",
-            "-",
-            stdin=provision,
+            "-m",
+            "identity.bootstrap",
+            TENANT,
+            "Compose works council",
+            DOMAIN,
+            admin.email,
         )
         .stdout.strip()
         .splitlines()[-1]
