@@ -94,3 +94,12 @@ $(VENV)/.installed: constraints.txt requirements-dev.txt $(addsuffix /pyproject.
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
+
+# The monitoring profile and the Kubernetes manifests alone (make test runs both through
+# tests/test_monitoring.py and tests/test_kubernetes.py): promtool's checks and rule tests,
+# every manifest against the Kubernetes schemas shipped by kubernetes-validate (offline).
+.PHONY: ops-check
+ops-check: venv
+	@deploy/local/system-deps.sh test
+	@cd deploy/monitoring && promtool check config prometheus.yml && promtool test rules tests/*.yml
+	@$(PY) -m pytest -q tests/test_monitoring.py tests/test_kubernetes.py

@@ -85,7 +85,8 @@ def test_new_secrets_are_required(tmp_path: Path, variable: str) -> None:
 
 def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
     published = {name for name, svc in config["services"].items() if svc.get("ports")}
-    assert published == {"gateway"}
+    # The monitoring profile's Grafana, on the loopback only: tests/test_monitoring.py.
+    assert published - {"grafana"} == {"gateway"}
     assert config["networks"]["internal"].get("internal") is True
     for name in ("postgres", "rabbitmq", *PYTHON_SERVICES):
         assert config["services"][name]["networks"] == {"internal": None} or list(

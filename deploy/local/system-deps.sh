@@ -3,6 +3,7 @@
 #   system-deps.sh run    nginx (RabbitMQ is installed too when neither it nor AMQP_URL is there)
 #   system-deps.sh test   nginx, docker-compose (to validate docker-compose.yml), chromium and npm
 #                         (the browser tests: Debian's Chromium driven by Playwright, axe-core)
+#                         and promtool (Debian's prometheus: checks and tests the alert rules)
 #   system-deps.sh bench  nginx, wrk
 #   system-deps.sh compose podman (with runc, netavark and aardvark-dns: its networks' DNS),
 #                         docker-compose, debootstrap and Debian's keyring (the stand-ins' base):
@@ -23,6 +24,8 @@ case "${1:-run}" in
       want+=(rabbitmq-server)
     fi ;;
 esac
+# promtool checks and tests deploy/monitoring's alert rules (tests/test_monitoring.py).
+if [ "${1:-run}" = test ]; then want+=(prometheus); fi
 missing=()
 for pkg in "${want[@]}"; do
   case "$pkg" in
@@ -33,6 +36,7 @@ for pkg in "${want[@]}"; do
     netavark|aardvark-dns) [ -x "/usr/lib/podman/$pkg" ] || missing+=("$pkg") ;;
     debootstrap) [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap) ;;
     debian-archive-keyring) [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=("$pkg") ;;
+    prometheus) command -v promtool >/dev/null 2>&1 || missing+=(prometheus) ;;
     *) command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done
@@ -43,3 +47,7 @@ sudo=""
 echo "Installing ${missing[*]} (apt-get)"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Only promtool is wanted: the package's server, started by systemd where there is one, is not.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,224 @@
+"""The monitoring profile (deploy/monitoring): Prometheus scrapes every API and worker, its alert
+rules pass promtool's tests (each alert firing and silent), Grafana's dashboard asks only for
+metrics that exist or are specified, and the profile adds nothing reachable from outside."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import kit.metrics
+import kit.security
+
+ROOT = Path(__file__).resolve().parents[1]
+MONITORING = ROOT / "deploy" / "monitoring"
+SERVICES = ("identity", "orders", "subsidies", "support", "privacy")
+COMPOSE = ("docker-compose", "-f", "docker-compose.yml")
+
+#: Metrics the rules and the dashboard use that no process exports yet: deploy/README.md,
+#: "Monitoring", says which process computes each.
+TO_IMPLEMENT = {
+    "outbox_oldest_unsent_age_seconds",
+    "dsr_open_requests",
+    "dsr_next_deadline_timestamp_seconds",
+    "breach_next_notification_deadline_timestamp_seconds",
+    "backup_last_success_timestamp_seconds",
+}
+#: Prometheus's own series and the blackbox exporter's.
+FROM_PROMETHEUS = {"up", "ALERTS", "probe_success", "probe_ssl_earliest_cert_expiry"}
+PROMQL_WORDS = {
+    "sum", "min", "max", "by", "rate", "increase", "histogram_quantile", "time", "absent",
+    "and", "or", "unless", "offset",
+    # label names
+    "le", "service", "type", "queue", "kind", "route", "status", "job", "exported_job",
+    "instance", "alertstate",
+}  # fmt: skip
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which("promtool")
+    assert tool, "promtool is missing: deploy/local/system-deps.sh test installs it"
+    return subprocess.run(
+        [tool, *args], cwd=MONITORING, capture_output=True, text=True, check=False
+    )
+
+
+def exported_metrics() -> set[str]:
+    """The metric names kit defines today (what every API and worker serves)."""
+    names: set[str] = set()
+    for metric in (
+        kit.metrics.REQUEST_SECONDS,
+        kit.metrics.DSR_SECONDS,
+        kit.metrics.OUTBOX_BACKLOG,
+        kit.metrics.DEAD_LETTERS,
+        kit.metrics.PURGED,
+        kit.security.SECURITY_EVENTS,
+    ):
+        for family in metric.describe():
+            names.add(family.name)
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression reads (strings and durations left out)."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)
+    expr = re.sub(r"\[\d+[smhd]\]|\b\d+[smhd]\b", "", expr)
+    return set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", expr)) - PROMQL_WORDS
+
+
+def rules() -> list[dict[str, Any]]:
+    document: dict[str, Any] = yaml.safe_load((MONITORING / "alerts.yml").read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def known(name: str) -> bool:
+    exported = exported_metrics()
+    base = re.sub(r"_(bucket|count|sum)$", "", name)
+    counter = re.sub(r"_total$", "", name)
+    return bool({name, base, counter} & (exported | TO_IMPLEMENT | FROM_PROMETHEUS))
+
+
+def test_promtool_accepts_the_configuration_and_the_rules() -> None:
+    result = promtool("check", "config", "prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_every_alert_fires_and_stays_silent_in_promtool_tests() -> None:
+    tests = sorted(p.name for p in (MONITORING / "tests").glob("*.yml"))
+    result = promtool("test", "rules", *(f"tests/{name}" for name in tests))
+    assert result.returncode == 0, result.stdout + result.stderr
+    firing: set[str] = set()
+    silent: set[str] = set()
+    for name in tests:
+        document = yaml.safe_load((MONITORING / "tests" / name).read_text())
+        for case in document["tests"]:
+            for check in case["alert_rule_test"]:
+                (firing if check["exp_alerts"] else silent).add(check["alertname"])
+    alerts = {rule["alert"] for rule in rules()}
+    assert alerts - firing == set(), "alerts never seen firing"
+    assert alerts - silent == set(), "alerts never seen silent"
+    assert len(alerts) >= 17
+
+
+def test_every_rule_has_a_severity_and_reads_known_metrics() -> None:
+    for rule in rules():
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+        unknown = {m for m in metric_names(rule["expr"]) if not known(m)}
+        assert unknown == set(), (rule["alert"], unknown)
+
+
+def test_the_metric_check_catches_a_misspelt_name() -> None:
+    assert not known("outbox_backlogs")
+    assert known("http_request_duration_seconds_bucket") and known("security_events_total")
+    assert metric_names('sum by (kind) (increase(security_events_total{kind="x"}[10m]))') == {
+        "security_events_total"
+    }
+
+
+def test_prometheus_scrapes_every_api_and_worker() -> None:
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    jobs = {
+        job["job_name"]: {t for static in job["static_configs"] for t in static["targets"]}
+        for job in config["scrape_configs"]
+    }
+    assert jobs["api"] == {f"{name}:8000" for name in SERVICES}
+    assert jobs["worker"] == {f"{name}-worker:9100" for name in SERVICES}
+    assert config["rule_files"] == ["alerts.yml"]
+
+
+@pytest.fixture(scope="module")
+def profile() -> dict[str, Any]:
+    result = subprocess.run(
+        [*COMPOSE, "--env-file", ".env.example", "--profile", "monitoring", "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = yaml.safe_load(result.stdout)
+    return parsed
+
+
+def test_the_monitoring_profile_reaches_the_services_and_publishes_only_loopback(
+    profile: dict[str, Any],
+) -> None:
+    services = profile["services"]
+    for name in ("prometheus", "blackbox", "grafana"):
+        assert services[name]["profiles"] == ["monitoring"], name
+    # Only the profile's services carry a profile: `up` without it starts the platform alone.
+    assert {n for n, s in services.items() if s.get("profiles")} == {
+        "prometheus",
+        "blackbox",
+        "grafana",
+    }
+    # What Prometheus scrapes listens where Prometheus is.
+    assert "internal" in services["prometheus"]["networks"]
+    for name in SERVICES:
+        assert services[f"{name}-worker"]["environment"]["WORKER_METRICS_PORT"] == "9100"
+        assert services[f"{name}-worker"]["environment"]["WORKER_METRICS_HOST"] == "0.0.0.0"
+    # Grafana reaches Prometheus only, and is published on the host's loopback only.
+    assert set(services["grafana"]["networks"]) == {"monitoring", "edge"}
+    assert profile["networks"]["monitoring"]["internal"] is True
+    ports = services["grafana"]["ports"]
+    assert len(ports) == 1 and str(ports[0]).startswith("127.0.0.1:")
+    assert not services["prometheus"].get("ports") and not services["blackbox"].get("ports")
+    assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    mounts = {str(v).split(":")[1] for v in services["prometheus"]["volumes"]}
+    assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"} <= mounts
+
+
+def test_grafana_needs_its_admin_password(tmp_path: Path) -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    env = tmp_path / "env"
+    env.write_text("\n".join(ln for ln in lines if not ln.startswith("GRAFANA_ADMIN")) + "\n")
+    result = subprocess.run(
+        [*COMPOSE, "--env-file", str(env), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "GRAFANA_ADMIN_PASSWORD" in result.stderr
+
+
+def test_the_dashboard_is_provisioned_and_reads_known_metrics() -> None:
+    grafana = MONITORING / "grafana"
+    source = yaml.safe_load((grafana / "provisioning/datasources/prometheus.yml").read_text())
+    uid = source["datasources"][0]["uid"]
+    assert source["datasources"][0]["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((grafana / "provisioning/dashboards/platform.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana-dashboards"
+    dashboard = json.loads((grafana / "dashboards/platform.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert len(panels) >= 15
+    cells: set[tuple[int, int]] = set()
+    for panel in dashboard["panels"]:
+        box = panel["gridPos"]
+        assert box["x"] + box["w"] <= 24, panel["title"]
+        area = {
+            (x, y)
+            for x in range(box["x"], box["x"] + box["w"])
+            for y in range(box["y"], box["y"] + box["h"])
+        }
+        assert not area & cells, f"{panel['title']} overlaps another panel"
+        cells |= area
+    used: set[str] = set()
+    for panel in panels:
+        assert panel["datasource"]["uid"] == uid, panel["title"]
+        for target in panel["targets"]:
+            names = metric_names(target["expr"])
+            assert all(known(n) for n in names), (panel["title"], names)
+            used |= names
+    # Every metric an alert reads has a panel.
+    for rule in rules():
+        assert metric_names(rule["expr"]) & used or rule["alert"] == "BackupNeverReported"
