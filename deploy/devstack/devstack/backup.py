@@ -18,7 +18,10 @@ otherwise the local run's SQLite files.
 
 ``schedule`` runs for ever (compose's ``backup`` service): a backup every day at ``--at``
 (UTC), then the backups older than ``--keep-days`` are deleted, so that no copy outlives its
-purpose; one JSON line per run on standard output, without personal data.
+purpose; one JSON line per run on standard output, without personal data. With
+``BACKUP_METRICS_PORT`` set it serves ``backup_last_success_timestamp_seconds{service}`` there
+(Prometheus; address ``BACKUP_METRICS_HOST``, default 127.0.0.1): the time of the newest backup
+whose files match their manifest, read again at start so that a restart keeps it.
 """
 
 import argparse
@@ -34,10 +37,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from prometheus_client import start_http_server
 from sqlalchemy.engine import make_url
 
 from devstack.stack import ROOT, SERVICES
 from kit.crypto import AesGcm
+from kit.metrics import BACKUP_LAST_SUCCESS
 from kit.settings import DEV_SECRET_MARKER, PRODUCTION_LIKE, is_placeholder
 
 DEFAULT_KEY = DEV_SECRET_MARKER + "backup-key"
@@ -189,12 +194,41 @@ def prune(folder: Path, keep_days: int, now: datetime) -> list[str]:
     return removed
 
 
+def verified(target: Path) -> dict[str, datetime]:
+    """Each service's backup in ``target`` whose file matches the manifest (size, SHA-256),
+    with the backup's time."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    taken = datetime.fromisoformat(manifest["taken_at"])
+    found: dict[str, datetime] = {}
+    for service, entry in manifest["services"].items():
+        path = target / entry["file"]
+        if path.exists():
+            data = path.read_bytes()
+            if len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"]:
+                found[service] = taken
+    return found
+
+
+def record_success(folder: Path) -> None:
+    """``backup_last_success_timestamp_seconds``: per service, its newest verified backup."""
+    latest: dict[str, datetime] = {}
+    for manifest in sorted(folder.glob("*/manifest.json")):
+        latest |= verified(manifest.parent)
+    for service, taken in latest.items():
+        BACKUP_LAST_SUCCESS.labels(service).set(taken.timestamp())
+
+
 def schedule(urls: dict[str, str], folder: Path, at: str, keep_days: int) -> None:
     cipher()  # refuse a development key before the first night, not at it
+    port = int(os.environ.get("BACKUP_METRICS_PORT") or 0)
+    if port:
+        start_http_server(port, addr=os.environ.get("BACKUP_METRICS_HOST", "127.0.0.1"))
+        record_success(folder)
     while True:
         time.sleep(seconds_until(at, datetime.now(UTC)))
         started = time.monotonic()
         target = backup(urls, folder)
+        record_success(folder)
         removed = prune(folder, keep_days, datetime.now(UTC))
         line = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -23,6 +23,30 @@ DSR_SECONDS = Histogram(
 OUTBOX_BACKLOG = Gauge(
     "outbox_backlog", "Events written but not yet published to RabbitMQ.", ["service"]
 )
+OUTBOX_OLDEST = Gauge(
+    "outbox_oldest_unsent_age_seconds",
+    "Age of the oldest event not yet published to RabbitMQ (0 when none waits).",
+    ["service"],
+)
+#: The privacy service's deadlines (its worker refreshes them every minute).
+DSR_OPEN = Gauge(
+    "dsr_open_requests", "Data-subject requests not in a final status, by type.", ["type"]
+)
+DSR_NEXT_DEADLINE = Gauge(
+    "dsr_next_deadline_timestamp_seconds",
+    "The earliest due date (extended if so) of the open requests of a type; +Inf: none open.",
+    ["type"],
+)
+BREACH_NEXT_DEADLINE = Gauge(
+    "breach_next_notification_deadline_timestamp_seconds",
+    "The earliest 72-hour deadline of a breach not notified to the authority; +Inf: none.",
+)
+#: The backup scheduler's (devstack.backup schedule).
+BACKUP_LAST_SUCCESS = Gauge(
+    "backup_last_success_timestamp_seconds",
+    "When the last verified backup of a service's database was written.",
+    ["service"],
+)
 DEAD_LETTERS = Gauge(
     "dead_letter_messages", "Messages waiting in a dead-letter queue.", ["service", "queue"]
 )

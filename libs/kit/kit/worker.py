@@ -26,7 +26,7 @@ from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.events.subscription import Subscription
 from kit.logs import configure_logging
-from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, PURGED
+from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST, PURGED
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
 from kit.publications import platform_publications
@@ -78,17 +78,29 @@ async def _repeat(job: Job, database: Database, service: str = "service") -> Non
         await asyncio.sleep(job.every_seconds)
 
 
+def outbox_age(oldest: datetime | None, now: datetime) -> float:
+    """Seconds the oldest unsent event has waited (0 when none waits)."""
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # SQLite keeps no offset; the outbox writes UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(0.0, (now - oldest).total_seconds())
+
+
 def _gauges(
     service: str, events: EventStore, broker: Broker, consumers: Sequence[Consumer]
 ) -> Callable[[AsyncSession, datetime], Awaitable[int]]:
-    """Refresh the outbox backlog and the dead-letter depths (returns 0: nothing to log)."""
+    """Refresh the outbox backlog and its oldest event's age, and the dead-letter depths
+    (returns 0: nothing to log)."""
 
-    async def refresh(session: AsyncSession, _now: datetime) -> int:
+    async def refresh(session: AsyncSession, now: datetime) -> int:
         outbox = events.outbox
-        backlog = await session.scalar(
-            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
-        )
+        unsent = outbox.c.sent_at.is_(None)
+        backlog, oldest = (
+            await session.execute(select(func.count(), func.min(outbox.c.created_at)).where(unsent))
+        ).one()
         OUTBOX_BACKLOG.labels(service).set(int(backlog or 0))
+        OUTBOX_OLDEST.labels(service).set(outbox_age(oldest, now))
         await broker.connect()  # idempotent; while RabbitMQ is away the job fails and retries
         if broker.channel is not None:
             for consumer in consumers:

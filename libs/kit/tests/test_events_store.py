@@ -1,6 +1,9 @@
 """Outbox and inbox on SQLite: the event commits with the change; a duplicate has no effect."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +13,7 @@ from kit.events import Envelope, EventStore
 from kit.events.broker import Broker
 from kit.events.consumer import Consumer
 from kit.events.store import on_outbox_commit, remove_outbox_callback
+from kit.worker import _gauges
 
 metadata = MetaData()
 store = EventStore(metadata, source="test")
@@ -164,3 +168,28 @@ async def test_a_failing_statement_is_the_handlers_failure(database: Database) -
     c.infrastructure_delays = (0.01, 0.01, 0.01)
     with pytest.raises(DBAPIError):
         await c._handle_patiently(store.envelope("thing.happened"), handler)
+
+
+class NoBroker:
+    channel = None
+
+    async def connect(self) -> None:
+        return None
+
+
+async def test_the_metrics_job_says_how_long_the_oldest_event_has_waited(
+    database: Database,
+) -> None:
+    refresh = _gauges("oldest-test", store, NoBroker(), [])  # type: ignore[arg-type]
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    labels = {"service": "oldest-test"}
+    async with database.transaction() as session:
+        await refresh(session, now)
+    assert REGISTRY.get_sample_value("outbox_oldest_unsent_age_seconds", labels) == 0
+    async with database.transaction() as session:
+        await store.add(session, "thing.happened")
+        await session.execute(store.outbox.update().values(created_at=now - timedelta(seconds=90)))
+    async with database.transaction() as session:
+        await refresh(session, now)
+    assert REGISTRY.get_sample_value("outbox_oldest_unsent_age_seconds", labels) == 90
+    assert REGISTRY.get_sample_value("outbox_backlog", labels) == 1

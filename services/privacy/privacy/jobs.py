@@ -1,16 +1,37 @@
 """The privacy worker's scheduled work: commands sent again, archives and the audit trail
-past their date, and the restricted archive's retention."""
+past their date, the restricted archive's retention, and the deadlines the monitoring alerts
+on."""
 
+import math
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.metrics import BREACH_NEXT_DEADLINE, DSR_NEXT_DEADLINE, DSR_OPEN
 from kit.worker import Job, retention_purge
 from privacy.archives import service as archives
 from privacy.audit import service as audit
+from privacy.breaches import repository as breaches
+from privacy.breaches.service import AUTHORITY_DELAY
 from privacy.context import Context
 from privacy.models import subject_data
 from privacy.requests import commands
+from privacy.requests import repository as requests
+from privacy.requests.models import RequestType
+
+
+async def deadline_gauges(db: AsyncSession, _now: datetime) -> int:
+    """The open requests per type and their earliest due date, and the earliest 72-hour
+    deadline of a breach the authority was not told of (+Inf: nothing due), for Prometheus's
+    alerts (deploy/monitoring/alerts.yml). Returns 0: nothing to log."""
+    open_requests = await requests.open_by_type(db)
+    for kind in RequestType:
+        count, earliest = open_requests.get(kind, (0, None))
+        DSR_OPEN.labels(kind).set(count)
+        DSR_NEXT_DEADLINE.labels(kind).set(math.inf if earliest is None else earliest.timestamp())
+    aware = await breaches.earliest_unnotified_awareness(db)
+    BREACH_NEXT_DEADLINE.set(math.inf if aware is None else (aware + AUTHORITY_DELAY).timestamp())
+    return 0
 
 
 def scheduled(ctx: Context) -> list[Job]:
@@ -33,5 +54,6 @@ def scheduled(ctx: Context) -> list[Job]:
         ),
         Job("expired archives", 600, purge_archives),
         Job("audit trail retention", 3600, purge_audit),
+        Job("deadline gauges", 60, deadline_gauges),
         retention_purge(subject_data),
     ]

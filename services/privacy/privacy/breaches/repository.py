@@ -105,3 +105,10 @@ async def mark_told(db: AsyncSession, breach_id: str, now: datetime) -> None:
         .where(BreachAffected.breach_id == breach_id, BreachAffected.notified_at.is_(None))
         .values(notified_at=now)
     )
+
+
+async def earliest_unnotified_awareness(db: AsyncSession) -> datetime | None:
+    """When the platform became aware of the oldest breach not notified to the authority."""
+    return await db.scalar(
+        select(func.min(Breach.aware_at)).where(Breach.authority_notified_at.is_(None))
+    )

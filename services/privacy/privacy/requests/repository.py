@@ -175,3 +175,14 @@ async def forget(db: AsyncSession, *, subject: str, key: str) -> None:
         .where(Request.subject == subject)
         .values(subject=None, subject_key=key, corrections=None, identity_check=None)
     )
+
+
+async def open_by_type(db: AsyncSession) -> dict[str, tuple[int, datetime]]:
+    """Per type, the requests not answered yet and their earliest due date (extended if so)."""
+    due = func.coalesce(Request.extended_due_at, Request.due_at)
+    rows = await db.execute(
+        select(Request.type, func.count(), func.min(due))
+        .where(Request.status.not_in(FINAL))
+        .group_by(Request.type)
+    )
+    return {str(kind): (int(count), earliest) for kind, count, earliest in rows.all()}
