@@ -267,6 +267,10 @@ def create_objects(world: World) -> None:
     paid = world.call(alice, "POST", f"/api/orders/{ids['order']}/pay")
     assert paid.status_code == 200, paid.text
     ids["reference"] = paid.json()["reference"]
+    # The offer as Alice's order left it (a limited stock went down by one): what the other
+    # callers' attempts must leave unchanged.
+    offers = world.call(alice, "GET", "/api/offers").json()
+    world.offer = next(o for o in offers if o["id"] == world.offer["id"])
     ticket = {"subject": "Matrix ticket", "message": "A question."}
     ids["ticket"] = created(world.call(alice, "POST", "/api/tickets", ticket))
     ids["request"] = created(

@@ -197,8 +197,14 @@ async def fetch(
         rows = list(
             (await db.scalars(query.order_by(*part.keyset.order_by()).limit(room + 1))).all()
         )
-        if len(rows) > room:  # more after this page, in this part
-            items += rows[:room]
-            return Page(items, part.keyset.cursor(rows[room - 1] if room else None))
-        items += rows
+        more = len(rows) > room  # more after this page, in this part
+        rows = rows[:room]
+        last = rows[-1] if rows else None
+        # Each part is its own statement: a row that changed between two of them (a request
+        # answered while its DPO's queue is read) can match both. It is listed once, where
+        # it was first read (the session's identity map gives the same object twice).
+        shown = {id(item) for item in items}
+        items += [row for row in rows if id(row) not in shown]
+        if more:
+            return Page(items, part.keyset.cursor(last))
     return Page(items)

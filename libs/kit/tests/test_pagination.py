@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import Response
-from sqlalchemy import String, insert, select
+from sqlalchemy import String, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import Database, UtcDateTime
@@ -150,3 +150,17 @@ def test_a_list_route_keeps_its_body_and_sends_the_cursor_in_a_header() -> None:
     last = Response()
     assert Page([3]).map(str).send(last) == ["3"]
     assert NEXT_CURSOR_HEADER not in last.headers
+
+
+async def test_a_row_that_matches_two_parts_is_listed_once(database: Database) -> None:
+    """As a request answered while its DPO's queue is read: read as open by the first part's
+    statement, then as answered by the second's."""
+    overlapping = [
+        Part(select(Item).where(Item.kind == "open"), OLDEST),
+        Part(select(Item), NEWEST),  # every item: the open ones match both parts
+    ]
+    async with database.transaction() as db:
+        total = await db.scalar(select(func.count()).select_from(Item))
+        page = await fetch(db, overlapping, cursor=None, limit=500)
+    ids = [item.id for item in page.items]
+    assert len(ids) == len(set(ids)) == total
