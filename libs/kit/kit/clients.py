@@ -16,7 +16,9 @@ from typing import Annotated, Any, ClassVar
 
 import httpx
 from fastapi import Depends, Request
+from opentelemetry.trace import SpanKind
 
+from kit import tracing
 from kit.auth import INTERNAL_TOKEN_HEADER
 from kit.errors import Invalid, NotFound, Unavailable
 from kit.settings import ServiceSettings
@@ -74,11 +76,23 @@ class Peers(httpx.AsyncClient):
     async def send_checked(
         self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        """One call; the peer unreachable is ``Unavailable``."""
-        try:
-            return await self.request(method, url, json=json, headers=headers)
-        except httpx.TransportError as exc:
-            raise Unavailable(UNAVAILABLE) from exc
+        """One call, in a client span whose ``traceparent`` goes with it (the callee continues
+        the trace); the peer unreachable is ``Unavailable``. The span names the peer's host and
+        the method, never the path or the body (they may name a person)."""
+        host = httpx.URL(url).host
+        with tracing.span(
+            f"{method} {host}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method, "server.address": host},
+        ) as span:
+            try:
+                response = await self.request(
+                    method, url, json=json, headers=tracing.inject(dict(headers or {}))
+                )
+            except httpx.TransportError as exc:
+                raise Unavailable(UNAVAILABLE) from exc
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
 
 
 class PeerClient:

@@ -17,10 +17,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit import tracing
 from kit.auth import RemoteJwks, TokenVerifier
 from kit.clients import Peers
 from kit.db import Database, is_transient
@@ -108,9 +110,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class RequestContext:
-    """Pure ASGI middleware: request id in the log context and on the response, one access line.
+    """Pure ASGI middleware: request id in the log context and on the response, one access line,
+    and a server span continuing the caller's W3C ``traceparent`` (the gateway's, made from its
+    request id; ``kit.tracing``).
 
     The path is logged without its query string; ids in paths are random UUIDs, never personal.
+    The span is named after the route's template, never the path with its values.
     """
 
     def __init__(self, app: ASGIApp, service: str = "service") -> None:
@@ -136,27 +141,51 @@ class RequestContext:
                 headers[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            route = scope.get("route")
-            REQUEST_SECONDS.labels(
-                self.service,
+        # Probes and scrapes are not traced: an APM would see little else.
+        traced = scope["path"] not in _QUIET_PATHS
+        with (
+            tracing.span(
                 scope["method"],
-                getattr(route, "path", "unmatched"),
-                str(status),
-            ).observe(time.perf_counter() - started)
-            if scope["path"] not in _QUIET_PATHS:
-                self.log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
-            request_id_var.reset(token)
+                kind=SpanKind.SERVER,
+                parent=tracing.extract(_header(scope, b"traceparent")),
+                attributes={"http.request.method": scope["method"]},
+            )
+            if traced
+            else tracing.no_span()
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", None)
+                if template is not None:
+                    span.update_name(f"{scope['method']} {template}")
+                    span.set_attribute("http.route", template)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
+                self._finish(scope, status, started)
+                request_id_var.reset(token)
+
+    def _finish(self, scope: Scope, status: int, started: float) -> None:
+        """The request's duration in the metrics and its access line."""
+        route = scope.get("route")
+        REQUEST_SECONDS.labels(
+            self.service,
+            scope["method"],
+            getattr(route, "path", "unmatched"),
+            str(status),
+        ).observe(time.perf_counter() - started)
+        if scope["path"] not in _QUIET_PATHS:
+            self.log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -207,6 +236,7 @@ def create_app(
 ) -> FastAPI:
     """A service's app: database, verifier, outbox relay, then the service's own lifespan."""
     configure_logging(settings.service_name, settings.log_level)
+    tracing.configure_tracing(settings.service_name)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -250,6 +280,10 @@ def create_app(
         docs_url=None if settings.production_like else "/docs",
         redoc_url=None,
         responses=ERROR_RESPONSES,
+        # FastAPI's own OpenTelemetry spans and logs are off: they record the path with its
+        # values (people's ids), exception messages and stack traces. RequestContext makes the
+        # server span instead, named after the route's template (kit.tracing).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
     app.add_middleware(RequestContext, service=settings.service_name)

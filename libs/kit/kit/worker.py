@@ -31,6 +31,7 @@ from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
 from kit.publications import platform_publications
 from kit.settings import ServiceSettings
+from kit.tracing import configure_tracing
 
 log = logging.getLogger("kit.worker")
 
@@ -155,6 +156,7 @@ async def run_worker(
 ) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back)."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    configure_tracing(f"{settings.service_name}-worker")
     database = Database(
         settings.database_url,
         pool_size=max(1, settings.db_pool_size // 2),

@@ -18,10 +18,12 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit import tracing
 from kit.db import Database, is_transient
 from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
@@ -139,10 +141,25 @@ class Consumer:
         handler = self.handlers.get(envelope.type)
         token = request_id_var.set(envelope.request_id)
         try:
-            async with message.process(requeue=True):
-                if handler is None:
-                    return  # a binding outlived its handler: nothing to do
-                await self._handle_patiently(envelope, handler)
+            # A consumer span whose parent is the span that wrote the event (its traceparent):
+            # the handling is part of the request's trace. Event type, queue and the random
+            # event id only: the subject, tenant and payload stay out of the trace.
+            with tracing.span(
+                f"{envelope.type} process",
+                kind=SpanKind.CONSUMER,
+                parent=tracing.extract(envelope.traceparent),
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": self.queue_name,
+                    "messaging.message.id": envelope.id,
+                    "event.type": envelope.type,
+                },
+            ):
+                async with message.process(requeue=True):
+                    if handler is None:
+                        return  # a binding outlived its handler: nothing to do
+                    await self._handle_patiently(envelope, handler)
         except Exception as exc:
             log.warning(
                 "event handler failed; the message will be redelivered or dead-lettered",

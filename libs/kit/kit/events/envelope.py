@@ -20,4 +20,7 @@ class Envelope(BaseModel):
     tenant: str | None = None
     subject: str | None = None  # the person the event is about, by id
     request_id: str | None = None
+    #: The W3C trace context of the request that wrote the event (``kit.tracing``): the consumer's
+    #: span continues it. Random ids only; absent from older messages.
+    traceparent: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)

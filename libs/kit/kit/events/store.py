@@ -27,6 +27,7 @@ from kit.db import UtcDateTime
 from kit.events.envelope import Envelope
 from kit.logs import request_id_var
 from kit.privacy.declarations import not_personal
+from kit.tracing import current_traceparent
 
 _DIRTY = "kit.outbox_dirty"
 _wake_callbacks: list[Callable[[], None]] = []
@@ -110,6 +111,7 @@ class EventStore:
             tenant=tenant,
             subject=subject,
             request_id=request_id_var.get(),
+            traceparent=current_traceparent(),
             payload=payload or {},
         )
 

@@ -1,0 +1,122 @@
+"""Traces: W3C trace context from the gateway through every service and every event.
+
+The gateway sends a ``traceparent`` made from its request id (the id is the trace id), so one
+data-subject request is one trace: the request middleware (``kit.web``) continues it in a server
+span, calls to other services (``kit.clients``) carry it on, an event written in the outbox keeps
+it in its envelope (``Envelope.traceparent``), and the consumer that handles the event runs in a
+span whose parent is the request's. Each process has one ``TracerProvider`` named after its
+service; its spans are exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set
+(any hosted APM reads OTLP); otherwise the context still travels and nothing leaves the process.
+
+Span names and attributes never carry personal data: route templates, event types, statuses,
+random event ids; never a path with its values, an exception's message or a person's id.
+"""
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
+TRACEPARENT = "traceparent"
+
+_propagator = TraceContextTextMapPropagator()
+#: The process's provider, once made (``configure_tracing``).
+_providers: list[TracerProvider] = []
+
+
+def otlp_exporter(environ: Mapping[str, str] | None = None) -> SpanExporter | None:
+    """The OTLP/HTTP exporter for ``OTEL_EXPORTER_OTLP_ENDPOINT``, or None when it is not set.
+
+    The exporter reads the other standard variables itself (``OTEL_EXPORTER_OTLP_HEADERS`` for
+    an APM's key, timeouts, compression)."""
+    env = os.environ if environ is None else environ
+    endpoint = env.get(ENDPOINT_VARIABLE, "").strip()
+    if not endpoint:
+        return None
+    return OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")
+
+
+def build_provider(service: str, environ: Mapping[str, str] | None = None) -> TracerProvider:
+    """A provider for ``service``: spans batched to OTLP when an endpoint is set, else kept."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    exporter = otlp_exporter(environ)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def configure_tracing(service: str) -> TracerProvider:
+    """The process's provider, made on the first call (a later call, another app built in the
+    same process by the tests, keeps the first)."""
+    if not _providers:
+        _providers.append(build_provider(service))
+        trace.set_tracer_provider(_providers[0])
+    return _providers[0]
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("kit")
+
+
+def extract(traceparent: str | None) -> Context | None:
+    """The context a ``traceparent`` value names (None when absent or malformed: a new trace)."""
+    if not traceparent:
+        return None
+    context = _propagator.extract({TRACEPARENT: traceparent})
+    if not trace.get_current_span(context).get_span_context().is_valid:
+        return None
+    return context
+
+
+def current_traceparent() -> str | None:
+    """The ``traceparent`` of the current span, to carry with a call or an event."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def inject(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` with the current span's ``traceparent`` (when there is one)."""
+    _propagator.inject(headers)
+    return headers
+
+
+@contextmanager
+def no_span() -> Iterator[Span]:
+    """Where a span is not wanted: one that records nothing."""
+    yield trace.INVALID_SPAN
+
+
+@contextmanager
+def span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    parent: Context | None = None,
+    attributes: Mapping[str, str | int] | None = None,
+) -> Iterator[Span]:
+    """A current span that records a failure by its exception's class only: an exception's
+    message (what the default recording keeps) may quote personal data."""
+    with tracer().start_as_current_span(
+        name,
+        context=parent,
+        kind=kind,
+        attributes=dict(attributes or {}),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            current.set_attribute("error.type", type(exc).__name__)
+            raise
