@@ -200,3 +200,9 @@ def is_transient(exc: BaseException) -> bool:
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         return isinstance(code, str) and code.startswith(TRANSIENT_SQLSTATES)
     return False
+
+
+def utcnow() -> datetime:
+    """The platform's clock: an aware UTC time (routes, handlers and jobs pass it on as ``now``,
+    so that tests set their own)."""
+    return datetime.now(UTC)

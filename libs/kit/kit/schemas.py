@@ -4,7 +4,7 @@ import unicodedata
 from functools import partial
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 
 def clean_text(value: str) -> str:
@@ -49,3 +49,9 @@ Line = Annotated[str, text(200)]
 #: "_" only. Anything else is a 422 before it reaches the database: PostgreSQL cannot even
 #: compare a NUL character (SQLSTATE 22021, which was a 500; found by the security suite).
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Strict(BaseModel):
+    """A request body: a field the schema does not name is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -2,7 +2,6 @@
 naming convention), the outbox, the personal-data declarations, the names of the events and
 security events the service emits, and the clock."""
 
-from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import MetaData
@@ -47,7 +46,3 @@ class SecurityEvent(StrEnum):
     PASSWORD_RESET = "password.reset"  # noqa: S105 (an event name)
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 (an event name)
     ROLES_GRANTED = "roles.granted"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -2,7 +2,6 @@
 (``ContextDep``): the settings, the payment provider and what fulfilment needs."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -36,8 +35,3 @@ def build_context(settings: Settings, *, payments: PaymentProvider | None = None
 
 #: A route's context (``app.state.context``, set by ``main.build_app``).
 ContextDep = Annotated[Context, Depends(app_context)]
-
-
-def utcnow() -> datetime:
-    """The time of a request's changes."""
-    return datetime.now(UTC)

@@ -4,8 +4,6 @@ Every feature's models build on ``Base``; ``privacy.models`` imports them all in
 metadata. The column declarations shared by several features are here too.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -13,11 +11,6 @@ from kit.db import NAMING_CONVENTION
 from kit.events import EventStore
 from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal
 from kit.privacy.subject import SubjectData
-
-
-def utcnow() -> datetime:
-    """The clock of routes, handlers and jobs (tests pass their own ``now``)."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

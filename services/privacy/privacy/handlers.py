@@ -9,6 +9,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.events import Envelope, Subscription
 from kit.privacy.audit import AUDIT, AUDIT_KEY
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
@@ -24,7 +25,6 @@ from kit.privacy.protocol import (
 )
 from kit.security import security_event
 from privacy.audit import service as audit
-from privacy.base import utcnow
 from privacy.context import Context
 from privacy.datamap import service as datamap
 from privacy.register import repository as register

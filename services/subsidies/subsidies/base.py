@@ -3,7 +3,6 @@ convention), the outbox, the service's part of the data map (its settings bound 
 ``context.build_context``), the words its columns are
 declared with (docs/privacy.md), and the base of the request bodies."""
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -30,9 +29,3 @@ ACTIVITIES, CONTRACT = Purpose.SOCIAL_ACTIVITIES, LegalBasis.CONTRACT
 OBLIGATION = LegalBasis.LEGAL_OBLIGATION
 ID = not_personal("random id")
 TENANT = not_personal("a company")
-
-
-class Strict(BaseModel):
-    """A request body: an unknown field is refused."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -5,7 +5,6 @@ request.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -29,8 +28,3 @@ def build_context(settings: Settings) -> Context:
 
 #: A route's context (``app.state.context``, set by ``main.build_app``).
 ContextDep = Annotated[Context, Depends(app_context)]
-
-
-def utcnow() -> datetime:
-    """The time a route passes to the services (which take ``now``: tests set their own)."""
-    return datetime.now(UTC)

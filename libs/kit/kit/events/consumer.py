@@ -24,10 +24,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit import tracing
-from kit.db import Database, is_transient
+from kit.db import Database, is_transient, utcnow
 from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
-from kit.events.store import EventStore, utcnow
+from kit.events.store import EventStore
 from kit.logs import request_id_var
 from kit.security import security_event
 

@@ -17,9 +17,9 @@ from datetime import timedelta
 from aiormq.exceptions import PublishError
 from sqlalchemy import Row, and_, or_, select, update
 
-from kit.db import Database
+from kit.db import Database, utcnow
 from kit.events.broker import Broker
-from kit.events.store import EventStore, on_outbox_commit, remove_outbox_callback, utcnow
+from kit.events.store import EventStore, on_outbox_commit, remove_outbox_callback
 
 log = logging.getLogger("kit.relay")
 

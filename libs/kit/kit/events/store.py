@@ -6,7 +6,6 @@ within milliseconds; its poll is only the fallback (another process, a crash bef
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from kit.db import UtcDateTime
+from kit.db import UtcDateTime, utcnow
 from kit.events.envelope import Envelope
 from kit.logs import request_id_var
 from kit.privacy.declarations import not_personal
@@ -61,10 +60,6 @@ _BODY = not_personal(
     "event envelopes carry ids, never personal values; export answers are sealed for the "
     "privacy service before they are written here"
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class EventStore:

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Column, MetaData, String, Table, Text, and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import UtcDateTime, mark_erasure
-from kit.events.store import EventStore, OutboxBatch, utcnow
+from kit.db import UtcDateTime, mark_erasure, utcnow
+from kit.events.store import EventStore, OutboxBatch
 from kit.privacy.declarations import (
     LegalBasis,
     Personal,

@@ -15,10 +15,9 @@ from identity.accounts.schemas import (
     UserCreate,
     UserPublic,
 )
-from identity.base import utcnow
 from identity.context import ContextDep
 from kit.auth import CurrentUser, Principal, Role, require_roles, service_caller
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Audit, Auditor
 

@@ -4,10 +4,10 @@ share. Unknown fields are refused; nothing optional is collected."""
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from kit.auth import Role
-from kit.schemas import clean_text, text
+from kit.schemas import Strict, clean_text, text
 
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -30,10 +30,6 @@ Name = Annotated[str, text(100)]
 Password = Annotated[
     str, StringConstraints(min_length=1, max_length=1024), AfterValidator(clean_text)
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserCreate(Strict):

@@ -4,11 +4,10 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from identity.accounts.api import TenantAdmin
-from identity.base import utcnow
 from identity.context import ContextDep
 from identity.imports import service
 from identity.imports.schemas import ImportMode, ImportReport, ModeParam
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.errors import ErrorBody
 from kit.privacy.audit import Auditor
 

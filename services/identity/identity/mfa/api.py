@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from identity.accounts.service import current_user
-from identity.base import utcnow
 from identity.context import ContextDep
 from identity.mfa import service
 from identity.mfa.schemas import Enrolment, MfaCode, RecoveryCodes
 from kit.auth import CurrentUser, Principal, Role, require_recent_sign_in, require_roles
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.errors import Invalid
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
-from identity.accounts.schemas import Strict
+from kit.schemas import Strict
 
 
 class MfaCode(Strict):

@@ -2,14 +2,13 @@
 
 from fastapi import APIRouter, Request, Response, status
 
-from identity.base import utcnow
 from identity.context import ContextDep
 from identity.passwords import service
 from identity.passwords.schemas import PasswordChange, ResetConfirm, ResetRequest
 from identity.sessions.api import set_session_cookies
 from identity.signin.api import device_cookie_of, set_device_cookie
 from kit.auth import CurrentUser
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

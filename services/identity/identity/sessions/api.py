@@ -5,12 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from identity.base import utcnow
 from identity.context import Context, ContextDep
 from identity.sessions import service
 from identity.sessions.schemas import SessionPublic
 from kit.auth import CurrentUser
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from identity.base import utcnow
 from identity.context import Context, ContextDep
 from identity.mfa.schemas import MfaCode
 from identity.mfa.service import INVALID_CODE
@@ -15,7 +14,7 @@ from identity.sessions.service import Client
 from identity.signin import devices, service
 from identity.signin.schemas import LoginRequest, Reauthentication
 from kit.auth import CurrentUser
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.errors import ErrorBody, Forbidden, Unauthenticated
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from identity.accounts.schemas import Email, Password, Slug, Strict
+from identity.accounts.schemas import Email, Password, Slug
+from kit.schemas import Strict
 
 
 class LoginRequest(Strict):

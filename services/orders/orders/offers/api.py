@@ -3,9 +3,8 @@
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from orders.context import utcnow
 from orders.offers import repository, service
 from orders.offers.models import Offer
 from orders.offers.schemas import OfferCreate, OfferPublic, OfferUpdate

@@ -5,8 +5,8 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 
 from kit.schemas import Line as Text
+from kit.schemas import Strict
 from orders.offers.models import OfferKind
-from orders.schemas import Strict
 
 #: ``OfferKind``'s values as a literal: a body with another kind stays a 422 of type
 #: ``literal_error``, as the API has always answered (an enum field would say ``enum``).

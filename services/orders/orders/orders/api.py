@@ -4,10 +4,9 @@ from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, Role
 from kit.clients import ClientsDep
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
-from orders.context import utcnow
 from orders.orders import repository, service
 from orders.orders.models import Order
 from orders.orders.schemas import OrderCreate, OrderPublic

@@ -5,9 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from kit.schemas import CleanText, Id, text
+from kit.schemas import CleanText, Id, Strict, text
 from kit.schemas import Line as Text
-from orders.schemas import Strict
 
 
 class Item(Strict):

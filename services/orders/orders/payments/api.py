@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep
-from orders.context import ContextDep, utcnow
+from kit.db import SessionDep, utcnow
+from orders.context import ContextDep
 from orders.payments import service
 from orders.payments.schemas import IntentPublic
 

@@ -6,9 +6,8 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import DpoUser
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from privacy.base import utcnow
 from privacy.breaches import repository, service
 from privacy.breaches.models import Breach
 from privacy.breaches.schemas import (

@@ -6,9 +6,8 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from privacy.base import utcnow
 from privacy.consents import repository, service
 from privacy.consents.models import ConsentChannel
 from privacy.consents.schemas import (

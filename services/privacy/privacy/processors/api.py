@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from kit.auth import Principal, Role, require_roles
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from privacy.base import utcnow
 from privacy.processors import repository, service
 from privacy.processors.models import ProcessorScope
 from privacy.processors.schemas import ProcessorCreate, ProcessorPublic, public

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from kit.auth import DpoUser
-from kit.db import SessionDep
-from privacy.base import utcnow
+from kit.db import SessionDep, utcnow
 from privacy.context import ContextDep
 from privacy.register import render, service
 

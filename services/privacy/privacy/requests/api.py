@@ -7,12 +7,11 @@ from fastapi import Request as HttpRequest
 
 from kit.auth import CurrentUser, DpoUser, Role, require_recent_sign_in
 from kit.clients import ClientsDep
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.errors import Forbidden, Invalid
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy.archives import repository as archives
 from privacy.archives import service as archives_service
-from privacy.base import utcnow
 from privacy.context import ContextDep
 from privacy.requests import repository, service
 from privacy.requests.models import SENSITIVE, Channel, RequestStatus, RequestType, Task

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from kit.db import utcnow
 from kit.schemas import CleanText
 from privacy.archives.models import Archive
-from privacy.base import utcnow
 from privacy.requests.models import FINAL, READ_ONLY, Request, RequestType, Task, TaskStatus
 
 

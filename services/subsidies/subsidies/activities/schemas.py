@@ -4,9 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kit.schemas import Line
+from kit.schemas import Line, Strict
 from subsidies.activities.models import Activity
-from subsidies.base import Strict
 
 
 class ActivityIn(Strict):

@@ -4,8 +4,7 @@ mandate shows masked."""
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.bookings import repository, service
 from subsidies.bookings.schemas import BookingIn, BookingPublic

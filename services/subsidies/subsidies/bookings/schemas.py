@@ -4,8 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from kit.schemas import Id
-from subsidies.base import Strict
+from kit.schemas import Id, Strict
 from subsidies.bookings.models import Booking
 from subsidies.mandates.schemas import MandatePublic
 

@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from kit.auth import TenantAdmin
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from subsidies.budgets import service
 from subsidies.budgets.schemas import BudgetIn, BudgetPublic
 

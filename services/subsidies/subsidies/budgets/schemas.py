@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from subsidies.base import Strict
+from kit.schemas import Strict
 from subsidies.budgets.models import Budget
 
 

@@ -13,8 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from kit.auth import Principal, service_caller
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from subsidies.context import ContextDep
 from subsidies.grants import service
 from subsidies.grants.models import GrantStatus

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from kit.schemas import Id
-from subsidies.base import Strict
+from kit.schemas import Id, Strict
 from subsidies.rules.schemas import OfferKindValue
 
 

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
-from kit.schemas import CleanText, Line
-from subsidies.base import Strict
+from kit.schemas import CleanText, Line, Strict
 from subsidies.mandates.models import Mandate
 
 

@@ -3,8 +3,7 @@
 from fastapi import APIRouter, Response
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.profiles import service
 from subsidies.profiles.schemas import Eligibility, ProfileIn, ProfilePublic

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from subsidies.base import Strict
+from kit.schemas import Strict
 from subsidies.profiles.models import Profile
 
 

@@ -3,8 +3,7 @@
 from fastapi import APIRouter, Response, status
 
 from kit.auth import TenantAdmin
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.rules import repository, service
 from subsidies.rules.schemas import RuleIn, RulePublic

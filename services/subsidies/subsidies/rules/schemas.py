@@ -4,8 +4,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, model_validator
 
-from kit.schemas import Line
-from subsidies.base import Strict
+from kit.schemas import Line, Strict
 from subsidies.rules.models import OfferKind, Rule
 
 #: ``OfferKind``'s values as a literal: a body with another kind stays a 422 of type

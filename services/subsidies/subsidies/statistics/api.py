@@ -5,8 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from kit.auth import TenantAdmin
-from kit.db import SessionDep
-from kit.events.store import utcnow
+from kit.db import SessionDep, utcnow
 from subsidies.context import ContextDep
 from subsidies.statistics import service
 from subsidies.statistics.schemas import GroupBy, Statistics

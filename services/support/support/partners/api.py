@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, Response, status
 
 from kit.auth import DpoUser, Principal, Role, SupportAgent, require_roles
 from kit.clients import ClientsDep
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
-from support.context import utcnow
 from support.partners import service
 from support.partners.models import PartnerRequest
 from support.partners.schemas import PartnerApply, PartnerRequestPublic, PartnerReview

@@ -4,9 +4,9 @@
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
-from kit.schemas import CleanText, Line, text
+from kit.schemas import CleanText, Line, Strict, text
 from support.partners.models import Decision
 
 #: ``Decision``'s values as a literal (a 422 of type ``literal_error`` for another one).
@@ -20,10 +20,6 @@ Email = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ().-]{5,28}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PartnerApply(Strict):

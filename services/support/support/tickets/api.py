@@ -5,10 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, Principal, SupportAgent
-from kit.db import SessionDep
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
-from support.context import utcnow
 from support.tickets import service
 from support.tickets.models import Ticket, TicketMessage, TicketStatus
 from support.tickets.schemas import (

@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Annotated, Literal, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from kit.schemas import Line, text
+from kit.schemas import Line, Strict, text
 from support.tickets.models import Level, TicketStatus
 
 #: The statuses and levels as literals: another value stays a 422 of type ``literal_error``, as
@@ -18,10 +18,6 @@ assert set(get_args(LevelValue)) == set(Level)
 
 #: A message: 5,000 characters at most, over several lines.
 Body = Annotated[str, text(5000, lines=True)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TicketCreate(Strict):
