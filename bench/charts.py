@@ -77,19 +77,20 @@ def series_chart(
     *,
     log_x: bool = False,
     log_y: bool = False,
+    point_labels: bool = True,
     directory: Path | None = None,
 ) -> Path:
     """Lines with markers: each series' (x, y) points (sorted by x), each point labelled with
-    its y. ``log_x`` for sizes that grow tenfold (10,000 then 100,000 people). Returns the
-    PNG's path."""
+    its y (``point_labels=False`` for a long series: a line, no markers, no labels). ``log_x``
+    for sizes that grow tenfold (10,000 then 100,000 people). Returns the PNG's path."""
     if not any(series.values()):
         raise ValueError("nothing to draw")
     figure, axes = _figure()
     for name, points in series.items():
         ordered = sorted((float(x), float(y)) for x, y in points)
         xs, ys = [x for x, _ in ordered], [y for _, y in ordered]
-        axes.plot(xs, ys, marker="o", label=name)
-        for x, y in ordered:
+        axes.plot(xs, ys, marker="o" if point_labels else "", label=name)
+        for x, y in ordered if point_labels else []:
             axes.annotate(_fmt(y), (x, y), textcoords="offset points", xytext=(0, 6), ha="center")
     axes.set_xlabel(x_label)
     axes.set_ylabel(y_label)

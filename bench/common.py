@@ -75,6 +75,23 @@ def write_result(kind: str, result: dict[str, Any]) -> Path:
     return path.relative_to(ROOT)
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile of ``values`` (nearest rank), rounded to 0.1."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
+
+
+def machine_load() -> float:
+    """The machine's 1-minute load average before a benchmark starts: above the core count,
+    other work shares the CPU and the figures are lower than the platform's (noted in each
+    result)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", flush=True)
+
+
 def rss_mib(pids: list[int]) -> float:
     """The resident memory of processes ``pids`` together, in MiB (from /proc)."""
     total = 0
