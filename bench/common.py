@@ -42,6 +42,9 @@ def bench_stack(
     ``ports``: the gateway's HTTPS and HTTP ports and the offset added to the services' ports
     (each suite of bench/ and proof/ has its own, so that two can run side by side)."""
     https_port, http_port, offset = ports
+    if SHIFT:  # a stack of its own on the shared RabbitMQ too: accounts and queues are named
+        # after the exchange, and another person's run of the same benchmark removes them
+        exchange = f"{exchange.removesuffix('.events')}-{SHIFT}.events"
     env = {
         "EVENTS_EXCHANGE": exchange,
         "LOG_LEVEL": "WARNING",
@@ -61,11 +64,32 @@ def bench_stack(
 
 
 def write_result(kind: str, result: dict[str, Any]) -> Path:
-    """``bench/results/<kind>-<time>.json``; returns the path relative to the repository."""
+    """``bench/results/<kind>-<time>.json`` (git ignores it), and the same text as
+    ``bench/results/<kind>-latest.json``, which is committed: each figure of the docs quotes
+    a latest file, so it has its source. Returns the dated path, relative to the repository."""
     RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2) + "\n"
     path = RESULTS / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
+    path.write_text(text)
+    (RESULTS / f"{kind}-latest.json").write_text(text)
     return path.relative_to(ROOT)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile of ``values`` (nearest rank), rounded to 0.1."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
+
+
+def machine_load() -> float:
+    """The machine's 1-minute load average before a benchmark starts: above the core count,
+    other work shares the CPU and the figures are lower than the platform's (noted in each
+    result)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", flush=True)
 
 
 def rss_mib(pids: list[int]) -> float:
