@@ -10,7 +10,7 @@ SERVICE_TESTS := $(foreach s,$(SERVICES),-p services.$(s).tests)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
 .PHONY: run test lint typecheck pytest bench venv compose-check compose-test clean backup \
-	restore chaos security load
+	restore chaos security load data
 
 run: venv
 	@deploy/local/system-deps.sh run
@@ -53,6 +53,12 @@ backup: venv
 restore: venv
 	@test -n "$(FROM)" || (echo "usage: make restore FROM=var/backups/<time> [SERVICES=...]" && exit 2)
 	@$(PY) -m devstack.backup restore $(FROM) $(SERVICES)
+
+# make data SUBJECTS=N [TENANTS=T] [PASSWORD=...]: N people with three years of data in every
+# service of the local run (make run), or of the databases DATABASE_URL names (bench/data).
+data: venv
+	@test -n "$(SUBJECTS)" || (echo "usage: make data SUBJECTS=N [TENANTS=T] [PASSWORD=...]" && exit 2)
+	@DATA_PASSWORD="$(PASSWORD)" $(PY) -m bench.data --subjects $(SUBJECTS) $(if $(TENANTS),--tenants $(TENANTS))
 
 bench: venv
 	@deploy/local/system-deps.sh bench

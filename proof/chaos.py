@@ -3,8 +3,9 @@
 The whole platform on PostgreSQL and RabbitMQ (ports of its own, see proof/common.py), with
 two replicas of every API behind the gateway and two instances of every worker competing on
 each queue and relaying in parallel, as ``docker-compose --scale`` runs them. The DPO files
-200 erasure requests through the gateway for people generated in the identity service
-(bench/generate.py), a batch before each blow; each request asks every service in turn.
+200 erasure requests through the gateway for people of ``make data``'s population (bench/data:
+orders, invoices, grants, mandates, tickets, consents... in every service), a batch before each
+blow; each request asks every service in turn.
 While they are in flight, each API and each worker (one of its two processes) is killed
 once with SIGKILL and started again a second later, as compose's restart policy would, and
 RabbitMQ itself is stopped and started once.
@@ -13,9 +14,13 @@ Then it checks, straight in each service's database and in RabbitMQ:
 - all 200 requests completed, one request per person: a filing whose answer was lost is
   sent again with its Idempotency-Key and finds its request;
 - no effect happened twice: each service recorded each command's effect once
-  (``dsr_handled`` rows = requests), each task of each request was answered once, exactly 200
-  accounts are gone and every other generated account is still there, each erased person is
-  in the forget list once;
+  (``dsr_handled`` rows = requests; a service with none fails), each task of each request was
+  answered once, exactly 200 accounts are gone and every other generated account is still
+  there, each erased person is in the forget list once;
+- each erasure removed what there was: per service, the rows its reports say it erased, and
+  the requests whose report erased rows there are exactly those of the people the population
+  gave data there (everyone in identity and subsidies, buyers in orders, ticket writers in
+  support);
 - every outbox drained (no row left unpublished);
 - every dead-letter queue of the stack is empty, or each message in it is a repeat of a
   command whose effect was recorded and answered.
@@ -26,6 +31,7 @@ generated, 1000).
 """
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -33,6 +39,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +54,8 @@ from kit.privacy.protocol import COMMAND
 
 sys.path.insert(0, str(ROOT))
 from bench.common import bench_stack, login
-from bench.generate import email, generate_in
+from bench.data.__main__ import load_into
+from bench.data.plan import Plan
 from proof.common import (
     PORTS,
     Check,
@@ -328,6 +336,7 @@ def effects(stack: Stack, ids: list[str]) -> list[Check]:
             ids,
         )
         if not rows:
+            checks.append(Check(f"{spec.name}: each effect recorded once", "no effect", False))
             continue
         once = all(int(r[1]) == int(r[2]) == len(ids) for r in rows)
         figure = ", ".join(f"{r[0]} {r[1]} for {r[2]} requests" for r in rows)
@@ -364,26 +373,67 @@ def effects(stack: Stack, ids: list[str]) -> list[Check]:
     return checks
 
 
-def accounts_left(stack: Stack, prefix: str) -> int:
+def erased_rows(stack: Stack, plan: Plan, filing: Filing) -> list[Check]:
+    """Per service: the rows the erasures' reports say were erased, and whether the requests
+    that erased rows there are exactly those of the people the population put there."""
+    reports = {
+        str(r[0]): json.loads(r[1]) if isinstance(r[1], str) else r[1]
+        for r in query(
+            stack,
+            "privacy",
+            "SELECT id, report FROM requests WHERE id = ANY($1::varchar[])",
+            list(filing.ids.values()),
+        )
+    }
+    people = {plan.email(i): plan.person(i) for i in range(plan.subjects)}
+    checks = []
+    for spec in SERVICES:
+        if spec.name == "privacy":
+            continue
+        total, tables, erased_for, expected = 0, Counter[str](), set(), set()
+        for address, request_id in filing.ids.items():
+            if spec.name in people[address].services:
+                expected.add(request_id)
+            answer = (reports.get(request_id) or {}).get(spec.name, {}).get("erase", {})
+            rows = 0
+            for table in answer.get("tables", []):
+                rows += int(table["erased_rows"])
+                tables[table["table"]] += int(table["erased_rows"])
+            total += rows
+            if rows:
+                erased_for.add(request_id)
+        top = ", ".join(f"{t} {n}" for t, n in tables.most_common(4))
+        checks.append(
+            Check(
+                f"{spec.name}: rows erased",
+                f"{total} rows for {len(erased_for)} requests, {len(expected)} of whose people"
+                f" it held data on ({top})",
+                total > 0 and erased_for == expected,
+            )
+        )
+    return checks
+
+
+def accounts_left(stack: Stack, plan: Plan) -> int:
     rows = query(
-        stack, "identity", "SELECT count(*) FROM users WHERE email LIKE $1", f"gen-{prefix}-%"
+        stack, "identity", "SELECT count(*) FROM users WHERE email LIKE $1", f"{plan.prefix}-%"
     )
     return int(rows[0][0])
 
 
 def main() -> int:
-    prefix = f"c{os.getpid()}"
     if removed := delete_queues():
         say(f"{removed} queues of an earlier run deleted")
     with bench_stack(
         "proof-chaos", EXCHANGE, ports=PORTS[SUITE], api_replicas=2, env=SMALLER_POOLS
     ) as stack:
-        generate_in(stack, PEOPLE, prefix)
+        plan, loaded = load_into(stack, PEOPLE, tenants=1)
+        say(f"{PEOPLE} people, {loaded['rows']} rows in every service, in {loaded['seconds']} s")
         twins = start_twin_workers(stack)
         consumers = wait_consumers(2)
         say(f"second workers started; consumers per queue: {sorted(set(consumers.values()))}")
-        say(f"{PEOPLE} people generated; filing {REQUESTS} erasures at {RATE}/s")
-        emails = [email(prefix, i) for i in range(0, PEOPLE, PEOPLE // REQUESTS)][:REQUESTS]
+        say(f"filing {REQUESTS} erasures at {RATE}/s")
+        emails = [plan.email(i) for i in range(0, PEOPLE, PEOPLE // REQUESTS)][:REQUESTS]
         filing = Filing()
         started = time.monotonic()
         with gateway_client(stack) as dpo:
@@ -398,7 +448,7 @@ def main() -> int:
         say(f"{completed} completed, {failed} failed; all done {all_done_s:.0f} s after the start")
         backlog, _ = asyncio.run(wait_drained(stack, within=60))
         dead = dead_letters()
-        left = accounts_left(stack, prefix)
+        left = accounts_left(stack, plan)
 
         # Erased people's ids are gone from their requests: count requests against filings.
         recorded = int(
@@ -442,6 +492,7 @@ def main() -> int:
                 len(flying) == len(BLOWS),
             ),
             *effects(stack, ids),
+            *erased_rows(stack, plan, filing),
             Check(
                 "accounts erased exactly",
                 f"{PEOPLE - left} of {PEOPLE} generated accounts gone, {left} still there",

@@ -71,14 +71,16 @@ def load(
     prefix: str | None = None,
     password: str | None = None,
     sample: Path | None = None,
-) -> dict[str, Any]:
+    with_demo: bool = True,
+) -> tuple[Plan, dict[str, Any]]:
     """Write the population into every service whose environment ``envs`` gives (one process
-    each, in parallel); returns the plan's figures and each service's report."""
+    each, in parallel); returns the plan and the figures: each service's rows and time."""
     plan = Plan(
         subjects=subjects,
         tenants=max(1, tenants or subjects // PER_TENANT),
         prefix=prefix or f"g{secrets.token_hex(3)}",
         now=plan_now(),
+        with_demo=with_demo,
     )
     started = time.perf_counter()
     say(f"{subjects} people over {plan.tenants} tenants (prefix {plan.prefix}), "
@@ -89,7 +91,7 @@ def load(
             sys.executable, "-m", "bench.data", "--service", service,
             "--subjects", str(subjects), "--tenants", str(plan.tenants),
             "--prefix", plan.prefix, "--now", plan.now.isoformat(),
-        ]  # fmt: skip
+        ] + ([] if with_demo else ["--no-demo"])  # fmt: skip
         child_env = env | ({"DATA_PASSWORD": password} if password else {})
         child_env.setdefault("PYTHONPATH", str(ROOT))
         running[service] = subprocess.Popen(
@@ -115,10 +117,10 @@ def load(
     }
     if sample:
         write_sample(plan, sample, password is not None)
-    return result
+    return plan, result
 
 
-def load_into(stack: Stack, subjects: int, **kwargs: Any) -> dict[str, Any]:
+def load_into(stack: Stack, subjects: int, **kwargs: Any) -> tuple[Plan, dict[str, Any]]:
     """``load`` into a running ``stack`` of devstack (the benchmarks' and proof suites')."""
     envs = {spec.name: stack.service_env(spec) for spec in SERVICES}
     return load(envs, subjects, **kwargs)
@@ -132,7 +134,7 @@ def write_sample(plan: Plan, path: Path, with_password: bool) -> None:
     ][:SAMPLE]
     staff = [
         {"tenant": t.slug, "email": plan.staff_email(t, role), "role": role}
-        for t in plan.tenant_list[1:3]
+        for t in plan.generated_tenants[:2]
         for role in ("admin", "dpo", "agent")
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,7 @@ def main() -> None:
         "--tenants", type=int, help=f"how many tenants (default: people/{PER_TENANT})"
     )
     parser.add_argument("--prefix", help="names this run's people and tenants (default: random)")
+    parser.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--service", help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     parser.add_argument("--chunk", type=int, default=CHUNK, help=argparse.SUPPRESS)
@@ -190,13 +193,14 @@ def main() -> None:
         parser.error("--tenants must be between 1 and --subjects")
     password = os.environ.get("DATA_PASSWORD") or None
     if args.service:
-        plan = Plan(args.subjects, args.tenants, args.prefix, datetime.fromisoformat(args.now))
+        now = datetime.fromisoformat(args.now)
+        plan = Plan(args.subjects, args.tenants, args.prefix, now, with_demo=not args.no_demo)
         report = asyncio.run(_write_one(args.service, plan, password, args.chunk))
         say(f"{args.service}: {report['total']:,} rows in {report['seconds']} s")
         print(json.dumps(report))
         return
     sample = ROOT / "var" / "data-sample.json"
-    result = load(
+    _, result = load(
         local_envs(),
         args.subjects,
         tenants=args.tenants,

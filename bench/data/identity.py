@@ -55,7 +55,7 @@ async def write(
         ],
     )
     staff, codes = [], []
-    for t in plan.tenant_list[1:]:  # demo has its staff from the seed
+    for t in plan.generated_tenants:  # demo has its staff from the seed
         for local, role in STAFF:
             rng = random.Random(f"{plan.prefix}:{t.slug}:{local}:codes")
             user_id = plan.staff_id(t, local)

@@ -335,17 +335,26 @@ class Plan:
     tenants: int
     prefix: str
     now: datetime
+    #: False: every tenant is a generated one (a test that must leave ``demo`` as it is).
+    with_demo: bool = True
 
     @cached_property
     def tenant_list(self) -> list[Tenant]:
         tenants = [Tenant("demo", demo_tenant_id("demo"), "Demo Company works council")]
-        for k in range(1, self.tenants):
+        if not self.with_demo:
+            tenants = []
+        for k in range(len(tenants), self.tenants):
             slug = f"{self.prefix}-{k}"
             tenants.append(Tenant(slug, demo_tenant_id(slug), f"Generated company {k}"))
         return tenants
 
     def email(self, i: int) -> str:
         return f"{self.prefix}-{i}@{self.tenant_list[i % self.tenants].slug}.test"
+
+    @property
+    def generated_tenants(self) -> list[Tenant]:
+        """The tenants this run created (with their staff), ``demo`` aside."""
+        return [t for t in self.tenant_list if t.slug != "demo"]
 
     def staff_email(self, tenant: Tenant, role: str) -> str:
         return f"{role}@{tenant.slug}.test"
