@@ -71,7 +71,7 @@ def test_a_generated_employee_signs_in_and_exports_what_the_plan_gave_them(
         data = {
             name[:-5]: json.loads(z.read(name)) for name in z.namelist() if name.endswith(".json")
         }
-    assert len(data["identity"]["login_events"]) == len(person.logins)
+    assert len(data["identity"]["login_events"]) == len(person.logins) + 1  # and this login
     assert len(data["orders"]["orders"]) == len(person.orders)
     assert len(data["orders"]["invoices"]) == sum(1 for o in person.orders if o.paid)
     assert len(data["subsidies"]["bookings"]) == len(person.bookings)
