@@ -281,6 +281,17 @@ class Person:
                 tickets.append(Ticket(uid(rng), at, rng.randint(2, 4), closed))
         return tickets
 
+    def logins_kept(self, days: int = 365) -> list[datetime]:
+        """The logins identity's connection log still holds once its purge ran."""
+        limit = self.plan.now - timedelta(days=days)
+        return [at for at in self.logins if at >= limit]
+
+    def tickets_kept(self, days: int) -> list[Ticket]:
+        """The tickets support still holds: open, or closed less than ``days`` ago (its
+        retention job deletes the others)."""
+        limit = self.plan.now - timedelta(days=days)
+        return [t for t in self.tickets if t.closed_at is None or t.closed_at >= limit]
+
     @cached_property
     def consents(self) -> list[tuple[str, list[tuple[bool, datetime]]]]:
         """(purpose, [(granted, at), ...] oldest first) for each purpose they answered."""

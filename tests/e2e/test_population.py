@@ -31,7 +31,7 @@ def someone(plan: Plan, skip: int = 0) -> Person:
     found = [
         p
         for p in plan.people()
-        if p.orders and p.tickets and p.mandate and p.consents and p.bookings
+        if p.orders and p.tickets_kept(730) and p.mandate and p.consents and p.bookings
     ]
     return found[skip]
 
@@ -71,7 +71,10 @@ def test_a_generated_employee_signs_in_and_exports_what_the_plan_gave_them(
         data = {
             name[:-5]: json.loads(z.read(name)) for name in z.namelist() if name.endswith(".json")
         }
-    assert len(data["identity"]["login_events"]) == len(person.logins) + 1  # and this login
+    # Each count as planned, or as planned less what a retention job purged meanwhile (the
+    # jobs run on their schedule: the log keeps a year, closed tickets 730 days).
+    logins = len(data["identity"]["login_events"]) - 1  # this login is in it too
+    assert logins in (len(person.logins), len(person.logins_kept()))
     assert len(data["orders"]["orders"]) == len(person.orders)
     assert len(data["orders"]["invoices"]) == sum(1 for o in person.orders if o.paid)
     assert len(data["subsidies"]["bookings"]) == len(person.bookings)
@@ -79,8 +82,9 @@ def test_a_generated_employee_signs_in_and_exports_what_the_plan_gave_them(
     assert mandate["iban"].startswith("FR") and mandate["holder"] == (
         f"{person.first_name} {person.last_name}"
     ), "the mandate opens with subsidies' own key"
-    assert len(data["support"]["tickets"]) == len(person.tickets)
-    assert len(data["support"]["ticket_messages"]) == sum(t.messages for t in person.tickets)
+    tickets = [person.tickets, person.tickets_kept(730)]
+    assert len(data["support"]["tickets"]) in [len(t) for t in tickets]
+    assert len(data["support"]["ticket_messages"]) in [sum(x.messages for x in t) for t in tickets]
     assert len(data["privacy"]["consent_events"]) == sum(len(e) for _, e in person.consents)
 
 
@@ -106,10 +110,10 @@ def test_the_generated_dpo_erases_a_person_in_every_service(
         for service, actions in done["report"].items()
         if "erase" in actions
     }
-    assert erased["identity"] >= 1 + len(person.logins)
+    assert erased["identity"] >= 1 + len(person.logins_kept())
     assert erased["orders"] >= len(person.orders)
     assert erased["subsidies"] >= 1 + len(person.bookings)
-    assert erased["support"] >= len(person.tickets)
+    assert erased["support"] >= len(person.tickets_kept(730))
     assert platform.client().post(
         "/api/auth/login",
         json={"tenant": person.tenant.slug, "email": person.email, "password": PASSWORD},
