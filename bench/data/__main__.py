@@ -128,10 +128,10 @@ def load_into(stack: Stack, subjects: int, **kwargs: Any) -> tuple[Plan, dict[st
 
 def write_sample(plan: Plan, path: Path, with_password: bool) -> None:
     step = max(1, plan.subjects // SAMPLE)
+    picks = sorted({min(k * step + k % plan.tenants, plan.subjects - 1) for k in range(SAMPLE)})
     people = [
-        {"tenant": plan.tenant_list[i % plan.tenants].slug, "email": plan.email(i)}
-        for i in range(0, plan.subjects, step)
-    ][:SAMPLE]
+        {"tenant": plan.tenant_list[i % plan.tenants].slug, "email": plan.email(i)} for i in picks
+    ]
     staff = [
         {"tenant": t.slug, "email": plan.staff_email(t, role), "role": role}
         for t in plan.generated_tenants[:2]
