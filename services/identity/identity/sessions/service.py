@@ -150,8 +150,11 @@ async def verify_session(
         "auth_time": int((session.authenticated_at or session.created_at).timestamp()),
     }
     lifetime = timedelta(seconds=ctx.settings.internal_token_seconds)
+    reuse = min(timedelta(seconds=ctx.settings.internal_token_reuse_seconds), lifetime / 2)
     return {
-        service: ctx.keys.sign(gateway_claims(ctx.settings, service, person), lifetime=lifetime)
+        service: ctx.keys.sign_reused(
+            gateway_claims(ctx.settings, service, person), lifetime=lifetime, reuse=reuse
+        )
         for service in ([audience] if audience else ctx.settings.audiences)
     }
 
