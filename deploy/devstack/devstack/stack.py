@@ -334,7 +334,7 @@ class Stack:
             process.start()
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         pending = {
             f"{spec.name}:{port}": f"http://127.0.0.1:{port}/readyz"
