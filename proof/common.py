@@ -49,8 +49,11 @@ def gateway_client(stack: Stack, **kwargs: object) -> httpx.Client:
     )
 
 
-def report(suite: str, checks: list[Check], notes: list[str] | None = None) -> int:
-    """Print the summary table, write it to proof/results; 0 when every check passed."""
+def report(
+    suite: str, checks: list[Check], notes: list[str] | None = None, *, latest: bool = False
+) -> int:
+    """Print the summary table, write it to proof/results (and, with ``latest``, to
+    ``<suite>-latest.md`` too: the copy kept in git); 0 when every check passed."""
     verdicts = {True: "pass", False: "FAIL", None: "info"}
     width = max(len(check.name) for check in checks)
     lines = [
@@ -68,6 +71,8 @@ def report(suite: str, checks: list[Check], notes: list[str] | None = None) -> i
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.md"
     path.write_text(text)
+    if latest:
+        (RESULTS / f"{suite}-latest.md").write_text(text)
     print("\n" + text + f"written to {path.relative_to(ROOT)}", flush=True)
     return 1 if failed else 0
 

@@ -78,7 +78,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import bench_stack, login, new_employees
 from bench.dsr import percentile as dsr_percentile
 from bench.generate import email as generated_email
-from proof.common import PORTS, Check, fetch, report, say, wait_drained
+from proof.common import PORTS, RESULTS, Check, fetch, report, say, wait_drained
 
 SUITE = "load"
 EMPLOYEES = int(os.environ.get("LOAD_EMPLOYEES", "200"))
@@ -88,6 +88,9 @@ STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "20"))
 START_RATE = float(os.environ.get("LOAD_START_RATE", "20"))
 FIXED_RATE = float(os.environ.get("LOAD_RATE", "0"))
 P99_BOUND_MS = float(os.environ.get("LOAD_P99_MS", "500"))
+#: The verdict fails when the highest rate held (in the ramp; with LOAD_RATE, the run's rate if
+#: the run held) is below this, in operations per second: docs/performance.md, "Load".
+MIN_RATE = float(os.environ.get("LOAD_MIN_RATE", "40"))
 SHARE = float(os.environ.get("LOAD_SHARE", "0.85"))
 #: Between the ramp, which ends above capacity, and the measured run.
 SETTLE_SECONDS = 10
@@ -581,6 +584,9 @@ class MemorySample:
     cpu_s: dict[str, float]
     #: PostgreSQL connections: (this stack's, other clients')
     connections: tuple[int, int] = (0, 0)
+    #: CPU seconds used so far by each of the platform's processes (with its children: Nginx's
+    #: workers count as the gateway's), by the name the stack gives it.
+    process_cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def pss(self) -> float:
@@ -668,7 +674,26 @@ def stack_memory(stack: Stack, databases: list[str], phase: str) -> MemorySample
     cpu_s["generator"] = table[os.getpid()].cpu_s if os.getpid() in table else 0.0
     cpu_s["machine"] = _machine_cpu_s()
     connections = (len(ours), len(clients - ours))
-    return MemorySample(phase, time.monotonic(), groups, cpu_s, connections)
+    per_process = {
+        p.name: sum(table[pid].cpu_s for pid in _descendants({p.popen.pid}, table))
+        for p in stack.processes
+        if p.popen
+    }
+    return MemorySample(phase, time.monotonic(), groups, cpu_s, connections, per_process)
+
+
+def process_shares(samples: list[MemorySample]) -> dict[str, float]:
+    """Each platform process's CPU between the first and the last of ``samples``, in % of one
+    core (a single-threaded process saturates at 100 %), the busiest first."""
+    if len(samples) < 2:
+        return {}
+    first, last = samples[0], samples[-1]
+    seconds = last.at - first.at
+    shares = {
+        name: 100 * (last.process_cpu_s[name] - first.process_cpu_s.get(name, 0.0)) / seconds
+        for name in last.process_cpu_s
+    }
+    return dict(sorted(((k, round(v)) for k, v in shares.items()), key=lambda kv: -kv[1]))
 
 
 def cpu_shares(samples: list[MemorySample]) -> dict[str, float]:
@@ -827,8 +852,16 @@ def routes_table(run: Window) -> list[str]:
     return lines
 
 
+def per_process_line(samples: list[MemorySample], top: int = 8) -> str:
+    shares = process_shares(samples)
+    return ", ".join(f"{k} {v} %" for k, v in list(shares.items())[:top]) or "no sample"
+
+
 def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> int:
     run = outcome.run
+    by_phase: dict[str, list[MemorySample]] = {}
+    for m in memory:
+        by_phase.setdefault(m.phase, []).append(m)
     ms = [s.ms for s in run.samples]
     checks: list[Check] = []
     if outcome.steps:
@@ -848,6 +881,19 @@ def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> i
                 None,
             )
         )
+    held_rate = (
+        max((w.target for w in outcome.steps if w.held), default=0.0)
+        if outcome.steps
+        else (run.target if run.held else 0.0)
+    )
+    checks.append(
+        Check(
+            f"rate held (minimum LOAD_MIN_RATE = {MIN_RATE:g} operations/s)",
+            f"{held_rate:g} operations/s held with p99 <= {P99_BOUND_MS:g} ms and no 5xx"
+            + ("" if outcome.steps else " (the LOAD_RATE run)"),
+            held_rate >= MIN_RATE,
+        )
+    )
     checks.append(
         Check(
             f"achieved in the {SECONDS:.0f} s run",
@@ -855,6 +901,10 @@ def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> i
             f" (target {run.target:g} operations/s; {len(run.samples)} requests)",
             None,
         )
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    chart = write_chart(
+        [*outcome.steps, run], RESULTS / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.png"
     )
     checks.append(Check("5xx answers", str(run.server_errors), run.server_errors == 0))
     checks.append(
@@ -940,6 +990,13 @@ def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> i
                     )
                 )
                 busy = max(busy, shares["other"])
+        checks.append(
+            Check(
+                "CPU per process during the run (% of one core; one process tops at 100 %)",
+                per_process_line([m for m in memory if m.phase == "run"]),
+                None,
+            )
+        )
         ours = max(m.connections[0] for m in memory)
         others = max(m.connections[1] for m in memory)
         checks.append(
@@ -1015,14 +1072,67 @@ def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> i
         "",
         "Ramp:",
         "",
-        *[f"- {w.line()}" for w in outcome.steps],
-        f"- {run.line()}",
+        *[
+            f"- {w.line()}; CPU per process: {per_process_line(by_phase.get(w.phase, []))}"
+            for w in outcome.steps
+        ],
+        f"- {run.line()}; CPU per process: {per_process_line(by_phase.get('run', []))}",
         "",
         f"Per route during the {SECONDS:.0f} s run:",
         "",
         *routes_table(run),
+        "",
+        f"Chart of latency and throughput against the offered rate: {chart.name}"
+        " (proof/results/load-latest.png is the latest).",
     ]
-    return report(SUITE, checks, notes)
+    return report(SUITE, checks, notes, latest=True)
+
+
+def write_chart(windows: list["Window"], path: Path) -> Path:
+    """Latency (p50, p99) and throughput (operations and requests a second) against the
+    offered rate, one point per ramp step and one for the measured run; PNG at ``path`` and
+    at proof/results/load-latest.png."""
+    import matplotlib  # noqa: PLC0415 (only when a chart is drawn)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    steps = sorted((w for w in windows if w.phase != "run"), key=lambda w: w.target)
+    runs = [w for w in windows if w.phase == "run"]
+    figure, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for axis in (latency, throughput):
+        axis.set_xlabel("offered rate (operations/s)")
+        axis.grid(True, alpha=0.3)
+    offered = [w.target for w in steps]
+    latency.plot(offered, [w.p50 for w in steps], "o-", label="p50 (ramp steps)")
+    latency.plot(offered, [w.p99 for w in steps], "s-", label="p99 (ramp steps)")
+    for w in runs:
+        latency.plot([w.target], [w.p99], "D", color="black", label=f"p99, {SECONDS:.0f} s run")
+    latency.axhline(P99_BOUND_MS, color="red", linestyle="--", label=f"bound {P99_BOUND_MS:g} ms")
+    latency.set_yscale("log")
+    latency.set_ylabel("latency per request (ms, log scale)")
+    latency.set_title("Latency")
+    latency.legend(fontsize=8)
+    top = max([w.target for w in windows] + [1.0]) * 1.1
+    throughput.plot([0, top], [0, top], ":", color="grey", label="achieved = offered")
+    throughput.plot(offered, [w.operations_per_s for w in steps], "o-", label="operations/s")
+    throughput.plot(offered, [w.requests_per_s for w in steps], "s-", label="requests/s")
+    for w in steps:
+        if not w.held:
+            throughput.plot([w.target], [w.operations_per_s], "x", color="red", markersize=10)
+    for w in runs:
+        throughput.plot(
+            [w.target], [w.operations_per_s], "D", color="black", label=f"{SECONDS:.0f} s run"
+        )
+    throughput.set_ylabel("achieved per second (x: step not held)")
+    throughput.set_title("Throughput")
+    throughput.legend(fontsize=8)
+    figure.suptitle(f"make load, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    figure.savefig(path.with_name("load-latest.png"), dpi=90)
+    plt.close(figure)
+    return path
 
 
 def main() -> int:

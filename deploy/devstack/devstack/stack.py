@@ -79,13 +79,18 @@ class StackConfig:
     #: services keep no state of their own, so Nginx spreads requests over them and, when one
     #: refuses connections, passes the request to the next.
     api_replicas: int = 1
+    #: At least this many processes of these APIs, whatever ``api_replicas`` says. Identity
+    #: answers the gateway's check of nearly every request (``auth_request``), so its one
+    #: event loop was where every request queued first under load (docs/performance.md).
+    min_replicas: dict[str, int] = field(default_factory=lambda: {"identity": 2})
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
 
     def ports(self, spec: ServiceSpec) -> list[int]:
         """The ports of every replica of ``spec``'s API."""
-        return [self.port(spec) + 10 * n for n in range(self.api_replicas)]
+        replicas = max(self.api_replicas, self.min_replicas.get(spec.name, 1))
+        return [self.port(spec) + 10 * n for n in range(replicas)]
 
     @property
     def origin(self) -> str:
@@ -329,7 +334,7 @@ class Stack:
             process.start()
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         pending = {
             f"{spec.name}:{port}": f"http://127.0.0.1:{port}/readyz"

@@ -187,7 +187,7 @@ class Clients:
     subsidies: SubsidiesClient
 
 
-def clients(request: Request) -> Clients:
+async def clients(request: Request) -> Clients:
     peers: Peers = request.app.state.peers
     settings: ServiceSettings = request.app.state.settings
     token = request.headers.get(INTERNAL_TOKEN_HEADER)

@@ -11,6 +11,7 @@ in the database files".
 """
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -72,6 +73,32 @@ NAMING_CONVENTION = {
 }
 
 
+#: A pooled PostgreSQL connection idle for longer than this is checked (a ping) before it is
+#: handed out; one used more recently is not.
+PING_AFTER_IDLE_SECONDS = 10.0
+_LAST_USED = "kit.db.last_used"
+
+
+def _mark_used(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's ``pool_pre_ping`` checked every connection handed out, and asyncpg's ping
+    is three round trips (BEGIN, an empty query, ROLLBACK): 10 to 20 % of every service's
+    samples under ``make load`` (docs/performance.md). A connection back in the pool for less
+    than ``PING_AFTER_IDLE_SECONDS`` is handed out as it is; an older one is pinged, and one
+    that fails the ping is replaced (``DisconnectionError``: the pool connects again), as
+    before. A server gone in between fails that request like any lost connection: a 503 with
+    Retry-After (``is_transient``), and SQLAlchemy drops the pool's other connections."""
+    if time.monotonic() - record.info.get(_LAST_USED, 0.0) <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection failed its ping") from exc
+
+
 def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> AsyncEngine:
     """An engine for ``url``; SQLite files get their folder, WAL and foreign keys.
 
@@ -85,9 +112,13 @@ def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> Asy
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=30
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=30
     )
+    event.listen(engine.sync_engine, "connect", _mark_used)
+    event.listen(engine.sync_engine, "checkin", _mark_used)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def dialect_insert(session: AsyncSession) -> Any:

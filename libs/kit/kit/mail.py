@@ -14,6 +14,8 @@ relay off the machine without them (``kit.settings``).
 """
 
 import asyncio
+import functools
+import os
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -50,16 +52,29 @@ async def queue_mail(
     )
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The client TLS context of every connection to the relay, made once per set of trusted
+    CAs (``SSL_CERT_FILE``, ``SSL_CERT_DIR``): each ``ssl.create_default_context()`` loads the
+    CA bundle again, which cost the orders worker almost half its CPU under ``make load``
+    (docs/performance.md), and it was made even for a relay spoken to in clear. The context
+    verifies the relay's certificate and host name as before; only its making is shared."""
+    return _context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _context_for(_cafile: str | None, _capath: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
 def _send(settings: ServiceSettings, message: EmailMessage) -> None:
-    context = ssl.create_default_context()
     smtp = (
-        smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=10, context=context)
+        smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=10, context=_tls_context())
         if settings.smtp_tls == "implicit"
         else smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
     )
     with smtp:
         if settings.smtp_tls == "starttls":
-            smtp.starttls(context=context)
+            smtp.starttls(context=_tls_context())
         if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_user, password)

@@ -295,8 +295,10 @@ def create_app(
     return app
 
 
-def app_context(request: Request) -> Any:
+async def app_context(request: Request) -> Any:
     """What the app holds (``app.state.context``, built once by the service's
     ``build_context``): a service declares ``ContextDep = Annotated[Context,
-    Depends(app_context)]`` with its own ``Context`` type."""
+    Depends(app_context)]`` with its own ``Context`` type. Async, as every dependency of kit:
+    FastAPI runs a plain ``def`` in its thread pool, a hand-off to a thread and back on every
+    request (docs/performance.md)."""
     return request.app.state.context

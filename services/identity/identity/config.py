@@ -16,6 +16,10 @@ class Settings(ServiceSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_MARKER + "identity-secret-key")
     session_hours: int = 24
     internal_token_seconds: int = 120
+    #: The gateway's check of a session hands out the same internal tokens for this long
+    #: (``SigningKeys.sign_reused``; at most half of ``internal_token_seconds``): the session is
+    #: checked on every call, only the signing (and each service's verification) is saved.
+    internal_token_reuse_seconds: int = 30
     #: A staff session (admin, DPO, agent) with no request for this long ends (ASVS 7.3).
     staff_idle_minutes: int = 30
     #: The services the gateway gets internal tokens for: each is a token audience.

@@ -90,7 +90,9 @@ class Audit:
         )
 
 
-def _auditor(request: Request, principal: CurrentUser, session: SessionDep) -> Audit:
+async def _auditor(request: Request, principal: CurrentUser, session: SessionDep) -> Audit:
+    """Async, as every dependency of kit: FastAPI runs a plain ``def`` in its thread pool, a
+    hand-off to a thread and back on every request (docs/performance.md)."""
     route = request.scope.get("route")
     template = f"{request.method} {getattr(route, 'path', request.url.path)}"
     return Audit(session, request.app.state.events, principal, template)

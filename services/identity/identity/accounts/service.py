@@ -50,7 +50,7 @@ async def create_user(
         first_name=data.first_name,
         last_name=data.last_name,
         roles=sorted(roles),
-        password_hash=ctx.passwords.hash(data.password) if data.password else None,
+        password_hash=await ctx.passwords.hashed(data.password) if data.password else None,
         is_active=True,
         created_at=now,
         password_changed_at=now if data.password else None,

@@ -4,8 +4,10 @@ Policy: at least 12 characters mixing the four classes (lower, upper, digit, oth
 password of equivalent strength, at least 80 bits estimated as length x log2(alphabet).
 """
 
+import asyncio
 import math
 import string
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -57,10 +59,19 @@ def check_policy(password: str) -> None:
 
 
 class Passwords:
+    """argon2id. The routes use ``verified`` and ``hashed``, which hash in a thread of their own:
+    a hash is tens of milliseconds of CPU (far more on a busy machine), and in the event loop
+    it held up every other request of identity, the gateway's check of each request's session
+    included (docs/performance.md). argon2 releases the GIL, so two hashes run on two cores;
+    the pool's ``HASH_THREADS`` bound the memory they take at once (19 MiB each)."""
+
+    HASH_THREADS = 2
+
     def __init__(self, *, memory_kib: int, time_cost: int) -> None:
         self.hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
         )
+        self._pool = ThreadPoolExecutor(self.HASH_THREADS, thread_name_prefix="argon2")
         # Verified against when the account does not exist, so timing reveals nothing.
         self._dummy = self.hasher.hash("not a real password, only spends the same time")
 
@@ -78,3 +89,13 @@ class Passwords:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self.hasher.check_needs_rehash(password_hash)
+
+    async def hashed(self, password: str) -> str:
+        """``hash``, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.hash, password)
+
+    async def verified(self, password_hash: str | None, password: str) -> bool:
+        """``verify``, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, self.verify, password_hash, password
+        )

@@ -146,7 +146,7 @@ async def confirm_reset(
     tenant = user and await tenants.tenant_by_id(db, user.tenant_id)
     if not link or not user or not user.is_active or not tenant:
         raise BadRequest(INVALID_LINK)
-    user.password_hash = ctx.passwords.hash(password)
+    user.password_hash = await ctx.passwords.hashed(password)
     user.password_changed_at = now
     await sessions.revoke_sessions(db, user_id=user.id, now=now)
     await signin.forget_failures(db, key=ctx.throttle_key(tenant.slug, user.email))
@@ -167,10 +167,10 @@ async def change_password(
 ) -> str:
     """Change the password, end every session of the account, and open a new one."""
     user = await current_user(db, principal=principal)
-    if not ctx.passwords.verify(user.password_hash, current):
+    if not await ctx.passwords.verified(user.password_hash, current):
         raise Forbidden("current password is wrong")
     check_policy(new)
-    user.password_hash = ctx.passwords.hash(new)
+    user.password_hash = await ctx.passwords.hashed(new)
     user.password_changed_at = now
     await sessions.revoke_sessions(db, user_id=user.id, now=now)
     await events.add(db, Event.USER_PASSWORD_CHANGED, tenant=user.tenant_id, subject=user.id)

@@ -129,12 +129,11 @@ async def verify_session(
     )
     if found is None:
         raise Unauthenticated("authentication required")
-    session, user, tenant = found
-    seen = session.last_seen_at or session.created_at
-    if staff(user.roles) and now - seen > timedelta(minutes=ctx.settings.staff_idle_minutes):
+    seen = found.last_seen_at or found.created_at
+    if staff(found.roles) and now - seen > timedelta(minutes=ctx.settings.staff_idle_minutes):
         raise Unauthenticated("authentication required")  # the staff session ended idle
     if now - seen > SEEN_EVERY:
-        session.last_seen_at = now
+        await repository.mark_seen(db, session_id=found.id, now=now)
     if method.upper() not in SAFE_METHODS:
         if fetch_site == "cross-site" or (origin and origin not in ctx.settings.public_origins):
             raise Forbidden("cross-site request refused")
@@ -142,16 +141,19 @@ async def verify_session(
         if not csrf or not hmac.compare_digest(csrf.encode("utf-8", "replace"), expected):
             raise Forbidden("missing or invalid CSRF token")
     person = {
-        "sub": user.id,
-        "tid": tenant.id,
-        "tenant": tenant.slug,
-        "roles": list(user.roles),
-        "sid": session.id,
-        "auth_time": int((session.authenticated_at or session.created_at).timestamp()),
+        "sub": found.user_id,
+        "tid": found.tenant_id,
+        "tenant": found.tenant_slug,
+        "roles": list(found.roles),
+        "sid": found.id,
+        "auth_time": int((found.authenticated_at or found.created_at).timestamp()),
     }
     lifetime = timedelta(seconds=ctx.settings.internal_token_seconds)
+    reuse = min(timedelta(seconds=ctx.settings.internal_token_reuse_seconds), lifetime / 2)
     return {
-        service: ctx.keys.sign(gateway_claims(ctx.settings, service, person), lifetime=lifetime)
+        service: ctx.keys.sign_reused(
+            gateway_claims(ctx.settings, service, person), lifetime=lifetime, reuse=reuse
+        )
         for service in ([audience] if audience else ctx.settings.audiences)
     }
 

@@ -87,15 +87,18 @@ async def login(
         now=now,
     )
     if wait is not None:
-        ctx.passwords.verify(None, password)
+        await ctx.passwords.verified(None, password)
         _signal(SecurityEvent.SIGNIN_THROTTLED, usable)
         return LoginResult(retry_after=wait)
-    if not ctx.passwords.verify(usable.password_hash if usable else None, password) or not usable:
+    if (
+        not await ctx.passwords.verified(usable.password_hash if usable else None, password)
+        or not usable
+    ):
         await record_failure(db, ctx, key, now)
         _signal(SecurityEvent.SIGNIN_FAILED, usable)
         return LoginResult()
     if usable.password_hash and ctx.passwords.needs_rehash(usable.password_hash):
-        usable.password_hash = ctx.passwords.hash(password)
+        usable.password_hash = await ctx.passwords.hashed(password)
     client = client or Client()
     if usable.totp_secret or staff(usable.roles):
         # The failures are forgotten only once the second step is passed too: a guesser who
@@ -267,10 +270,10 @@ async def reauthenticate(
     key = ctx.throttle_key(tenant.slug, user.email)
     wait = _wait(await repository.throttle(db, key), now)
     if wait is not None:
-        ctx.passwords.verify(None, password)
+        await ctx.passwords.verified(None, password)
         _signal(SecurityEvent.SIGNIN_THROTTLED, user)
         return Reauthenticated(confirmed=False, retry_after=wait)
-    good = ctx.passwords.verify(user.password_hash, password)
+    good = await ctx.passwords.verified(user.password_hash, password)
     if good and user.totp_secret:
         good = bool(code) and await check_code(db, ctx, user=user, code=code or "", now=now)
     if not good:

@@ -10,6 +10,7 @@ so rotating keys never logs anyone out.
 """
 
 import base64
+import json
 import os
 import time
 import uuid
@@ -45,6 +46,8 @@ class SigningKeys:
         self._keys: list[tuple[str, Ed25519PrivateKey]] = []
         self._jwks: dict[str, Any] = {"keys": []}
         self._loaded_at = 0.0
+        #: ``sign_reused``'s tokens: (kid, claims) -> (reusable until, monotonic; token).
+        self._issued: dict[tuple[str, str], tuple[float, str]] = {}
 
     def ensure(self) -> None:
         """Create a first key when there is none (first run)."""
@@ -97,6 +100,32 @@ class SigningKeys:
 
     def sign(self, claims: dict[str, Any], *, lifetime: timedelta) -> str:
         kid, key = self._load()[-1]
+        return self._sign(kid, key, claims, lifetime)
+
+    @staticmethod
+    def _sign(kid: str, key: Ed25519PrivateKey, claims: dict[str, Any], lifetime: timedelta) -> str:
         now = datetime.now(UTC)
         payload = claims | {"iat": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
         return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid})
+
+    def sign_reused(self, claims: dict[str, Any], *, lifetime: timedelta, reuse: timedelta) -> str:
+        """A token of ``claims`` living ``lifetime``, the same one for ``reuse`` after it was
+        signed (then a new one): the gateway's check of a session, made for each request that
+        is not served from its 2-second cache, signed five tokens every time, and each service
+        verified each new token's signature again. The session is still checked on every call
+        (revocation is unchanged); a token handed out still lives at least ``lifetime -
+        reuse`` and never longer than ``lifetime`` after it was signed; the same claims under
+        the same newest key only (a change of roles or a new key is a new token)."""
+        kid, key = self._load()[-1]
+        cache_key = (kid, json.dumps(claims, sort_keys=True, default=str))
+        now = time.monotonic()
+        found = self._issued.get(cache_key)
+        if found is not None and found[0] > now:
+            return found[1]
+        token = self._sign(kid, key, claims, lifetime)
+        if len(self._issued) >= 20_000:
+            self._issued = {k: v for k, v in self._issued.items() if v[0] > now}
+            if len(self._issued) >= 20_000:
+                self._issued.clear()
+        self._issued[cache_key] = (now + reuse.total_seconds(), token)
+        return token

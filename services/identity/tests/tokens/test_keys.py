@@ -29,3 +29,23 @@ def test_private_keys_are_private(tmp_path: Path) -> None:
     (pem,) = (tmp_path / "keys").glob("*.pem")
     assert pem.stat().st_mode & 0o077 == 0
     assert "d" not in keys.jwks()["keys"][0]  # only public parameters are published
+
+
+def test_a_reused_token_is_the_same_for_the_same_claims_and_key_only(tmp_path: Path) -> None:
+    keys = SigningKeys(tmp_path, reload_seconds=0)
+    keys.ensure()
+    life, reuse = timedelta(minutes=2), timedelta(seconds=30)
+    first = keys.sign_reused(CLAIMS, lifetime=life, reuse=reuse)
+    assert keys.sign_reused(dict(CLAIMS), lifetime=life, reuse=reuse) == first
+    other_roles = CLAIMS | {"roles": ["employee", "dpo"]}
+    assert keys.sign_reused(other_roles, lifetime=life, reuse=reuse) != first
+    assert keys.sign_reused(CLAIMS, lifetime=life, reuse=timedelta(0)) == first  # still reused
+    keys.rotate()
+    assert keys.sign_reused(CLAIMS, lifetime=life, reuse=reuse) != first  # the new key signs
+
+
+def test_a_reused_token_is_signed_again_once_its_reuse_is_over(tmp_path: Path) -> None:
+    keys = SigningKeys(tmp_path)
+    keys.ensure()
+    first = keys.sign_reused(CLAIMS, lifetime=timedelta(minutes=2), reuse=timedelta(0))
+    assert keys.sign_reused(CLAIMS, lifetime=timedelta(minutes=2), reuse=timedelta(0)) != first
