@@ -1,9 +1,12 @@
 """Load proof (issue 9): ``make load``.
 
 The whole platform (Nginx gateway, the five APIs and their five workers, the mail sink) on
-fresh PostgreSQL databases and RabbitMQ, on the load suite's own ports. ``LOAD_EMPLOYEES``
-employees (200) are created by the tenant admin and each logged in before anything is
-measured; 2,000 more people are generated straight into identity for the DPO to erase.
+fresh PostgreSQL databases and RabbitMQ, on the load suite's own ports, holding
+``LOAD_SUBJECTS`` (100,000) people of ``make data``'s population (bench/data: three years of
+logins, orders, invoices, grants, mandates, bookings, tickets, consents... in every service,
+over 50 tenants of 2,000). ``LOAD_EMPLOYEES`` (200) of the demo tenant's generated people are
+the simulated employees, each logged in before anything is measured; the DPO erases others
+of them.
 
 What the simulated employees do, through the gateway (HTTPS, HTTP/1.1 keep-alive, one
 connection pool of ``LOAD_CONNECTIONS``, 32), as the web front end does it, each employee one
@@ -19,7 +22,7 @@ action at a time:
 - tickets, 10 %: open a support ticket or add a message to one of one's own, read it, list;
 - privacy, 5 %: file an access request, follow one's requests (and download the archive
   when ready), change a consent, or (one in ten) the DPO files an erasure on behalf of one
-  of the generated people.
+  of the other generated people of the tenant.
 
 Operations arrive at random (Poisson) at a target rate of operations per second, an open
 model: a slow answer does not slow the arrivals down. After 5 s of warm-up, the ramp starts at
@@ -55,9 +58,7 @@ import json
 import os
 import random
 import re
-import secrets
 import ssl
-import subprocess
 import sys
 import threading
 import time
@@ -72,16 +73,17 @@ from urllib.parse import urlsplit
 import httpx
 import uvloop
 
-from devstack.stack import ROOT, SERVICES, Stack
+from devstack.stack import ROOT, Stack
 
 sys.path.insert(0, str(ROOT))
-from bench.common import bench_stack, login, new_employees
+from bench.common import PASSWORD, bench_stack, login
+from bench.data.__main__ import load_into
 from bench.dsr import percentile as dsr_percentile
-from bench.generate import email as generated_email
 from proof.common import PORTS, RESULTS, Check, fetch, report, say, wait_drained
 
 SUITE = "load"
 EMPLOYEES = int(os.environ.get("LOAD_EMPLOYEES", "200"))
+SUBJECTS = int(os.environ.get("LOAD_SUBJECTS", "100000"))
 CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "20"))
@@ -98,7 +100,6 @@ GROWTH = 1.25
 MAX_STEPS = 14
 COOL_DOWN = 5.0
 MEMORY_TARGET_MIB = 1536.0
-GENERATED = 2000
 #: The share of each kind of operation (of a hundred).
 MIX = {"browse": 70, "order": 15, "tickets": 10, "privacy": 5}
 #: Non-2xx answers that are the platform's right answer under this mix.
@@ -504,7 +505,33 @@ async def staff_session(
         )
 
 
-async def set_up(stack: Stack, erasable: list[str], recorder: Recorder) -> Platform:
+async def log_in(
+    new_client: Callable[[], httpx.AsyncClient], emails: list[str], parallel: int = 4
+) -> list[httpx.AsyncClient]:
+    """Each of the generated people of ``emails`` (demo tenant, password ``PASSWORD``) logged
+    in on a client of its own, its CSRF header set; a 429 of the gateway's login limit is
+    waited out and tried again."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(email: str) -> httpx.AsyncClient:
+        async with gate:
+            client = new_client()
+            credentials = {"tenant": "demo", "email": email, "password": PASSWORD}
+            for _ in range(600):
+                response = await client.post("/api/auth/login", json=credentials)
+                if response.status_code != 429:
+                    break
+                await asyncio.sleep(0.2)
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+            return client
+
+    return list(await asyncio.gather(*(one(email) for email in emails)))
+
+
+async def set_up(
+    stack: Stack, people: list[str], erasable: list[str], recorder: Recorder
+) -> Platform:
     base = f"https://localhost:{stack.config.https_port}"
     context = ssl.create_default_context(cafile=str(stack.config.var_dir / "tls" / "gateway.crt"))
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
@@ -513,23 +540,11 @@ async def set_up(stack: Stack, erasable: list[str], recorder: Recorder) -> Platf
     admin = await staff_session(base, context, transport, "admin@demo.test")
     dpo = await staff_session(base, context, transport, "dpo@demo.test")
     started = time.perf_counter()
-    clients = await new_employees(
-        admin,
-        lambda: httpx.AsyncClient(base_url=base, transport=transport, timeout=30),
-        EMPLOYEES,
-        f"load-{secrets.token_hex(3)}",
+    clients = await log_in(
+        lambda: httpx.AsyncClient(base_url=base, transport=transport, timeout=30), people
     )
-    rng = random.Random(1)
     employees = [Employee(c) for c in clients]
-    for e in employees:  # what the profile page asks first: the number of children
-        answer = await e.client.put(
-            "/api/subsidies/profile", json={"children_count": rng.choice([0, 0, 1, 2, 2, 3])}
-        )
-        assert answer.status_code == 200, answer.text
-    say(
-        SUITE,
-        f"{EMPLOYEES} employees created and logged in in {time.perf_counter() - started:.0f} s",
-    )
+    say(SUITE, f"{len(people)} employees logged in in {time.perf_counter() - started:.0f} s")
     offers = (await admin.get("/api/offers")).json()
     by_title = {o["title"]: o["id"] for o in offers}
     return Platform(
@@ -545,18 +560,15 @@ async def set_up(stack: Stack, erasable: list[str], recorder: Recorder) -> Platf
     )
 
 
-def generate_people(stack: Stack) -> list[str]:
-    """``GENERATED`` people straight into identity (bench/generate.py): whom the DPO erases."""
-    identity = next(s for s in SERVICES if s.name == "identity")
-    prefix = f"load{secrets.token_hex(2)}"
-    generate = [sys.executable, str(ROOT / "bench" / "generate.py")]
-    subprocess.run(
-        [*generate, "--subjects", str(GENERATED), "--prefix", prefix],
-        env=stack.service_env(identity),
-        check=True,
-        capture_output=True,
-    )
-    return [generated_email(prefix, i) for i in range(GENERATED)]
+def population(stack: Stack) -> tuple[list[str], list[str], dict[str, Any]]:
+    """``SUBJECTS`` people of make data's population (bench/data) in every service: the
+    demo tenant's first ``EMPLOYEES`` are the employees, the others whom the DPO erases."""
+    plan, loaded = load_into(stack, SUBJECTS, password=PASSWORD)
+    say(SUITE, f"{SUBJECTS} people, {loaded['rows']:,} rows, loaded in {loaded['seconds']} s")
+    demo = [plan.email(i) for i in range(0, plan.subjects, plan.tenants)]
+    if len(demo) < EMPLOYEES + 100:
+        raise SystemExit(f"LOAD_SUBJECTS={SUBJECTS}: too few people in the demo tenant")
+    return demo[:EMPLOYEES], demo[EMPLOYEES:], loaded
 
 
 # -- memory and CPU ----------------------------------------------------------------------------
@@ -784,8 +796,10 @@ class Outcome:
     max_connections: int  # PostgreSQL's
 
 
-async def scenario(stack: Stack, erasable: list[str], recorder: Recorder) -> Outcome:
-    platform = await set_up(stack, erasable, recorder)
+async def scenario(
+    stack: Stack, people: list[str], erasable: list[str], recorder: Recorder
+) -> Outcome:
+    platform = await set_up(stack, people, erasable, recorder)
     ready_at, since = time.monotonic(), datetime.now(UTC)
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
@@ -857,7 +871,9 @@ def per_process_line(samples: list[MemorySample], top: int = 8) -> str:
     return ", ".join(f"{k} {v} %" for k, v in list(shares.items())[:top]) or "no sample"
 
 
-def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> int:
+def summarise(
+    outcome: Outcome, memory: list[MemorySample], setup_s: float, loaded: dict[str, Any]
+) -> int:
     run = outcome.run
     by_phase: dict[str, list[MemorySample]] = {}
     for m in memory:
@@ -1038,7 +1054,8 @@ def summarise(outcome: Outcome, memory: list[MemorySample], setup_s: float) -> i
         ),
         f"Machine: {os.cpu_count()} cores; the load generator (one Python process) runs on it "
         "too, and other suites may have been running: figures are noisy. Set-up (stack start, "
-        f"{EMPLOYEES} employees created and logged in, {GENERATED} people generated) took "
+        f"{loaded['subjects']:,} people and {loaded['rows']:,} rows loaded in"
+        f" {loaded['seconds']:.0f} s, {EMPLOYEES} of them logged in) took "
         f"{setup_s:.0f} s.",
         f"Mix: {', '.join(f'{k} {v} %' for k, v in MIX.items())} of operations (module docstring"
         " of proof/load.py); latency is per HTTP request through the gateway, measured by the "
@@ -1140,14 +1157,14 @@ def main() -> int:
     recorder = Recorder()
     with bench_stack("proof-load", "proof-load.events", ports=PORTS[SUITE]) as stack:
         say(SUITE, f"stack up in {time.monotonic() - started:.0f} s")
-        erasable = generate_people(stack)
+        people, erasable, loaded = population(stack)
         watch = MemoryWatch(stack, recorder)
         watch.start()
         try:
-            outcome = uvloop.run(scenario(stack, erasable, recorder))
+            outcome = uvloop.run(scenario(stack, people, erasable, recorder))
         finally:
             watch.stop()
-    return summarise(outcome, watch.samples, outcome.ready_at - started)
+    return summarise(outcome, watch.samples, outcome.ready_at - started, loaded)
 
 
 if __name__ == "__main__":
