@@ -27,6 +27,7 @@ request kind and run), and a table on the console.
 
 import asyncio
 import os
+import re
 import ssl
 import sys
 import time
@@ -36,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from devstack.stack import ROOT
+from devstack.stack import ROOT, SERVICES, Stack
 
 sys.path.insert(0, str(ROOT))
 from bench.charts import percentiles_chart
@@ -224,6 +225,32 @@ async def scenario(context: ssl.SSLContext) -> tuple[list[tuple[str, dict[str, A
             await client.aclose()
 
 
+def server_times(stack: Stack) -> dict[str, dict[str, float]]:
+    """Where the time went, as each API measured it (its ``/metrics``): for every route that
+    answered during the benchmark (set-up included), the requests and their mean time in ms,
+    slowest first. A route waiting on a lock or a pool shows here, not in the CPU."""
+    sums: dict[str, list[float]] = {}
+    pattern = re.compile(
+        r'^http_request_duration_seconds_(sum|count)\{[^}]*method="(\w+)",route="([^"]+)"'
+        r"[^}]*\} (\S+)$",
+        re.MULTILINE,
+    )
+    for spec in SERVICES:
+        for port in stack.config.ports(spec):
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            for what, method, route, value in pattern.findall(text):
+                if route in ("/metrics", "/healthz", "/readyz"):
+                    continue
+                entry = sums.setdefault(f"{spec.name} {method} {route}", [0.0, 0.0])
+                entry[0 if what == "sum" else 1] += float(value)
+    routes = {
+        name: {"requests": count, "mean_ms": round(1000 * total / count, 1)}
+        for name, (total, count) in sums.items()
+        if count
+    }
+    return dict(sorted(routes.items(), key=lambda kv: -kv[1]["mean_ms"]))
+
+
 def chart_of(runs: list[tuple[str, dict[str, Any]]]) -> Path:
     data = {
         f"{name}: {kind}" + (f"\n{r['paid_per_s']:g} paid/s" if kind == "place" else ""): {
@@ -250,6 +277,7 @@ def main() -> None:
             cafile=str(stack.config.var_dir / "tls" / "gateway.crt")
         )
         runs, read = asyncio.run(scenario(context))
+        servers = server_times(stack)
         memory = rss_mib([p.popen.pid for p in stack.processes if p.popen and p.name != "gateway"])
     paced = [r for name, r in runs if name != "saturation"]
     met = [
@@ -273,6 +301,7 @@ def main() -> None:
         "read_back": read,
         "every_order_subsidised_and_paid": checked,
         "services_rss_mib": memory,
+        "server_time_per_route": servers,
         "target": {"place_p99_ms": 100, "applies_to": "runs at a person's pace"},
         "target_met_at_pause_s": met,
     }
@@ -293,6 +322,9 @@ def main() -> None:
             f"({r['subsidy_cents'] / 100:.2f} EUR), {r['orders_paid']} paid: "
             f"{r['paid_per_s']} paid orders/s"
         )
+    print("slowest routes, mean server time (each API's /metrics, set-up included):")
+    for route, t in list(servers.items())[:8]:
+        print(f"  {route:<48}{t['requests']:>7.0f} requests {t['mean_ms']:>9} ms")
     print(
         f"read back: {read['paid']} of {read['orders_read']} last orders paid, "
         f"{read['subsidised']} subsidised"
