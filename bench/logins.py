@@ -154,7 +154,8 @@ def main() -> None:
         f"{EMPLOYEES} sign-ins from one address through the gateway (production limits)",
         {
             f"{name}: {r['employees']} {how[name]}"
-            f"\n{r['signed_in']} signed in, {r['refused_429']} refused, all done after "
+            f"\n{r['signed_in']} signed in, {r['refused_429']} refused (429), "
+            f"{r['employees'] - r['signed_in'] - r['refused_429']} failed, all done after "
             f"{r['all_done_after_s']} s": {
                 p: r[f"{p}_ms"] for p in ("p50", "p90", "p95", "p99", "max")
             }
