@@ -114,7 +114,8 @@ def main() -> None:
     chart = series_chart(
         "import",
         f"Import of {LINES:,} employees: uploads answered in {first['seconds']} s and "
-        f"{again['seconds']} s (same file again)",
+        f"{again['seconds']} s (same file again); {mails['delivered']:,} invitation mails "
+        f"in {mails['seconds']:g} s",
         "seconds since the first upload began",
         "invitation mails in the SMTP sink",
         {"invitation mails": mails["timeline"]},
