@@ -49,13 +49,14 @@ def percentiles_chart(
     labels = list(latencies)
     names = list(next(iter(latencies.values())))
     width = 0.8 / max(len(names), 1)
-    figure, axes = _figure()
+    # Wider for many bars (a 9 x 3 chart stays readable), never narrower than the default.
+    figure, axes = _figure(max(SIZE_INCHES[0], 0.42 * len(labels) * len(names) + 2))
     for i, name in enumerate(names):
         xs = [k + (i - (len(names) - 1) / 2) * width for k in range(len(labels))]
         values = [float(latencies[label].get(name, float("nan"))) for label in labels]
         bars = axes.bar(xs, values, width, label=name)
         axes.bar_label(bars, fmt=_fmt, fontsize=8, padding=2)
-    axes.set_xticks(range(len(labels)), labels, rotation=10 if len(labels) > 4 else 0)
+    axes.set_xticks(range(len(labels)), labels, fontsize=9 if len(labels) > 4 else 10)
     axes.set_ylabel(f"latency ({unit})")
     if log_scale:
         axes.set_yscale("log")
@@ -108,8 +109,8 @@ def series_chart(
     return path
 
 
-def _figure() -> tuple[Figure, Axes]:
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+def _figure(width: float = SIZE_INCHES[0]) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(width, SIZE_INCHES[1]), dpi=DPI)
     FigureCanvasAgg(figure)
     return figure, figure.subplots()
 

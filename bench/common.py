@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,15 +51,27 @@ def bench_stack(
         "DEMO_TOTP_SECRET": TOTP_SECRET,
         **(env or {}),
     }
-    with postgres_stack(
-        name,
-        https_port=https_port,
-        http_port=http_port,
-        port_offset=offset,
-        password=PASSWORD,
-        env=env,
-        api_replicas=api_replicas,
-    ) as stack:
+    with ExitStack() as resources:
+        # On a machine others benchmark on, a dozen processes importing at once can miss the
+        # stack's 60 s readiness deadline: start it again (fresh databases) up to twice.
+        for attempt in range(1, 4):
+            try:
+                stack = resources.enter_context(
+                    postgres_stack(
+                        name,
+                        https_port=https_port,
+                        http_port=http_port,
+                        port_offset=offset,
+                        password=PASSWORD,
+                        env=env,
+                        api_replicas=api_replicas,
+                    )
+                )
+                break
+            except RuntimeError as exc:
+                if "not ready" not in str(exc) or attempt == 3:
+                    raise
+                say(f"{exc}: starting the stack again (load average {machine_load()})")
         yield stack
 
 

@@ -5,7 +5,9 @@ The whole stack on PostgreSQL and RabbitMQ (Nginx, every service and worker). Th
 to ``POST /api/users/import``, then the same file again (idempotent: all unchanged). Target:
 each upload answers in under 30 s. Also measured: how long until every invitation mail has
 reached the local SMTP sink (through the outbox, RabbitMQ and identity's worker).
-Results: bench/results/import-*.json, and a table on the console.
+Results: bench/results/import-latest.json and import-latest.png (the invitation mails in the
+sink against the seconds since the first upload began, the uploads' times in its title), and
+a table on the console.
 """
 
 import os
@@ -22,7 +24,8 @@ import httpx
 from devstack.stack import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bench.common import HTTPS_PORT, bench_stack, login, rss_mib, write_result
+from bench.charts import series_chart
+from bench.common import HTTPS_PORT, bench_stack, login, machine_load, rss_mib, write_result
 
 LINES = int(os.environ.get("BENCH_IMPORT_LINES", "10000"))
 MAIL_WAIT = float(os.environ.get("BENCH_IMPORT_MAIL_SECONDS", "600"))
@@ -52,20 +55,29 @@ def upload(client: httpx.Client, data: bytes) -> dict[str, Any]:
 
 def invitations(mail_dir: Path, run: str, since: float, expected: int) -> dict[str, Any]:
     """Wait (at most ``MAIL_WAIT``) for the ``expected`` invitation mails of this run in the
-    SMTP sink."""
+    SMTP sink; with how many had arrived when (seconds since ``since``), about every second."""
     deadline = time.monotonic() + MAIL_WAIT
     tag, looked, ours = f"bench-import-{run}-".encode(), set[str](), set[str]()
+    timeline: list[tuple[float, int]] = []
     while len(ours) < expected and time.monotonic() < deadline:
         for path in mail_dir.glob("*.eml"):
             if path.name not in looked:
                 looked.add(path.name)
                 if tag in path.read_bytes()[:2000]:
                     ours.add(path.name)
+        elapsed = round(time.perf_counter() - since, 1)
+        if not timeline or elapsed - timeline[-1][0] >= 1 or len(ours) == expected:
+            timeline.append((elapsed, len(ours)))
         time.sleep(0.5)
-    return {"delivered": len(ours), "seconds": round(time.perf_counter() - since, 1)}
+    return {
+        "delivered": len(ours),
+        "seconds": round(time.perf_counter() - since, 1),
+        "timeline": timeline,
+    }
 
 
 def main() -> None:
+    busy = machine_load()
     run = secrets.token_hex(3)
     data = csv_file(LINES, run)
     with bench_stack("bench-import", "bench-import.events") as stack:
@@ -82,13 +94,14 @@ def main() -> None:
             print(f"same file again: {again}")
             assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, LINES)
             mails = invitations(stack.config.var_dir / "mail", run, started, LINES)
-            print(f"invitations: {mails}")
+            print(f"invitations: {mails['delivered']} after {mails['seconds']} s")
         memory = rss_mib([p.popen.pid for p in stack.processes if p.popen and p.name != "gateway"])
     runs = {"create": first, "same file again": again}
     met = all(r["seconds"] < TARGET_S for r in runs.values())
     result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores",
+        "load_average_1m_before": busy,
         "lines": LINES,
         "file_bytes": len(data),
         "runs": runs,
@@ -98,6 +111,16 @@ def main() -> None:
         "target_met": met,
     }
     path = write_result("import", result)
+    chart = series_chart(
+        "import",
+        f"Import of {LINES:,} employees: uploads answered in {first['seconds']} s and "
+        f"{again['seconds']} s (same file again); {mails['delivered']:,} invitation mails "
+        f"in {mails['seconds']:g} s",
+        "seconds since the first upload began",
+        "invitation mails in the SMTP sink",
+        {"invitation mails": mails["timeline"]},
+        point_labels=False,
+    )
     print(f"\n{'run':<18}{'seconds':>9}{'created':>9}{'updated':>9}{'unchanged':>11}")
     for name, r in runs.items():
         print(f"{name:<18}{r['seconds']:>9}{r['created']:>9}{r['updated']:>9}{r['unchanged']:>11}")
@@ -106,7 +129,7 @@ def main() -> None:
         f"{mails['seconds']} s after the first upload began"
     )
     print(f"target < {TARGET_S:g} s per upload of {LINES} lines: {'met' if met else 'NOT met'}")
-    print(f"written to {path}")
+    print(f"written to {path} and {chart.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
