@@ -158,13 +158,44 @@ async def close(
 
 async def retry_waiting(db: AsyncSession, ctx: Context, now: datetime) -> int:
     """Send again the commands still unanswered: after ``retry_seconds`` the first time,
-    doubling with each send (``RETRY_BACKOFF``)."""
+    doubling with each send (``RETRY_BACKOFF``), unless the service is working through a
+    backlog that holds the command (``_queued_behind_backlog``)."""
     retry = ctx.settings.retry_seconds
     sent_before = [now - timedelta(seconds=retry * factor) for factor in RETRY_BACKOFF]
+    answers = await repository.answers_by_service(db, since=now - ANSWERS_WINDOW)
     count = 0
     for task in await repository.overdue_tasks(db, sent_before=sent_before):
+        if _queued_behind_backlog(task, answers.get(task.service), now, retry):
+            continue
         request = await repository.request_by_id(db, task.request_id)
         if request is not None and request.status not in FINAL:
             await send(db, request, task, now)
             count += 1
     return count
+
+
+#: How far back the answers that tell a busy service from a silent one are read.
+ANSWERS_WINDOW = timedelta(hours=1)
+
+
+def _queued_behind_backlog(
+    task: Task,
+    answers: tuple[datetime | None, datetime | None] | None,
+    now: datetime,
+    retry_seconds: float,
+) -> bool:
+    """True when sending ``task`` again would only add a copy to a queue that still holds it:
+    its service answered within the last ``retry_seconds`` (it is alive and working through
+    its queue, oldest first), and no command sent after this one was answered yet (so the
+    service has not reached it). A command that a later one overtook was lost: sent again.
+    A service silent for ``retry_seconds`` gets the copies as before (it may be down).
+
+    Without this, 1,000 erasures filed at once had each command sent five or six times
+    while the services worked through the first copies, and each copy cost a transaction
+    and an answer: the backlog grew with its own repeats."""
+    if answers is None or task.sent_at is None:
+        return False
+    last_answer, latest_sent_answered = answers
+    if last_answer is None or last_answer < now - timedelta(seconds=retry_seconds):
+        return False
+    return latest_sent_answered is None or latest_sent_answered <= task.sent_at

@@ -118,6 +118,19 @@ async def request_by_idempotency_key(db: AsyncSession, key: str) -> Request | No
     return found
 
 
+async def answers_by_service(
+    db: AsyncSession, *, since: datetime
+) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Per service, of the tasks answered since ``since``: when the last answer came, and
+    when the latest-sent of the answered commands was sent."""
+    rows = await db.execute(
+        select(Task.service, func.max(Task.answered_at), func.max(Task.sent_at))
+        .where(Task.answered_at >= since)
+        .group_by(Task.service)
+    )
+    return {service: (answered, sent) for service, answered, sent in rows}
+
+
 async def overdue_tasks(
     db: AsyncSession, *, sent_before: Sequence[datetime], limit: int = 500
 ) -> Sequence[Task]:

@@ -60,6 +60,57 @@ async def test_unanswered_commands_are_sent_again_less_and_less_often(
     assert await retry_at(database, ctx, seconds + 321) == tasks
 
 
+async def answer(database: Database, request_id: str, service_name: str, seconds: float) -> None:
+    async with database.transaction() as db:
+        for task in await repository.tasks_of(db, request_id):
+            if task.service == service_name:
+                task.status, task.answered_at = "done", NOW + timedelta(seconds=seconds)
+
+
+async def file_at(database: Database, ctx: Context, seconds: float) -> str:
+    async with database.transaction() as db:
+        request = await service.open_request(
+            db,
+            ctx,
+            tenant_id="t-1",
+            subject=f"u-{seconds}",
+            request_type=RequestType.ACCESS,
+            now=NOW + timedelta(seconds=seconds),
+        )
+        return request.id
+
+
+async def attempts(database: Database, request_id: str) -> dict[str, int]:
+    async with database.transaction() as db:
+        return {t.service: t.attempts for t in await repository.tasks_of(db, request_id)}
+
+
+async def test_a_busy_service_is_not_sent_copies_of_what_it_has_not_reached(
+    database: Database, ctx: Context
+) -> None:
+    """identity answers the command of 0 s at 5 s: it is alive, working through its queue;
+    at 12 s the command of 1 s is still behind the backlog, not sent again. The services
+    that answered nothing get theirs again. Once identity is silent for 10 s, it gets it too."""
+    first, second = await file_at(database, ctx, 0), await file_at(database, ctx, 1)
+    await answer(database, first, "identity", 5)
+    await retry_at(database, ctx, 12)
+    sent = await attempts(database, second)
+    assert sent.pop("identity") == 1
+    assert set(sent.values()) == {2}, sent
+    await retry_at(database, ctx, 16)
+    assert (await attempts(database, second))["identity"] == 2
+
+
+async def test_a_command_that_a_later_one_overtook_is_sent_again(
+    database: Database, ctx: Context
+) -> None:
+    """identity answered the command of 1 s but not the one of 0 s: that one was lost."""
+    first, second = await file_at(database, ctx, 0), await file_at(database, ctx, 1)
+    await answer(database, second, "identity", 5)
+    await retry_at(database, ctx, 11)
+    assert (await attempts(database, first))["identity"] == 2
+
+
 async def test_a_completed_request_is_never_sent_again(database: Database, ctx: Context) -> None:
     request_id = await open_access_request(database, ctx)
     async with database.transaction() as db:
