@@ -1170,9 +1170,15 @@ def write_chart(windows: list["Window"], path: Path) -> Path:
     return path
 
 
+#: Two identity API processes (deploy/devstack, ``StackConfig.min_replicas``): every request's
+#: session check goes through identity (docs/performance.md, "What saturated first").
+REPLICAS = os.environ.get("DEVSTACK_REPLICAS", "identity=2")
+
+
 def main() -> int:
     started = time.monotonic()
     recorder = Recorder()
+    os.environ["DEVSTACK_REPLICAS"] = REPLICAS
     with bench_stack("proof-load", "proof-load.events", ports=PORTS[SUITE]) as stack:
         say(SUITE, f"stack up in {time.monotonic() - started:.0f} s")
         erasable = generate_people(stack)
