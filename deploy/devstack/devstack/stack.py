@@ -52,6 +52,13 @@ SERVICES = [
 ]
 
 
+def replicas_from_env(value: str | None = None) -> dict[str, int]:
+    """``DEVSTACK_REPLICAS`` ("identity=2,orders=2") as {service: processes}."""
+    text = os.environ.get("DEVSTACK_REPLICAS", "") if value is None else value
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {name.strip(): int(count) for name, count in pairs}
+
+
 @dataclass
 class StackConfig:
     var_dir: Path = ROOT / "var"
@@ -79,10 +86,12 @@ class StackConfig:
     #: services keep no state of their own, so Nginx spreads requests over them and, when one
     #: refuses connections, passes the request to the next.
     api_replicas: int = 1
-    #: At least this many processes of these APIs, whatever ``api_replicas`` says. Identity
-    #: answers the gateway's check of nearly every request (``auth_request``), so its one
-    #: event loop was where every request queued first under load (docs/performance.md).
-    min_replicas: dict[str, int] = field(default_factory=lambda: {"identity": 2})
+    #: At least this many processes of these APIs, whatever ``api_replicas`` says; by default
+    #: from ``DEVSTACK_REPLICAS`` ("identity=2"), which ``make load`` sets: identity answers the
+    #: gateway's check of nearly every request (``auth_request``), so its one event loop was
+    #: where every request queued first under load (docs/performance.md). Other stacks (the
+    #: tests kill "identity" and expect it gone) keep one process each.
+    min_replicas: dict[str, int] = field(default_factory=replicas_from_env)
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
