@@ -279,21 +279,11 @@ def print_table(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    runs = [run_scale(n) for n in SCALES]
-    result: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores",
-        "runs": runs,
-        "targets": {
-            "p50_ms": TARGET_P50_MS,
-            "slowdown_at_10x": TARGET_SLOWDOWN,
-            "burst": "all complete, none lost",
-        },
-    }
-    if len(runs) >= 2:
-        for kind in ("access", "erasure"):
-            first, last = runs[0][kind]["server_p50_ms"], runs[-1][kind]["server_p50_ms"]
-            result[f"{kind}_p50_slowdown"] = round(last / first, 2) if first else None
+    runs: list[dict[str, Any]] = []
+    for n in SCALES:  # the result is written after each scale: a long run keeps what it did
+        runs.append(run_scale(n))
+        write_result("dsr", summary(runs))
+    result = summary(runs)
     path = write_result("dsr", result)
     chart = series_chart(
         "dsr",
@@ -309,6 +299,24 @@ def main() -> None:
     )
     print_table(result)
     print(f"written to {path} and {chart.relative_to(ROOT)}")
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores",
+        "runs": runs,
+        "targets": {
+            "p50_ms": TARGET_P50_MS,
+            "slowdown_at_10x": TARGET_SLOWDOWN,
+            "burst": "all complete, none lost",
+        },
+    }
+    if len(runs) >= 2:
+        for kind in ("access", "erasure"):
+            first, last = runs[0][kind]["server_p50_ms"], runs[-1][kind]["server_p50_ms"]
+            result[f"{kind}_p50_slowdown"] = round(last / first, 2) if first else None
+    return result
 
 
 if __name__ == "__main__":
