@@ -5,7 +5,9 @@
 #                         (the browser tests: Debian's Chromium driven by Playwright, axe-core)
 #                         and promtool (Debian's prometheus: checks and tests the alert rules)
 #   system-deps.sh bench  nginx, wrk
-#   system-deps.sh compose podman (with runc, netavark and aardvark-dns: its networks' DNS),
+#   system-deps.sh compose podman (with runc, netavark and aardvark-dns: its networks' DNS;
+#                         iptables, which netavark runs for its networks' rules: without it,
+#                         "netavark: No such file or directory" on the first container),
 #                         docker-compose, debootstrap and Debian's keyring (the stand-ins' base):
 #                         the compose test (tests/compose)
 #   system-deps.sh python python3-venv (what `python3 -m venv` needs)
@@ -17,7 +19,7 @@ case "${1:-run}" in
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
   test) want+=(docker-compose chromium npm) ;;
   bench) want+=(wrk) ;;
-  compose) want=(podman runc netavark aardvark-dns docker-compose debootstrap debian-archive-keyring) ;;
+  compose) want=(podman runc netavark aardvark-dns iptables docker-compose debootstrap debian-archive-keyring) ;;
   run)
     if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1 \
        && ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
