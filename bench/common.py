@@ -156,15 +156,22 @@ async def new_employees(
         async with gate:
             created = await admin.post("/api/users", json=body)
             assert created.status_code == 201, created.text
-            client = new_client()
-            credentials = {"tenant": tenant, "email": email, "password": PASSWORD}
-            for _ in range(600):
-                response = await client.post("/api/auth/login", json=credentials)
-                if response.status_code != 429:
-                    break
-                await asyncio.sleep(0.2)
-            assert response.status_code == 200, response.text
-            client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
-            return client
+            return await log_in(new_client(), email, tenant=tenant)
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def log_in(
+    client: httpx.AsyncClient, email: str, *, tenant: str = "demo"
+) -> httpx.AsyncClient:
+    """``client`` logged in as the employee ``email`` (password ``PASSWORD``), its CSRF header
+    set. Logins keep to the gateway's login limit: a 429 is waited out and tried again."""
+    credentials = {"tenant": tenant, "email": email, "password": PASSWORD}
+    for _ in range(600):
+        response = await client.post("/api/auth/login", json=credentials)
+        if response.status_code != 429:
+            break
+        await asyncio.sleep(0.2)
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
+    return client

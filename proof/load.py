@@ -80,7 +80,7 @@ import uvloop
 from devstack.stack import ROOT, Stack
 
 sys.path.insert(0, str(ROOT))
-from bench.common import PASSWORD, bench_stack, login
+from bench.common import PASSWORD, bench_stack, log_in, login
 from bench.data.__main__ import load_into
 from bench.dsr import percentile as dsr_percentile
 from proof.common import PORTS, RESULTS, Check, fetch, report, say, wait_drained
@@ -509,30 +509,6 @@ async def staff_session(
         )
 
 
-async def log_in(
-    new_client: Callable[[], httpx.AsyncClient], emails: list[str], parallel: int = 4
-) -> list[httpx.AsyncClient]:
-    """Each of the generated people of ``emails`` (demo tenant, password ``PASSWORD``) logged
-    in on a client of its own, its CSRF header set; a 429 of the gateway's login limit is
-    waited out and tried again."""
-    gate = asyncio.Semaphore(parallel)
-
-    async def one(email: str) -> httpx.AsyncClient:
-        async with gate:
-            client = new_client()
-            credentials = {"tenant": "demo", "email": email, "password": PASSWORD}
-            for _ in range(600):
-                response = await client.post("/api/auth/login", json=credentials)
-                if response.status_code != 429:
-                    break
-                await asyncio.sleep(0.2)
-            assert response.status_code == 200, response.text
-            client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
-            return client
-
-    return list(await asyncio.gather(*(one(email) for email in emails)))
-
-
 async def set_up(
     stack: Stack, people: list[str], erasable: list[str], recorder: Recorder
 ) -> Platform:
@@ -544,9 +520,14 @@ async def set_up(
     admin = await staff_session(base, context, transport, "admin@demo.test")
     dpo = await staff_session(base, context, transport, "dpo@demo.test")
     started = time.perf_counter()
-    clients = await log_in(
-        lambda: httpx.AsyncClient(base_url=base, transport=transport, timeout=30), people
-    )
+    gate = asyncio.Semaphore(4)
+
+    async def employee(email: str) -> httpx.AsyncClient:
+        async with gate:
+            client = httpx.AsyncClient(base_url=base, transport=transport, timeout=30)
+            return await log_in(client, email)
+
+    clients = list(await asyncio.gather(*(employee(email) for email in people)))
     employees = [Employee(c) for c in clients]
     say(SUITE, f"{len(people)} employees logged in in {time.perf_counter() - started:.0f} s")
     offers = (await admin.get("/api/offers")).json()
