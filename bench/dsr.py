@@ -58,19 +58,29 @@ def pg(url: str) -> str:
     return url.replace("postgresql+asyncpg", "postgresql")
 
 
-async def _rows_per_service(privacy_db: str, request_ids: list[str]) -> dict[str, list[int]]:
-    """For each request, the rows each service exported or erased (its task's answer)."""
+async def _per_service(
+    privacy_db: str, request_ids: list[str]
+) -> tuple[dict[str, list[int]], dict[str, list[float]]]:
+    """For each request, the rows each service exported or erased (its task's answer), and
+    where the time went: each task from its command to its answer (``service action``,
+    relay, queue, handling and the answer's way back). The last answer's transaction also
+    completes the request."""
     conn = await asyncpg.connect(pg(privacy_db))
     try:
         rows = await conn.fetch(
-            "SELECT request_id, service, result FROM tasks WHERE request_id = ANY($1::varchar[])"
-            " AND action IN ('export', 'erase')",
+            "SELECT t.request_id, t.service, t.action, t.result,"
+            " extract(epoch FROM t.answered_at - t.sent_at) AS took"
+            " FROM tasks t WHERE t.request_id = ANY($1::varchar[])",
             request_ids,
         )
     finally:
         await conn.close()
     counts: dict[str, dict[str, int]] = {rid: {} for rid in request_ids}
+    steps: dict[str, list[float]] = {}
     for row in rows:
+        steps.setdefault(f"{row['service']} {row['action']}", []).append(float(row["took"]) * 1000)
+        if row["action"] not in ("export", "erase"):
+            continue
         result = json.loads(row["result"]) if isinstance(row["result"], str) else row["result"]
         tables = (result or {}).get("tables", {})
         if isinstance(tables, dict):  # an export: {table: rows}
@@ -82,7 +92,7 @@ async def _rows_per_service(privacy_db: str, request_ids: list[str]) -> dict[str
     for by_service in counts.values():
         for service, total in by_service.items():
             per_service.setdefault(service, []).append(total)
-    return per_service
+    return per_service, steps
 
 
 def one_at_a_time(
@@ -113,7 +123,7 @@ def one_at_a_time(
             (datetime.fromisoformat(state["completed_at"]) - received).total_seconds() * 1000
         )
         ids.append(state["id"])
-    rows = asyncio.run(_rows_per_service(privacy_db, ids))
+    rows, steps = asyncio.run(_per_service(privacy_db, ids))
     return {
         "count": len(emails),
         "server_p50_ms": percentile(server, 50),
@@ -124,6 +134,7 @@ def one_at_a_time(
             service: {"mean": round(mean(n), 1), "min": min(n), "max": max(n)}
             for service, n in sorted(rows.items())
         },
+        "step_p50_ms": {step: percentile(ms, 50) for step, ms in sorted(steps.items())},
     }
 
 
@@ -257,6 +268,11 @@ def print_table(result: dict[str, Any]) -> None:
                 f"{run['subjects']:>9} {kind:<8}{r['server_p50_ms']:>8}{r['server_p95_ms']:>8}"
                 f"{r['client_p50_ms']:>12}{r['client_p95_ms']:>12}  {rows}"
             )
+    for run in runs:
+        for kind in ("access", "erasure"):
+            steps = run[kind].get("step_p50_ms", {})
+            where = ", ".join(f"{step} {ms:g}" for step, ms in steps.items())
+            print(f"{run['subjects']:>9} {kind:<8}p50 per step (ms): {where}")
     for run in runs:
         b = run["burst_of_erasures"]
         print(

@@ -1,8 +1,11 @@
 """Outbox and inbox on SQLite: the event commits with the change; a duplicate has no effect."""
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiormq.exceptions import PublishError
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -12,6 +15,7 @@ from kit.db import Database
 from kit.events import Envelope, EventStore
 from kit.events.broker import Broker
 from kit.events.consumer import Consumer
+from kit.events.relay import Relay
 from kit.events.store import on_outbox_commit, remove_outbox_callback
 from kit.worker import _gauges
 
@@ -193,3 +197,53 @@ async def test_the_metrics_job_says_how_long_the_oldest_event_has_waited(
         await refresh(session, now)
     assert REGISTRY.get_sample_value("outbox_oldest_unsent_age_seconds", labels) == 90
     assert REGISTRY.get_sample_value("outbox_backlog", labels) == 1
+
+
+class HeldConfirms(Broker):
+    """A broker whose confirms come when the test says: counts the messages in flight at once;
+    ``unroutable`` ids come back as a message no queue takes."""
+
+    def __init__(self, unroutable: set[str]) -> None:
+        super().__init__("amqp://unused")
+        self.unroutable = unroutable
+        self.in_flight = self.most_in_flight = 0
+        self.sent: list[str] = []
+        self.release = asyncio.Event()
+
+    async def publish(
+        self, body: bytes, *, routing_key: str, message_id: str, mandatory: bool = False
+    ) -> None:
+        self.sent.append(message_id)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        if self.in_flight == 5:
+            self.release.set()
+        with contextlib.suppress(TimeoutError):  # one at a time, they would wait here for ever
+            await asyncio.wait_for(self.release.wait(), timeout=2)
+        self.in_flight -= 1
+        if message_id in self.unroutable:
+            refused = PublishError.__new__(PublishError)  # what aiormq raises on a Return
+            Exception.__init__(refused, "NO_ROUTE", routing_key)
+            raise refused
+
+
+async def test_relay_publishes_a_batch_together_and_puts_back_only_the_refused(
+    database: Database,
+) -> None:
+    """The relay sends a batch without waiting for each confirm in turn (an erasure's messages
+    from orders waited for 28 confirms one after the other); a command no queue takes goes
+    back with a delay, the others are marked sent."""
+    async with database.transaction() as session:
+        ids = [
+            (await store.add(session, "thing.happened", routing_key=f"cmd.{i}")).id
+            for i in range(5)
+        ]
+    broker = HeldConfirms(unroutable={ids[2]})
+    published = await Relay(database, store, broker).drain()
+    assert broker.most_in_flight == 5  # all five awaited their confirm together
+    assert broker.sent == ids  # written in the order they were recorded
+    assert published == 4
+    async with database.transaction() as session:
+        rows = {r.id: r for r in await session.execute(select(store.outbox))}
+    assert [i for i in ids if rows[i].sent_at is None] == [ids[2]]
+    assert rows[ids[2]].attempts == 1 and rows[ids[2]].claimed_until is not None
