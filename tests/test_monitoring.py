@@ -26,7 +26,7 @@ PROMQL_WORDS = {
     "sum", "min", "max", "by", "rate", "increase", "histogram_quantile", "time", "absent",
     "and", "or", "unless", "offset",
     # label names
-    "le", "service", "type", "queue", "kind", "route", "status", "job", "exported_job",
+    "le", "service", "type", "queue", "kind", "route", "status", "job", "purge",
     "instance", "alertstate",
 }  # fmt: skip
 
@@ -39,25 +39,28 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: The metrics kit defines (what the APIs, the workers and the backup job serve).
+KIT_METRICS = (
+    kit.metrics.REQUEST_SECONDS,
+    kit.metrics.DSR_SECONDS,
+    kit.metrics.OUTBOX_BACKLOG,
+    kit.metrics.OUTBOX_OLDEST,
+    kit.metrics.DSR_OPEN,
+    kit.metrics.DSR_NEXT_DEADLINE,
+    kit.metrics.BREACH_NEXT_DEADLINE,
+    kit.metrics.BACKUP_LAST_SUCCESS,
+    kit.metrics.DEAD_LETTERS,
+    kit.metrics.PURGED,
+    kit.security.SECURITY_EVENTS,
+)
+#: The labels Prometheus gives every series it scrapes: a metric's own label of that name
+#: arrives renamed ``exported_<name>``, and a rule or panel keyed on it reads the target's.
+TARGET_LABELS = {"job", "instance"}
+
+
 def exported_metrics() -> set[str]:
-    """The metric names kit defines (what the APIs, the workers and the backup job serve)."""
-    names: set[str] = set()
-    for metric in (
-        kit.metrics.REQUEST_SECONDS,
-        kit.metrics.DSR_SECONDS,
-        kit.metrics.OUTBOX_BACKLOG,
-        kit.metrics.OUTBOX_OLDEST,
-        kit.metrics.DSR_OPEN,
-        kit.metrics.DSR_NEXT_DEADLINE,
-        kit.metrics.BREACH_NEXT_DEADLINE,
-        kit.metrics.BACKUP_LAST_SUCCESS,
-        kit.metrics.DEAD_LETTERS,
-        kit.metrics.PURGED,
-        kit.security.SECURITY_EVENTS,
-    ):
-        for family in metric.describe():
-            names.add(family.name)
-    return names
+    """The metric names kit defines."""
+    return {family.name for metric in KIT_METRICS for family in metric.describe()}
 
 
 def metric_names(expr: str) -> set[str]:
@@ -116,6 +119,13 @@ def test_the_metric_check_catches_a_misspelt_name() -> None:
     assert metric_names('sum by (kind) (increase(security_events_total{kind="x"}[10m]))') == {
         "security_events_total"
     }
+
+
+def test_no_metric_has_a_label_prometheus_gives_its_targets() -> None:
+    for metric in KIT_METRICS:
+        labels: tuple[str, ...] = metric._labelnames
+        assert not set(labels) & TARGET_LABELS, metric.describe()[0].name
+    assert set(kit.metrics.PURGED._labelnames) == {"service", "purge"}
 
 
 def test_prometheus_scrapes_every_api_and_worker() -> None:
