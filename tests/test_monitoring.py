@@ -26,7 +26,7 @@ PROMQL_WORDS = {
     "sum", "min", "max", "by", "rate", "increase", "histogram_quantile", "time", "absent",
     "and", "or", "unless", "offset",
     # label names
-    "le", "service", "type", "queue", "kind", "route", "status", "job", "exported_job",
+    "le", "service", "type", "queue", "kind", "route", "status", "job", "purge",
     "instance", "alertstate",
 }  # fmt: skip
 
@@ -39,25 +39,28 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: The metrics kit defines (what the APIs, the workers and the backup job serve).
+KIT_METRICS = (
+    kit.metrics.REQUEST_SECONDS,
+    kit.metrics.DSR_SECONDS,
+    kit.metrics.OUTBOX_BACKLOG,
+    kit.metrics.OUTBOX_OLDEST,
+    kit.metrics.DSR_OPEN,
+    kit.metrics.DSR_NEXT_DEADLINE,
+    kit.metrics.BREACH_NEXT_DEADLINE,
+    kit.metrics.BACKUP_LAST_SUCCESS,
+    kit.metrics.DEAD_LETTERS,
+    kit.metrics.PURGED,
+    kit.security.SECURITY_EVENTS,
+)
+#: The labels Prometheus gives every series it scrapes: a metric's own label of that name
+#: arrives renamed ``exported_<name>``, and a rule or panel keyed on it reads the target's.
+TARGET_LABELS = {"job", "instance"}
+
+
 def exported_metrics() -> set[str]:
-    """The metric names kit defines (what the APIs, the workers and the backup job serve)."""
-    names: set[str] = set()
-    for metric in (
-        kit.metrics.REQUEST_SECONDS,
-        kit.metrics.DSR_SECONDS,
-        kit.metrics.OUTBOX_BACKLOG,
-        kit.metrics.OUTBOX_OLDEST,
-        kit.metrics.DSR_OPEN,
-        kit.metrics.DSR_NEXT_DEADLINE,
-        kit.metrics.BREACH_NEXT_DEADLINE,
-        kit.metrics.BACKUP_LAST_SUCCESS,
-        kit.metrics.DEAD_LETTERS,
-        kit.metrics.PURGED,
-        kit.security.SECURITY_EVENTS,
-    ):
-        for family in metric.describe():
-            names.add(family.name)
-    return names
+    """The metric names kit defines."""
+    return {family.name for metric in KIT_METRICS for family in metric.describe()}
 
 
 def metric_names(expr: str) -> set[str]:
@@ -118,6 +121,13 @@ def test_the_metric_check_catches_a_misspelt_name() -> None:
     }
 
 
+def test_no_metric_has_a_label_prometheus_gives_its_targets() -> None:
+    for metric in KIT_METRICS:
+        labels: tuple[str, ...] = metric._labelnames
+        assert not set(labels) & TARGET_LABELS, next(iter(metric.describe())).name
+    assert set(kit.metrics.PURGED._labelnames) == {"service", "purge"}
+
+
 def test_prometheus_scrapes_every_api_and_worker() -> None:
     config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
     jobs = {
@@ -147,13 +157,14 @@ def test_the_monitoring_profile_reaches_the_services_and_publishes_only_loopback
     profile: dict[str, Any],
 ) -> None:
     services = profile["services"]
-    for name in ("prometheus", "blackbox", "grafana"):
+    for name in ("prometheus", "blackbox", "grafana", "otel-collector"):
         assert services[name]["profiles"] == ["monitoring"], name
     # Only the profile's services carry a profile: `up` without it starts the platform alone.
     assert {n for n, s in services.items() if s.get("profiles")} == {
         "prometheus",
         "blackbox",
         "grafana",
+        "otel-collector",
     }
     # What Prometheus scrapes listens where Prometheus is.
     assert "internal" in services["prometheus"]["networks"]
@@ -165,7 +176,8 @@ def test_the_monitoring_profile_reaches_the_services_and_publishes_only_loopback
     assert profile["networks"]["monitoring"]["internal"] is True
     ports = services["grafana"]["ports"]
     assert len(ports) == 1 and str(ports[0]).startswith("127.0.0.1:")
-    assert not services["prometheus"].get("ports") and not services["blackbox"].get("ports")
+    for name in ("prometheus", "blackbox", "otel-collector"):
+        assert not services[name].get("ports"), name
     assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     mounts = {str(v).split(":")[1] for v in services["prometheus"]["volumes"]}
     assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"} <= mounts
@@ -218,3 +230,79 @@ def test_the_dashboard_is_provisioned_and_reads_known_metrics() -> None:
     # Every metric an alert reads has a panel.
     for rule in rules():
         assert metric_names(rule["expr"]) & used or rule["alert"] == "BackupNeverReported"
+
+
+def collector_config() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((MONITORING / "otel-collector.yml").read_text())
+    return document
+
+
+def test_the_collector_forwards_traces_to_the_apm_with_its_key_from_the_environment() -> None:
+    config = collector_config()
+    (pipeline,) = config["service"]["pipelines"].values()
+    assert list(config["service"]["pipelines"]) == ["traces"]
+    assert pipeline["receivers"] == ["otlp"]
+    # memory_limiter first (it refuses before the batch holds more), then batch.
+    assert pipeline["processors"] == ["memory_limiter", "batch"]
+    for section in ("receivers", "processors", "exporters"):
+        for name in pipeline[section]:
+            assert name in config[section], (section, name)
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"] == "0.0.0.0:4318"
+    limiter = config["processors"]["memory_limiter"]
+    assert limiter["check_interval"] and limiter["limit_percentage"] <= 90
+    (exporter,) = (config["exporters"][name] for name in pipeline["exporters"])
+    assert pipeline["exporters"][0].split("/")[0] in {"otlp", "otlphttp"}
+    # The endpoint and the key come from the environment, never from this file.
+    assert exporter["endpoint"] == "${env:APM_OTLP_ENDPOINT}"
+    assert exporter["headers"] == "${env:OTEL_EXPORTER_OTLP_HEADERS}"
+
+
+def test_the_collector_listens_on_internal_and_reaches_the_apm_through_egress(
+    profile: dict[str, Any],
+) -> None:
+    collector = profile["services"]["otel-collector"]
+    assert collector["image"].startswith("otel/opentelemetry-collector")
+    assert collector["image"].split(":")[1][0].isdigit()  # a pinned version, not latest
+    assert set(collector["networks"]) == {"internal", "egress"}
+    assert not profile["networks"]["egress"].get("internal")
+    assert profile["networks"]["internal"]["internal"] is True
+    # Only the collector is on egress: the services' way out is through it.
+    on_egress = {n for n, s in profile["services"].items() if "egress" in s.get("networks", {})}
+    assert on_egress == {"otel-collector"}
+    assert collector["read_only"] is True and collector["cap_drop"] == ["ALL"]
+    mounts = {str(v).split(":")[1] for v in collector["volumes"]}
+    assert "/etc/otelcol/config.yml" in mounts
+    assert "--config=/etc/otelcol/config.yml" in collector["command"]
+    environment = collector["environment"]
+    assert environment["APM_OTLP_ENDPOINT"]
+    # .env.example holds no key: the header map is empty there.
+    assert environment["OTEL_EXPORTER_OTLP_HEADERS"] == ""
+    # The services send to the collector once .env names it (empty by default: none sent).
+    for name in SERVICES:
+        assert profile["services"][name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == ""
+
+
+def test_the_apm_key_is_read_from_env_and_reaches_the_collector(tmp_path: Path) -> None:
+    """What an operator's .env gives the collector (and the services' endpoint)."""
+    env = tmp_path / "env"
+    env.write_text(
+        (ROOT / ".env.example").read_text()
+        + 'APM_OTLP_HEADERS={"api-key": "k-123"}\n'
+        + "OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318\n"
+    )
+    result = subprocess.run(
+        [*COMPOSE, "--env-file", str(env), "--profile", "monitoring", "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    headers = services["otel-collector"]["environment"]["OTEL_EXPORTER_OTLP_HEADERS"]
+    # The collector's ${env:...} reads a whole-field value as YAML: a map of headers.
+    assert yaml.safe_load(headers) == {"api-key": "k-123"}
+    for name in SERVICES:
+        for container in (name, f"{name}-worker"):
+            endpoint = services[container]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+            assert endpoint == "http://otel-collector:4318", container

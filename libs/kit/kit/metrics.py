@@ -2,6 +2,7 @@
 (the gateway does not route it: scrape the services on the internal network).
 
 Labels never carry ids or personal data: a route is its template (``/api/orders/{order_id}``).
+No label is named ``job`` or ``instance``: Prometheus adds those to every series it scrapes.
 """
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -50,8 +51,13 @@ BACKUP_LAST_SUCCESS = Gauge(
 DEAD_LETTERS = Gauge(
     "dead_letter_messages", "Messages waiting in a dead-letter queue.", ["service", "queue"]
 )
+#: Its label is ``purge`` (the job's name), not ``job``: Prometheus gives every scraped series
+#: the target labels ``job`` and ``instance``, and renames a metric's own label of that name
+#: ``exported_job`` (tests/test_monitoring.py keeps every label here clear of both).
 PURGED = Counter(
-    "retention_purged_total", "Records deleted by a scheduled retention job.", ["service", "job"]
+    "retention_purged_total",
+    "Records deleted by a scheduled retention job, by job name.",
+    ["service", "purge"],
 )
 
 

@@ -4,7 +4,9 @@ The gateway sends a ``traceparent`` made from its request id (the id is the trac
 data-subject request is one trace: the request middleware (``kit.web``) continues it in a server
 span, calls to other services (``kit.clients``) carry it on, an event written in the outbox keeps
 it in its envelope (``Envelope.traceparent``), and the consumer that handles the event runs in a
-span whose parent is the request's. Each process has one ``TracerProvider`` named after its
+span whose parent is the request's. Work done later for a request (a command sent again by a
+scheduled job) runs in ``continued``: a span in the trace of the ``traceparent`` the request
+stored. Each process has one ``TracerProvider`` named after its
 service; its spans are exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set
 (any hosted APM reads OTLP); otherwise the context still travels and nothing leaves the process.
 
@@ -13,7 +15,7 @@ random event ids; never a path with its values, an exception's message or a pers
 """
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import trace
@@ -22,11 +24,13 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACEPARENT = "traceparent"
+#: A span that sends a message (a service needs no OpenTelemetry import for it).
+PRODUCER = SpanKind.PRODUCER
 
 _propagator = TraceContextTextMapPropagator()
 #: The process's provider, once made (``configure_tracing``).
@@ -103,6 +107,7 @@ def span(
     kind: SpanKind = SpanKind.INTERNAL,
     parent: Context | None = None,
     attributes: Mapping[str, str | int] | None = None,
+    links: Sequence[Link] = (),
 ) -> Iterator[Span]:
     """A current span that records a failure by its exception's class only: an exception's
     message (what the default recording keeps) may quote personal data."""
@@ -111,6 +116,7 @@ def span(
         context=parent,
         kind=kind,
         attributes=dict(attributes or {}),
+        links=links,
         record_exception=False,
         set_status_on_exception=False,
     ) as current:
@@ -120,3 +126,28 @@ def span(
             current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
             current.set_attribute("error.type", type(exc).__name__)
             raise
+
+
+@contextmanager
+def continued(
+    traceparent: str | None,
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: Mapping[str, str | int] | None = None,
+) -> Iterator[Span]:
+    """A span in the trace a stored ``traceparent`` names, for work done later on behalf of the
+    request that started it (a command sent again by a scheduled job, the next stage of a
+    data-subject request): its parent is that request's span, so the hosted APM shows it in the
+    request's trace. When the work runs inside a span of another trace (the answer or the
+    request that triggered it), the new span links to that one too. Without a valid
+    ``traceparent`` (a row older than the column), the span continues the current trace."""
+    stored = extract(traceparent)
+    current = trace.get_current_span().get_span_context()
+    links: list[Link] = []
+    if stored is not None and current.is_valid:
+        origin = trace.get_current_span(stored).get_span_context()
+        if current.trace_id != origin.trace_id:
+            links.append(Link(current))
+    with span(name, kind=kind, parent=stored, attributes=attributes, links=links) as current_span:
+        yield current_span

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -33,6 +33,7 @@ from kit.events.store import EventStore
 from kit.logs import configure_logging, request_id_var
 from kit.metrics import REQUEST_SECONDS, metrics_endpoint
 from kit.openapi import install_access_declarations
+from kit.security import declare_security_events
 from kit.settings import ServiceSettings
 
 log = logging.getLogger("kit.web")
@@ -233,10 +234,14 @@ def create_app(
     verifier: TokenVerifier | None = None,
     lifespan: Lifespan | None = None,
     title: str | None = None,
+    security_events: Iterable[str] = (),
 ) -> FastAPI:
-    """A service's app: database, verifier, outbox relay, then the service's own lifespan."""
+    """A service's app: database, verifier, outbox relay, then the service's own lifespan.
+
+    ``security_events``: the kinds its requests may count (``kit.security``), made at 0."""
     configure_logging(settings.service_name, settings.log_level)
     tracing.configure_tracing(settings.service_name)
+    declare_security_events(settings.service_name, security_events)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:

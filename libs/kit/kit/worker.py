@@ -30,6 +30,7 @@ from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST, PURGED
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
 from kit.privacy.subject import SubjectData
 from kit.publications import platform_publications
+from kit.security import BROKER_REFUSED, declare_security_events
 from kit.settings import ServiceSettings
 from kit.tracing import configure_tracing
 
@@ -153,10 +154,15 @@ async def run_worker(
     subscriptions: Sequence[Subscription] = (),
     jobs: Sequence[Job] = (),
     declarations: SubjectData | None = None,
+    security_events: Sequence[str] = (),
 ) -> None:
-    """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back)."""
+    """Run until SIGTERM or SIGINT, then stop cleanly (unacknowledged messages come back).
+
+    ``security_events``: the kinds its handlers and jobs may count (``kit.security``), made at
+    0 with the consumers' ``broker.refused``."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
     configure_tracing(f"{settings.service_name}-worker")
+    declare_security_events(settings.service_name, [BROKER_REFUSED, *security_events])
     database = Database(
         settings.database_url,
         pool_size=max(1, settings.db_pool_size // 2),
@@ -216,6 +222,7 @@ def serve(
     declarations: SubjectData,
     subscriptions: Sequence[Subscription],
     jobs: Sequence[Job],
+    security_events: Sequence[str] = (),
 ) -> None:
     """A worker module's ``main()``: run the worker until SIGTERM or SIGINT."""
     asyncio.run(
@@ -225,5 +232,6 @@ def serve(
             declarations=declarations,
             subscriptions=subscriptions,
             jobs=jobs,
+            security_events=security_events,
         )
     )

@@ -1,7 +1,6 @@
 """Traces: one request's spans linked across a service and the worker that handles its event,
 with no personal data in any span; OTLP export only when an endpoint is configured."""
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 from fastapi import APIRouter, Request
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
@@ -40,21 +39,6 @@ GATEWAY_SPAN = "00f067aa0ba902b7"
 @pytest.fixture(name="metadata")
 def metadata_fixture() -> MetaData:
     return metadata
-
-
-@pytest.fixture
-def spans() -> InMemorySpanExporter:
-    """Every span the process ends, kept in memory (added once to the process's provider)."""
-    memory = _memory()
-    memory.clear()
-    return memory
-
-
-@functools.cache
-def _memory() -> InMemorySpanExporter:
-    memory = InMemorySpanExporter()
-    tracing.configure_tracing("trace-test").add_span_processor(SimpleSpanProcessor(memory))
-    return memory
 
 
 class Contact(BaseModel):

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from identity.accounts import api as accounts_api
+from identity.base import SecurityEvent
 from identity.config import Settings, get_settings
 from identity.context import build_context
 from identity.imports import api as imports_api
@@ -60,6 +61,7 @@ def build_app(settings: Settings) -> FastAPI:
             audience=settings.service_name,
         ),
         lifespan=lifespan,
+        security_events=list(SecurityEvent),
     )
 
 

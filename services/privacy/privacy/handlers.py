@@ -41,6 +41,10 @@ BINDINGS = [
 ]
 
 
+#: The security event of a service speaking for another (``kit.security``).
+IMPERSONATION = "broker.impersonation"
+
+
 def speaks_for_itself(envelope: Envelope) -> bool:
     """A service answers, maps and audits for itself alone: the service a payload names must be
     the one that published it (``envelope.source``, checked against its broker account by the
@@ -48,7 +52,7 @@ def speaks_for_itself(envelope: Envelope) -> bool:
     if envelope.payload.get("service") == envelope.source:
         return True
     security_event(
-        "broker.impersonation",
+        IMPERSONATION,
         service="privacy",
         event_type=envelope.type,
         event_id=envelope.id,

@@ -16,6 +16,7 @@ from privacy.models import events
 from privacy.processors.api import router as processors
 from privacy.register.api import router as register
 from privacy.requests.api import router as requests
+from privacy.requests.models import SENSITIVE_EVENTS
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -29,6 +30,7 @@ def build_app(settings: Settings) -> FastAPI:
         routers=[requests, dpo, audit, consents, register, processors, breaches],
         events=events,
         lifespan=lifespan,
+        security_events=SENSITIVE_EVENTS,
     )
 
 

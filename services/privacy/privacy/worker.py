@@ -9,6 +9,7 @@ from privacy.config import Settings, get_settings
 from privacy.context import Context, build_context
 from privacy.jobs import scheduled
 from privacy.models import events, subject_data
+from privacy.requests.models import SENSITIVE_EVENTS
 
 
 def publishes(settings: Settings) -> list[str]:
@@ -32,6 +33,8 @@ def main() -> None:
         declarations=subject_data,
         subscriptions=subscriptions(settings, ctx),
         jobs=scheduled(ctx),
+        # Its handlers file erasures too (an account closed or removed).
+        security_events=[handlers.IMPERSONATION, *SENSITIVE_EVENTS],
     )
 
 

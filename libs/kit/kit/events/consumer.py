@@ -29,7 +29,7 @@ from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
 from kit.events.store import EventStore
 from kit.logs import request_id_var
-from kit.security import security_event
+from kit.security import BROKER_REFUSED, security_event
 
 log = logging.getLogger("kit.consumer")
 
@@ -127,7 +127,7 @@ class Consumer:
         refusal = self.refusal(message, envelope)
         if refusal is not None:
             security_event(
-                "broker.refused",
+                BROKER_REFUSED,
                 service=self.service,
                 reason=refusal,
                 queue=self.queue_name,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit import tracing
 from kit.events import Envelope
 from kit.metrics import DSR_SECONDS
 from kit.privacy.protocol import COMMAND, Action, command_key
@@ -38,7 +39,26 @@ RETRY_BACKOFF = (1, 2, 4, 8, 16, 32)
 
 
 async def send(db: AsyncSession, request: Request, task: Task, now: datetime) -> None:
-    """The task's command, to its service (through the outbox); the task waits for it."""
+    """The task's command, to its service (through the outbox); the task waits for it.
+
+    It goes out in the trace of the call that filed the request (``Request.traceparent``),
+    whoever sends it: the filing itself, an answer that opens the next phase, the identity
+    check, or the worker's retry job, which otherwise starts a trace of its own."""
+    with tracing.continued(
+        request.traceparent,
+        "dsr.command send",
+        kind=tracing.PRODUCER,
+        attributes={
+            "dsr.type": request.type,
+            "dsr.service": task.service,
+            "dsr.action": task.action,
+            "dsr.attempt": task.attempts + 1,
+        },
+    ):
+        await _send(db, request, task, now)
+
+
+async def _send(db: AsyncSession, request: Request, task: Task, now: datetime) -> None:
     payload: dict[str, Any] = {
         "request_id": request.id,
         "action": task.action,

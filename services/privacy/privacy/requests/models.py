@@ -78,6 +78,8 @@ SIMPLE_ACTIONS = {
 READ_ONLY = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
 #: Requests that hand out or destroy everything about the person: a stolen session must not.
 SENSITIVE = frozenset({RequestType.ACCESS, RequestType.PORTABILITY, RequestType.ERASURE})
+#: The security event each of those counts when filed (``kit.security``), made at 0 at start.
+SENSITIVE_EVENTS = tuple(sorted(f"dsr.{kind}" for kind in SENSITIVE))
 
 
 class Request(Base):
@@ -124,6 +126,12 @@ class Request(Base):
     #: (its answer was lost) finds this request instead of making a second one.
     idempotency_key: Mapped[str | None] = mapped_column(
         String(64), unique=True, info=not_personal("a hash of a client's retry key")
+    )
+    #: The W3C ``traceparent`` of the call that filed it (``kit.tracing``): every later command
+    #: of the request (sent again, the next phase, after the identity check) goes out in that
+    #: trace, so a hosted APM shows the whole request as one trace. None for older rows.
+    traceparent: Mapped[str | None] = mapped_column(
+        String(55), info=not_personal("a W3C trace context: random ids")
     )
 
 

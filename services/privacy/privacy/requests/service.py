@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit import tracing
 from kit.auth import Principal, Role
 from kit.clients import IdentityClient
 from kit.errors import Conflict, Invalid, NotFound
@@ -177,6 +178,7 @@ async def open_request(
         due_at=add_months(now, 1),
         corrections=parse_corrections(corrections) if corrections else None,
         idempotency_key=idempotency_key,
+        traceparent=tracing.current_traceparent(),
     )
     if (earlier := await _add(db, request)) is not None:
         return earlier
