@@ -34,6 +34,12 @@ class LegalBasis(StrEnum):
     CONTRACT = "contract"
     LEGAL_OBLIGATION = "legal_obligation"
     LEGITIMATE_INTERESTS = "legitimate_interests"
+    #: Only a ``Retention``'s: a record kept for as long as a claim can be brought over it (a
+    #: limitation period, such as the Code de commerce's L110-4), for the establishment,
+    #: exercise or defence of legal claims. No law makes us keep it: it is our legitimate
+    #: interest (Art. 6(1)(f)), and the exemption from erasure is Art. 17(3)(e), not the legal
+    #: obligation of Art. 17(3)(b).
+    LEGAL_CLAIMS = "legal_claims"
 
     @property
     def article(self) -> str:
@@ -42,7 +48,15 @@ class LegalBasis(StrEnum):
             "contract": "Art. 6(1)(b) GDPR",
             "legal_obligation": "Art. 6(1)(c) GDPR",
             "legitimate_interests": "Art. 6(1)(f) GDPR",
+            "legal_claims": "Art. 6(1)(f) and Art. 17(3)(e) GDPR",
         }[self.value]
+
+    @property
+    def erasure_exemption(self) -> str:
+        """Why a record outlives an erasure (Art. 17(3)): a legal obligation, or legal claims."""
+        if self == LegalBasis.LEGAL_CLAIMS:
+            return "Art. 17(3)(e) GDPR: establishment, exercise or defence of legal claims"
+        return "Art. 17(3)(b) GDPR: compliance with a legal obligation"
 
 
 @dataclass(frozen=True)

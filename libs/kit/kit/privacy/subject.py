@@ -220,6 +220,8 @@ class SubjectData:
                         "years": retention.years,
                         "counted_from": retention.counted_from,
                         "legal_basis": retention.basis.value,
+                        "article": retention.basis.article,
+                        "exemption": retention.basis.erasure_exemption,
                         "reason": retention.reason,
                     },
                     "fields": [

@@ -42,7 +42,8 @@ PURCHASE_RECORD = Retention(
     years=5,
     setting="order_retention_years",
     counted_from="created_at",
-    basis=LegalBasis.LEGAL_OBLIGATION,
+    # A limitation period: kept to defend a claim over the sale, not because a law says so.
+    basis=LegalBasis.LEGAL_CLAIMS,
     reason="commercial limitation period (Code de commerce, art. L110-4)",
     keep=("id", "status", "items", "total_cents", "subsidy_cents"),
 )

@@ -256,6 +256,8 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
     assert mail["key"] == "account.mail.identity" and mail["tenant"] == "t-1"
     payload = mail["payload"]
     assert isinstance(payload, dict) and payload["marketing"] is False
+    # Art. 34: identity mails the deactivated accounts of the list too.
+    assert payload["deactivated_too"] is True
     assert payload["recipients"] == [
         {"subject": "u-new", "footer": None},
         {"subject": "u-old", "footer": None},
