@@ -44,6 +44,10 @@ class Settings(ServiceSettings):
     public_origins: list[str] = ["https://localhost:8443"]
     #: The audit trail of accesses to people's data by others (PR10) is kept this long.
     audit_retention_days: int = 365
+    #: A consent event is the proof of a choice: kept this long after the choice stops being
+    #: in force (the person's next choice, or the withdrawal), the limitation period of a
+    #: claim over it (Code civil, art. 2224: five years), then deleted (docs/privacy.md).
+    consent_proof_years: int = 5
     #: The DPO's contact, published (``GET /api/privacy/dpo``, the register, archives, breach
     #: notices: Art. 37(7) GDPR). Never empty; production refuses these example defaults.
     dpo_name: str = EXAMPLE_DPO["dpo_name"]

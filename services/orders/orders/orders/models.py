@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import (
     LegalBasis,
+    Lifetime,
     Purpose,
     Retention,
     not_personal,
@@ -68,6 +69,7 @@ class Order(Base):
                 tenant="tenant_id",
                 source="you",
                 retention=PURCHASE_RECORD,
+                lifetime=Lifetime.of(PURCHASE_RECORD),
                 kept=(
                     "{order_retention_years} years after the purchase "
                     "(commercial limitation period)"

@@ -82,9 +82,10 @@ def manifest(
                 "after_erasure": table["retention"],
             }
         )
+    known = {p.value: p for p in Purpose}
     for name in purposes:
-        if name in Purpose:
-            recipients.update(PURPOSES[Purpose(name)].recipients)
+        if name in known:
+            recipients.update(PURPOSES[known[name]].recipients)
     recipients.update(processor_recipient(p) for p in processors)
     return {
         "request": request,

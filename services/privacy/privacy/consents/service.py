@@ -183,3 +183,19 @@ async def send_newsletter(
     )
     await db.flush()
     return letter
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """``moment`` ``years`` earlier (a 29 February becomes the 28th in a year without it)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+async def purge_spent_proofs(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Art. 5(1)(e): the consent events whose proof is no longer needed go, on the day, while
+    the account exists (``consent_proof_years`` after the choice stopped being in force)."""
+    return await repository.delete_spent_proofs(
+        db, ended_before=years_before(now, settings.consent_proof_years)
+    )

@@ -8,7 +8,14 @@ from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import LegalBasis, Retention, not_personal, personal, subject_table
+from kit.privacy.declarations import (
+    LegalBasis,
+    Lifetime,
+    Retention,
+    not_personal,
+    personal,
+    subject_table,
+)
 from subsidies.base import ACTIVITIES, CONTRACT, ID, Base
 
 
@@ -39,6 +46,7 @@ class Booking(Base):
                 "user_id",
                 tenant="tenant_id",
                 retention=BOOKING_RECORD,
+                lifetime=Lifetime.of(BOOKING_RECORD),
                 kept="{booking_retention_years} years after the booking "
                 "(commercial limitation period)",
             )
