@@ -4,14 +4,19 @@ worker's ``retention while the account exists`` job), or is ended by another sch
 its service, or lives exactly as long as the account (its erasure, or the closing of an
 unused account, ends it). A new table must take a side here."""
 
+import pytest
+
 from identity.config import Settings as IdentitySettings
 from identity.jobs import scheduled as identity_jobs
 from identity.models import subject_data as identity
 from kit.privacy.subject import SubjectData
 from kit.worker import live_retention
+from orders.config import Settings as OrdersSettings
 from orders.jobs import scheduled as orders_jobs
 from orders.models import subject_data as orders
+from privacy.config import Settings as PrivacySettings
 from privacy.models import subject_data as privacy
+from subsidies.config import Settings as SubsidiesSettings
 from subsidies.models import subject_data as subsidies
 from support.config import Settings as SupportSettings
 from support.jobs import scheduled as support_jobs
@@ -103,3 +108,35 @@ def test_each_named_job_is_in_its_services_schedule() -> None:
     # The services with lifetimes run the job that ends them (subsidies' and privacy's
     # schedules need a context: their own tests check them).
     assert live_retention(orders).name in names["orders"]
+
+
+@pytest.fixture
+def bound() -> None:
+    """The declarations bound to each service's default settings (their periods)."""
+    identity.bind(IdentitySettings())
+    orders.bind(OrdersSettings())
+    subsidies.bind(SubsidiesSettings())
+    support.bind(SupportSettings())
+    privacy.bind(PrivacySettings())
+
+
+@pytest.mark.usefixtures("bound")
+def test_limitation_periods_are_kept_for_legal_claims_not_as_a_legal_obligation() -> None:
+    """Art. 17(3)(e): a record kept while a claim over it can be brought (Code de commerce
+    L110-4) is kept for the establishment, exercise or defence of legal claims; only a law
+    that makes us keep it (accounting, L123-22) is a legal obligation (17(3)(b))."""
+    retentions = {
+        (name, entry["table"]): entry["retention"]
+        for name, data in SERVICES.items()
+        for entry in data.inventory()
+        if entry["retention"] is not None
+    }
+    claims = {k for k, r in retentions.items() if "L110-4" in r["reason"]}
+    assert claims == {("orders", "orders"), ("subsidies", "bookings")}
+    for key in claims:
+        assert retentions[key]["legal_basis"] == "legal_claims", key
+        assert retentions[key]["exemption"].startswith("Art. 17(3)(e) GDPR"), key
+        assert retentions[key]["article"] == "Art. 6(1)(f) and Art. 17(3)(e) GDPR", key
+    for key in (("orders", "invoices"), ("subsidies", "grants"), ("identity", "login_events")):
+        assert retentions[key]["legal_basis"] == "legal_obligation", key
+        assert retentions[key]["exemption"].startswith("Art. 17(3)(b) GDPR"), key
