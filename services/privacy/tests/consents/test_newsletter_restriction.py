@@ -2,18 +2,15 @@
 newsletter reaches them, even with their consent; once the DPO lifts it, they get it again.
 Identity skips them as well (``services/identity/tests/accounts/test_account_mail.py``)."""
 
-import json
+import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from kit.db import Database
-from kit.privacy.protocol import ACCOUNT_MAIL, Action
+from kit.privacy.protocol import Action
 from privacy.config import Settings
 from privacy.consents import service as consents
-from privacy.models import events
 from privacy.requests.models import RequestStatus, RequestType, Task, TaskStatus
-from services.privacy.tests.factories import NOW, make_principal, make_request
+from services.privacy.tests.factories import NOW, account_mails, make_principal, make_request
 
 ADMIN = make_principal("t-1", "tenant_admin")
 
@@ -33,16 +30,17 @@ async def consented(database: Database, *people: str) -> None:
 
 
 async def send(database: Database, settings: Settings) -> list[str]:
-    """Send a newsletter: the people it was addressed to (the last one's mail)."""
+    """Send a newsletter: the people its mail was addressed to."""
+    subject_line = f"News {uuid.uuid4()}"
     async with database.transaction() as db:
         letter = await consents.send_newsletter(
-            db, settings, admin=ADMIN, subject_line="News", text="Hello", now=NOW
+            db, settings, admin=ADMIN, subject_line=subject_line, text="Hello", now=NOW
         )
-        rows = await db.execute(
-            select(events.outbox.c.body).where(events.outbox.c.type == ACCOUNT_MAIL)
-        )
-        bodies = [json.loads(body) for (body,) in rows.all()]
-    payload = bodies[-1]["payload"]
+    [payload] = [
+        m["payload"]
+        for m in await account_mails(database)
+        if m["payload"]["subject"] == subject_line
+    ]
     assert payload["marketing"] is True
     people = [r["subject"] for r in payload["recipients"]]
     assert letter.recipients == len(people)

@@ -2,20 +2,17 @@
 month, and the person is mailed the new date and the reason; the deadline shown and the overdue
 flag follow the extended date to the second."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Conflict
-from kit.privacy.protocol import ACCOUNT_MAIL
 from privacy.context import Context
-from privacy.models import Request, events
+from privacy.models import Request
 from privacy.requests import service
 from privacy.requests.schemas import public
-from services.privacy.tests.factories import make_principal, make_request
+from services.privacy.tests.factories import account_mails, make_principal, make_request
 
 RECEIVED = datetime(2027, 1, 31, 9, 30, tzinfo=UTC)
 #: A month after the 31 January: the last day of February (``add_months``).
@@ -46,14 +43,6 @@ async def extend(
             reason="Many services to search",
             now=now,
         )
-
-
-async def account_mails(database: Database) -> list[dict[str, object]]:
-    async with database.transaction() as db:
-        rows = await db.execute(
-            select(events.outbox.c.body).where(events.outbox.c.type == ACCOUNT_MAIL)
-        )
-        return [json.loads(body) for (body,) in rows.all()]
 
 
 async def test_the_deadline_is_a_month_then_two_more_to_the_second(
