@@ -50,7 +50,16 @@ REFUSED = {
     },
     "subsidies": {"DATABASE_URL", "AMQP_URL", "SUBJECT_KEY", "FIELD_KEY"},
     "support": {"DATABASE_URL", "AMQP_URL", "SUBJECT_KEY"},
-    "privacy": {"DATABASE_URL", "AMQP_URL", "SUBJECT_KEY", "ARCHIVE_SECRET"},
+    # The DPO's contact is commented out in .env.example: privacy's example defaults apply.
+    "privacy": {
+        "DATABASE_URL",
+        "AMQP_URL",
+        "SUBJECT_KEY",
+        "ARCHIVE_SECRET",
+        "DPO_NAME",
+        "DPO_EMAIL",
+        "DPO_ADDRESS",
+    },
 }
 
 #: A variable of .env.example that holds a secret (or a key, or a URL with a password).
@@ -113,7 +122,8 @@ def example_environments() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def real_environments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """.env.example with every placeholder replaced by a fresh secret, and a TLS mail relay."""
+    """.env.example with every placeholder replaced by a fresh secret, a TLS mail relay and
+    the real DPO's contact."""
     values = env_example(commented=False)
     real = {name: fresh(name) if is_placeholder(value) else value for name, value in values.items()}
     real |= {
@@ -122,6 +132,9 @@ def real_environments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
         "SMTP_TLS": "starttls",
         "SMTP_USER": "platform",
         "SMTP_PASSWORD": fresh("SMTP_PASSWORD"),
+        "DPO_NAME": "Claire Dupont",
+        "DPO_EMAIL": "dpo@client-company.fr",
+        "DPO_ADDRESS": "DPO, 12 avenue de la République, 69002 Lyon, France",
     }
     env_file = tmp_path_factory.mktemp("env") / ".env"
     env_file.write_text("".join(f"{name}={value}\n" for name, value in real.items()))

@@ -221,7 +221,7 @@ def test_erasure_keeps_the_recent_sale_and_drops_the_old_one(platform: Platform)
     tables = {t["table"]: t for t in erased["tables"]}
     kept = tables["orders"]
     assert kept["erased_rows"] == 2 and kept["kept_rows"] == 1
-    assert kept["legal_basis"] == "legal_obligation"
+    assert kept["legal_basis"] == "legal_claims"  # L110-4: Art. 17(3)(e), not a legal duty
     assert kept["kept_until"][:4] == str(datetime.now(UTC).year - 1 + 5)
     # Invoices are accounting records: both within their ten years, both kept.
     assert tables["invoices"]["kept_rows"] == 2

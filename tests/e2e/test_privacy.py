@@ -71,7 +71,7 @@ def test_access_archive_holds_my_data_and_nobody_elses(platform: Platform) -> No
     assert "password_hash" not in identity["users"][0]
     assert "social_cultural_activities" in manifest["purposes"]
     assert manifest["complaint"].startswith("You can complain to the CNIL")
-    assert manifest["transfers_outside_eu"] == "none"
+    assert manifest["transfers_outside_eu"] == []  # the default processors are all in France
     for other in ("bob@demo.test", "carol@other.test", "Bernard", "admin@demo.test"):
         assert other not in everything
 
@@ -320,9 +320,15 @@ def test_rectification_corrects_provided_data_only(platform: Platform) -> None:
 
 
 def test_dpo_contact_is_public(anonymous: httpx.Client) -> None:
+    """Art. 37(7): the DPO's contact, published: every field filled in, a mail address."""
     response = anonymous.get("/api/privacy/dpo")
     assert response.status_code == 200
-    assert set(response.json()) == {"name", "email", "address"}
+    contact = response.json()
+    assert set(contact) == {"name", "email", "address"}
+    for field, value in contact.items():
+        assert isinstance(value, str) and value.strip(), field
+    local, _, domain = contact["email"].partition("@")
+    assert local and "." in domain, contact["email"]
 
 
 async def _restore_user(url: str, user_id: str, email: str) -> None:

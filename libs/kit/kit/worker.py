@@ -40,6 +40,7 @@ log = logging.getLogger("kit.worker")
 __all__ = [
     "Job",
     "Subscription",
+    "live_retention",
     "platform_publications",
     "retention_purge",
     "run_worker",
@@ -64,6 +65,21 @@ def retention_purge(data: SubjectData) -> Job:
         return await data.purge_due(session, now=now)
 
     return Job("retention purge", 3600, purge)
+
+
+#: How often the rows past their lifetime are taken out: a day late at most.
+LIVE_RETENTION_SECONDS = 3600
+
+
+def live_retention(data: SubjectData) -> Job:
+    """The hourly end of the rows past their table's lifetime while the account exists
+    (``SubjectData.expire``, Art. 5(1)(e)): archived when the law still keeps them, else
+    deleted."""
+
+    async def expire(session: AsyncSession, now: datetime) -> int:
+        return await data.expire(session, now=now)
+
+    return Job("retention while the account exists", LIVE_RETENTION_SECONDS, expire)
 
 
 async def _repeat(job: Job, database: Database, service: str = "service") -> None:

@@ -55,13 +55,20 @@ async def tell_restriction_lifted(
 
 async def mail_accounts(db: AsyncSession, envelope: Envelope) -> None:
     """Mail people by account id for another service (privacy's newsletters, breach notices,
-    identity-check codes): only active accounts of the event's tenant; a marketing mail skips
-    people who objected (Art. 21(3)) or whose data is restricted (Art. 18)."""
+    identity-check codes): accounts of the event's tenant, the active ones only unless the
+    payload says ``deactivated_too`` (a breach notice: Art. 34 is owed to everyone whose data
+    was hit, a deactivated account too); a marketing mail skips people who objected
+    (Art. 21(3)) or whose data is restricted (Art. 18)."""
     payload = envelope.payload
     wanted = {str(r["subject"]): r.get("footer") for r in payload.get("recipients", [])}
     if not wanted or envelope.tenant is None:
         return
-    users = await accounts.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
+    users = await accounts.users_by_id(
+        db,
+        tenant_id=envelope.tenant,
+        ids=list(wanted),
+        deactivated_too=bool(payload.get("deactivated_too")),
+    )
     if payload.get("marketing"):
         ids = [u.id for u in users]
         frozen = await subject_data.flagged(db, subject_data.restrictions, ids)

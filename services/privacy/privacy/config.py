@@ -3,9 +3,17 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from kit.settings import DEV_SECRET_MARKER, ServiceSettings
+
+#: The DPO contact of a local run: a placeholder production refuses (Art. 37(7): the people
+#: and the authority must reach the real one).
+EXAMPLE_DPO = {
+    "dpo_name": "Data Protection Officer",
+    "dpo_email": "dpo@example.test",
+    "dpo_address": "DPO, 1 rue de l'Exemple, 75000 Paris, France",
+}
 
 
 class Settings(ServiceSettings):
@@ -36,9 +44,47 @@ class Settings(ServiceSettings):
     public_origins: list[str] = ["https://localhost:8443"]
     #: The audit trail of accesses to people's data by others (PR10) is kept this long.
     audit_retention_days: int = 365
-    dpo_name: str = "Data Protection Officer"
-    dpo_email: str = "dpo@example.test"
-    dpo_address: str = "DPO, 1 rue de l'Exemple, 75000 Paris, France"
+    #: A consent event is the proof of a choice: kept this long after the choice stops being
+    #: in force (the person's next choice, or the withdrawal), the limitation period of a
+    #: claim over it (Code civil, art. 2224: five years), then deleted (docs/privacy.md).
+    consent_proof_years: int = 5
+    #: The DPO's contact, published (``GET /api/privacy/dpo``, the register, archives, breach
+    #: notices: Art. 37(7) GDPR). Never empty; production refuses these example defaults.
+    dpo_name: str = EXAMPLE_DPO["dpo_name"]
+    dpo_email: str = EXAMPLE_DPO["dpo_email"]
+    dpo_address: str = EXAMPLE_DPO["dpo_address"]
+
+    @field_validator("dpo_name", "dpo_email", "dpo_address")
+    @classmethod
+    def _dpo_contact(cls, value: str) -> str:
+        """Art. 37(7): a contact published to everyone is never empty."""
+        value = value.strip()
+        if not value:
+            raise ValueError("the DPO's contact is published (Art. 37(7) GDPR): set it")
+        return value
+
+    @field_validator("dpo_email")
+    @classmethod
+    def _dpo_email(cls, value: str) -> str:
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or any(c.isspace() for c in value):
+            raise ValueError("DPO_EMAIL: not an email address")
+        return value
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.environment == "production":
+            examples = [
+                name.upper()
+                for name, example in EXAMPLE_DPO.items()
+                if getattr(self, name) == example
+            ]
+            if examples:
+                problems.append(
+                    ", ".join(examples) + ": the example DPO contact; set the real one, "
+                    "published to people and the authority (Art. 37(7) GDPR)"
+                )
+        return problems
 
     @property
     def public_origin(self) -> str:

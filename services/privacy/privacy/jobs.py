@@ -1,6 +1,6 @@
-"""The privacy worker's scheduled work: commands sent again, archives and the audit trail
-past their date, the restricted archive's retention, and the deadlines the monitoring alerts
-on."""
+"""The privacy worker's scheduled work: commands sent again, archives, the audit trail and
+the spent proofs of consent past their date, the restricted archive's retention, and the
+deadlines the monitoring alerts on."""
 
 import math
 from datetime import datetime
@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.metrics import BREACH_NEXT_DEADLINE, DSR_NEXT_DEADLINE, DSR_OPEN
-from kit.worker import Job, retention_purge
+from kit.worker import Job, live_retention, retention_purge
 from privacy.archives import service as archives
 from privacy.audit import service as audit
 from privacy.breaches import repository as breaches
 from privacy.breaches.service import AUTHORITY_DELAY
+from privacy.consents import service as consents
 from privacy.context import Context
 from privacy.models import subject_data
 from privacy.requests import commands
@@ -46,6 +47,9 @@ def scheduled(ctx: Context) -> list[Job]:
     async def purge_audit(db: AsyncSession, now: datetime) -> int:
         return await audit.purge(db, ctx.settings, now)
 
+    async def purge_consent_proofs(db: AsyncSession, now: datetime) -> int:
+        return await consents.purge_spent_proofs(db, ctx.settings, now)
+
     return [
         Job(
             "retry unanswered commands",
@@ -54,6 +58,9 @@ def scheduled(ctx: Context) -> list[Job]:
         ),
         Job("expired archives", 600, purge_archives),
         Job("audit trail retention", 3600, purge_audit),
+        Job("consent proof retention", 3600, purge_consent_proofs),
         Job("deadline gauges", 60, deadline_gauges),
         retention_purge(subject_data),
+        # Dead unsubscribe links (Art. 5(1)(e)).
+        live_retention(subject_data),
     ]

@@ -1,11 +1,17 @@
 """Test data of the privacy service: plain functions with sensible defaults, any field
 overridden by keyword."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from kit.auth import Principal
+from kit.db import Database
+from kit.privacy.protocol import ACCOUNT_MAIL
+from privacy.base import events
 from privacy.breaches.models import Breach
 from privacy.datamap.models import DataMapEntry
 from privacy.processors.models import Processor
@@ -102,3 +108,15 @@ def make_processor(**fields: Any) -> Processor:
         "created_at": NOW,
     }
     return Processor(**(values | fields))
+
+
+async def account_mails(database: Database) -> list[dict[str, Any]]:
+    """The ``account.mail`` events in the outbox (mails identity sends to accounts): each
+    envelope and its routing key (``key``)."""
+    async with database.transaction() as db:
+        rows = await db.execute(
+            select(events.outbox.c.routing_key, events.outbox.c.body).where(
+                events.outbox.c.type == ACCOUNT_MAIL
+            )
+        )
+        return [{"key": key, **json.loads(body)} for key, body in rows.all()]

@@ -1,6 +1,7 @@
 """The subsidies service's scheduled work, run by its worker (``worker.py``): the restricted
-archive's purge, expired holds released, unused mandates lapsed, bank details re-encrypted
-under the current key."""
+archive's purge, the rows of live accounts past their lifetime (bookings, grants, ended
+mandates), expired holds released, unused mandates lapsed, bank details re-encrypted under the
+current key."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import AesGcm
-from kit.worker import Job, retention_purge
+from kit.worker import Job, live_retention, retention_purge
 from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.grants import repository as grants
@@ -59,6 +60,8 @@ def scheduled(context: Context) -> list[Job]:
     """Every job of the worker, with how often it runs."""
     return [
         retention_purge(subject_data),
+        # Bookings, grants, ended mandates of live accounts past their lifetime (Art. 5(1)(e)).
+        live_retention(subject_data),
         Job("expired subsidy holds", 60, release_expired_holds),
         Job("mandate lapse", 24 * 3600, lapse_job(context.settings)),
         Job("field key rotation", 60, key_rotation(context.cipher)),

@@ -583,6 +583,7 @@ export default {
   "extend.reason": "Reason (told to the person)",
   "extend.reasonHint": "At least 5 characters.",
   "extend.submit": "Extend",
+  "extend.late": "The deadline has passed: it can no longer be extended (Art. 12(3) GDPR). Answer the request now.",
   "onBehalf.title": "File a request received by email or post",
   "onBehalf.intro": "A one-time code is sent to the account's address; the request runs once you enter the code the person gives you.",
   "onBehalf.email": "Email address of the account",

@@ -583,6 +583,7 @@ export default {
   "extend.reason": "Motif (communiqué à la personne)",
   "extend.reasonHint": "Au moins 5 caractères.",
   "extend.submit": "Prolonger",
+  "extend.late": "Le délai est dépassé : il ne peut plus être prolongé (article 12(3) du RGPD). Répondez à la demande maintenant.",
   "onBehalf.title": "Enregistrer une demande reçue par e-mail ou courrier",
   "onBehalf.intro": "Un code à usage unique est envoyé à l'adresse du compte ; la demande est traitée quand vous saisissez le code que la personne vous communique.",
   "onBehalf.email": "Adresse e-mail du compte",

@@ -120,7 +120,10 @@ export async function requestsPage(body, ctx) {
       r.report ? reportView(r.report) : null,
     ];
     if (r.status === "awaiting_code") parts.push(codeForm(r.id, () => { load(); details(r.id); }));
-    if (!FINAL.has(r.status) && !r.extension_reason && r.status !== "awaiting_code") parts.push(extendForm(r.id, () => { load(); details(r.id); }));
+    // Art. 12(3): an extension only within the first month; past the deadline, answer it.
+    if (!FINAL.has(r.status) && !r.extension_reason && r.status !== "awaiting_code") {
+      parts.push(r.overdue ? h("p", { class: "status" }, t("extend.late")) : extendForm(r.id, () => { load(); details(r.id); }));
+    }
     if (r.type === "restriction" && r.status === "completed") {
       parts.push(h("div", { class: "actions" }, button(t("queue.lift"), async (event) => {
         event.target.disabled = true;

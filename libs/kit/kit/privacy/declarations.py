@@ -34,6 +34,12 @@ class LegalBasis(StrEnum):
     CONTRACT = "contract"
     LEGAL_OBLIGATION = "legal_obligation"
     LEGITIMATE_INTERESTS = "legitimate_interests"
+    #: Only a ``Retention``'s: a record kept for as long as a claim can be brought over it (a
+    #: limitation period, such as the Code de commerce's L110-4), for the establishment,
+    #: exercise or defence of legal claims. No law makes us keep it: it is our legitimate
+    #: interest (Art. 6(1)(f)), and the exemption from erasure is Art. 17(3)(e), not the legal
+    #: obligation of Art. 17(3)(b).
+    LEGAL_CLAIMS = "legal_claims"
 
     @property
     def article(self) -> str:
@@ -42,7 +48,15 @@ class LegalBasis(StrEnum):
             "contract": "Art. 6(1)(b) GDPR",
             "legal_obligation": "Art. 6(1)(c) GDPR",
             "legitimate_interests": "Art. 6(1)(f) GDPR",
+            "legal_claims": "Art. 6(1)(f) and Art. 17(3)(e) GDPR",
         }[self.value]
+
+    @property
+    def erasure_exemption(self) -> str:
+        """Why a record outlives an erasure (Art. 17(3)): a legal obligation, or legal claims."""
+        if self == LegalBasis.LEGAL_CLAIMS:
+            return "Art. 17(3)(e) GDPR: establishment, exercise or defence of legal claims"
+        return "Art. 17(3)(b) GDPR: compliance with a legal obligation"
 
 
 @dataclass(frozen=True)
@@ -70,13 +84,63 @@ class Retention:
     def until(self, start: datetime | date) -> datetime:
         """``start`` plus the period (29 February counts as 28 in a year without it); a date
         counts from its midnight, UTC."""
-        if not isinstance(start, datetime):
-            start = datetime.combine(start, time(0), tzinfo=UTC)
-        try:
-            moved = start.replace(year=start.year + self.years)
-        except ValueError:
-            moved = start.replace(year=start.year + self.years, day=28)
-        return moved + timedelta(days=self.days)
+        return _after(start, self.years, self.days)
+
+
+def _after(start: datetime | date, years: int, days: int) -> datetime:
+    """``start`` plus ``years`` and ``days`` (29 February counts as 28 in a year without it); a
+    date counts from its midnight, UTC."""
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time(0), tzinfo=UTC)
+    try:
+        moved = start.replace(year=start.year + years)
+    except ValueError:
+        moved = start.replace(year=start.year + years, day=28)
+    return moved + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a row stays in its table while the person's account exists (Art. 5(1)(e)):
+    an active account's records do not live forever either.
+
+    Past ``counted_from`` plus the period, the service's scheduled job (``kit.worker.
+    live_retention``) takes the row out: what the table's ``Retention`` still keeps goes to the
+    restricted archive until its own date, the rest is deleted (``SubjectData.expire``)."""
+
+    counted_from: str
+    #: Why this long (the law, or the rule), in words: the register and the docs show it.
+    reason: str
+    years: int = 0
+    days: int = 0
+    #: The service setting holding the period in years (``years`` is its default).
+    setting: str | None = None
+    #: Only the rows whose column holds one of these values (a mandate once it has ended).
+    only_when: tuple[str, tuple[str, ...]] | None = None
+
+    @classmethod
+    def of(cls, retention: "Retention") -> "Lifetime":
+        """A legal record's own period: at its date, the row goes, account or not."""
+        return cls(
+            counted_from=retention.counted_from,
+            reason=retention.reason,
+            years=retention.years,
+            days=retention.days,
+            setting=retention.setting,
+        )
+
+    def configured(self, settings: object | None) -> "Lifetime":
+        if self.setting is None or settings is None:
+            return self
+        return replace(self, years=int(getattr(settings, self.setting)))
+
+    def until(self, start: datetime | date) -> datetime:
+        return _after(start, self.years, self.days)
+
+    def shortest(self) -> timedelta:
+        """A period no year count makes longer: rows younger than this never expire (the
+        query's bound; ``until`` decides each row)."""
+        return timedelta(days=365 * self.years + self.days)
 
 
 @dataclass(frozen=True)
@@ -117,6 +181,8 @@ class SubjectTable:
     #: How long the data lives while the account does, in words (Art. 15(1)(d)); a
     #: ``{setting_name}`` in it is filled from the service's bound settings.
     kept: str = "while your account exists"
+    #: How long a row lives while the account exists (Art. 5(1)(e)); None: as long as it.
+    lifetime: Lifetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -14,18 +14,32 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, and_, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import UtcDateTime, mark_erasure, utcnow
 from kit.events.store import EventStore, OutboxBatch
 from kit.privacy.declarations import (
     LegalBasis,
+    Lifetime,
     Personal,
     Purpose,
     Retention,
@@ -214,12 +228,15 @@ class SubjectData:
                     "source": info.source,
                     "recipients": list(info.recipients),
                     "kept": self.kept(info),
+                    "lifetime": self._lifetime_entry(info),
                     "retention": None
                     if retention is None
                     else {
                         "years": retention.years,
                         "counted_from": retention.counted_from,
                         "legal_basis": retention.basis.value,
+                        "article": retention.basis.article,
+                        "exemption": retention.basis.erasure_exemption,
                         "reason": retention.reason,
                     },
                     "fields": [
@@ -286,32 +303,9 @@ class SubjectData:
         for table, info in reversed(self.tables()):
             where = table.c[info.subject] == subject
             rows = (await session.execute(select(table).where(where))).all()
-            kept: list[dict[str, Any]] = []
-            retained = [c.name for c, d in personal_columns(table) if d.retained]
+            kept, retained = self._archive_rows(table, info, rows, now, lambda _row: key)
             retention = self.retention(info)
-            if retention is not None and retained:
-                retained += [c for c in retention.keep if c not in retained]
-            until: datetime | None = None
-            if retention is not None and retained:
-                for row in rows:
-                    start = row._mapping[retention.counted_from]
-                    if start is None:
-                        continue  # no date to count from: nothing the law makes us keep
-                    row_until = retention.until(start)
-                    if row_until > now:
-                        kept.append(
-                            {
-                                "id": str(uuid.uuid4()),
-                                "subject_key": key,
-                                "source_table": table.name,
-                                "data": json.dumps({c: _plain(row._mapping[c]) for c in retained}),
-                                "legal_basis": retention.basis.value,
-                                "reason": retention.reason,
-                                "keep_until": row_until,
-                                "archived_at": now,
-                            }
-                        )
-                        until = max(until, row_until) if until else row_until
+            until = max((k["keep_until"] for k in kept), default=None)
             if kept:
                 await session.execute(insert(self.archive), kept)
             if rows:
@@ -330,6 +324,105 @@ class SubjectData:
         for own in (self.restrictions, self.objections, self.announced):
             await session.execute(delete(own).where(own.c.subject == subject))
         return report
+
+    def _archive_rows(
+        self,
+        table: Table,
+        info: SubjectTable,
+        rows: Sequence[Row[Any]],
+        now: datetime,
+        key_of: Callable[[Row[Any]], str],
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The restricted archive's rows for the ``rows`` leaving ``table`` (the law's record
+        of those whose legal date is still to come), and the columns that record keeps."""
+        retained = [c.name for c, d in personal_columns(table) if d.retained]
+        retention = self.retention(info)
+        if retention is None or not retained:
+            return [], retained
+        retained += [c for c in retention.keep if c not in retained]
+        kept: list[dict[str, Any]] = []
+        for row in rows:
+            start = row._mapping[retention.counted_from]
+            if start is None:
+                continue  # no date to count from: nothing the law makes us keep
+            row_until = retention.until(start)
+            if row_until > now:
+                kept.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "subject_key": key_of(row),
+                        "source_table": table.name,
+                        "data": json.dumps({c: _plain(row._mapping[c]) for c in retained}),
+                        "legal_basis": retention.basis.value,
+                        "reason": retention.reason,
+                        "keep_until": row_until,
+                        "archived_at": now,
+                    }
+                )
+        return kept, retained
+
+    def _lifetime_entry(self, info: SubjectTable) -> dict[str, Any] | None:
+        """The inventory's account of a table's lifetime (the register, Art. 15(1)(d))."""
+        lifetime = self.lifetime(info)
+        if lifetime is None:
+            return None
+        return {
+            "years": lifetime.years,
+            "days": lifetime.days,
+            "counted_from": lifetime.counted_from,
+            "only_when": None
+            if lifetime.only_when is None
+            else {lifetime.only_when[0]: list(lifetime.only_when[1])},
+            "reason": lifetime.reason,
+        }
+
+    def lifetime(self, info: SubjectTable) -> Lifetime | None:
+        """The table's lifetime while the account exists, with the bound settings' period."""
+        return None if info.lifetime is None else info.lifetime.configured(self.settings)
+
+    def _key_of(self, info: SubjectTable) -> Callable[[Row[Any]], str]:
+        """The keyed hash of the person a row of a table described by ``info`` is about."""
+        return lambda row: self.subject_key(row._mapping[info.subject])
+
+    async def expire(self, session: AsyncSession, *, now: datetime) -> int:
+        """Art. 5(1)(e) while the account exists: every row past its table's ``Lifetime``
+        leaves the table; what its ``Retention`` still keeps goes to the restricted archive
+        until its date (as an erasure does), the rest is deleted. Children before parents;
+        marked as an erasure (``kit.db.mark_erasure``). Returns how many rows left."""
+        gone = 0
+        for table, info in reversed(self.tables()):
+            lifetime = self.lifetime(info)
+            if lifetime is None:
+                continue
+            start = table.c[lifetime.counted_from]
+            dated = start <= now - lifetime.shortest()
+            if lifetime.only_when is not None:
+                column, values = lifetime.only_when
+                # An ended row without a date (a mandate never used) has nothing to count from.
+                where = and_(table.c[column].in_(values), or_(start.is_(None), dated))
+            else:
+                where = dated
+            found = (await session.execute(select(table).where(where))).all()
+            due = [
+                row
+                for row in found
+                if row._mapping[lifetime.counted_from] is None
+                or lifetime.until(row._mapping[lifetime.counted_from]) <= now
+            ]
+            if not due:
+                continue
+            kept, _retained = self._archive_rows(table, info, due, now, self._key_of(info))
+            if kept:
+                await session.execute(insert(self.archive), kept)
+            keys = list(table.primary_key.columns)
+            for row in due:
+                await session.execute(
+                    delete(table).where(and_(*(c == row._mapping[c.name] for c in keys)))
+                )
+            gone += len(due)
+        if gone:
+            mark_erasure(session)
+        return gone
 
     async def purge_due(self, session: AsyncSession, *, now: datetime) -> int:
         """Delete the archived records whose legal date has come (the retention purge): the

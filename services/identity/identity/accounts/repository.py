@@ -47,8 +47,11 @@ async def deactivate(db: AsyncSession, *, user_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def active_users_by_id(db: AsyncSession, *, tenant_id: str, ids: list[str]) -> Sequence[User]:
-    query = select(User).where(
-        User.tenant_id == tenant_id, User.id.in_(ids), User.is_active.is_(True)
-    )
+async def users_by_id(
+    db: AsyncSession, *, tenant_id: str, ids: list[str], deactivated_too: bool = False
+) -> Sequence[User]:
+    """The tenant's accounts among ``ids``: the active ones, or every one still held."""
+    query = select(User).where(User.tenant_id == tenant_id, User.id.in_(ids))
+    if not deactivated_too:
+        query = query.where(User.is_active.is_(True))
     return (await db.scalars(query)).all()

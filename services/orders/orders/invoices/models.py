@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import (
     LegalBasis,
+    Lifetime,
     Purpose,
     Retention,
     not_personal,
@@ -53,6 +54,7 @@ class Invoice(Base):
                 tenant="tenant_id",
                 source="us, from your order",
                 retention=INVOICE_RECORD,
+                lifetime=Lifetime.of(INVOICE_RECORD),
                 kept="{invoice_retention_years} years after it is issued (accounting records)",
             )
         },

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kit.db import UtcDateTime, new_id
 from kit.privacy.declarations import (
     LegalBasis,
+    Lifetime,
     Purpose,
     Retention,
     not_personal,
@@ -42,7 +43,8 @@ PURCHASE_RECORD = Retention(
     years=5,
     setting="order_retention_years",
     counted_from="created_at",
-    basis=LegalBasis.LEGAL_OBLIGATION,
+    # A limitation period: kept to defend a claim over the sale, not because a law says so.
+    basis=LegalBasis.LEGAL_CLAIMS,
     reason="commercial limitation period (Code de commerce, art. L110-4)",
     keep=("id", "status", "items", "total_cents", "subsidy_cents"),
 )
@@ -67,6 +69,7 @@ class Order(Base):
                 tenant="tenant_id",
                 source="you",
                 retention=PURCHASE_RECORD,
+                lifetime=Lifetime.of(PURCHASE_RECORD),
                 kept=(
                     "{order_retention_years} years after the purchase "
                     "(commercial limitation period)"

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
+from orders.base import subject_data
 from orders.orders.models import Order
 
 #: A person's orders, or the tenant's for its admin: the newest first.
@@ -20,11 +21,15 @@ NEWEST_ORDERS_FIRST = Keyset[Order](
 async def orders_page(
     db: AsyncSession, *, tenant_id: str, user_id: str | None, cursor: str | None, limit: int
 ) -> Page[Order]:
-    """One page of the person's orders (``user_id``), or with None the whole tenant's. It used
-    to be the newest 500, silently: an admin never saw the tenant's older orders."""
+    """One page of the person's orders (``user_id``), or with None the whole tenant's, less
+    the orders of people whose processing is restricted (Art. 18: kept, not shown to the
+    admin), left out by the query so that a page holds ``limit`` orders. It used to be the
+    newest 500, silently: an admin never saw the tenant's older orders."""
     query = select(Order).where(Order.tenant_id == tenant_id)
     if user_id is not None:
         query = query.where(Order.user_id == user_id)
+    else:
+        query = query.where(Order.user_id.not_in(select(subject_data.restrictions.c.subject)))
     return await fetch(db, [Part(query, NEWEST_ORDERS_FIRST)], cursor=cursor, limit=limit)
 
 

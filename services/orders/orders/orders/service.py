@@ -144,13 +144,19 @@ def confirmation(order: Order) -> dict[str, str]:
 
 
 async def visible_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:
-    """The buyer's own order, or any of the tenant's for its admin; 404 otherwise."""
+    """The buyer's own order, or any of the tenant's for its admin unless the buyer's
+    processing is restricted (Art. 18: the order is kept, for the buyer and for the law, and
+    nobody else looks at it); 404 otherwise."""
     order = await repository.order_in_tenant(db, tenant_id=principal.tenant_id, order_id=order_id)
-    if order is None or not (
-        order.user_id == principal.user_id or Role.TENANT_ADMIN in principal.roles
+    if order is not None and (
+        order.user_id == principal.user_id
+        or (
+            Role.TENANT_ADMIN in principal.roles
+            and not await subject_data.is_restricted(db, order.user_id)
+        )
     ):
-        raise NotFound("order not found")
-    return order
+        return order
+    raise NotFound("order not found")
 
 
 async def own_order(db: AsyncSession, *, principal: Principal, order_id: str) -> Order:

@@ -6,7 +6,14 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import LegalBasis, Purpose, not_personal, personal, subject_table
+from kit.privacy.declarations import (
+    LegalBasis,
+    Lifetime,
+    Purpose,
+    not_personal,
+    personal,
+    subject_table,
+)
 from orders.base import ID, Base
 from orders.offers.models import OfferKind
 
@@ -39,6 +46,13 @@ class Disclosure(Base):
                 source="us, when your order was paid",
                 recipients=("fulfilment partners",),
                 kept="as long as the order",
+                # The order's period, from when the partner got the data.
+                lifetime=Lifetime(
+                    counted_from="sent_at",
+                    reason="as long as the order (Code de commerce, art. L110-4)",
+                    years=5,
+                    setting="order_retention_years",
+                ),
             )
         },
     )

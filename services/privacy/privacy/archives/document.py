@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from kit.privacy.declarations import PURPOSES, Purpose
 from privacy.config import Settings
 
 RIGHTS = {
@@ -30,13 +31,37 @@ COMPLAINT = (
 )
 
 
+def processor_recipient(processor: dict[str, Any]) -> str:
+    """A processor as a recipient (Art. 15(1)(c)): who, for what, where."""
+    return f"{processor['name']} ({processor['role']}; processor, {processor['location']})"
+
+
+def transfers(processors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Art. 15(1)(c) and 15(2): every processor outside the EU/EEA and its safeguard."""
+    return [
+        {
+            "recipient": p["name"],
+            "country": p["location"],
+            "safeguard": p["safeguard"],
+        }
+        for p in processors
+        if not p["in_eu_eea"]
+    ]
+
+
 def manifest(
     *,
     request: dict[str, Any],
     inventories: list[dict[str, Any]],
     settings: Settings,
+    processors: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The Art. 15 information, derived from the services' declarations."""
+    """The Art. 15 information, derived from the services' declarations, the purposes'
+    (``kit.privacy.declarations.PURPOSES``) and the processors register of the person's
+    tenant (``processors``: ``name``, ``role``, ``location``, ``in_eu_eea``, ``safeguard``):
+    recipients are the tables', the purposes' (the works council, the payment provider...)
+    and every processor (host, mail relay, payment provider...); transfers outside the EU are
+    the processors' there, each with its safeguard (an empty list: none)."""
     purposes: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"legal_bases": set(), "categories": set(), "services": set()}
     )
@@ -57,6 +82,11 @@ def manifest(
                 "after_erasure": table["retention"],
             }
         )
+    known = {p.value: p for p in Purpose}
+    for name in purposes:
+        if name in known:
+            recipients.update(PURPOSES[known[name]].recipients)
+    recipients.update(processor_recipient(p) for p in processors)
     return {
         "request": request,
         "controller": "The benefits platform operator, on behalf of your employer's works council",
@@ -70,7 +100,7 @@ def manifest(
             for name, value in sorted(purposes.items())
         },
         "recipients": sorted(recipients) or ["none outside the platform"],
-        "transfers_outside_eu": "none",
+        "transfers_outside_eu": transfers(processors),
         "retention": retention,
         "sources": sorted(sources),
         "automated_decisions": "none",
@@ -97,8 +127,10 @@ def build(
     parts: dict[str, dict[str, Any]],
     settings: Settings,
     now: datetime,
+    processors: list[dict[str, Any]],
 ) -> bytes:
-    """The zip of one request: ``parts`` maps a service to ``{tables, inventory}``."""
+    """The zip of one request: ``parts`` maps a service to ``{tables, inventory}``;
+    ``processors``: the person's tenant's processors register (``manifest``)."""
     inventories = [entry for part in parts.values() for entry in part["inventory"]]
     buffer = io.BytesIO()
     lines = [
@@ -117,7 +149,9 @@ def build(
                 if rows:
                     archive.writestr(f"csv/{service}/{table}.csv", _csv(rows))
                 lines.append(f"  - {service} / {table}: {len(rows)} record(s)")
-        info = manifest(request=request, inventories=inventories, settings=settings)
+        info = manifest(
+            request=request, inventories=inventories, settings=settings, processors=processors
+        )
         archive.writestr("manifest.json", json.dumps(info, indent=2, ensure_ascii=False))
         lines += [
             "",

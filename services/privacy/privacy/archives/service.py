@@ -16,6 +16,8 @@ from privacy.archives.models import Archive, Download
 from privacy.base import subject_data
 from privacy.context import Context
 from privacy.mailing.service import mail_accounts
+from privacy.processors import repository as processors
+from privacy.processors.service import in_eea
 from privacy.requests import repository as requests
 from privacy.requests.models import SIMPLE_ACTIONS, Request, RequestStatus, RequestType
 
@@ -56,7 +58,23 @@ async def make_archive(db: AsyncSession, ctx: Context, request: Request, now: da
         "type": request.type,
         "received_at": request.received_at.isoformat(),
     }
-    data = document.build(request=summary, parts=parts, settings=ctx.settings, now=now)
+    registered = await processors.of_register(db, tenant_id=request.tenant_id)
+    data = document.build(
+        request=summary,
+        parts=parts,
+        settings=ctx.settings,
+        now=now,
+        processors=[
+            {
+                "name": p.name,
+                "role": p.role,
+                "location": p.location,
+                "in_eu_eea": in_eea(p.location),
+                "safeguard": p.safeguard,
+            }
+            for p in registered
+        ],
+    )
     file_name = f"{secrets.token_hex(16)}{files.SUFFIX}"
     # Named only once this transaction commits: a rollback leaves no file behind.
     files.stage(

@@ -265,6 +265,7 @@ async def notify_people(db: AsyncSession, settings: Settings, breach: Breach, no
         subject=subject,
         text=text,
         marketing=False,
+        deactivated_too=True,  # Art. 34: a deactivated account's data was hit all the same
     )
     await repository.mark_told(db, breach.id, now)
     if breach.people_notified_at is None:

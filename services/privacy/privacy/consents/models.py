@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import LegalBasis, not_personal, personal, subject_table
+from kit.privacy.declarations import LegalBasis, Lifetime, not_personal, personal, subject_table
 from privacy.base import ID, KEYED, RIGHTS, STAFF_WORK, WHEN, Base
 
 
@@ -59,7 +59,10 @@ class ConsentEvent(Base):
         Index("ix_consent_events_subject_at", "subject", "at"),  # a person's history, by time
         {
             "info": subject_table(
-                "subject", tenant="tenant_id", kept="5 years, as the proof of your consent"
+                "subject",
+                tenant="tenant_id",
+                kept="{consent_proof_years} years after the choice is replaced or withdrawn, "
+                "as the proof of your consent",
             )
         },
     )
@@ -95,7 +98,17 @@ class UnsubscribeToken(Base):
 
     __tablename__ = "unsubscribe_tokens"
     __table_args__ = (
-        {"info": subject_table("subject", tenant="tenant_id", kept=f"{UNSUBSCRIBE_DAYS} days")},
+        {
+            "info": subject_table(
+                "subject",
+                tenant="tenant_id",
+                kept=f"{UNSUBSCRIBE_DAYS} days",
+                # A dead link is nothing to keep (Art. 5(1)(e)).
+                lifetime=Lifetime(
+                    counted_from="expires_at", reason=f"a link works {UNSUBSCRIBE_DAYS} days"
+                ),
+            )
+        },
     )
 
     token_hash: Mapped[str] = mapped_column(

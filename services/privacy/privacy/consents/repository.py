@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from kit.pagination import By, Keyset, Page, Part, fetch
 from privacy.consents.models import Consent, ConsentEvent, UnsubscribeToken
@@ -56,3 +57,33 @@ async def forget(db: AsyncSession, *, subject: str, key: str) -> None:
         .where(ConsentEvent.subject == subject)
         .values(subject=None, subject_key=key)
     )
+
+
+async def delete_spent_proofs(db: AsyncSession, *, ended_before: datetime) -> int:
+    """Delete the consent events whose proof period is over: each choice stops being in force
+    at the person's next choice for the same purpose (or, for a withdrawal with no later
+    choice, at the withdrawal itself), and is kept until ``ended_before`` after that. An
+    erased person's events are matched by their keyed hash."""
+    later = aliased(ConsentEvent)
+    same_person = func.coalesce(later.subject, later.subject_key) == func.coalesce(
+        ConsentEvent.subject, ConsentEvent.subject_key
+    )
+    superseded_long_ago = select(later.id).where(
+        same_person,
+        later.purpose == ConsentEvent.purpose,
+        later.tenant_id == ConsentEvent.tenant_id,
+        or_(
+            later.at > ConsentEvent.at,
+            and_(later.at == ConsentEvent.at, later.id > ConsentEvent.id),
+        ),
+    )
+    ended = superseded_long_ago.where(later.at <= ended_before).exists()
+    last = ~superseded_long_ago.exists()
+    withdrawn_long_ago = and_(
+        last, ConsentEvent.granted.is_(False), ConsentEvent.at <= ended_before
+    )
+    spent = select(ConsentEvent.id).where(or_(ended, withdrawn_long_ago))
+    ids = list(await db.scalars(spent))
+    if ids:
+        await db.execute(delete(ConsentEvent).where(ConsentEvent.id.in_(ids)))
+    return len(ids)

@@ -3,9 +3,10 @@
 A purpose whose legal basis is consent has a notice, with a version: giving and withdrawing
 are one action each (``PUT /api/privacy/consents``), and every change is kept in
 ``consent_events`` as the proof (who, which purpose, which notice version, when, which
-channel). A newsletter goes to the people whose consent is active when it is sent and who have
-not objected (Art. 21(3)); each mail carries a link that withdraws that person's consent once,
-without logging in (a random token, stored hashed, valid 90 days).
+channel). A newsletter goes to the people whose consent is active when it is sent, who have
+not objected (Art. 21(3)) and whose data is not restricted (Art. 18); each mail carries a link
+that withdraws that person's consent once, without logging in (a random token, stored hashed,
+valid 90 days).
 """
 
 import hashlib
@@ -137,14 +138,17 @@ async def send_newsletter(
     text: str,
     now: datetime,
 ) -> Newsletter:
-    """To the tenant's people whose newsletter consent is active now and who did not object;
-    identity skips, again, objections and restrictions it knows of."""
+    """To the tenant's people whose newsletter consent is active now, who did not object
+    (Art. 21(3)) and whose data is not restricted (Art. 18); identity skips, again, objections
+    and restrictions it knows of."""
     consenting = await repository.consenting(
         db, tenant_id=admin.tenant_id, purpose=ConsentPurpose.NEWSLETTER
     )
     objected = await requests.objected(db, tenant_id=admin.tenant_id)
+    # Art. 18: restricted data is kept, not used, and a newsletter is a use.
+    restricted = await requests.restricted(db, tenant_id=admin.tenant_id)
     recipients: list[tuple[str, str | None]] = []
-    for person in sorted(consenting - objected):
+    for person in sorted(consenting - objected - restricted):
         token = secrets.token_urlsafe(32)
         db.add(
             UnsubscribeToken(
@@ -179,3 +183,19 @@ async def send_newsletter(
     )
     await db.flush()
     return letter
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """``moment`` ``years`` earlier (a 29 February becomes the 28th in a year without it)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+async def purge_spent_proofs(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Art. 5(1)(e): the consent events whose proof is no longer needed go, on the day, while
+    the account exists (``consent_proof_years`` after the choice stopped being in force)."""
+    return await repository.delete_spent_proofs(
+        db, ended_before=years_before(now, settings.consent_proof_years)
+    )

@@ -2,8 +2,9 @@
 
 Each call writes ``account.mail`` events in the caller's transaction, 500 recipients each,
 addressed to the account service (published mandatory: they wait in the outbox if its queue
-is missing). Identity mails the active accounts of the tenant; a ``marketing`` mail skips
-people who objected or whose data is restricted (``identity.handlers.mail_accounts``).
+is missing). Identity mails the active accounts of the tenant (with ``deactivated_too``, the
+deactivated ones as well: a breach notice); a ``marketing`` mail skips people who objected or
+whose data is restricted (``identity.handlers.mail_accounts``).
 """
 
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ async def mail_accounts(
     subject: str,
     text: str,
     marketing: bool,
+    deactivated_too: bool = False,
 ) -> int:
     """``recipients``: ``(account id, footer or None)``; returns how many were asked for."""
     for start in range(0, len(recipients), BATCH):
@@ -38,6 +40,7 @@ async def mail_accounts(
                 "subject": subject,
                 "text": text,
                 "marketing": marketing,
+                "deactivated_too": deactivated_too,
                 "recipients": [{"subject": s, "footer": f} for s, f in batch],
             },
             routing_key=account_mail_key(settings.account_service),

@@ -34,7 +34,8 @@ def _kept(table: dict[str, Any]) -> str:
     text = f"{table['table']}: {table['kept']}"
     after = table.get("after_erasure")
     if after:
-        text += f" (after erasure: {after.get('reason')}, {after.get('years')} years)"
+        exemption = f"; {after['exemption']}" if after.get("exemption") else ""
+        text += f" (after erasure: {after.get('reason')}, {after.get('years')} years{exemption})"
     return text
 
 

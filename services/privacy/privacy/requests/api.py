@@ -185,7 +185,13 @@ async def extend(
 ) -> RequestPublic:
     """The DPO extends the deadline by up to two months, with the reason told the person."""
     request = await service.extend(
-        db, ctx, principal=principal, request_id=request_id, months=body.months, reason=body.reason
+        db,
+        ctx,
+        principal=principal,
+        request_id=request_id,
+        months=body.months,
+        reason=body.reason,
+        now=utcnow(),
     )
     return public(
         request,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kit.pagination import By, Keyset, Page, Part, fetch
+from kit.privacy.protocol import Action
 from privacy.requests.models import FINAL, Request, RequestStatus, RequestType, Task, TaskStatus
 
 
@@ -176,6 +177,23 @@ async def objected(db: AsyncSession, *, tenant_id: str) -> set[str | None]:
             Request.tenant_id == tenant_id,
             Request.type == RequestType.OBJECTION,
             Request.status == RequestStatus.COMPLETED,
+        )
+    )
+    return set(found)
+
+
+async def restricted(db: AsyncSession, *, tenant_id: str) -> set[str | None]:
+    """The tenant's people whose data is restricted (Art. 18): a restriction under way or
+    completed, and not lifted (a lift adds ``lift_restriction`` tasks to the request)."""
+    lifted = select(Task.id).where(
+        Task.request_id == Request.id, Task.action == Action.LIFT_RESTRICTION.value
+    )
+    found = await db.scalars(
+        select(Request.subject).where(
+            Request.tenant_id == tenant_id,
+            Request.type == RequestType.RESTRICTION,
+            Request.status.in_((RequestStatus.IN_PROGRESS, RequestStatus.COMPLETED)),
+            ~lifted.exists(),
         )
     )
     return set(found)

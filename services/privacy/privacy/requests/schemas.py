@@ -107,8 +107,16 @@ class RequestPublic(BaseModel):
     verification: dict[str, str | None] | None = None
 
 
-def public(request: Request, tasks: Sequence[Task], archive: Archive | None) -> RequestPublic:
-    now = utcnow()
+def public(
+    request: Request,
+    tasks: Sequence[Task],
+    archive: Archive | None,
+    now: datetime | None = None,
+) -> RequestPublic:
+    """What the person and the DPO see of a request at ``now`` (the clock's by default): the
+    deadline in force (the extended one if the DPO extended it), overdue once it has passed
+    while the request is not answered."""
+    now = now or utcnow()
     due = request.extended_due_at or request.due_at
     services: dict[str, str] = {}
     for task in tasks:

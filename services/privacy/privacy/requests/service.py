@@ -22,6 +22,7 @@ from privacy.base import subject_data
 from privacy.context import Context
 from privacy.datamap import repository as datamap
 from privacy.erasures import repository as erasures
+from privacy.mailing.service import mail_accounts
 from privacy.requests import repository
 from privacy.requests.commands import close, send
 from privacy.requests.models import (
@@ -279,6 +280,18 @@ async def visible_request(
     return request
 
 
+#: The mail telling the person their request was extended (Art. 12(3)): the new date and the
+#: DPO's reason, French then English like every mail of the platform.
+EXTENSION_MAIL = (
+    "Délai de réponse à votre demande prolongé / Your request's deadline is extended",
+    "Bonjour,\n\nNotre délégué à la protection des données prolonge le délai de réponse à "
+    "votre demande sur vos données personnelles (article 12(3) du RGPD). Vous aurez notre "
+    "réponse au plus tard le {due}.\nRaison : {reason}\n\nHello,\n\nOur data protection "
+    "officer extends the deadline to answer your request about your personal data (Article "
+    "12(3) GDPR). You will have our answer by {due} at the latest.\nReason: {reason}\n",
+)
+
+
 async def extend(
     db: AsyncSession,
     ctx: Context,
@@ -287,16 +300,36 @@ async def extend(
     request_id: str,
     months: int,
     reason: str,
+    now: datetime,
 ) -> Request:
-    """Art. 12(3): up to two more months, with a reason the person is given."""
-    request = await visible_request(db, principal=principal, request_id=request_id)
+    """Art. 12(3): up to two more months, with a reason the person is given; only before the
+    first month is over ("within one month of receipt of the request"), and the person is
+    mailed the new date and the reason."""
+    request = await visible_request(db, principal=principal, request_id=request_id, lock=True)
     if request.status in FINAL:
         raise Conflict("the request is already answered")
     most = ctx.settings.max_extension_months
     if not 1 <= months <= most or request.extended_due_at is not None:
         raise Conflict(f"a request can be extended once, by at most {most} months")
+    if now > request.due_at:
+        raise Conflict(
+            "the request's deadline has passed: it can only be extended within one month of "
+            "its receipt (Art. 12(3) GDPR); answer it now"
+        )
     request.extended_due_at = add_months(request.due_at, months)
     request.extension_reason = reason
+    if request.subject is not None:
+        await mail_accounts(
+            db,
+            ctx.settings,
+            tenant_id=request.tenant_id,
+            recipients=[(request.subject, None)],
+            subject=EXTENSION_MAIL[0],
+            text=EXTENSION_MAIL[1].format(
+                due=request.extended_due_at.strftime("%Y-%m-%d"), reason=reason
+            ),
+            marketing=False,
+        )
     return request
 
 

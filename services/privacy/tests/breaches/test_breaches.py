@@ -2,22 +2,25 @@
 data map (service, category, tenant, window), the authority's notifications in phases, and the
 people's notice, once each, never for encrypted data."""
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Conflict, Invalid, NotFound
-from kit.privacy.protocol import ACCOUNT_MAIL
 from privacy.breaches import repository
 from privacy.breaches import service as breaches
 from privacy.config import Settings
-from privacy.models import Breach, BreachAffected, events
+from privacy.models import Breach, BreachAffected
 from privacy.register import repository as register
-from services.privacy.tests.factories import NOW, make_breach, make_map_entry, make_principal
+from services.privacy.tests.factories import (
+    NOW,
+    account_mails,
+    make_breach,
+    make_map_entry,
+    make_principal,
+)
 
 DPO = make_principal("t-1", "dpo", user_id="dpo-1", tenant="demo")
 SUPPORT = ["support conversation", "support request"]
@@ -234,16 +237,6 @@ async def test_the_authority_is_notified_in_phases(database: Database, settings:
         assert [(n.phase, n.text) for n in told] == [("initial", "first"), ("follow-up", "more")]
 
 
-async def mails(database: Database) -> list[dict[str, object]]:
-    async with database.transaction() as db:
-        rows = await db.execute(
-            select(events.outbox.c.routing_key, events.outbox.c.body).where(
-                events.outbox.c.type == ACCOUNT_MAIL
-            )
-        )
-        return [{"key": key, **json.loads(body)} for key, body in rows.all()]
-
-
 async def test_the_people_concerned_are_told_once(database: Database, settings: Settings) -> None:
     await map_entries(database)
     breach = await record(database, settings)
@@ -252,10 +245,12 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
             db, tenant_id="t-1", breach_id=breach.id, lock=True
         )
         assert await breaches.notify_people(db, settings, locked, NOW) == 2
-    [mail] = await mails(database)
+    [mail] = await account_mails(database)
     assert mail["key"] == "account.mail.identity" and mail["tenant"] == "t-1"
     payload = mail["payload"]
     assert isinstance(payload, dict) and payload["marketing"] is False
+    # Art. 34: identity mails the deactivated accounts of the list too.
+    assert payload["deactivated_too"] is True
     assert payload["recipients"] == [
         {"subject": "u-new", "footer": None},
         {"subject": "u-old", "footer": None},
@@ -277,7 +272,7 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
         assert locked.people_notified_at == NOW
         told = {a.subject: a.notified_at for a in await repository.affected_of(db, breach.id)}
     assert told == {"u-new": NOW, "u-old": NOW, "u-late": NOW + timedelta(hours=2)}
-    assert [m["payload"]["recipients"] for m in await mails(database)][1] == [  # type: ignore[index]
+    assert [m["payload"]["recipients"] for m in await account_mails(database)][1] == [
         {"subject": "u-late", "footer": None}
     ]
 
@@ -292,4 +287,4 @@ async def test_nobody_is_told_of_a_breach_of_encrypted_data(
         locked = await breaches.breach_in_tenant(db, tenant_id="t-1", breach_id=breach.id)
         with pytest.raises(Conflict, match=r"encrypted.*34\(3\)\(a\)"):
             await breaches.notify_people(db, settings, locked, NOW)
-    assert await mails(database) == []
+    assert await account_mails(database) == []

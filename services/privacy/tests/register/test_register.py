@@ -65,7 +65,15 @@ OTHERS = {
                 ("purchase", Purpose.ORDER_PROCESSING, "contract"),
                 ("billing address", Purpose.ORDER_PROCESSING, "contract"),
             ],
-            retention={"years": 5, "counted_from": "created_at", "reason": "L110-4"},
+            retention={
+                "years": 5,
+                "counted_from": "created_at",
+                "legal_basis": "legal_claims",
+                "article": "Art. 6(1)(f) and Art. 17(3)(e) GDPR",
+                "exemption": "Art. 17(3)(e) GDPR: establishment, exercise or defence of legal "
+                "claims",
+                "reason": "L110-4",
+            },
         ),
         table(
             "orders",
@@ -275,10 +283,11 @@ async def test_csv_has_one_row_per_purpose_and_data_category(
     assert order["legal_basis"] == "contract" and order["article"] == "Art. 6(1)(b) GDPR"
     assert "fulfilment partners" in order["recipients"]
     assert "orders: five years" not in order["retention_of_tables"]
+    # Art. 17(3)(e): a limitation period is kept for legal claims, and the register says so.
     assert (
-        "orders: while your account exists (after erasure: L110-4, 5 years)"
-        in (order["retention_of_tables"])
-    )
+        "orders: while your account exists (after erasure: L110-4, 5 years; Art. 17(3)(e) "
+        "GDPR: establishment, exercise or defence of legal claims)"
+    ) in order["retention_of_tables"]
     # A value a spreadsheet would take for a formula is defused.
     [formula] = [r for r in rows if r["purpose"] == "support_requests"]
     assert formula["data_category"] == "'=support request"

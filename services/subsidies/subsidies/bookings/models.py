@@ -8,8 +8,15 @@ from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import Retention, not_personal, personal, subject_table
-from subsidies.base import ACTIVITIES, CONTRACT, ID, OBLIGATION, Base
+from kit.privacy.declarations import (
+    LegalBasis,
+    Lifetime,
+    Retention,
+    not_personal,
+    personal,
+    subject_table,
+)
+from subsidies.base import ACTIVITIES, CONTRACT, ID, Base
 
 
 class BookingStatus(StrEnum):
@@ -21,7 +28,8 @@ BOOKING_RECORD = Retention(
     years=5,
     setting="booking_retention_years",
     counted_from="created_at",
-    basis=OBLIGATION,
+    # A limitation period: kept to defend a claim over the sale, not because a law says so.
+    basis=LegalBasis.LEGAL_CLAIMS,
     reason="commercial limitation period (Code de commerce, art. L110-4)",
     keep=("id", "activity_id", "price_cents", "subsidy_cents", "status"),
 )
@@ -38,6 +46,7 @@ class Booking(Base):
                 "user_id",
                 tenant="tenant_id",
                 retention=BOOKING_RECORD,
+                lifetime=Lifetime.of(BOOKING_RECORD),
                 kept="{booking_retention_years} years after the booking "
                 "(commercial limitation period)",
             )

@@ -8,7 +8,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import Retention, not_personal, personal, subject_table
+from kit.privacy.declarations import Lifetime, Retention, not_personal, personal, subject_table
 from subsidies.base import ACTIVITIES, ID, OBLIGATION, Base
 
 
@@ -54,6 +54,7 @@ class Grant(Base):
                 tenant="tenant_id",
                 source="us, from your orders and bookings",
                 retention=GRANT_RECORD,
+                lifetime=Lifetime.of(GRANT_RECORD),
                 kept="{grant_retention_years} years after the grant (works council accounts)",
             )
         },

@@ -3,6 +3,7 @@ field (``mandates.fields``). On erasure a mandate that was used for a collection
 encrypted and restricted, for the 13 months in which the debtor may claim a refund, then
 purged."""
 
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -10,7 +11,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_id
-from kit.privacy.declarations import Retention, not_personal, personal, subject_table
+from kit.privacy.declarations import Lifetime, Retention, not_personal, personal, subject_table
 from subsidies.base import ACTIVITIES, CONTRACT, ID, OBLIGATION, Base
 
 
@@ -19,6 +20,9 @@ class MandateStatus(StrEnum):
     LAPSED = "lapsed"
     REVOKED = "revoked"
 
+
+#: A mandate no longer usable: a new one must be signed.
+ENDED_MANDATES = (MandateStatus.LAPSED.value, MandateStatus.REVOKED.value)
 
 SEPA_RECORD = Retention(
     years=1,
@@ -44,6 +48,9 @@ class Mandate(Base):
                 tenant="tenant_id",
                 retention=SEPA_RECORD,
                 kept="while active; 13 months after the last collection once ended",
+                # A lapsed or revoked mandate goes once refunds can no longer be claimed (at
+                # once when it was never used).
+                lifetime=replace(Lifetime.of(SEPA_RECORD), only_when=("status", ENDED_MANDATES)),
             )
         },
     )
