@@ -1,6 +1,7 @@
 """The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
 
 import os
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -131,6 +132,40 @@ def platform() -> Iterator[Platform]:
         exchange=EXCHANGE,
     ) as running:
         yield running
+
+
+# -- no personal data in any log (X4) ---------------------------------------------------------
+
+DEMO_NAMES = ("Alice", "Martin", "Bernard", "Carol", "Petit")
+#: What the suite's own tests wrote: the subsidies tests' IBAN and holder, a ticket's text.
+WRITTEN = ("FR7630006000011234567890189", "3000 6000 0112", "Ann Lee", "Eve Erased")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:demo|other)\.test")
+
+
+def assert_logs_hold_none_of(
+    platform: Platform, values: tuple[str, ...], email: re.Pattern[str]
+) -> None:
+    """Every service's and the gateway's log of the stack: no address matching ``email``,
+    none of the demo names, ``values`` or the demo password."""
+    time.sleep(0.5)  # the last lines reach the files
+    logs = sorted(platform.var_dir.glob("logs/*.log")) + sorted(
+        platform.var_dir.glob("gateway/logs/*.log")
+    )
+    assert logs, "no log files"
+    for path in logs:
+        text = path.read_text(errors="replace")
+        found = email.search(text)
+        assert found is None, f"an email address in {path.name}"
+        for value in (*DEMO_NAMES, *values, PASSWORD):
+            assert value not in text, f"{value!r} in {path.name}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_scanned_at_the_end(platform: Platform) -> Iterator[None]:
+    """After the last test of the session, whichever it was and however many ran: the logs of
+    everything the tests did hold no personal data (an error of the session's end if so)."""
+    yield
+    assert_logs_hold_none_of(platform, WRITTEN, EMAIL)
 
 
 @pytest.fixture
