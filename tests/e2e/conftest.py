@@ -1,14 +1,17 @@
 """The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
 
+import asyncio
 import os
 import re
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pyotp
 import pytest
@@ -132,6 +135,50 @@ def platform() -> Iterator[Platform]:
         exchange=EXCHANGE,
     ) as running:
         yield running
+
+
+def _unsent(platform: Platform) -> dict[str, int]:
+    async def count(url: str) -> int:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+        finally:
+            await conn.close()
+
+    urls = platform.stack.config.database_urls
+    return {name: asyncio.run(count(url)) for name, url in urls.items()}
+
+
+def _queued(platform: Platform) -> dict[str, int]:
+    """Messages of each queue of the stack (ready, or delivered and not yet acknowledged), but
+    the dead-letter queues."""
+    prefix = platform.service_env("privacy")["EVENTS_EXCHANGE"] + "."
+    listing = subprocess.run(
+        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    found = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].startswith(prefix) and not parts[0].endswith(".dead"):
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+def wait_quiet(platform: Platform, timeout: float = 60) -> None:
+    """The positive event a check that something did not happen waits for: nothing in flight.
+    Every outbox of the stack sent and every queue of its exchange empty (a consumer
+    acknowledges a message once its handler's transaction, with the events it wrote, has
+    committed), twice in a row: whatever was to follow from what the test did has happened."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while quiet < 2:
+        busy = {k: v for k, v in (_unsent(platform) | _queued(platform)).items() if v}
+        quiet = 0 if busy else quiet + 1
+        assert time.monotonic() < deadline, f"still in flight: {busy}"
+        time.sleep(0.2)
 
 
 # -- no personal data in any log (X4) ---------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, wait_quiet
 from tests.e2e.test_privacy import new_employee, wait_done
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +83,8 @@ def mail_marker(platform: Platform) -> None:
     """The positive event a test waits for before it says a mail was not sent: a newsletter
     to a new employee who consents, once it is in the sink. It travels the way every mail the
     privacy service asks for does (its outbox, the account service's worker and outbox, the
-    mail consumer), after any mail asked for before it: when it has arrived, an earlier mail
-    that was going to be sent has been sent."""
+    mail consumer), after any mail asked for before it: when it has arrived, and nothing is
+    in flight any more, an earlier mail that was going to be sent has been sent."""
     witness, _last, _id = new_employee(platform)
     consent = platform.login(witness).put(
         "/api/privacy/consents", json={"purpose": "newsletter", "granted": True}
@@ -93,6 +93,7 @@ def mail_marker(platform: Platform) -> None:
     subject = f"Marker {secrets.token_hex(3)}"
     send_newsletter(platform, subject)
     wait_for(lambda: newsletter_mails(platform, witness, subject), "the marker never arrived", 30)
+    wait_quiet(platform)
 
 
 def test_consent_decides_who_gets_the_newsletter_and_the_link_unsubscribes_once(

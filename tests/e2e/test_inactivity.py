@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from devstack.stack import ROOT
-from tests.e2e.conftest import PASSWORD, Platform
+from tests.e2e.conftest import PASSWORD, Platform, wait_quiet
 from tests.e2e.test_accounts_import import logged_out
 from tests.e2e.test_privacy import _rows_mentioning, new_employee, wait_done
 
@@ -93,6 +93,7 @@ def test_an_idle_account_is_warned_then_erased_like_a_request(platform: Platform
     age(platform, witness_id)
     run_once(platform)
     assert len(warnings_to(platform, witness)) == 1
+    wait_quiet(platform)
     assert len(warnings_to(platform, email, timeout=1)) == 1
     # Thirty-one days later without a login: the erasure, opened for inactivity.
     warned_long_ago(platform, user_id)
@@ -142,6 +143,8 @@ def test_an_idle_account_is_warned_then_erased_like_a_request(platform: Platform
     deadline = time.monotonic() + 60
     while len(found := inactivity_requests(dpo, started)) < 2 and time.monotonic() < deadline:
         time.sleep(0.3)
+    wait_quiet(platform)
+    found = inactivity_requests(dpo, started)
     assert len(found) == 2, found  # the person's, and the witness's
     assert request["id"] in {r["id"] for r in found}
     for other in found:

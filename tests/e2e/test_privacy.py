@@ -20,7 +20,7 @@ import pytest
 from kit.events import Envelope
 from kit.events.broker import Broker
 from kit.privacy.protocol import COMMAND, PRIVACY, command_key
-from tests.e2e.conftest import PASSWORD, Platform
+from tests.e2e.conftest import PASSWORD, Platform, wait_quiet
 
 pytestmark = pytest.mark.e2e
 
@@ -309,12 +309,14 @@ def test_a_stopped_consumer_delays_the_request_without_losing_or_repeating(
     assert asyncio.run(_attempts(platform.stack.config.database_urls["privacy"], request_id)) >= 3
 
 
-async def _attempts(url: str, request_id: str) -> int:
-    """How many times the privacy service sent a request's commands (its tasks' attempts)."""
+async def _attempts(url: str, request_id: str, service: str = "identity") -> int:
+    """How many times the privacy service sent a request's command to ``service``."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         found = await conn.fetchval(
-            "SELECT coalesce(sum(attempts), 0) FROM tasks WHERE request_id = $1", request_id
+            "SELECT coalesce(sum(attempts), 0) FROM tasks WHERE request_id = $1 AND service = $2",
+            request_id,
+            service,
         )
         return int(found)
     finally:
@@ -580,9 +582,10 @@ def test_an_export_can_be_cancelled_before_it_is_made_but_an_erasure_cannot(
         assert person.post(f"/api/privacy/requests/{restriction['id']}/cancel").status_code == 409
     finally:
         _process_signal(platform, "identity-worker", signal.SIGCONT)
-    # The restriction was sent after the export's command: once it is carried out and
-    # answered, the export's command has been consumed too, and its answer come back.
+    # The restriction, sent after the export's command, is carried out; then nothing is in
+    # flight: the export's command was consumed, its answer came back and was handled.
     assert wait_done(person, restriction["id"])["status"] == "completed"
+    wait_quiet(platform)
     assert person.get(f"/api/privacy/requests/{export['id']}").json()["status"] == "cancelled"
     assert person.post(f"/api/privacy/requests/{export['id']}/cancel").status_code == 409
 
