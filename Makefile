@@ -10,7 +10,7 @@ SERVICE_TESTS := $(foreach s,$(SERVICES),-p services.$(s).tests)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin:/sbin
 
 .PHONY: run test lint typecheck pytest bench venv compose-check compose-test clean backup \
-	restore chaos security load data
+	restore chaos security load data proof-fast
 
 run: venv
 	@deploy/local/system-deps.sh run
@@ -21,6 +21,7 @@ test: venv lint typecheck compose-check
 	@deploy/local/test-services.sh
 	@test -d tests/browser/node_modules || (cd tests/browser && npm ci --no-audit --no-fund)
 	@$(PY) -m pytest
+	@$(MAKE) --no-print-directory proof-fast
 	@$(MAKE) --no-print-directory compose-test
 
 lint: venv
@@ -76,6 +77,15 @@ chaos: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
 	@$(PY) -m proof.chaos
+
+# The fast part of the two suites above and below, run by every `make test` (docs/testing.md):
+# a smaller chaos run (30 erasures, 6 blows, no broker restart) and one Schemathesis pass per
+# service, each on a stack of its own.
+proof-fast: venv
+	@deploy/local/system-deps.sh bench
+	@deploy/local/test-services.sh
+	@CHAOS_FAST=1 $(PY) -m proof.chaos
+	@SECURITY_FAST=1 $(PY) -m proof.security
 
 # Security: Schemathesis, sslyze, gixy-ng, the role matrix and the token attacks.
 security: venv

@@ -28,6 +28,13 @@ Then it checks, straight in each service's database and in RabbitMQ:
 Summary table: proof/results/chaos-<time>.md. Settings: CHAOS_REQUESTS (200), CHAOS_RATE
 (requests filed a second, 20), CHAOS_GAP (seconds between blows, 1.5), CHAOS_PEOPLE (people
 generated, 1000).
+
+``CHAOS_FAST=1`` (``make test``): the same run and the same checks, smaller: 30 requests for 150
+people, one blow on each of privacy's, identity's and orders' API and worker and none on
+RabbitMQ (the broker is shared with the rest of ``make test``, whose e2e and integration tests
+restart its application themselves), on ports, an exchange and a stack of its own (suite
+``chaos-fast``, so it runs beside a full ``make chaos``); table in
+proof/results/chaos-fast-<time>.md.
 """
 
 import asyncio
@@ -67,13 +74,15 @@ from proof.common import (
     wait_drained,
 )
 
-SUITE = "chaos"
-REQUESTS = int(os.environ.get("CHAOS_REQUESTS", "200"))
+FAST = os.environ.get("CHAOS_FAST") == "1"
+SUITE = "chaos-fast" if FAST else "chaos"
+REQUESTS = int(os.environ.get("CHAOS_REQUESTS", "30" if FAST else "200"))
 RATE = float(os.environ.get("CHAOS_RATE", "20"))
 #: Seconds between two blows.
-GAP = float(os.environ.get("CHAOS_GAP", "1.5"))
-PEOPLE = int(os.environ.get("CHAOS_PEOPLE", "1000"))
-EXCHANGE = "chaos.events"
+GAP = float(os.environ.get("CHAOS_GAP", "1" if FAST else "1.5"))
+PEOPLE = int(os.environ.get("CHAOS_PEOPLE", "150" if FAST else "1000"))
+EXCHANGE = f"{SUITE}.events"
+STACK = f"proof-{SUITE}"
 #: Twice the processes: half the database connections each, so that the stack stays under
 #: PostgreSQL's default 100 (10 APIs x 4 + 10 workers x 2).
 SMALLER_POOLS = {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "1"}
@@ -91,6 +100,8 @@ BLOWS = [
     "subsidies",
     "support-worker",
 ]
+if FAST:
+    BLOWS = ["privacy-worker", "identity", "orders-worker", "privacy", "identity-worker", "orders"]
 
 
 def start_twin_workers(stack: Stack) -> list[str]:
@@ -434,7 +445,7 @@ def main() -> int:
     if removed := delete_queues():
         say(f"{removed} queues of an earlier run deleted")
     with bench_stack(
-        "proof-chaos", EXCHANGE, ports=PORTS[SUITE], api_replicas=2, env=SMALLER_POOLS
+        STACK, EXCHANGE, ports=PORTS[SUITE], api_replicas=2, env=SMALLER_POOLS
     ) as stack:
         plan, loaded = load_into(stack, PEOPLE, tenants=1)
         say(f"{PEOPLE} people, {loaded['rows']} rows in every service, in {loaded['seconds']} s")

@@ -24,6 +24,9 @@ PORTS = {
     "chaos": (29443, 29080, 21000),
     "security": (30443, 30080, 22000),
     "load": (31443, 31080, 23000),
+    # The small runs of make test (CHAOS_FAST, SECURITY_FAST), beside the full ones.
+    "chaos-fast": (34443, 34080, 26000),
+    "security-fast": (35443, 35080, 27000),
 }
 RESULTS = ROOT / "proof" / "results"
 

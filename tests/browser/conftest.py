@@ -36,7 +36,13 @@ from playwright.sync_api import (
 )
 
 from devstack.stack import ROOT
-from tests.e2e.conftest import PASSWORD, TOTP_SECRET, Platform, running_platform
+from tests.e2e.conftest import (
+    PASSWORD,
+    TOTP_SECRET,
+    Platform,
+    assert_logs_hold_none_of,
+    running_platform,
+)
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,6 +83,20 @@ def platform() -> Iterator[Platform]:
         exchange=EXCHANGE,
     ) as running:
         yield running
+
+
+#: What the browser tests typed: the IBAN (as typed and as sent) and names.
+LOG_WRITTEN = ("FR7630006000011234567890189", "3000 6000 0112", "Wrongname", "Rightname", "Olga")
+#: An address in a log line, or in a URL a page requested (the gateway's access log).
+LOG_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)(?:demo|other)\.test")
+
+
+@pytest.fixture(scope="package", autouse=True)
+def logs_scanned_at_the_end(platform: Platform) -> Iterator[None]:
+    """After the last browser test, whichever it was: no log of the stack (the services', the
+    gateway's access log with each URL the pages requested) holds what the tests typed."""
+    yield
+    assert_logs_hold_none_of(platform, LOG_WRITTEN, LOG_EMAIL)
 
 
 @pytest.fixture(scope="package")

@@ -1,18 +1,23 @@
 """The whole platform through the real Nginx, on PostgreSQL and RabbitMQ, on test ports."""
 
+import asyncio
 import os
+import re
+import shutil
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pyotp
 import pytest
 
-from devstack.stack import SERVICES, ServiceSpec, Stack
+from devstack.stack import ROOT, SERVICES, ServiceSpec, Stack
 from tests.conftest import postgres_stack
 
 PASSWORD = "E2e-Demo-Password-2026!"
@@ -107,6 +112,10 @@ def running_platform(
         # The inactive-accounts job looks every 2 s (default: hourly).
         "INACTIVITY_CHECK_SECONDS": "2",
     }
+    # The logs scanned at the end are this session's only: an earlier run's stay behind in
+    # var/<name> (postgres_stack) and would fail, or pass, the scan for what they hold.
+    for logs in ("logs", "gateway/logs"):
+        shutil.rmtree(ROOT / "var" / name / logs, ignore_errors=True)
     with postgres_stack(
         name,
         https_port=https_port,
@@ -131,6 +140,84 @@ def platform() -> Iterator[Platform]:
         exchange=EXCHANGE,
     ) as running:
         yield running
+
+
+def _unsent(platform: Platform) -> dict[str, int]:
+    async def count(url: str) -> int:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+        finally:
+            await conn.close()
+
+    urls = platform.stack.config.database_urls
+    return {name: asyncio.run(count(url)) for name, url in urls.items()}
+
+
+def _queued(platform: Platform) -> dict[str, int]:
+    """Messages of each queue of the stack (ready, or delivered and not yet acknowledged), but
+    the dead-letter queues."""
+    prefix = platform.service_env("privacy")["EVENTS_EXCHANGE"] + "."
+    listing = subprocess.run(
+        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    found = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].startswith(prefix) and not parts[0].endswith(".dead"):
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+def wait_quiet(platform: Platform, timeout: float = 60) -> None:
+    """The positive event a check that something did not happen waits for: nothing in flight.
+    Every outbox of the stack sent and every queue of its exchange empty (a consumer
+    acknowledges a message once its handler's transaction, with the events it wrote, has
+    committed), twice in a row: whatever was to follow from what the test did has happened."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while quiet < 2:
+        busy = {k: v for k, v in (_unsent(platform) | _queued(platform)).items() if v}
+        quiet = 0 if busy else quiet + 1
+        assert time.monotonic() < deadline, f"still in flight: {busy}"
+        time.sleep(0.2)
+
+
+# -- no personal data in any log (X4) ---------------------------------------------------------
+
+DEMO_NAMES = ("Alice", "Martin", "Bernard", "Carol", "Petit")
+#: What the suite's own tests wrote: the subsidies tests' IBAN and holder, a ticket's text.
+WRITTEN = ("FR7630006000011234567890189", "3000 6000 0112", "Ann Lee", "Eve Erased")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:demo|other)\.test")
+
+
+def assert_logs_hold_none_of(
+    platform: Platform, values: tuple[str, ...], email: re.Pattern[str]
+) -> None:
+    """Every service's and the gateway's log of the stack: no address matching ``email``,
+    none of the demo names, ``values`` or the demo password."""
+    time.sleep(0.5)  # the last lines reach the files
+    logs = sorted(platform.var_dir.glob("logs/*.log")) + sorted(
+        platform.var_dir.glob("gateway/logs/*.log")
+    )
+    assert logs, "no log files"
+    for path in logs:
+        text = path.read_text(errors="replace")
+        found = email.search(text)
+        assert found is None, f"an email address in {path.name}"
+        for value in (*DEMO_NAMES, *values, PASSWORD):
+            assert value not in text, f"{value!r} in {path.name}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_scanned_at_the_end(platform: Platform) -> Iterator[None]:
+    """After the last test of the session, whichever it was and however many ran: the logs of
+    everything the tests did hold no personal data (an error of the session's end if so)."""
+    yield
+    assert_logs_hold_none_of(platform, WRITTEN, EMAIL)
 
 
 @pytest.fixture

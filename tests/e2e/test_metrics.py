@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
+from tests.e2e.test_orders import offer
 from tests.e2e.test_privacy import wait_done
 
 pytestmark = pytest.mark.e2e
@@ -14,13 +15,22 @@ def test_services_expose_metrics_by_route_template(
     platform: Platform, anonymous: httpx.Client
 ) -> None:
     bob = platform.login("bob@demo.test")
+    # An order of Bob's own, read and cancelled by its id: requests whose paths hold an id.
+    ticket = offer(bob, "ticket")
+    placed = bob.post("/api/orders", json={"items": [{"offer_id": ticket["id"], "quantity": 1}]})
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    assert bob.get(f"/api/orders/{order_id}").status_code == 200
+    assert bob.post(f"/api/orders/{order_id}/cancel").status_code == 200
     orders = bob.get("/api/orders").json()
-    assert bob.get("/api/offers").status_code == 200
+    assert order_id in {o["id"] for o in orders}
     for name in ("identity", "orders", "subsidies", "support", "privacy"):
         text = httpx.get(platform.service_url(name, "/metrics"), timeout=5).text
         assert "http_request_duration_seconds_bucket" in text, name
     text = httpx.get(platform.service_url("orders", "/metrics"), timeout=5).text
     assert 'route="/api/offers"' in text and 'service="orders"' in text
+    assert 'route="/api/orders/{order_id}"' in text  # the read above, by its template
+    assert 'route="/api/orders/{order_id}/cancel"' in text
     for order in orders:
         assert order["id"] not in text  # templates, never ids
     through_gateway = anonymous.get("/metrics")

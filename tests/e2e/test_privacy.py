@@ -17,7 +17,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import PASSWORD, Platform
+from kit.events import Envelope
+from kit.events.broker import Broker
+from kit.privacy.protocol import COMMAND, PRIVACY, command_key
+from tests.e2e.conftest import PASSWORD, Platform, wait_quiet
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +122,17 @@ def test_erasure_leaves_only_the_declared_legal_record(platform: Platform) -> No
     email, last_name, user_id = new_employee(platform, first="Erasmus")
     person = platform.login(email)
     assert person.get("/api/auth/me").status_code == 200
+    # Data in every service: an order, a family profile, a support conversation.
+    offers = person.get("/api/offers").json()
+    ticket_offer = next(o for o in offers if o["kind"] == "ticket")
+    placed = person.post(
+        "/api/orders", json={"items": [{"offer_id": ticket_offer["id"], "quantity": 1}]}
+    )
+    assert placed.status_code == 201, placed.text
+    profile = person.put("/api/subsidies/profile", json={"children_count": 1})
+    assert profile.status_code in (200, 201), profile.text
+    ticket = person.post("/api/tickets", json={"subject": "Erasmus", "message": "Erasmus"})
+    assert ticket.status_code == 201, ticket.text
     filed = person.post("/api/privacy/requests", json={"type": "erasure"})
     assert filed.status_code == 202
     request_id = filed.json()["id"]
@@ -150,23 +164,115 @@ def test_erasure_leaves_only_the_declared_legal_record(platform: Platform) -> No
         name: asyncio.run(_rows_mentioning(url, [email, last_name, "Erasmus", user_id]))
         for name, url in urls.items()
     }
+    assert set(found) == {"identity", "orders", "subsidies", "support", "privacy"}
     assert found["privacy"] == {}, found
-    assert set(found["identity"]) <= {"restricted_archive"}, found
-    assert set(found["identity"].get("restricted_archive", [])) <= {user_id}
+    # What each service declares it keeps (the retained columns of its legal records): the
+    # connection log under the account id; the purchase record, with the order's contact.
+    declared = {
+        "identity": {user_id},
+        "orders": {user_id, email},
+        "subsidies": set[str](),
+        "support": set[str](),
+    }
+    for service, allowed in declared.items():
+        # Each service held something and erased it; what the law keeps waits in its
+        # restricted archive, and only as its report says.
+        tables = done["report"][service]["erase"]["tables"]
+        assert sum(t["erased_rows"] for t in tables) >= 1, (service, tables)
+        assert set(found[service]) <= {"restricted_archive"}, (service, found)
+        assert set(found[service].get("restricted_archive", [])) <= allowed, (service, found)
+        if found[service]:
+            assert any(t["kept_rows"] for t in tables), (service, tables)
 
 
 def test_second_identical_erasure_is_harmless(platform: Platform) -> None:
-    email, _, _ = new_employee(platform)
+    email, _, user_id = new_employee(platform)
     person = platform.login(email)
-    first = person.post("/api/privacy/requests", json={"type": "erasure"}).json()
-    second = person.post("/api/privacy/requests", json={"type": "erasure"})
-    assert second.status_code in (202, 401)  # the same request again, or already logged out
-    if second.status_code == 202:
-        assert second.json()["id"] == first["id"]
+    # Identity's worker held: the first erasure cannot end the session before the second
+    # filing, which must find the first request.
+    _process_signal(platform, "identity-worker", signal.SIGSTOP)
+    try:
+        first = person.post("/api/privacy/requests", json={"type": "erasure"})
+        second = person.post("/api/privacy/requests", json={"type": "erasure"})
+    finally:
+        _process_signal(platform, "identity-worker", signal.SIGCONT)
+    assert first.status_code == second.status_code == 202, (first.text, second.text)
+    assert second.json()["id"] == first.json()["id"]
+    request_id = first.json()["id"]
     dpo = platform.login("dpo@demo.test")
-    assert wait_done(dpo, first["id"])["status"] == "completed"
-    # The same command delivered again (a redelivery) answers the same report, erases nothing.
-    assert dpo.get(f"/api/privacy/requests/{first['id']}").json()["status"] == "completed"
+    done = wait_done(dpo, request_id)
+    assert done["status"] == "completed"
+    # The erase command delivered again (a new message, as the privacy service's retry sends):
+    # once identity has consumed it, it has answered from its first report and erased nothing.
+    identity_db = platform.stack.config.database_urls["identity"]
+    handled = asyncio.run(_handled(identity_db, request_id))
+    assert handled["erase"] == done["report"]["identity"]["erase"]
+    tenant = asyncio.run(_tenant_id(identity_db, "demo"))
+    payload = {"request_id": request_id, "action": "erase", "subject": user_id, "tenant": tenant}
+    envelope_id = asyncio.run(_send_command(platform, "identity", tenant, user_id, payload))
+    deadline = time.monotonic() + 30
+    while not asyncio.run(_consumed(identity_db, envelope_id)):
+        assert time.monotonic() < deadline, "the repeated command was never consumed"
+        time.sleep(0.2)
+    assert asyncio.run(_handled(identity_db, request_id)) == handled  # no second effect
+    assert not asyncio.run(_user_exists(identity_db, user_id))
+    again = dpo.get(f"/api/privacy/requests/{request_id}").json()
+    assert (again["status"], again["report"]) == ("completed", done["report"])
+
+
+async def _send_command(
+    platform: Platform, service: str, tenant: str, subject: str, payload: dict[str, Any]
+) -> str:
+    """A data-subject command to ``service``, published as the privacy service publishes it
+    (its broker account, the stack's exchange); returns the message's envelope id."""
+    env = platform.service_env(PRIVACY)
+    broker = Broker(env["AMQP_URL"], env["EVENTS_EXCHANGE"])
+    envelope = Envelope(
+        type=COMMAND, source=PRIVACY, tenant=tenant, subject=subject, payload=payload
+    )
+    try:
+        await broker.publish(
+            envelope.model_dump_json().encode(),
+            routing_key=command_key(service),
+            message_id=envelope.id,
+            mandatory=True,
+        )
+    finally:
+        await broker.close()
+    return envelope.id
+
+
+async def _handled(url: str, request_id: str) -> dict[str, Any]:
+    """The service's recorded effects of a request: action -> report."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await conn.fetch(
+            "SELECT action, result FROM dsr_handled WHERE request_id = $1", request_id
+        )
+        return {
+            str(r["action"]): json.loads(r["result"])
+            if isinstance(r["result"], str)
+            else r["result"]
+            for r in rows
+        }
+    finally:
+        await conn.close()
+
+
+async def _consumed(url: str, event_id: str) -> bool:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event_id))
+    finally:
+        await conn.close()
+
+
+async def _tenant_id(url: str, slug: str) -> str:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return str(await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", slug))
+    finally:
+        await conn.close()
 
 
 def _process_signal(platform: Platform, name: str, signum: int) -> None:
@@ -184,7 +290,12 @@ def test_a_stopped_consumer_delays_the_request_without_losing_or_repeating(
     _process_signal(platform, "identity-worker", signal.SIGSTOP)
     try:
         request_id = person.post("/api/privacy/requests", json={"type": "restriction"}).json()["id"]
-        time.sleep(5)  # the privacy service sends the command again every 2 s meanwhile
+        # The privacy service sends the command again every 2 s meanwhile: three sends seen.
+        privacy_db = platform.stack.config.database_urls["privacy"]
+        deadline = time.monotonic() + 30
+        while asyncio.run(_attempts(privacy_db, request_id)) < 3:
+            assert time.monotonic() < deadline, "the command was not sent again"
+            time.sleep(0.2)
         waiting = dpo.get(f"/api/privacy/requests/{request_id}").json()
         assert waiting["status"] == "in_progress"
         assert waiting["services"]["identity"] == "waiting"
@@ -195,6 +306,21 @@ def test_a_stopped_consumer_delays_the_request_without_losing_or_repeating(
         _count_effects(platform.stack.config.database_urls["identity"], request_id, user_id)
     )
     assert counts == (1, 1)  # several commands were delivered; one effect
+    assert asyncio.run(_attempts(platform.stack.config.database_urls["privacy"], request_id)) >= 3
+
+
+async def _attempts(url: str, request_id: str, service: str = "identity") -> int:
+    """How many times the privacy service sent a request's command to ``service``."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        found = await conn.fetchval(
+            "SELECT coalesce(sum(attempts), 0) FROM tasks WHERE request_id = $1 AND service = $2",
+            request_id,
+            service,
+        )
+        return int(found)
+    finally:
+        await conn.close()
 
 
 async def _count_effects(url: str, request_id: str, user_id: str) -> tuple[int, int]:
@@ -462,7 +588,10 @@ def test_an_export_can_be_cancelled_before_it_is_made_but_an_erasure_cannot(
         assert person.post(f"/api/privacy/requests/{restriction['id']}/cancel").status_code == 409
     finally:
         _process_signal(platform, "identity-worker", signal.SIGCONT)
-    time.sleep(1)
+    # The restriction, sent after the export's command, is carried out; then nothing is in
+    # flight: the export's command was consumed, its answer came back and was handled.
+    assert wait_done(person, restriction["id"])["status"] == "completed"
+    wait_quiet(platform)
     assert person.get(f"/api/privacy/requests/{export['id']}").json()["status"] == "cancelled"
     assert person.post(f"/api/privacy/requests/{export['id']}/cancel").status_code == 409
 
@@ -498,9 +627,25 @@ def test_dpo_lifts_a_restriction(platform: Platform) -> None:
 
 
 def test_objection_is_recorded_in_every_service(platform: Platform) -> None:
-    email, _, _ = new_employee(platform)
+    email, _, user_id = new_employee(platform)
     person = platform.login(email)
     request_id = person.post("/api/privacy/requests", json={"type": "objection"}).json()["id"]
     done = wait_done(person, request_id)
     assert done["status"] == "completed"
-    assert done["report"]["identity"]["object"] == {"objected": True}
+    holders = ("identity", "orders", "subsidies", "support")
+    assert set(done["report"]) == set(holders), done["report"]
+    urls = platform.stack.config.database_urls
+    for service in holders:
+        assert done["report"][service]["object"] == {"objected": True}, service
+        # Recorded where the service looks before any direct marketing (Art. 21(3)).
+        assert asyncio.run(_objections(urls[service], user_id)) == 1, service
+
+
+async def _objections(url: str, subject: str) -> int:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return int(
+            await conn.fetchval("SELECT count(*) FROM objections WHERE subject = $1", subject)
+        )
+    finally:
+        await conn.close()

@@ -83,8 +83,11 @@ async def tap(
 
 
 async def drain_ids(
-    queue: aio_pika.abc.AbstractQueue, expected: int, timeout: float = 30
+    world: World, queue: aio_pika.abc.AbstractQueue, expected: int, timeout: float = 30
 ) -> list[str]:
+    """The ids of the events the tap received: ``expected`` of them, then whatever came before
+    a marker event published once they are in and the outbox holds none unsent. A duplicate
+    a relay published is in the queue before that marker, so it is counted."""
     ids: list[str] = []
     deadline = asyncio.get_running_loop().time() + timeout
     while len(ids) < expected and asyncio.get_running_loop().time() < deadline:
@@ -93,10 +96,46 @@ async def drain_ids(
             await asyncio.sleep(0.05)
             continue
         ids.append(Envelope.model_validate_json(message.body).id)
-    await asyncio.sleep(0.5)  # anything more would be a duplicate
-    while (message := await queue.get(fail=False, no_ack=True)) is not None:
-        ids.append(Envelope.model_validate_json(message.body).id)
-    return ids
+    # Every event marked sent: no relay publishes any of them again after this point.
+    while await pending(world.database) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    marker = store.envelope("marker.published")
+    broker = world.broker()
+    try:
+        await publish(broker, marker)
+    finally:
+        await broker.close()
+    while asyncio.get_running_loop().time() < deadline + 30:
+        message = await queue.get(fail=False, no_ack=True)
+        if message is None:
+            await asyncio.sleep(0.05)
+            continue
+        received = Envelope.model_validate_json(message.body).id
+        if received == marker.id:
+            return ids
+        ids.append(received)
+    raise AssertionError("the marker event never came")
+
+
+async def wait_settled(queue: str, timeout: float = 60) -> None:
+    """Until RabbitMQ holds no message of ``queue``, neither ready nor delivered and waiting
+    for its acknowledgement: every delivery has been handled (effect committed, or refused)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        listing = await asyncio.to_thread(
+            subprocess.run,
+            ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        counts = dict(
+            line.split() for line in listing.stdout.splitlines() if len(line.split()) == 2
+        )
+        if counts.get(queue) == "0":
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{queue}: {counts.get(queue)} left"
+        await asyncio.sleep(0.2)
 
 
 def rabbitmqctl(command: str) -> None:
@@ -138,7 +177,7 @@ async def test_relay_delivers_what_was_written_while_rabbitmq_was_stopped(world:
             await asyncio.to_thread(rabbitmqctl, "start_app")
         await wait_for_broker()
         connection, queue = await tap(world)
-        received = await drain_ids(queue, 20, timeout=60)
+        received = await drain_ids(world, queue, 20, timeout=60)
         await connection.close()
     finally:
         task.cancel()
@@ -156,7 +195,7 @@ async def test_two_relays_publish_each_event_once(world: World) -> None:
         Relay(second_database, store, world.broker(), batch_size=10),
     ]
     counts = await asyncio.gather(*(relay.drain() for relay in relays))
-    received = await drain_ids(queue, 300)
+    received = await drain_ids(world, queue, 300)
     await connection.close()
     for relay in relays:
         await relay.broker.close()
@@ -216,11 +255,7 @@ async def test_redelivered_event_has_one_effect(world: World) -> None:
     for _ in range(3):  # the same event delivered three times
         await publish(broker, envelope)
     await publish(broker, store.envelope("thing.happened"))
-    for _ in range(100):
-        if await count_effects(world.database) >= 2:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
+    await wait_settled(world.queue)  # all four deliveries handled
     await broker.close()
     assert await count_effects(world.database) == 2
 
@@ -281,7 +316,7 @@ async def test_a_message_not_from_its_claimed_source_or_allowed_sender_has_no_ef
     strict = await start_consumer(world, record_effect, senders={"privacy"})
     await publish(strict, store.envelope("thing.happened"))  # a sender this queue refuses
     assert await first_dead_letter(strict, world) is not None
-    await asyncio.sleep(0.5)
+    await wait_settled(world.queue)
     await strict.close()
     assert await count_effects(world.database) == 0
 
@@ -306,7 +341,7 @@ async def test_relay_reconnects_after_rabbitmq_restarts_under_it(world: World) -
             await asyncio.to_thread(rabbitmqctl, "start_app")
         await wait_for_broker()
         connection, queue = await tap(world)
-        received = await drain_ids(queue, 11, timeout=60)
+        received = await drain_ids(world, queue, 11, timeout=60)
         await connection.close()
     finally:
         task.cancel()
@@ -380,11 +415,7 @@ async def test_two_instances_of_a_worker_handle_every_event_once(world: World) -
         Relay(second_database, store, brokers[1], batch_size=10),
     ]
     published = await asyncio.gather(*(relay.drain() for relay in relays))
-    for _ in range(400):
-        if await count_effects(world.database) >= 300:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # anything more would be a second effect
+    await wait_settled(world.queue)  # every delivery handled: a second effect would be in
     for broker in brokers:
         await broker.close()
     await second_database.dispose()

@@ -30,13 +30,24 @@ def test_statistics_never_single_anyone_out() -> None:
         for who in people:
             for _ in range(rng.randint(1, 3)):
                 groups.setdefault(rng.choice(labels), []).append((who, rng.randint(1, 500)))
-        cells, _merged = k_anonymous(groups, k)
+        cells, merged = k_anonymous(groups, k)
         assert all(cell.people >= k for cell in cells)
         everyone = {p for uses in groups.values() for p, _ in uses}
         if len(everyone) < k:
             assert cells == []
-        elif cells:
-            assert sum(c.uses for c in cells) == sum(len(u) for u in groups.values())
+            continue
+        # Enough people in all: something is shown, and every use exactly once (in its own
+        # group or in "other"); a function that hides everything, or drops a small group
+        # instead of merging it, fails here.
+        assert cells, groups
+        assert sum(c.uses for c in cells) == sum(len(u) for u in groups.values())
+        amounts = sum(a for uses in groups.values() for _, a in uses)
+        assert sum(c.amount_cents for c in cells) == amounts
+        shown = {c.label for c in cells} - {"other"}
+        assert shown <= set(groups) and len(shown) + merged == len(groups)
+        for cell in cells:
+            if cell.label != "other":  # a group shown on its own is shown whole
+                assert cell.people == len({p for p, _ in groups[cell.label]})
 
 
 def test_a_small_group_is_merged_not_shown() -> None:
