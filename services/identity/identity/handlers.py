@@ -55,13 +55,23 @@ async def tell_restriction_lifted(
 
 async def mail_accounts(db: AsyncSession, envelope: Envelope) -> None:
     """Mail people by account id for another service (privacy's newsletters, breach notices,
-    identity-check codes): only active accounts of the event's tenant; a marketing mail skips
+    identity-check codes), or the tenant's accounts of one ``role`` (the client's admins, told
+    of a new sub-processor or of a breach as the controller): only active accounts of the
+    event's tenant; a marketing mail skips
     people who objected (Art. 21(3)) or whose data is restricted (Art. 18)."""
     payload = envelope.payload
     wanted = {str(r["subject"]): r.get("footer") for r in payload.get("recipients", [])}
-    if not wanted or envelope.tenant is None:
+    if envelope.tenant is None:
         return
-    users = await accounts.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
+    if role := payload.get("role"):
+        # The tenant's staff of that role (a client's admins, as the controller): by role,
+        # since privacy does not know who they are.
+        users = await accounts.active_users_with_role(db, tenant_id=envelope.tenant, role=str(role))
+        wanted |= {u.id: None for u in users}
+    elif not wanted:
+        return
+    else:
+        users = await accounts.active_users_by_id(db, tenant_id=envelope.tenant, ids=list(wanted))
     if payload.get("marketing"):
         ids = [u.id for u in users]
         frozen = await subject_data.flagged(db, subject_data.restrictions, ids)

@@ -44,8 +44,10 @@ ACCOUNT_REMOVED_KEY = f"{ACCOUNT_REMOVED}.privacy"
 
 #: Mail to people by account id, sent by the account service, which alone holds addresses:
 #: newsletters, breach notifications, identity-check codes. Payload: ``{subject, text,
-#: marketing, recipients: [{subject, footer}]}``; a marketing mail skips people who objected
-#: or whose data is restricted. Routing key ``account.mail.<account service>``, mandatory.
+#: marketing, recipients: [{subject, footer}], role?}``; with ``role`` (``tenant_admin``), the
+#: tenant's active accounts of that role are mailed too (privacy does not know who they are).
+#: A marketing mail skips people who objected or whose data is restricted. Routing key
+#: ``account.mail.<account service>``, mandatory.
 ACCOUNT_MAIL = "account.mail"
 
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
