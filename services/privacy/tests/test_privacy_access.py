@@ -39,8 +39,8 @@ def test_processors_are_kept_by_a_dpo_or_the_platform_administrator() -> None:
     # processor's record (Art. 30(2)) is the client's: its admin, its DPO, the platform.
     assert paths["/api/privacy/register"]["get"]["x-roles"] == [
         "dpo",
-        "tenant_admin",
         "platform_admin",
+        "tenant_admin",
     ]
 
 
