@@ -2,7 +2,7 @@
 queues (``identity.handlers``), the schedule (``identity.jobs``) and what it publishes."""
 
 from identity.config import Settings, get_settings
-from identity.handlers import account_mail_subscription, participant
+from identity.handlers import account_mail_subscription, participant, tenant_subscription
 from identity.jobs import scheduled
 from identity.models import events, subject_data
 from kit.events import Subscription
@@ -30,6 +30,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         participant.subscription(settings),
         mail_subscription(settings),
         account_mail_subscription(),
+        tenant_subscription(),
     ]
 
 

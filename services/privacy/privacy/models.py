@@ -6,6 +6,7 @@ from privacy.audit.models import AuditEntry
 from privacy.base import Base, events, subject_data
 from privacy.breaches.models import Breach, BreachAffected, BreachClientNotice, BreachNotification
 from privacy.clients.models import ClientContract, SubprocessorNotice
+from privacy.closures.models import ClosurePerson, TenantClosure
 from privacy.consents.models import Consent, ConsentEvent, Newsletter, UnsubscribeToken
 from privacy.datamap.models import DataMapEntry
 from privacy.erasures.models import Forgotten
@@ -23,6 +24,7 @@ __all__ = [
     "BreachClientNotice",
     "BreachNotification",
     "ClientContract",
+    "ClosurePerson",
     "Consent",
     "ConsentEvent",
     "DataMapEntry",
@@ -35,6 +37,7 @@ __all__ = [
     "ServiceDeclaration",
     "SubprocessorNotice",
     "Task",
+    "TenantClosure",
     "UnsubscribeToken",
     "Verification",
     "events",

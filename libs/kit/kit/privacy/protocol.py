@@ -50,6 +50,12 @@ ACCOUNT_REMOVED_KEY = f"{ACCOUNT_REMOVED}.privacy"
 #: ``account.mail.<account service>``, mandatory.
 ACCOUNT_MAIL = "account.mail"
 
+#: Published by the privacy service when a client's contract ends and its tenant is closed
+#: (Art. 28(3)(g)): the account service refuses every sign-in of the tenant and ends its
+#: sessions, before the people's data is exported for the client and erased. Routing key
+#: ``tenant.closing.<account service>``, mandatory.
+TENANT_CLOSING = "tenant.closing"
+
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
 #: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.
 ANSWER_KEY = f"{ANSWERED}.privacy"
@@ -68,3 +74,7 @@ def command_key(service: str) -> str:
 
 def account_mail_key(account_service: str) -> str:
     return f"{ACCOUNT_MAIL}.{account_service}"
+
+
+def tenant_closing_key(account_service: str) -> str:
+    return f"{TENANT_CLOSING}.{account_service}"
