@@ -210,7 +210,7 @@ async def _client_archive(
             "made_at": now.isoformat(),
             "why": "end of the processing agreement (Art. 28(3)(g) GDPR): the data returned "
             "to the client, the controller, before it is erased",
-            "people": exported,
+            "people": sorted(exported),
             "not_exported": len(erased_meanwhile),
             "format": "people/<account id>.zip: the person's access archive (a JSON per "
             "service, a CSV per table, manifest.json)",
