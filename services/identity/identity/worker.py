@@ -7,7 +7,7 @@ from identity.jobs import scheduled
 from identity.models import events, subject_data
 from kit.events import Subscription
 from kit.mail import mail_subscription
-from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
+from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY, TENANT_CLOSED_KEY
 from kit.publications import platform_publications
 from kit.worker import serve
 
@@ -21,6 +21,7 @@ def publishes(settings: Settings) -> list[str]:
         "users.*",
         ACCOUNT_INACTIVE_KEY,
         ACCOUNT_REMOVED_KEY,
+        TENANT_CLOSED_KEY,
     ]
 
 

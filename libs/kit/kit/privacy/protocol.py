@@ -55,6 +55,12 @@ ACCOUNT_MAIL = "account.mail"
 #: sessions, before the people's data is exported for the client and erased. Routing key
 #: ``tenant.closing.<account service>``, mandatory.
 TENANT_CLOSING = "tenant.closing"
+#: The account service's answer: the tenant is closed, and every account of it was announced
+#: to the data map before this event (payload ``{accounts}``: how many accounts it holds), so
+#: the privacy service knows when its data map holds everyone. Routing key
+#: ``tenant.closed.privacy``, mandatory.
+TENANT_CLOSED = "tenant.closed"
+TENANT_CLOSED_KEY = f"{TENANT_CLOSED}.privacy"
 
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
 #: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.accounts.models import User
 from identity.sessions.models import Session
 from identity.tenants.models import Tenant
 
@@ -30,3 +31,8 @@ async def revoke_tenant_sessions(db: AsyncSession, tenant_id: str, now: datetime
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def account_ids(db: AsyncSession, tenant_id: str) -> list[str]:
+    """Every account of the tenant, active or not."""
+    return list(await db.scalars(select(User.id).where(User.tenant_id == tenant_id)))

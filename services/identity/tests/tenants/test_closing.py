@@ -18,12 +18,18 @@ from kit.db import Database
 from kit.errors import NotFound, Unauthenticated
 from kit.events import Envelope
 from kit.mail import MAIL
-from kit.privacy.protocol import ACCOUNT_MAIL, TENANT_CLOSING
+from kit.privacy.protocol import (
+    ACCOUNT_MAIL,
+    PERSONAL_DATA_RECORDED,
+    TENANT_CLOSED,
+    TENANT_CLOSING,
+)
 from services.identity.tests.factories import (
     PASSWORD,
     add_tenant,
     add_user,
     login,
+    outbox,
     verify,
 )
 
@@ -71,6 +77,13 @@ async def test_a_closed_tenant_signs_nobody_in_and_its_sessions_end(
         await handlers.close_tenant(db, closing(alice.tenant_id))
     async with database.transaction() as db:
         assert (await db.get(Tenant, alice.tenant_id)).closed_at == first  # type: ignore[union-attr]
+    # Each time, identity answered with its accounts, each announced to the data map first.
+    closed = [e for e in await outbox(database, TENANT_CLOSED) if e["tenant"] == alice.tenant_id]
+    assert [(e["routing_key"], e["payload"]) for e in closed] == [
+        ("tenant.closed.privacy", {"accounts": 1})
+    ] * 2
+    marks = await outbox(database, PERSONAL_DATA_RECORDED)
+    assert alice.id in {m["subject"] for m in marks}
     # Only the privacy service closes tenants.
     assert handlers.tenant_subscription().senders == {"privacy"}
     assert handlers.tenant_subscription().bindings == ["tenant.closing.identity"]

@@ -34,6 +34,10 @@ class TenantClosure(Base):
     status: Mapped[str] = mapped_column(String(20), info=not_personal("a status"))
     requested_by: Mapped[str] = mapped_column(String(36), info=not_personal("an admin's id"))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)
+    #: Identity's answer: the tenant closed (no sign-in, no session) and how many accounts it
+    #: holds, each announced to the data map before; the export waits for it.
+    identity_closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
+    accounts: Mapped[int | None] = mapped_column(Integer, info=not_personal("a count"))
     exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=WHEN)
     #: The client's archive (encrypted at rest) under ``exports/closures``, and its end.

@@ -5,8 +5,11 @@ with a report; nobody of the tenant signs in again.
 The machinery is the data-subject requests' (``privacy.requests``), one person at a time:
 - closing (``start``): the closure is recorded and identity told (``tenant.closing``, through
   the outbox in the same transaction): it refuses every sign-in of the tenant and ends its
-  sessions, so nothing new comes in;
-- exporting: one access request per person of the data map (channel ``tenant-closure``), in
+  sessions, so nothing new comes in, announces every account to the data map and answers
+  ``tenant.closed`` with how many accounts there are (``identity_closed``);
+- exporting, once identity answered and the data map holds as many people as the tenant has
+  accounts (or ``MARKS_GRACE`` after the answer: someone erased meanwhile leaves the map):
+  one access request per person of the data map (channel ``tenant-closure``), in
   batches; once they are all answered, their archives are opened and joined into the client's
   archive (a zip of one zip per person and a manifest), encrypted at rest, and the people's
   own archives deleted;
@@ -49,6 +52,8 @@ BATCH = 200
 #: How long the client's archive waits to be downloaded.
 ARCHIVE_DAYS = 30
 CLOSURE = requests.Filing(channel=Channel.TENANT_CLOSURE)
+#: How long after identity's answer the export waits for the data map to hold every account.
+MARKS_GRACE = timedelta(minutes=5)
 #: A request that ended without its effect, opened again.
 AGAIN = (RequestStatus.FAILED, RequestStatus.CANCELLED)
 
@@ -87,6 +92,15 @@ async def start(
     )
     await db.flush()
     return closure
+
+
+async def identity_closed(
+    db: AsyncSession, *, tenant_id: str, accounts: int, now: datetime
+) -> None:
+    """Identity closed the tenant and announced its ``accounts`` accounts to the data map."""
+    closure = await repository.closure_of(db, tenant_id, lock=True)
+    if closure is not None and closure.identity_closed_at is None:
+        closure.identity_closed_at, closure.accounts = now, accounts
 
 
 async def visible_closure(
@@ -136,8 +150,14 @@ async def _export(
     people: list[ClosurePerson],
     now: datetime,
 ) -> int:
+    if closure.identity_closed_at is None or closure.accounts is None:
+        return 0  # identity has not closed the tenant yet
+    mapped = await repository.mapped_subjects(db, closure.tenant_id)
     known = {p.subject for p in people}
-    new = [s for s in await repository.mapped_subjects(db, closure.tenant_id) if s not in known]
+    everyone = len(known | set(mapped)) >= closure.accounts
+    if not everyone and now < closure.identity_closed_at + MARKS_GRACE:
+        return 0  # the data map's marks are on their way
+    new = [s for s in mapped if s not in known]
     for subject in new[:BATCH]:
         request = await _open(db, ctx, closure.tenant_id, subject, RequestType.ACCESS, now)
         db.add(

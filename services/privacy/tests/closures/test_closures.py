@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from kit.db import Database
 from kit.errors import Forbidden, NotFound
 from kit.events import Envelope
-from kit.privacy.protocol import ANSWERED, TENANT_CLOSING
+from kit.privacy.protocol import ANSWERED, TENANT_CLOSED, TENANT_CLOSING
+from privacy import handlers
 from privacy.archives.models import Archive
 from privacy.closures import service as closures
 from privacy.closures.models import ClosurePerson, TenantClosure
@@ -85,6 +86,19 @@ async def answer_everything(database: Database, ctx: Context, now: datetime = NO
                 answered += 1
 
 
+async def identity_answers(database: Database, ctx: Context, accounts: int = 2) -> None:
+    """Identity closed the tenant and announced its accounts (``tenant.closed``)."""
+    async with database.transaction() as db:
+        envelope = Envelope(
+            type=TENANT_CLOSED,
+            source="identity",
+            tenant="t-1",
+            occurred_at=NOW,
+            payload={"accounts": accounts},
+        )
+        await handlers.on_tenant_closed(ctx, db, envelope)
+
+
 async def closure_of(database: Database, tenant: str = "t-1") -> TenantClosure:
     async with database.transaction() as db:
         found = await db.get(TenantClosure, tenant)
@@ -115,15 +129,26 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
         assert told.routing_key == "tenant.closing.identity"
         assert json.loads(told.body)["tenant"] == "t-1"
 
+    # Nothing before identity closed the tenant and announced its accounts; then, until the
+    # data map holds as many people (a third account's mark on its way), nothing either.
+    assert await step(database, ctx) == 0
+    await identity_answers(database, ctx, accounts=3)
+    assert (await closure_of(database)).accounts == 3
+    assert await step(database, ctx) == 0
+    assert await requests_of(database, "t-1") == []
+    async with database.transaction() as db:
+        db.add(make_map_entry("u-3", "identity", ["identity"]))
+
     # Exporting: one access request per person of the data map, for the client's archive.
     assert await step(database, ctx) == 1
     access = await requests_of(database, "t-1")
     assert sorted((r.subject, r.type, r.channel) for r in access) == [
         ("u-1", "access", "tenant-closure"),
         ("u-2", "access", "tenant-closure"),
+        ("u-3", "access", "tenant-closure"),
     ]
     assert await step(database, ctx) == 0  # waiting for the services: nothing opened twice
-    assert len(await requests_of(database, "t-1")) == 2
+    assert len(await requests_of(database, "t-1")) == 3
     with pytest.raises(NotFound):  # not made yet
         async with database.transaction() as db:
             await closures.download(db, ctx, principal=ROOT, tenant_id="t-1", now=NOW)
@@ -138,16 +163,21 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
         with pytest.raises(Forbidden):
             await closures.download(db, ctx, principal=ADMIN, tenant_id="t-1", now=NOW)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ["manifest.json", "people/u-1.zip", "people/u-2.zip"]
+        assert sorted(archive.namelist()) == [
+            "manifest.json",
+            "people/u-1.zip",
+            "people/u-2.zip",
+            "people/u-3.zip",
+        ]
         manifest = json.loads(archive.read("manifest.json"))
-        assert manifest["people"] == ["u-1", "u-2"] and manifest["tenant_id"] == "t-1"
+        assert manifest["people"] == ["u-1", "u-2", "u-3"] and manifest["tenant_id"] == "t-1"
         with zipfile.ZipFile(io.BytesIO(archive.read("people/u-1.zip"))) as person:
             assert "manifest.json" in person.namelist() and "privacy.json" in person.namelist()
 
     # Erasing: one erasure per person, every service, then the report.
     assert await step(database, ctx) == 1
     erasures = [r for r in await requests_of(database, "t-1") if r.type == "erasure"]
-    assert sorted(r.subject or "" for r in erasures) == ["u-1", "u-2"]
+    assert sorted(r.subject or "" for r in erasures) == ["u-1", "u-2", "u-3"]
     assert {r.channel for r in erasures} == {"tenant-closure"}
     assert await step(database, ctx) == 0
     await answer_everything(database, ctx)
@@ -156,13 +186,13 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
     assert (closure.status, closure.completed_at) == ("completed", NOW)
     report = closure.report
     assert report is not None
-    assert (report["people"], report["erasures"], report["completed"]) == (2, 2, 2)
+    assert (report["people"], report["erasures"], report["completed"]) == (3, 3, 3)
     assert report["services"]["orders"] == {
-        "erased_rows": 6,
-        "kept_rows": 2,
+        "erased_rows": 9,
+        "kept_rows": 3,
         "kept": {
             "invoices": {
-                "rows": 2,
+                "rows": 3,
                 "legal_basis": "legal_obligation",
                 "reason": "Code de commerce L123-22",
                 "kept_until": "2036-11-27T12:00:00+00:00",
@@ -173,9 +203,9 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
     # Erased: the closure keeps keyed hashes, no ids.
     async with database.transaction() as db:
         rows = (await db.scalars(select(ClosurePerson))).all()
-        assert [(p.subject, bool(p.subject_key)) for p in rows] == [(None, True), (None, True)]
+        assert [(p.subject, bool(p.subject_key)) for p in rows] == [(None, True)] * 3
         progress = await closures.progress(db, closure)
-        assert progress == {"people": 2, "exported": 2, "erased": 2, "failed": 0}
+        assert progress == {"people": 3, "exported": 3, "erased": 3, "failed": 0}
     assert await step(database, ctx) == 0  # completed: nothing more
     # The other tenant: nothing asked of anyone.
     assert await requests_of(database, "t-2") == []
@@ -213,6 +243,7 @@ async def test_a_failed_export_is_asked_again(database: Database, ctx: Context) 
     await people(database)
     async with database.transaction() as db:
         await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+    await identity_answers(database, ctx)
     await step(database, ctx)
     async with database.transaction() as db:
         first = (await db.scalars(select(Request).where(Request.subject == "u-1"))).one()
@@ -232,6 +263,7 @@ async def test_the_client_archive_goes_at_its_date(database: Database, ctx: Cont
     await people(database)
     async with database.transaction() as db:
         await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+    await identity_answers(database, ctx)
     await step(database, ctx)
     await answer_everything(database, ctx)
     await step(database, ctx)
@@ -245,3 +277,22 @@ async def test_the_client_archive_goes_at_its_date(database: Database, ctx: Cont
     with pytest.raises(NotFound):
         async with database.transaction() as db:
             await closures.download(db, ctx, principal=ROOT, tenant_id="t-1", now=NOW)
+
+
+async def test_the_export_goes_on_when_a_mark_never_comes(database: Database, ctx: Context) -> None:
+    """Someone erased meanwhile leaves the data map: after ``MARKS_GRACE`` the export starts
+    with the people the map holds, rather than wait for ever."""
+    await people(database)
+    async with database.transaction() as db:
+        await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+    await identity_answers(database, ctx, accounts=5)
+    assert await step(database, ctx, NOW + timedelta(minutes=1)) == 0
+    assert await step(database, ctx, NOW + closures.MARKS_GRACE + timedelta(seconds=1)) == 1
+    assert len(await requests_of(database, "t-1")) == 2
+    # Only identity answers for a tenant.
+    async with database.transaction() as db:
+        forged = Envelope(
+            type=TENANT_CLOSED, source="orders", tenant="t-2", payload={"accounts": 1}
+        )
+        await handlers.on_tenant_closed(ctx, db, forged)
+        assert await db.get(TenantClosure, "t-2") is None

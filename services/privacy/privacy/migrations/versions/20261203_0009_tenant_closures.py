@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("requested_by", sa.String(length=36), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("identity_closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("accounts", sa.Integer(), nullable=True),
         sa.Column("exported_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("archive_file", sa.String(length=100), nullable=True),
