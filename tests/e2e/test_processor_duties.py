@@ -189,7 +189,7 @@ def test_a_new_subprocessor_is_announced_then_accepted_by_the_client(
 
 @pytest.fixture(scope="module")
 def population(platform: Platform) -> Plan:
-    plan, _ = load_into(platform.stack, 24, tenants=2, password=PASSWORD, with_demo=False)
+    plan, _ = load_into(platform.stack, 30, tenants=2, password=PASSWORD, with_demo=False)
     return plan
 
 
@@ -218,16 +218,18 @@ def wait_closure(client: httpx.Client, tenant: str, timeout: float = 240) -> dic
 def test_closing_a_tenant_exports_then_erases_its_people_and_nobody_else(
     platform: Platform, root: httpx.Client, population: Plan
 ) -> None:
-    closing, kept = population.generated_tenants[:2]
     demo, other = tenant_id(platform, "demo"), tenant_id(platform, "other")
-    before = {t: rows_of(platform, t) for t in (closing.id, kept.id, demo, other)}
+    generated = population.generated_tenants[:2]
+    before = {t: rows_of(platform, t) for t in (*[g.id for g in generated], demo, other)}
+    # The one to close: the generated tenant whose people have the most of everything (the
+    # population is drawn at random: a small tenant may have no ticket).
+    closing, kept = sorted(generated, key=lambda g: min(before[g.id].values()), reverse=True)
     # The tenant to close holds what a works council's people accumulate.
     for table in PEOPLES_ROWS:
         assert before[closing.id][f"{table[0]}.{table[1]}"] > 0, table
     admin = platform.login(population.staff_email(closing, "admin"), tenant=closing.slug)
     employee = platform.client()
-    someone = population.people()[0]
-    assert someone.tenant.slug == closing.slug
+    someone = next(p for p in population.people() if p.tenant.slug == closing.slug)
     signed_in = employee.post(
         "/api/auth/login",
         json={"tenant": closing.slug, "email": someone.email, "password": PASSWORD},
@@ -235,10 +237,14 @@ def test_closing_a_tenant_exports_then_erases_its_people_and_nobody_else(
     assert signed_in.status_code == 200, signed_in.text
     # Another tenant's admin cannot close it; its own admin does.
     foreign = platform.login("admin@demo.test").post(
-        "/api/privacy/closures", json={"tenant_id": closing.id}
+        "/api/privacy/closures", json={"tenant_id": closing.id, "confirm": closing.slug}
     )
     assert foreign.status_code == 403
-    started = admin.post("/api/privacy/closures", json={})
+    # Closing is confirmed with the tenant's name; a wrong one changes nothing.
+    unconfirmed = admin.post("/api/privacy/closures", json={"confirm": "demo"})
+    assert unconfirmed.status_code == 422 and "detail" in unconfirmed.json()
+    assert admin.get(f"/api/privacy/closures/{closing.id}").status_code == 404
+    started = admin.post("/api/privacy/closures", json={"confirm": closing.slug})
     assert started.status_code == 202, started.text
     assert (started.json()["tenant_id"], started.json()["status"]) == (closing.id, "exporting")
     # A crash of the workers on the way loses nothing and does nothing twice.
@@ -256,7 +262,9 @@ def test_closing_a_tenant_exports_then_erases_its_people_and_nobody_else(
     )
     assert login.status_code == 401
     # Asked again (by the platform): the same closure.
-    again = root.post("/api/privacy/closures", json={"tenant_id": closing.id})
+    again = root.post(
+        "/api/privacy/closures", json={"tenant_id": closing.id, "confirm": closing.id}
+    )
     assert (
         again.status_code == 202 and again.json()["requested_at"] == started.json()["requested_at"]
     )
@@ -312,6 +320,10 @@ def test_closing_a_tenant_exports_then_erases_its_people_and_nobody_else(
             inside = set(person.namelist())
             assert {"identity.json", "privacy.json", "manifest.json"} <= inside
     assert admin.get(f"/api/privacy/closures/{closing.id}/archive").status_code == 401
+    # The other tenant's admin sees neither the closure nor the archive.
+    demo_admin = platform.login("admin@demo.test")
+    assert demo_admin.get(f"/api/privacy/closures/{closing.id}").status_code == 404
+    assert demo_admin.get(f"/api/privacy/closures/{closing.id}/archive").status_code == 403
 
     # Every row of its people is gone; the other tenants keep every one of theirs.
     after = {t: rows_of(platform, t) for t in (closing.id, kept.id, demo, other)}

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from kit.auth import Principal, Role, require_roles
+from kit.auth import Principal, Role, require_recent_sign_in, require_roles
 from kit.db import SessionDep, utcnow
 from privacy.closures import service
 from privacy.closures.schemas import ClosureCreate, ClosurePublic, public
@@ -18,13 +18,19 @@ from privacy.context import ContextDep
 router = APIRouter(prefix="/api/privacy/closures", tags=["closures"])
 
 Closer = Annotated[Principal, Depends(require_roles(Role.TENANT_ADMIN, Role.PLATFORM_ADMIN))]
+PlatformAdmin = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
 async def close_tenant(body: ClosureCreate, closer: Closer, db: SessionDep) -> ClosurePublic:
     """Close the tenant: nobody of it signs in again; every person's data is exported for the
-    client, then erased but what the law keeps. Asked again: the same closure."""
-    closure = await service.start(db, principal=closer, tenant_id=body.tenant_id, now=utcnow())
+    client, then erased but what the law keeps. A sensitive action: a recent sign-in (403
+    otherwise) and ``confirm``, the tenant's name (422 otherwise). Asked again: the same
+    closure."""
+    require_recent_sign_in(closer)
+    closure = await service.start(
+        db, principal=closer, tenant_id=body.tenant_id, confirm=body.confirm, now=utcnow()
+    )
     return public(closure, await service.progress(db, closure))
 
 
@@ -40,9 +46,11 @@ async def get_closure(tenant_id: str, closer: Closer, db: SessionDep) -> Closure
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
-async def get_archive(tenant_id: str, closer: Closer, db: SessionDep, ctx: ContextDep) -> Response:
+async def get_archive(
+    tenant_id: str, admin: PlatformAdmin, db: SessionDep, ctx: ContextDep
+) -> Response:
     """The client's archive (zip), for the platform administrator; 404 until it is made."""
-    data = await service.download(db, ctx, principal=closer, tenant_id=tenant_id[:36], now=utcnow())
+    data = await service.download(db, ctx, principal=admin, tenant_id=tenant_id[:36], now=utcnow())
     return Response(
         data,
         media_type="application/zip",

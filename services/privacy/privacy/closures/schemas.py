@@ -14,6 +14,9 @@ class ClosureCreate(BaseModel):
     #: The tenant to close: the platform administrator names it; a tenant admin closes their
     #: own (default).
     tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None
+    #: What the closer types to confirm: the tenant's name as people sign in with it (its
+    #: slug), or, for the platform administrator, the tenant's id.
+    confirm: Annotated[str, StringConstraints(min_length=1, max_length=63)]
 
 
 class ClosureProgress(BaseModel):

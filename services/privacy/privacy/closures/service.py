@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
-from kit.errors import Forbidden, NotFound
+from kit.errors import Forbidden, Invalid, NotFound
 from kit.privacy.protocol import TENANT_CLOSING, tenant_closing_key
 from privacy.archives import files
 from privacy.archives import repository as archives
@@ -68,11 +68,25 @@ def closure_tenant(principal: Principal, tenant_id: str | None) -> str:
     raise Forbidden("a tenant is closed by its admin or by the platform administrator")
 
 
+def check_confirmation(principal: Principal, tenant: str, confirm: str) -> None:
+    """Closing erases a whole tenant: the closer types its name (the slug its people sign in
+    with) or, for the platform administrator, its id. 422 otherwise, nothing done."""
+    expected = {tenant} if tenant != principal.tenant_id else {tenant, principal.tenant}
+    if confirm.strip() not in expected:
+        raise Invalid("confirm with the tenant's name (or, for the platform, its id)")
+
+
 async def start(
-    db: AsyncSession, *, principal: Principal, tenant_id: str | None, now: datetime
+    db: AsyncSession,
+    *,
+    principal: Principal,
+    tenant_id: str | None,
+    confirm: str,
+    now: datetime,
 ) -> TenantClosure:
     """Close the tenant: recorded, identity told. Asked again, the same closure."""
     tenant = closure_tenant(principal, tenant_id)
+    check_confirmation(principal, tenant, confirm)
     found = await repository.closure_of(db, tenant, lock=True)
     if found is not None:
         return found
@@ -106,8 +120,10 @@ async def identity_closed(
 async def visible_closure(
     db: AsyncSession, *, principal: Principal, tenant_id: str
 ) -> TenantClosure:
-    tenant = closure_tenant(principal, tenant_id)
-    found = await repository.closure_of(db, tenant)
+    """The closure of the caller's tenant, or of any for the platform administrator; 404 for
+    another tenant's, and for a tenant not closing."""
+    visible = Role.PLATFORM_ADMIN in principal.roles or tenant_id == principal.tenant_id
+    found = await repository.closure_of(db, tenant_id) if visible else None
     if found is None:
         raise NotFound("this tenant is not being closed")
     return found
@@ -349,7 +365,8 @@ async def download(
     db: AsyncSession, ctx: Context, *, principal: Principal, tenant_id: str, now: datetime
 ) -> bytes:
     """The client's archive, for the platform administrator (who hands it to the client: its
-    own accounts are closed); 404 before it is made, or once expired."""
+    own accounts are closed; the route admits no one else); 404 before it is made, or once
+    expired."""
     if Role.PLATFORM_ADMIN not in principal.roles:
         raise Forbidden("the client's archive is handed over by the platform administrator")
     closure = await repository.closure_of(db, tenant_id)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kit.db import Database
-from kit.errors import Forbidden, NotFound
+from kit.errors import Forbidden, Invalid, NotFound
 from kit.events import Envelope
 from kit.privacy.protocol import ANSWERED, TENANT_CLOSED, TENANT_CLOSING
 from privacy import handlers
@@ -117,7 +117,9 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
 ) -> None:
     await people(database)
     async with database.transaction() as db:
-        closure = await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+        with pytest.raises(Invalid):  # the tenant's name, to confirm
+            await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-2", now=NOW)
+        closure = await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-1", now=NOW)
         assert (closure.tenant_id, closure.status, closure.requested_by) == (
             "t-1",
             "exporting",
@@ -214,18 +216,26 @@ async def test_a_closure_exports_everyone_then_erases_them_with_a_report(
 async def test_who_closes_and_asking_twice_is_one_closure(database: Database, ctx: Context) -> None:
     async with database.transaction() as db:
         with pytest.raises(Forbidden):
-            await closures.start(db, principal=ADMIN, tenant_id="t-2", now=NOW)
+            await closures.start(db, principal=ADMIN, tenant_id="t-2", confirm="t-2", now=NOW)
         with pytest.raises(Forbidden):
             await closures.start(
-                db, principal=make_principal("t-1", "employee"), tenant_id=None, now=NOW
+                db,
+                principal=make_principal("t-1", "employee"),
+                tenant_id=None,
+                confirm="t-1",
+                now=NOW,
             )
         with pytest.raises(Forbidden):
             await closures.start(
-                db, principal=make_principal("t-1", "dpo"), tenant_id=None, now=NOW
+                db, principal=make_principal("t-1", "dpo"), tenant_id=None, confirm="t-1", now=NOW
             )
-        first = await closures.start(db, principal=ROOT, tenant_id="t-2", now=NOW)
+        with pytest.raises(Invalid):  # the platform confirms with the tenant's id
+            await closures.start(db, principal=ROOT, tenant_id="t-2", confirm="t-root", now=NOW)
+        first = await closures.start(db, principal=ROOT, tenant_id="t-2", confirm="t-2", now=NOW)
     async with database.transaction() as db:
-        again = await closures.start(db, principal=ROOT, tenant_id="t-2", now=NOW + timedelta(1))
+        again = await closures.start(
+            db, principal=ROOT, tenant_id="t-2", confirm="t-2", now=NOW + timedelta(1)
+        )
         assert (again.tenant_id, again.requested_at) == (first.tenant_id, NOW)
         told = await db.scalar(
             select(func.count())
@@ -235,14 +245,14 @@ async def test_who_closes_and_asking_twice_is_one_closure(database: Database, ct
         assert told == 1
         with pytest.raises(NotFound):
             await closures.visible_closure(db, principal=ROOT, tenant_id="t-1")
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # another tenant's: as if it did not exist
             await closures.visible_closure(db, principal=ADMIN, tenant_id="t-2")
 
 
 async def test_a_failed_export_is_asked_again(database: Database, ctx: Context) -> None:
     await people(database)
     async with database.transaction() as db:
-        await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+        await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-1", now=NOW)
     await identity_answers(database, ctx)
     await step(database, ctx)
     async with database.transaction() as db:
@@ -262,7 +272,7 @@ async def test_a_failed_export_is_asked_again(database: Database, ctx: Context) 
 async def test_the_client_archive_goes_at_its_date(database: Database, ctx: Context) -> None:
     await people(database)
     async with database.transaction() as db:
-        await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+        await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-1", now=NOW)
     await identity_answers(database, ctx)
     await step(database, ctx)
     await answer_everything(database, ctx)
@@ -284,7 +294,7 @@ async def test_the_export_goes_on_when_a_mark_never_comes(database: Database, ct
     with the people the map holds, rather than wait for ever."""
     await people(database)
     async with database.transaction() as db:
-        await closures.start(db, principal=ADMIN, tenant_id=None, now=NOW)
+        await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-1", now=NOW)
     await identity_answers(database, ctx, accounts=5)
     assert await step(database, ctx, NOW + timedelta(minutes=1)) == 0
     assert await step(database, ctx, NOW + closures.MARKS_GRACE + timedelta(seconds=1)) == 1
