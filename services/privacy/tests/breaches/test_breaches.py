@@ -281,7 +281,7 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
         assert locked.people_notified_at == NOW
         told = {a.subject: a.notified_at for a in await repository.affected_of(db, breach.id)}
     assert told == {"u-new": NOW, "u-old": NOW, "u-late": NOW + timedelta(hours=2)}
-    assert [m["payload"]["recipients"] for m in await mails(database)][1] == [  # type: ignore[index]
+    assert [m["payload"]["recipients"] for m in await mails(database)][1] == [
         {"subject": "u-late", "footer": None}
     ]
 
