@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import zipfile
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 import asyncpg
@@ -23,6 +25,7 @@ from bench.data.__main__ import load_into
 from bench.data.plan import Plan
 from devstack.stack import ROOT
 from tests.e2e.conftest import PASSWORD, Platform
+from tests.e2e.test_dpo_governance import breach_body, declared_register, wait_mapped
 
 pytestmark = pytest.mark.e2e
 
@@ -344,3 +347,67 @@ def test_closing_a_tenant_exports_then_erases_its_people_and_nobody_else(
         .status_code
         == 200
     )
+
+
+# -- Art. 33(2): the client told of a breach touching its people ---------------------------------
+
+CLIENT_NOTICE = "A data breach touching your people (Art. 33(2) GDPR)"
+
+
+def client_notices(platform: Platform, since_ns: int, timeout: float = 30) -> list[tuple[str, str]]:
+    """(recipient, text) of the notices to clients the mail sink received since ``since_ns``,
+    once there is one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for path in sorted((platform.var_dir / "mail").glob("*.eml")):
+            if path.stat().st_mtime_ns < since_ns:
+                continue
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            if CLIENT_NOTICE in str(message["Subject"]):
+                body = message.get_body(("plain",))
+                found.append((str(message["To"]), body.get_content() if body else ""))
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def test_a_breach_touching_the_clients_people_is_notified_to_the_client(
+    platform: Platform,
+) -> None:
+    started = time.time_ns() - 1_000_000_000
+    alice = platform.login("alice@demo.test")
+    alice_id = str(alice.get("/api/auth/me").json()["id"])
+    ticket = alice.post("/api/tickets", json={"subject": "Voucher", "message": "Lost it"})
+    assert ticket.status_code == 201, ticket.text
+    dpo = platform.login("dpo@demo.test")
+    declared_register(dpo)
+    wait_mapped(platform, "support", [alice_id])
+    created = dpo.post("/api/privacy/breaches", json=breach_body())
+    assert created.status_code == 201, created.text
+    breach = created.json()
+    assert breach["approx_people"] >= 1
+    [notice] = breach["client_notices"]
+    assert (notice["tenant_id"], notice["recipients"]) == (
+        tenant_id(platform, "demo"),
+        "tenant_admin",
+    )
+    # The client's admins (controller) get what Art. 33(3) lists; nobody of another tenant.
+    mails = client_notices(platform, started)
+    recipients = {to for to, _ in mails}
+    assert "admin@demo.test" in recipients
+    assert all(to.endswith("@demo.test") for to in recipients), recipients
+    assert "dpo@demo.test" not in recipients and "alice@demo.test" not in recipients
+    text = next(t for to, t in mails if to == "admin@demo.test")
+    body = breach_body()
+    for expected in (
+        body["nature"],
+        body["consequences"],
+        body["measures"],
+        "support conversation",
+        f"Approximate number of people concerned: {breach['approx_people']}",
+        f"Approximate number of records concerned: {breach['approx_records']}",
+        "Data protection officer:",
+    ):
+        assert expected in text, expected
+    assert alice_id not in text
