@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 
 import asyncpg
@@ -25,7 +23,12 @@ from bench.data.__main__ import load_into
 from bench.data.plan import Plan
 from devstack.stack import ROOT
 from tests.e2e.conftest import PASSWORD, Platform
-from tests.e2e.test_dpo_governance import breach_body, declared_register, wait_mapped
+from tests.e2e.test_dpo_governance import (
+    breach_body,
+    breach_mails,
+    declared_register,
+    wait_mapped,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -358,18 +361,11 @@ def client_notices(platform: Platform, since_ns: int, timeout: float = 30) -> li
     """(recipient, text) of the notices to clients the mail sink received since ``since_ns``,
     once there is one."""
     deadline = time.monotonic() + timeout
-    while True:
-        found = []
-        for path in sorted((platform.var_dir / "mail").glob("*.eml")):
-            if path.stat().st_mtime_ns < since_ns:
-                continue
-            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-            if CLIENT_NOTICE in str(message["Subject"]):
-                body = message.get_body(("plain",))
-                found.append((str(message["To"]), body.get_content() if body else ""))
-        if found or time.monotonic() > deadline:
+    while not (found := breach_mails(platform, since_ns, CLIENT_NOTICE)):
+        if time.monotonic() > deadline:
             return found
         time.sleep(0.3)
+    return found
 
 
 def test_a_breach_touching_the_clients_people_is_notified_to_the_client(
