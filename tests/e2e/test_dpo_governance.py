@@ -298,15 +298,18 @@ def wait_mapped(platform: Platform, service: str, subjects: list[str], timeout: 
         time.sleep(0.3)
 
 
-def breach_mails(platform: Platform, since_ns: int) -> list[tuple[str, str]]:
-    """(recipient, text) of the breach notices the sink received since ``since_ns``."""
+def breach_mails(
+    platform: Platform, since_ns: int, subject: str = BREACH_SUBJECT
+) -> list[tuple[str, str]]:
+    """(recipient, text) of the breach notices (to the people, or with ``subject``, to the
+    client) the sink received since ``since_ns``."""
     found = []
     paths = sorted((platform.var_dir / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     for path in paths:
         if path.stat().st_mtime_ns < since_ns:
             continue
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        if BREACH_SUBJECT in str(message["Subject"]):
+        if subject in str(message["Subject"]):
             body = message.get_body(("plain",))
             found.append((str(message["To"]), body.get_content() if body else ""))
     return found
@@ -456,9 +459,11 @@ def test_every_dpo_route_is_refused_to_employees_and_tenant_admins(platform: Pla
     processor = client.post("/api/privacy/processors", json=spare).json()
     url = f"/api/privacy/breaches/{breach['id']}"
     routes: list[tuple[str, str, dict[str, Any] | None]] = [
-        ("GET", "/api/privacy/register", None),
-        ("GET", "/api/privacy/register?format=csv", None),
-        ("GET", "/api/privacy/register?format=html", None),
+        # The controller's register (Art. 30(1)); a tenant admin's default is the client's
+        # record of the processor (Art. 30(2), tests/e2e/test_processor_duties.py).
+        ("GET", "/api/privacy/register?role=controller", None),
+        ("GET", "/api/privacy/register?role=controller&format=csv", None),
+        ("GET", "/api/privacy/register?role=controller&format=html", None),
         ("GET", "/api/privacy/processors", None),
         ("POST", "/api/privacy/processors", spare | {"name": "X"}),
         ("DELETE", f"/api/privacy/processors/{processor['id']}", None),

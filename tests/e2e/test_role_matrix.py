@@ -67,6 +67,11 @@ LAST = ("POST /api/auth/sessions/end-others", "POST /api/auth/password", "POST /
 NOT_TENANT_OBJECTS = {
     "GET /api/auth/tenants/{slug}",
     "DELETE /api/privacy/processors/{processor_id}",
+    # The platform's: clients' contracts and the client archive (its administrator only), and
+    # the acceptance of a platform processor (announced to every client).
+    "PUT /api/privacy/clients/{tenant_id}/contract",
+    "GET /api/privacy/closures/{tenant_id}/archive",
+    "POST /api/privacy/clients/subprocessors/{processor_id}/accept",
 }
 
 #: (tenant, email, first name, last name, roles) of the module's own accounts.
@@ -317,6 +322,9 @@ def create_objects(world: World) -> None:
     world.created.append((admin, f"/api/users/{ids['user']}"))
     sessions = world.call(alice, "GET", "/api/auth/sessions").json()
     ids["session"] = next(s["id"] for s in sessions if s["current"])
+    # demo's id, as its admin's record of processing (Art. 30(2)) names it.
+    record = world.call(admin, "GET", "/api/privacy/register").json()
+    ids["tenant"] = record["controller"]["tenant_id"]
 
 
 def inputs(world: World, operation: Operation) -> dict[str, Any]:
@@ -397,6 +405,14 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
             "phase": "initial",
             "text": "Notified.",
         },
+        "PUT /api/privacy/clients/{tenant_id}/contract": {
+            "client_name": "Matrix client",
+            "contract_reference": "DPA-MATRIX",
+            "signed_at": "2026-01-01T00:00:00Z",
+        },
+        # A valid body that a tenant admin cannot confirm: never close demo (422 after the
+        # role and the recent sign-in are checked).
+        "POST /api/privacy/closures": {"confirm": "not-this-tenant"},
     }
     path = operation.path
     for name in [part[1:-1] for part in path.split("/") if part.startswith("{")]:
@@ -648,6 +664,14 @@ def object_checks(world: World) -> list[tuple[str, str, str, str, Any, int]]:
             404,
         ),
         ("other_admin", "DELETE", "/api/users/{user_id}", f"/api/users/{ids['user']}", None, 404),
+        (
+            "other_admin",
+            "GET",
+            "/api/privacy/closures/{tenant_id}",
+            f"/api/privacy/closures/{ids['tenant']}",
+            None,
+            404,
+        ),
     ]
     for who in ("bob", "other_employee"):  # Alice's mandate, booking and session
         checks += [

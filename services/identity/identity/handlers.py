@@ -15,10 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.accounts import repository as accounts
 from identity.models import events, subject_data
 from identity.sessions import repository as sessions
+from identity.tenants import service as tenants
+from kit.db import utcnow
 from kit.events import Envelope, Subscription
 from kit.mail import queue_mail
 from kit.privacy.participant import Participant
-from kit.privacy.protocol import ACCOUNT_MAIL, PRIVACY, Action, account_mail_key
+from kit.privacy.protocol import (
+    ACCOUNT_MAIL,
+    PRIVACY,
+    TENANT_CLOSING,
+    Action,
+    account_mail_key,
+    tenant_closing_key,
+)
 
 
 async def close_account(
@@ -55,20 +64,36 @@ async def tell_restriction_lifted(
 
 async def mail_accounts(db: AsyncSession, envelope: Envelope) -> None:
     """Mail people by account id for another service (privacy's newsletters, breach notices,
-    identity-check codes): accounts of the event's tenant, the active ones only unless the
-    payload says ``deactivated_too`` (a breach notice: Art. 34 is owed to everyone whose data
-    was hit, a deactivated account too); a marketing mail skips people who objected
-    (Art. 21(3)) or whose data is restricted (Art. 18)."""
+    identity-check codes), or the tenant's accounts of one ``role`` (the client's admins, told
+    of a new sub-processor or of a breach as the controller): accounts of the event's tenant,
+    the active ones only unless the payload says ``deactivated_too`` (a breach notice: Art. 34
+    is owed to everyone whose data was hit, a deactivated account too); a marketing mail skips
+    people who objected (Art. 21(3)) or whose data is restricted (Art. 18)."""
     payload = envelope.payload
     wanted = {str(r["subject"]): r.get("footer") for r in payload.get("recipients", [])}
-    if not wanted or envelope.tenant is None:
+    if envelope.tenant is None:
         return
-    users = await accounts.users_by_id(
-        db,
-        tenant_id=envelope.tenant,
-        ids=list(wanted),
-        deactivated_too=bool(payload.get("deactivated_too")),
+    role = payload.get("role")
+    if not wanted and not role:
+        return
+    users = (
+        list(
+            await accounts.users_by_id(
+                db,
+                tenant_id=envelope.tenant,
+                ids=list(wanted),
+                deactivated_too=bool(payload.get("deactivated_too")),
+            )
+        )
+        if wanted
+        else []
     )
+    if role:
+        # The tenant's staff of that role (a client's admins, as the controller): by role,
+        # since privacy does not know who they are.
+        extra = await accounts.active_users_with_role(db, tenant_id=envelope.tenant, role=str(role))
+        users += [u for u in extra if u.id not in wanted]
+        wanted |= {u.id: None for u in extra if u.id not in wanted}
     if payload.get("marketing"):
         ids = [u.id for u in users]
         frozen = await subject_data.flagged(db, subject_data.restrictions, ids)
@@ -93,6 +118,23 @@ def account_mail_subscription() -> Subscription:
         "identity.account_mail",
         {ACCOUNT_MAIL: mail_accounts},
         [account_mail_key("identity")],
+        senders={PRIVACY},
+    )
+
+
+async def close_tenant(db: AsyncSession, envelope: Envelope) -> None:
+    """The privacy service closes a tenant (the client's contract ended): no sign-in, no
+    session, before its people's data is exported and erased."""
+    if envelope.tenant is not None:
+        await tenants.close(db, envelope.tenant, utcnow())
+
+
+def tenant_subscription() -> Subscription:
+    """The worker's queue of what the privacy service says of whole tenants."""
+    return Subscription(
+        "identity.tenants",
+        {TENANT_CLOSING: close_tenant},
+        [tenant_closing_key("identity")],
         senders={PRIVACY},
     )
 

@@ -2,12 +2,12 @@
 queues (``identity.handlers``), the schedule (``identity.jobs``) and what it publishes."""
 
 from identity.config import Settings, get_settings
-from identity.handlers import account_mail_subscription, participant
+from identity.handlers import account_mail_subscription, participant, tenant_subscription
 from identity.jobs import scheduled
 from identity.models import events, subject_data
 from kit.events import Subscription
 from kit.mail import mail_subscription
-from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY
+from kit.privacy.protocol import ACCOUNT_INACTIVE_KEY, ACCOUNT_REMOVED_KEY, TENANT_CLOSED_KEY
 from kit.publications import platform_publications
 from kit.worker import serve
 
@@ -21,6 +21,7 @@ def publishes(settings: Settings) -> list[str]:
         "users.*",
         ACCOUNT_INACTIVE_KEY,
         ACCOUNT_REMOVED_KEY,
+        TENANT_CLOSED_KEY,
     ]
 
 
@@ -30,6 +31,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         participant.subscription(settings),
         mail_subscription(settings),
         account_mail_subscription(),
+        tenant_subscription(),
     ]
 
 

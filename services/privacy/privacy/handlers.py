@@ -22,9 +22,12 @@ from kit.privacy.protocol import (
     ANSWERED,
     DATA_MAP_KEY,
     PERSONAL_DATA_RECORDED,
+    TENANT_CLOSED,
+    TENANT_CLOSED_KEY,
 )
 from kit.security import security_event
 from privacy.audit import service as audit
+from privacy.closures import service as closures
 from privacy.context import Context
 from privacy.datamap import service as datamap
 from privacy.register import repository as register
@@ -38,6 +41,7 @@ BINDINGS = [
     ACCOUNT_REMOVED_KEY,
     AUDIT_KEY,
     DECLARATIONS_KEY,
+    TENANT_CLOSED_KEY,
 ]
 
 
@@ -119,6 +123,17 @@ async def on_declarations(ctx: Context, db: AsyncSession, envelope: Envelope) ->
     )
 
 
+async def on_tenant_closed(ctx: Context, db: AsyncSession, envelope: Envelope) -> None:
+    """Identity closed a tenant the privacy service is closing: the export may start."""
+    if envelope.source != ctx.settings.account_service or envelope.tenant is None:
+        return
+    accounts = envelope.payload.get("accounts")
+    if isinstance(accounts, int):
+        await closures.identity_closed(
+            db, tenant_id=envelope.tenant, accounts=accounts, now=envelope.occurred_at
+        )
+
+
 HANDLERS: dict[str, Callable[[Context, AsyncSession, Envelope], Awaitable[None]]] = {
     ANSWERED: on_answer,
     PERSONAL_DATA_RECORDED: on_personal_data,
@@ -126,6 +141,7 @@ HANDLERS: dict[str, Callable[[Context, AsyncSession, Envelope], Awaitable[None]]
     ACCOUNT_REMOVED: on_account_removed,
     AUDIT: on_audit,
     DECLARATIONS_PUBLISHED: on_declarations,
+    TENANT_CLOSED: on_tenant_closed,
 }
 
 

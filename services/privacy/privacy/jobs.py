@@ -13,6 +13,7 @@ from privacy.archives import service as archives
 from privacy.audit import service as audit
 from privacy.breaches import repository as breaches
 from privacy.breaches.service import AUTHORITY_DELAY
+from privacy.closures import service as closures
 from privacy.consents import service as consents
 from privacy.context import Context
 from privacy.models import subject_data
@@ -50,6 +51,12 @@ def scheduled(ctx: Context) -> list[Job]:
     async def purge_consent_proofs(db: AsyncSession, now: datetime) -> int:
         return await consents.purge_spent_proofs(db, ctx.settings, now)
 
+    async def advance_closures(db: AsyncSession, now: datetime) -> int:
+        return await closures.advance_all(db, ctx, now)
+
+    async def purge_closure_archives(db: AsyncSession, now: datetime) -> int:
+        return await closures.purge(db, ctx, now)
+
     return [
         Job(
             "retry unanswered commands",
@@ -57,6 +64,8 @@ def scheduled(ctx: Context) -> list[Job]:
             retry_unanswered,
         ),
         Job("expired archives", 600, purge_archives),
+        Job("tenant closures", max(1.0, ctx.settings.retry_seconds / 2), advance_closures),
+        Job("expired client archives", 600, purge_closure_archives),
         Job("audit trail retention", 3600, purge_audit),
         Job("consent proof retention", 3600, purge_consent_proofs),
         Job("deadline gauges", 60, deadline_gauges),

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from kit.web import create_app
 from privacy.audit.api import router as audit
 from privacy.breaches.api import router as breaches
+from privacy.clients.api import router as clients
+from privacy.closures.api import router as closures
 from privacy.config import Settings, get_settings
 from privacy.consents.api import router as consents
 from privacy.context import build_context
@@ -27,7 +29,7 @@ def build_app(settings: Settings) -> FastAPI:
 
     return create_app(
         settings=settings,
-        routers=[requests, dpo, audit, consents, register, processors, breaches],
+        routers=[requests, dpo, audit, consents, register, processors, breaches, clients, closures],
         events=events,
         lifespan=lifespan,
         security_events=SENSITIVE_EVENTS,

@@ -4,7 +4,9 @@ Alembic and the tools (``from privacy.models import Base`` sees them all)."""
 from privacy.archives.models import Archive, Download, ExportPart
 from privacy.audit.models import AuditEntry
 from privacy.base import Base, events, subject_data
-from privacy.breaches.models import Breach, BreachAffected, BreachNotification
+from privacy.breaches.models import Breach, BreachAffected, BreachClientNotice, BreachNotification
+from privacy.clients.models import ClientContract, SubprocessorNotice
+from privacy.closures.models import ClosurePerson, TenantClosure
 from privacy.consents.models import Consent, ConsentEvent, Newsletter, UnsubscribeToken
 from privacy.datamap.models import DataMapEntry
 from privacy.erasures.models import Forgotten
@@ -19,7 +21,10 @@ __all__ = [
     "Base",
     "Breach",
     "BreachAffected",
+    "BreachClientNotice",
     "BreachNotification",
+    "ClientContract",
+    "ClosurePerson",
     "Consent",
     "ConsentEvent",
     "DataMapEntry",
@@ -30,7 +35,9 @@ __all__ = [
     "Processor",
     "Request",
     "ServiceDeclaration",
+    "SubprocessorNotice",
     "Task",
+    "TenantClosure",
     "UnsubscribeToken",
     "Verification",
     "events",

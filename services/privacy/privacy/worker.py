@@ -1,7 +1,7 @@
 """The privacy service's event worker: ``python -m privacy.worker``."""
 
 from kit.events import Subscription
-from kit.privacy.protocol import account_mail_key, command_key
+from kit.privacy.protocol import account_mail_key, command_key, tenant_closing_key
 from kit.publications import platform_publications
 from kit.worker import serve
 from privacy import handlers
@@ -15,7 +15,12 @@ from privacy.requests.models import SENSITIVE_EVENTS
 def publishes(settings: Settings) -> list[str]:
     """The routing keys this service publishes (topic patterns): the broker account of the
     service may publish these and nothing else (devstack.rabbitmq)."""
-    return [*platform_publications(settings.service_name), command_key("*"), account_mail_key("*")]
+    return [
+        *platform_publications(settings.service_name),
+        command_key("*"),
+        account_mail_key("*"),
+        tenant_closing_key("*"),
+    ]
 
 
 def subscriptions(settings: Settings, ctx: Context | None = None) -> list[Subscription]:

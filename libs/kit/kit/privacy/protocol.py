@@ -44,9 +44,23 @@ ACCOUNT_REMOVED_KEY = f"{ACCOUNT_REMOVED}.privacy"
 
 #: Mail to people by account id, sent by the account service, which alone holds addresses:
 #: newsletters, breach notifications, identity-check codes. Payload: ``{subject, text,
-#: marketing, recipients: [{subject, footer}]}``; a marketing mail skips people who objected
-#: or whose data is restricted. Routing key ``account.mail.<account service>``, mandatory.
+#: marketing, recipients: [{subject, footer}], role?}``; with ``role`` (``tenant_admin``), the
+#: tenant's active accounts of that role are mailed too (privacy does not know who they are).
+#: A marketing mail skips people who objected or whose data is restricted. Routing key
+#: ``account.mail.<account service>``, mandatory.
 ACCOUNT_MAIL = "account.mail"
+
+#: Published by the privacy service when a client's contract ends and its tenant is closed
+#: (Art. 28(3)(g)): the account service refuses every sign-in of the tenant and ends its
+#: sessions, before the people's data is exported for the client and erased. Routing key
+#: ``tenant.closing.<account service>``, mandatory.
+TENANT_CLOSING = "tenant.closing"
+#: The account service's answer: the tenant is closed, and every account of it was announced
+#: to the data map before this event (payload ``{accounts}``: how many accounts it holds), so
+#: the privacy service knows when its data map holds everyone. Routing key
+#: ``tenant.closed.privacy``, mandatory.
+TENANT_CLOSED = "tenant.closed"
+TENANT_CLOSED_KEY = f"{TENANT_CLOSED}.privacy"
 
 #: Answers and data-map marks are addressed to the privacy service and published mandatory:
 #: one that no queue takes (the privacy worker never ran yet) waits in the outbox, not lost.
@@ -66,3 +80,7 @@ def command_key(service: str) -> str:
 
 def account_mail_key(account_service: str) -> str:
     return f"{ACCOUNT_MAIL}.{account_service}"
+
+
+def tenant_closing_key(account_service: str) -> str:
+    return f"{TENANT_CLOSING}.{account_service}"

@@ -48,6 +48,7 @@ async def live_session(db: AsyncSession, *, token_hash: str, now: datetime) -> L
                 Session.revoked_at.is_(None),
                 Session.expires_at > now,
                 User.is_active.is_(True),
+                Tenant.closed_at.is_(None),
             )
         )
     ).one_or_none()

@@ -77,6 +77,8 @@ async def login(
     pending second step instead of a session; a staff member not enrolled yet gets a new
     secret to enrol with, in the same step."""
     found = await tenants.tenant_by_slug(db, tenant)
+    if found is not None and found.closed_at is not None:
+        found = None  # a closed tenant: nobody of it signs in (the same answer as a wrong one)
     user = found and await accounts.user_by_email(db, tenant_id=found.id, email=email)
     usable = user if user and user.is_active else None
     device = ctx.devices.for_account(device_cookie, usable.id, now) if usable else None
@@ -219,7 +221,7 @@ async def second_step(
         raise Unauthenticated(SECOND_STEP_GONE)
     user = await accounts.user_by_id_any_tenant(db, challenge.user_id)
     tenant = user and await tenants.tenant_by_id(db, user.tenant_id)
-    if user is None or not user.is_active or not tenant:
+    if user is None or not user.is_active or not tenant or tenant.closed_at is not None:
         raise Unauthenticated(SECOND_STEP_GONE)
     key, _trusted, wait = await _judged_by(
         db,

@@ -25,3 +25,7 @@ class Tenant(Base):
     email_domains: Mapped[list[str]] = mapped_column(
         JSON, default=list, info=not_personal("a company's email domains")
     )
+    #: When the client's contract ended and the tenant was closed (Art. 28(3)(g)): nobody of it
+    #: signs in again and its sessions are over; its people's data is exported for the client
+    #: and erased by the privacy service's closure.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=not_personal("a date"))

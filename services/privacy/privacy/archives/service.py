@@ -19,7 +19,13 @@ from privacy.mailing.service import mail_accounts
 from privacy.processors import repository as processors
 from privacy.processors.service import in_eea
 from privacy.requests import repository as requests
-from privacy.requests.models import SIMPLE_ACTIONS, Request, RequestStatus, RequestType
+from privacy.requests.models import (
+    SIMPLE_ACTIONS,
+    Channel,
+    Request,
+    RequestStatus,
+    RequestType,
+)
 
 EXPORT_MAIL = (
     "Vos données sont prêtes / Your data is ready",
@@ -90,6 +96,8 @@ async def make_archive(db: AsyncSession, ctx: Context, request: Request, now: da
             downloads=0,
         )
     )
+    if request.channel == Channel.TENANT_CLOSURE:
+        return  # for the client's archive (privacy.closures), not the person's download
     # The person is told their data was exported (a stolen session would be noticed).
     await mail_accounts(
         db,

@@ -32,6 +32,7 @@ async def _detail(db: AsyncSession, breach: Breach, now: datetime) -> BreachDeta
         await repository.notifications_of(db, breach.id),
         await repository.affected_of(db, breach.id),
         now,
+        await repository.client_notices_of(db, breach.id),
     )
 
 

@@ -91,3 +91,21 @@ class BreachAffected(Base):
     notified_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, info=personal("breaches that concern you", RIGHTS, OBLIGATION, provided=False)
     )
+
+
+class BreachClientNotice(Base):
+    """Art. 33(2): the client (the tenant, controller of its people's data) told of a breach
+    touching its people, by the platform as its processor: who was told, when, and what."""
+
+    __tablename__ = "breach_client_notices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
+    breach_id: Mapped[str] = mapped_column(
+        ForeignKey("breaches.id", ondelete="CASCADE"), index=True, info=ID
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True, info=not_personal("a company"))
+    #: Who was told: the tenant's accounts of this role (its admins).
+    recipients: Mapped[str] = mapped_column(String(40), info=not_personal("a role"))
+    #: What they were told (Art. 33(3)(a)-(d)).
+    text: Mapped[str] = mapped_column(Text, info=not_personal("the notice"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, info=WHEN)

@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
-from privacy.breaches.models import Breach, BreachAffected, BreachNotification
+from privacy.breaches.models import Breach, BreachAffected, BreachClientNotice, BreachNotification
 
 #: The list's order, most urgent first: the breaches the authority was not told of yet, the
 #: nearest deadline first (72 hours after awareness: the earliest awareness first)...
@@ -112,3 +112,12 @@ async def earliest_unnotified_awareness(db: AsyncSession) -> datetime | None:
     return await db.scalar(
         select(func.min(Breach.aware_at)).where(Breach.authority_notified_at.is_(None))
     )
+
+
+async def client_notices_of(db: AsyncSession, breach_id: str) -> Sequence[BreachClientNotice]:
+    found = await db.scalars(
+        select(BreachClientNotice)
+        .where(BreachClientNotice.breach_id == breach_id)
+        .order_by(BreachClientNotice.at, BreachClientNotice.id)
+    )
+    return found.all()

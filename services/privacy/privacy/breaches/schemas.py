@@ -10,6 +10,7 @@ from kit.schemas import Line, text
 from privacy.breaches.models import (
     Breach,
     BreachAffected,
+    BreachClientNotice,
     BreachNotification,
     DeadlineStatus,
     NotificationPhase,
@@ -105,9 +106,18 @@ class BreachPublic(BaseModel):
     notified_count: int
 
 
+class ClientNoticePublic(BaseModel):
+    """The client told of the breach (Art. 33(2)): which tenant, who, when."""
+
+    tenant_id: str
+    recipients: str
+    at: datetime
+
+
 class BreachDetail(BreachPublic):
     notifications: list[NotificationPublic]
     affected: list[AffectedPublic]
+    client_notices: list[ClientNoticePublic]
 
 
 class Preview(BaseModel):
@@ -153,6 +163,7 @@ def detail(
     notifications: Sequence[BreachNotification],
     affected: Sequence[BreachAffected],
     now: datetime,
+    client_notices: Sequence[BreachClientNotice] = (),
 ) -> BreachDetail:
     told = sum(1 for a in affected if a.notified_at is not None)
     return BreachDetail(
@@ -161,4 +172,8 @@ def detail(
             NotificationPublic(id=n.id, phase=n.phase, text=n.text, at=n.at) for n in notifications
         ],
         affected=[AffectedPublic(subject=a.subject, notified_at=a.notified_at) for a in affected],
+        client_notices=[
+            ClientNoticePublic(tenant_id=n.tenant_id, recipients=n.recipients, at=n.at)
+            for n in client_notices
+        ],
     )

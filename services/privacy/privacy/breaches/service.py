@@ -10,6 +10,9 @@ their notification.
   categories change), so ``updated_at <= window_end`` is an approximation, documented as such.
 - They are told in plain words (Art. 34), through identity, which holds the addresses; not
   when the data was encrypted (Art. 34(3)(a)); nobody twice.
+- The client whose people it touches (the tenant, controller of their data; the platform is
+  its processor) is told without undue delay (Art. 33(2)): as the breach is recorded, its
+  admins get what Art. 33(3) lists, and the notice is recorded (who, when, which tenant).
 
 Every function takes ``now``: the clock is the caller's (the tests bring their own).
 """
@@ -19,10 +22,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.auth import Principal
+from kit.auth import Principal, Role
 from kit.errors import Conflict, Invalid, NotFound
 from privacy.breaches import repository
-from privacy.breaches.models import Breach, BreachNotification, DeadlineStatus, NotificationPhase
+from privacy.breaches.models import (
+    Breach,
+    BreachClientNotice,
+    BreachNotification,
+    DeadlineStatus,
+    NotificationPhase,
+)
 from privacy.config import Settings
 from privacy.datamap import repository as datamap
 from privacy.mailing.service import mail_accounts
@@ -176,6 +185,8 @@ async def record(
     await db.flush()
     if people:
         await repository.add_affected(db, breach.id, people)
+    if breach.approx_people > 0:
+        await notify_client(db, settings, breach, now)
     return breach
 
 
@@ -212,6 +223,78 @@ async def notify_authority(
         breach.authority_notified_at = now
     await db.flush()
     return notification
+
+
+def client_notice(breach: Breach, settings: Settings) -> tuple[str, str]:
+    """The notice to the client, the controller (Art. 33(2)), with what Art. 33(3) lists:
+    the nature, the categories and approximate numbers of people and records, the DPO's
+    contact, the likely consequences, the measures taken; French, then English."""
+    categories = ", ".join(breach.categories)
+    services = ", ".join(breach.services)
+    aware = breach.aware_at.strftime("%Y-%m-%d %H:%M UTC")
+    dpo = f"{settings.dpo_name}, {settings.dpo_email}, {settings.dpo_address}"
+    people, records = breach.approx_people, breach.approx_records
+    subject = (
+        "Violation de données touchant vos salariés (art. 33(2) RGPD) / "
+        "A data breach touching your people (Art. 33(2) GDPR)"
+    )
+    text = (
+        "Bonjour,\n\n"
+        "En tant que sous-traitant, nous vous notifions une violation de données personnelles "
+        "qui touche des personnes dont vous êtes le responsable de traitement (article 33(2) "
+        "du RGPD). Il vous revient d'apprécier la notification à la CNIL (72 heures).\n\n"
+        f"Nature de la violation : {breach.nature}\n"
+        f"Découverte le : {aware}\n"
+        f"Services concernés : {services}\n"
+        f"Catégories de données : {categories}\n"
+        f"Nombre approximatif de personnes concernées : {people}\n"
+        f"Nombre approximatif d'enregistrements concernés : {records}\n"
+        f"Conséquences probables : {breach.consequences}\n"
+        f"Mesures prises ou proposées : {breach.measures}\n"
+        f"Délégué à la protection des données : {dpo}\n\n"
+        "-----\n\n"
+        "Hello,\n\n"
+        "As your processor, we notify you of a personal data breach touching people whose "
+        "data you control (Article 33(2) GDPR). Whether to notify the supervisory authority "
+        "(72 hours) is yours to assess.\n\n"
+        f"Nature of the breach: {breach.nature}\n"
+        f"Found on: {aware}\n"
+        f"Services concerned: {services}\n"
+        f"Categories of data: {categories}\n"
+        f"Approximate number of people concerned: {people}\n"
+        f"Approximate number of records concerned: {records}\n"
+        f"Likely consequences: {breach.consequences}\n"
+        f"Measures taken or proposed: {breach.measures}\n"
+        f"Data protection officer: {dpo}\n"
+    )
+    return subject, text
+
+
+async def notify_client(
+    db: AsyncSession, settings: Settings, breach: Breach, now: datetime
+) -> BreachClientNotice:
+    """Tell the client (its tenant admins, through identity) and record it."""
+    subject, text = client_notice(breach, settings)
+    await mail_accounts(
+        db,
+        settings,
+        tenant_id=breach.tenant_id,
+        recipients=[],
+        subject=subject,
+        text=text,
+        marketing=False,
+        role=Role.TENANT_ADMIN,
+    )
+    notice = BreachClientNotice(
+        breach_id=breach.id,
+        tenant_id=breach.tenant_id,
+        recipients=Role.TENANT_ADMIN.value,
+        text=text,
+        at=now,
+    )
+    db.add(notice)
+    await db.flush()
+    return notice
 
 
 def people_notice(breach: Breach, settings: Settings) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from kit.db import mark_erasure
 from kit.privacy.protocol import COMMAND, Action, command_key
 from privacy.audit import repository as audit
 from privacy.base import events, subject_data
+from privacy.closures import repository as closures
 from privacy.config import Settings
 from privacy.consents import repository as consents
 from privacy.datamap import repository as datamap
@@ -45,6 +46,7 @@ async def forget_records(db: AsyncSession, *, subject: str, key: str) -> None:
     await audit.forget(db, subject=subject, key=key)
     # Consents go; their history stays as the proof, under the keyed hash.
     await consents.forget(db, subject=subject, key=key)
+    await closures.forget(db, subject=subject, key=key)
 
 
 async def replay(db: AsyncSession, settings: Settings, now: datetime) -> int:

@@ -28,21 +28,30 @@ async def mail_accounts(
     text: str,
     marketing: bool,
     deactivated_too: bool = False,
+    role: str | None = None,
 ) -> int:
-    """``recipients``: ``(account id, footer or None)``; returns how many were asked for."""
-    for start in range(0, len(recipients), BATCH):
-        batch = recipients[start : start + BATCH]
+    """``recipients``: ``(account id, footer or None)``; with ``role``, the tenant's active
+    accounts of that role too (a client's admins: privacy does not know who they are).
+    Returns how many recipients were named."""
+    batches = [recipients[start : start + BATCH] for start in range(0, len(recipients), BATCH)]
+    for batch in batches or [[]]:
+        if not batch and role is None:
+            continue
+        payload = {
+            "subject": subject,
+            "text": text,
+            "marketing": marketing,
+            "deactivated_too": deactivated_too,
+            "recipients": [{"subject": s, "footer": f} for s, f in batch],
+        }
+        if role is not None:
+            payload["role"] = role
+            role = None  # once
         await events.add(
             db,
             ACCOUNT_MAIL,
             tenant=tenant_id,
-            payload={
-                "subject": subject,
-                "text": text,
-                "marketing": marketing,
-                "deactivated_too": deactivated_too,
-                "recipients": [{"subject": s, "footer": f} for s, f in batch],
-            },
+            payload=payload,
             routing_key=account_mail_key(settings.account_service),
         )
     return len(recipients)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, Response, status
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
+from privacy.clients import service as clients
+from privacy.context import ContextDep
 from privacy.processors import repository, service
 from privacy.processors.models import ProcessorScope
 from privacy.processors.schemas import ProcessorCreate, ProcessorPublic, public
@@ -36,9 +38,13 @@ async def list_processors(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def add_processor(body: ProcessorCreate, keeper: Keeper, db: SessionDep) -> ProcessorPublic:
+async def add_processor(
+    body: ProcessorCreate, keeper: Keeper, db: SessionDep, ctx: ContextDep
+) -> ProcessorPublic:
     """403 for a scope the caller's role does not keep; 422 for an unknown country code, and
-    outside the EU/EEA without a safeguard."""
+    outside the EU/EEA without a safeguard. A platform processor is announced to every client
+    (Art. 28(2)) and used for a tenant only once accepted there."""
+    now = utcnow()
     processor = await service.add(
         db,
         principal=keeper,
@@ -48,8 +54,10 @@ async def add_processor(body: ProcessorCreate, keeper: Keeper, db: SessionDep) -
         data_categories=body.data_categories,
         location=body.location,
         safeguard=body.safeguard,
-        now=utcnow(),
+        now=now,
     )
+    if processor.tenant_id is None:
+        await clients.announce(db, ctx.settings, processor, now)
     return public(processor)
 
 

@@ -1,35 +1,83 @@
-"""The register of processing activities (PR7): ``GET /api/privacy/register`` (DPO only)."""
+"""The registers of processing: ``GET /api/privacy/register``.
+
+- the controller's (Art. 30(1), PR7; ``?role=controller``, the default for a DPO): the
+  tenant's DPO;
+- the processor's (Art. 30(2), ``?role=processor``, the default for the others): the
+  processing the platform carries out for the caller's client company, for its tenant admin
+  or DPO; the platform administrator (for the platform's DPO) names the tenant with
+  ``?tenant=``.
+"""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
-from kit.auth import DpoUser
+from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep, utcnow
+from kit.errors import Forbidden
+from privacy.clients import render as processor_render
+from privacy.clients import service as clients
 from privacy.context import ContextDep
 from privacy.register import render, service
 
 router = APIRouter(prefix="/api/privacy", tags=["register"])
 
+Reader = Annotated[
+    Principal, Depends(require_roles(Role.DPO, Role.TENANT_ADMIN, Role.PLATFORM_ADMIN))
+]
+Format = Literal["json", "csv", "html"]
+
+
+def _answer(
+    document: dict[str, Any], fmt: Format, name: str, csv_text: str | None, html_text: str | None
+) -> dict[str, Any] | Response:
+    if fmt == "csv" and csv_text is not None:
+        return Response(
+            csv_text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "html" and html_text is not None:
+        return HTMLResponse(html_text)
+    return document
+
 
 @router.get("/register", response_model=None)
 async def get_register(
-    dpo: DpoUser,
+    reader: Reader,
     db: SessionDep,
     ctx: ContextDep,
-    fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json",
+    fmt: Annotated[Format, Query(alias="format")] = "json",
+    role: Literal["controller", "processor"] | None = None,
+    tenant: Annotated[str | None, Query(min_length=1, max_length=36)] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> dict[str, Any] | Response:
-    """Art. 30(1): controller, DPO, and per purpose its basis, people, data, recipients,
-    transfers, retention and security; the processors (the platform's and the tenant's own).
-    JSON, CSV or a readable page."""
-    document = await service.register(db, ctx.settings, utcnow(), tenant_id=dpo.tenant_id)
-    if fmt == "csv":
-        return Response(
-            render.to_csv(document),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="register.csv"'},
+    """Art. 30(1) (``role=controller``, the tenant's DPO): controller, DPO, and per purpose
+    its basis, people, data, recipients, transfers, retention and security; the processors.
+    Art. 30(2) (``role=processor``, the tenant admin or DPO; the platform administrator names
+    a ``tenant``): the client as controller and its contract, the platform and its DPO, the
+    categories of processing, the sub-processors and what the client accepted, transfers
+    and security measures. JSON, CSV or a readable page."""
+    now = utcnow()
+    if role is None:  # the register the caller keeps: the DPO's, else the client's record
+        role = "controller" if Role.DPO in reader.roles else "processor"
+    if role == "processor":
+        tenant_id = clients.record_tenant(reader, tenant)
+        record = await clients.record(
+            db,
+            ctx.settings,
+            now,
+            tenant_id=tenant_id,
+            client_name=reader.tenant if tenant_id == reader.tenant_id else tenant_id,
+            lang=clients.language(accept_language),
         )
-    if fmt == "html":
-        return HTMLResponse(render.to_html(document))
-    return document
+        csv_text = processor_render.to_csv(record) if fmt == "csv" else None
+        html_text = processor_render.to_html(record) if fmt == "html" else None
+        return _answer(record, fmt, "processor-register", csv_text, html_text)
+    if Role.DPO not in reader.roles or tenant not in (None, reader.tenant_id):
+        raise Forbidden("the register of processing is the DPO's")
+    document = await service.register(db, ctx.settings, now, tenant_id=reader.tenant_id)
+    csv_text = render.to_csv(document) if fmt == "csv" else None
+    html_text = render.to_html(document) if fmt == "html" else None
+    return _answer(document, fmt, "register", csv_text, html_text)

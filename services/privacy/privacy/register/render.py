@@ -154,3 +154,7 @@ def to_html(document: dict[str, Any]) -> str:
         )
     parts += ["</table>", "</body></html>"]
     return "\n".join(parts)
+
+
+#: Shared with the processor's record (``privacy.clients.render``): the same cells and escaping.
+cell, escape, listed, row = _cell, _e, _list, _row

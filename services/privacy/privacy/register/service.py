@@ -63,7 +63,7 @@ def processor_entry(processor: Processor) -> dict[str, Any]:
     }
 
 
-def _purpose(
+def purpose_entry(
     purpose: Purpose, declared: Sequence[Declared], outside: Sequence[Processor]
 ) -> dict[str, Any]:
     info = PURPOSES[purpose]
@@ -139,7 +139,7 @@ def build(
             {"service": d.service, "published_at": d.published_at.isoformat()} for d in declared
         ],
         "services_not_declared": sorted(expected - {d.service for d in declared}),
-        "purposes": [_purpose(p, declared, outside) for p in Purpose],
+        "purposes": [purpose_entry(p, declared, outside) for p in Purpose],
         "processors": [processor_entry(p) for p in processor_list],
     }
 

@@ -64,6 +64,8 @@ class Channel(StrEnum):
     INACTIVITY = "inactivity"
     #: Filed for a tenant admin who removed an account.
     ADMIN_REMOVAL = "admin-removal"
+    #: Opened by the closure of the person's tenant at the end of its client's contract.
+    TENANT_CLOSURE = "tenant-closure"
 
 
 #: The command of each request type but erasure (whose plan has phases).

@@ -4,15 +4,17 @@ people's notice, once each, never for encrypted data."""
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Conflict, Invalid, NotFound
 from privacy.breaches import repository
 from privacy.breaches import service as breaches
 from privacy.config import Settings
-from privacy.models import Breach, BreachAffected
+from privacy.models import Breach, BreachAffected, BreachClientNotice
 from privacy.register import repository as register
 from services.privacy.tests.factories import (
     NOW,
@@ -237,6 +239,13 @@ async def test_the_authority_is_notified_in_phases(database: Database, settings:
         assert [(n.phase, n.text) for n in told] == [("initial", "first"), ("follow-up", "more")]
 
 
+async def mails(database: Database, *, to_client: bool = False) -> list[dict[str, Any]]:
+    """The mails asked of identity: to the people concerned, or (``to_client``) to the
+    client's admins, named by role."""
+    found = await account_mails(database)
+    return [m for m in found if ("role" in m["payload"]) == to_client]
+
+
 async def test_the_people_concerned_are_told_once(database: Database, settings: Settings) -> None:
     await map_entries(database)
     breach = await record(database, settings)
@@ -245,7 +254,7 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
             db, tenant_id="t-1", breach_id=breach.id, lock=True
         )
         assert await breaches.notify_people(db, settings, locked, NOW) == 2
-    [mail] = await account_mails(database)
+    [mail] = await mails(database)
     assert mail["key"] == "account.mail.identity" and mail["tenant"] == "t-1"
     payload = mail["payload"]
     assert isinstance(payload, dict) and payload["marketing"] is False
@@ -272,7 +281,7 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
         assert locked.people_notified_at == NOW
         told = {a.subject: a.notified_at for a in await repository.affected_of(db, breach.id)}
     assert told == {"u-new": NOW, "u-old": NOW, "u-late": NOW + timedelta(hours=2)}
-    assert [m["payload"]["recipients"] for m in await account_mails(database)][1] == [
+    assert [m["payload"]["recipients"] for m in await mails(database)][1] == [
         {"subject": "u-late", "footer": None}
     ]
 
@@ -287,4 +296,58 @@ async def test_nobody_is_told_of_a_breach_of_encrypted_data(
         locked = await breaches.breach_in_tenant(db, tenant_id="t-1", breach_id=breach.id)
         with pytest.raises(Conflict, match=r"encrypted.*34\(3\)\(a\)"):
             await breaches.notify_people(db, settings, locked, NOW)
-    assert await account_mails(database) == []
+    assert await mails(database) == []
+
+
+# -- the client, controller of its people's data (Art. 33(2)) --------------------------------
+
+
+async def test_the_client_is_told_as_the_breach_is_recorded_with_art_33_3(
+    database: Database, settings: Settings
+) -> None:
+    """The tenant's admins get the nature, categories and approximate numbers of people and
+    records, the DPO's contact, the likely consequences and the measures; the notice is
+    recorded (which tenant, who, when), in the breach's detail too."""
+    await map_entries(database)
+    breach = await record(database, settings)
+    [mail] = await mails(database, to_client=True)
+    assert mail["key"] == "account.mail.identity" and mail["tenant"] == "t-1"
+    payload = mail["payload"]
+    assert payload["role"] == "tenant_admin" and payload["recipients"] == []
+    assert payload["marketing"] is False
+    text = payload["text"]
+    for expected in (
+        FACTS.nature,
+        FACTS.consequences,
+        FACTS.measures,
+        "support conversation",
+        "Approximate number of people concerned: 2",
+        "Approximate number of records concerned: 2",
+        "Nombre approximatif de personnes concernées : 2",
+        "dpo@platform.test",
+        settings.dpo_address,
+        "Article 33(2)",
+    ):
+        assert expected in text, expected
+    async with database.transaction() as db:
+        [notice] = (await db.scalars(select(BreachClientNotice))).all()
+        assert (notice.breach_id, notice.tenant_id, notice.recipients, notice.at) == (
+            breach.id,
+            "t-1",
+            "tenant_admin",
+            NOW,
+        )
+        assert notice.text == text
+        assert [n.id for n in await repository.client_notices_of(db, breach.id)] == [notice.id]
+    # Nobody's address or id is in it: the people concerned are told on their own (Art. 34).
+    assert "u-old" not in text and "u-new" not in text
+
+
+async def test_a_breach_touching_nobody_tells_no_client(
+    database: Database, settings: Settings
+) -> None:
+    await map_entries(database)
+    await record(database, settings, scope=breaches.Scope(["orders"], ["support conversation"]))
+    assert await mails(database, to_client=True) == []
+    async with database.transaction() as db:
+        assert (await db.scalars(select(BreachClientNotice))).all() == []
