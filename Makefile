@@ -78,7 +78,7 @@ chaos: venv
 	@deploy/local/test-services.sh
 	@$(PY) -m proof.chaos
 
-# The fast part of the two suites above and below, run by every `make test` (docs/testing.md):
+# The fast part of the two suites above and below, run by every `make test` (README, "Tests"; docs/events.md):
 # a smaller chaos run (30 erasures, 6 blows, no broker restart) and one Schemathesis pass per
 # service, each on a stack of its own.
 proof-fast: venv
