@@ -8,7 +8,9 @@ keyed per partner, so two partners cannot link their orders to each other or to 
 
 Messages to partners go through the outbox (``partner.message``), so an order paid, an erasure
 or a rectification reaches the partner even when it is away for a while (Art. 19). Their types:
-``MessageType``.
+``MessageType``. A delivery and a rectification name one ``reference``; an erasure, a
+restriction and its lifting name every reference of the person that partner holds
+(``references``), in one message.
 """
 
 import asyncio
@@ -65,10 +67,15 @@ class SandboxPartners:
     def _write(self, partner: str, message: dict[str, Any]) -> None:
         folder = self.directory / _safe(partner)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"{_safe(str(message['reference']))}.{_safe(str(message['type']))}.json"
-        temporary = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        temporary.write_text(json.dumps(message, indent=2, ensure_ascii=False))
-        os.replace(temporary, path)
+        # Erasure and restriction name all of a person's references at once: a file each,
+        # as the partner would act on each of its records.
+        references = message.get("references") or [message["reference"]]
+        for reference in references:
+            one = {k: v for k, v in message.items() if k != "references"} | {"reference": reference}
+            path = folder / f"{_safe(str(reference))}.{_safe(str(message['type']))}.json"
+            temporary = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+            temporary.write_text(json.dumps(one, indent=2, ensure_ascii=False))
+            os.replace(temporary, path)
 
 
 def _safe(name: str) -> str:

@@ -149,7 +149,7 @@ def shipped(order: Order, parts: Sequence[Disclosure]) -> dict[str, str]:
 
 
 def tell_recipients(message_type: MessageType) -> Hook:
-    """A hook that sends ``{type, reference}`` to each partner that received some of the
+    """A hook that sends ``{type, references}`` to each partner that received some of the
     person's data: ``erase`` before their rows go, ``restrict`` (Art. 18: keep, do not use)
     and ``lift_restriction``."""
 
@@ -157,22 +157,15 @@ def tell_recipients(message_type: MessageType) -> Hook:
         db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
     ) -> dict[str, Any]:
         parts = await repository.disclosures_to_person(db, subject)
-        # One message per disclosure, written in one statement per tenant (a person's
-        # three years of orders make a few dozen): not one insert each.
-        for tenant in sorted({p.tenant_id for p in parts}):
-            batch = events.batch(tenant=tenant)
-            for part in parts:
-                if part.tenant_id == tenant:
-                    batch.add(
-                        Event.PARTNER_MESSAGE,
-                        payload={
-                            "partner": part.partner,
-                            "message": {"type": message_type, "reference": part.reference},
-                            "disclosure_id": None,
-                        },
-                        routing_key=PARTNER_KEY,
-                    )
-            await batch.write(db)
+        # One message per partner, naming each of its references: a person's three years of
+        # orders make a few dozen disclosures, and a message each cost as many deliveries
+        # (and outbox rows) for every erasure.
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for part in parts:
+            grouped.setdefault((part.tenant_id, part.partner), []).append(part.reference)
+        for (tenant, partner), references in sorted(grouped.items()):
+            message = {"type": message_type, "references": sorted(set(references))}
+            await _to_partner(db, tenant, partner, message)
         return {"recipients_told": sorted({p.partner for p in parts})}
 
     return tell

@@ -13,6 +13,7 @@ from kit.events import Envelope
 from orders.base import Event, events, subject_data
 from orders.handlers import partner_delivery
 from orders.orders.models import Order
+from orders.partners import repository
 from orders.partners.adapter import Ack, MessageType, SandboxPartners
 from orders.partners.models import Disclosure
 from orders.partners.pseudonyms import Pseudonyms
@@ -86,7 +87,7 @@ async def test_fulfilled_once_every_partner_acknowledged(
 
 
 async def test_erasure_and_rectification_reach_the_partners(
-    database: Database, fulfilment: Fulfilment
+    database: Database, fulfilment: Fulfilment, tmp_path: Path
 ) -> None:
     await make_paid_order(database, fulfilment)
     async with database.transaction() as db:
@@ -97,17 +98,28 @@ async def test_erasure_and_rectification_reach_the_partners(
         m for m in await outbox(database, PARTNER_MESSAGE) if m["message"]["type"] == "rectify"
     ]
     assert [m["message"]["recipient"]["street"] for m in rectified] == ["9 rue B"]
+    await make_paid_order(database, fulfilment)  # a second order: two references a partner
     async with database.transaction() as db:
         assert await tell_recipients_of_rectification(db, "u-1", {"corrections": {}}, PAID) == {}
+        held = {(d.partner, d.reference) for d in await repository.disclosures_to_person(db, "u-1")}
         told = await tell_recipients_to_erase(db, "u-1", {}, PAID)
     assert told == {"recipients_told": ["parcels", "ticketing"]}
     erased = [m for m in await outbox(database, PARTNER_MESSAGE) if m["message"]["type"] == "erase"]
-    assert len(erased) == 2 and all(set(m["message"]) == {"type", "reference"} for m in erased)
+    # One message per partner, naming every reference of the person that partner holds.
+    assert sorted(m["partner"] for m in erased) == ["parcels", "ticketing"]
+    assert {(m["partner"], r) for m in erased for r in m["message"]["references"]} == held
+    assert all(len(m["message"]["references"]) == 2 for m in erased)
+    assert all(set(m["message"]) == {"type", "references"} for m in erased)
+    sandbox = SandboxPartners(tmp_path / "partners")
+    for m in erased:  # the sandbox partner keeps a file per reference, as it acts on each
+        await sandbox.send(m["partner"], m["message"])
+    files = {(p.parent.name, p.name) for p in (tmp_path / "partners").rglob("*.erase.json")}
+    assert files == {(partner, f"{reference}.erase.json") for partner, reference in held}
     async with database.transaction() as db:
         told = await tell_recipients(MessageType.RESTRICT)(db, "u-1", {}, PAID)
     assert told == {"recipients_told": ["parcels", "ticketing"]}
     kinds = [m["message"]["type"] for m in await outbox(database, PARTNER_MESSAGE)]
-    assert kinds.count("restrict") == 2
+    assert kinds.count("restrict") == 2  # one per partner, both orders in it
 
 
 async def test_a_fulfilment_message_for_erased_data_is_never_sent(
