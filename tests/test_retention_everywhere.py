@@ -56,6 +56,8 @@ WITH_THE_ACCOUNT = {
     ("privacy", "breach_affected"): "as long as the breach record",
     ("privacy", "newsletters"): "what the works council sent, and who wrote it",
     ("privacy", "forgotten"): "erased people's keyed hashes, as long as a backup may hold them",
+    ("privacy", "closure_people"): "a closing tenant's people until the closure erases them; then"
+    " the keyed hash only, as the proof of the closure (like requests)",
 }
 
 
