@@ -3,8 +3,10 @@
 import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
+from aio_pika.abc import AbstractExchange
 from aiormq.exceptions import PublishError
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -209,6 +211,11 @@ class HeldConfirms(Broker):
         self.in_flight = self.most_in_flight = 0
         self.sent: list[str] = []
         self.release = asyncio.Event()
+        self.connects = 0
+
+    async def connect(self) -> AbstractExchange:
+        self.connects += 1
+        return cast(AbstractExchange, None)
 
     async def publish(
         self, body: bytes, *, routing_key: str, message_id: str, mandatory: bool = False
@@ -241,6 +248,7 @@ async def test_relay_publishes_a_batch_together_and_puts_back_only_the_refused(
     broker = HeldConfirms(unroutable={ids[2]})
     published = await Relay(database, store, broker).drain()
     assert broker.most_in_flight == 5  # all five awaited their confirm together
+    assert broker.connects == 1  # one connection for the batch, not one each
     assert broker.sent == ids  # written in the order they were recorded
     assert published == 4
     async with database.transaction() as session:

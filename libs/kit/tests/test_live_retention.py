@@ -120,6 +120,23 @@ async def test_a_record_goes_on_its_date_and_not_a_second_before(database: Datab
     assert await expire(database, due) == 0  # nothing more on the same day
 
 
+async def test_a_restricted_persons_records_stay_until_the_restriction_is_lifted(
+    database: Database,
+) -> None:
+    """Art. 18(1)(c): the person may need the data for a legal claim once we no longer do."""
+    async with database.transaction() as s:
+        await s.execute(sales.insert().values(id="kept", person="p1", address="1 rue", at=BOUGHT))
+        await s.execute(sales.insert().values(id="gone", person="p2", address="2 rue", at=BOUGHT))
+        assert await data.restrict(s, "p1", request_id="r-1", now=BOUGHT)
+    due = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert await expire(database, due) == 1
+    assert await rows(database, sales) == ["kept"]
+    async with database.transaction() as s:
+        assert await data.lift(s, "p1")
+    assert await expire(database, due) == 1
+    assert await rows(database, sales) == []
+
+
 async def test_the_period_comes_from_the_bound_settings(database: Database) -> None:
     data.bind(ShopSettings(SecretStr("k" * 32), sale_years=7))
     async with database.transaction() as s:

@@ -79,6 +79,13 @@ class Relay:
         put back with a growing delay, and the others go on."""
         total = 0
         while rows := await self._claim():
+            try:
+                # One connection for the batch's publishes (several connecting at once would
+                # each open one, and all but the last would be left open).
+                await self.broker.connect()
+            except Exception as exc:
+                await self._release([row.id for row in rows], exc)
+                raise
             # The batch goes out at once and the confirms are awaited together: one after the
             # other, each waited for RabbitMQ to write the message to its queues (a quorum
             # queue syncs it to disk), and an erasure's 28 messages from orders took 28 of

@@ -387,7 +387,8 @@ class SubjectData:
     async def expire(self, session: AsyncSession, *, now: datetime) -> int:
         """Art. 5(1)(e) while the account exists: every row past its table's ``Lifetime``
         leaves the table; what its ``Retention`` still keeps goes to the restricted archive
-        until its date (as an erasure does), the rest is deleted. Children before parents;
+        until its date (as an erasure does), the rest is deleted; a restricted person's rows
+        stay until the restriction is lifted (Art. 18(1)(c)). Children before parents;
         marked as an erasure (``kit.db.mark_erasure``). Returns how many rows left."""
         gone = 0
         for table, info in reversed(self.tables()):
@@ -402,6 +403,13 @@ class SubjectData:
                 where = and_(table.c[column].in_(values), or_(start.is_(None), dated))
             else:
                 where = dated
+            # Art. 18(1)(c): a restricted person may need the data for a legal claim after
+            # we no longer do: kept, untouched, until the restriction is lifted.
+            person = table.c[info.subject]
+            where = and_(
+                where,
+                or_(person.is_(None), person.not_in(select(self.restrictions.c.subject))),
+            )
             found = (await session.execute(select(table).where(where))).all()
             due = [
                 row

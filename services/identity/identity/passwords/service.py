@@ -111,9 +111,11 @@ async def redeem(db: AsyncSession, *, token: str, now: datetime) -> AccountToken
 async def request_reset(
     db: AsyncSession, ctx: Context, *, tenant: str, email: str, now: datetime
 ) -> None:
-    """Mail a reset link if the account exists and is active; the caller answers the same
-    either way. One link a minute at most per account."""
+    """Mail a reset link if the account exists and is active, in a tenant not closed; the
+    caller answers the same either way. One link a minute at most per account."""
     found = await tenants.tenant_by_slug(db, tenant)
+    if found is not None and found.closed_at is not None:
+        return  # the client's contract ended: nobody of it signs in again
     user = found and await accounts.user_by_email(db, tenant_id=found.id, email=email)
     if not user or not user.is_active:
         return

@@ -3,6 +3,7 @@ signs in, its sessions end at once, its page is gone; and the client's admins ar
 role (a new sub-processor, a breach), the other tenants untouched."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from identity import handlers
 from identity.accounts.models import User
 from identity.context import Context
+from identity.passwords import service as passwords
 from identity.models import events
 from identity.sessions.models import Session
 from identity.tenants import service as tenants
@@ -67,6 +69,12 @@ async def test_a_closed_tenant_signs_nobody_in_and_its_sessions_end(
         await verify(database, ctx, mine.session_token)
     refused = await login(database, ctx, PASSWORD)
     assert refused.session_token is None and refused.mfa_token is None
+    # No reset link either: a closed tenant's people have no way back in.
+    async with database.transaction() as db:
+        await passwords.request_reset(
+            db, ctx, tenant="demo", email=alice.email, now=datetime.now(UTC)
+        )
+    assert not [m for m in await outbox(database, MAIL) if "alice" in json.dumps(m)]
     # Another tenant: its people still sign in, their sessions still live.
     await verify(database, ctx, theirs.session_token)
     again = await login(database, ctx, PASSWORD, email="carol@other.test", tenant="other")

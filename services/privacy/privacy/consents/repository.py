@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kit.pagination import By, Keyset, Page, Part, fetch
+from privacy.base import subject_data
 from privacy.consents.models import Consent, ConsentEvent, UnsubscribeToken
 
 #: A person's consent history: in the order it happened.
@@ -82,7 +83,10 @@ async def delete_spent_proofs(db: AsyncSession, *, ended_before: datetime) -> in
     withdrawn_long_ago = and_(
         last, ConsentEvent.granted.is_(False), ConsentEvent.at <= ended_before
     )
-    spent = select(ConsentEvent.id).where(or_(ended, withdrawn_long_ago))
+    # Art. 18(1)(c): a restricted person's proofs stay until the restriction is lifted.
+    restricted = select(subject_data.restrictions.c.subject)
+    unrestricted = or_(ConsentEvent.subject.is_(None), ConsentEvent.subject.not_in(restricted))
+    spent = select(ConsentEvent.id).where(or_(ended, withdrawn_long_ago), unrestricted)
     ids = list(await db.scalars(spent))
     if ids:
         await db.execute(delete(ConsentEvent).where(ConsentEvent.id.in_(ids)))

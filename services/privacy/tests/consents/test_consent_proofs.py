@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from kit.db import Database
 from privacy import jobs
+from privacy.base import subject_data
 from privacy.config import Settings
 from privacy.consents.models import ConsentEvent, UnsubscribeToken
 from privacy.context import Context
@@ -85,6 +86,20 @@ async def test_a_last_withdrawal_and_an_erased_persons_history_go_too(
         )
     assert await run(database, ctx, WITHDRAWN.replace(year=2025) - timedelta(seconds=1)) == 0
     assert await run(database, ctx, WITHDRAWN.replace(year=2025)) == 2
+    assert await remaining(database) == []
+
+
+async def test_a_restricted_persons_proofs_stay_until_the_restriction_is_lifted(
+    database: Database, ctx: Context
+) -> None:
+    async with database.transaction() as db:
+        db.add_all([event("given", GIVEN, True), event("withdrawn", WITHDRAWN, False)])
+        assert await subject_data.restrict(db, "u-1", request_id="r-1", now=GIVEN)
+    later = datetime(2040, 1, 1, tzinfo=UTC)
+    assert await run(database, ctx, later) == 0
+    async with database.transaction() as db:
+        assert await subject_data.lift(db, "u-1")
+    assert await run(database, ctx, later) == 2
     assert await remaining(database) == []
 
 
