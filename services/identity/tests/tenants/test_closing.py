@@ -11,8 +11,8 @@ from sqlalchemy import select
 from identity import handlers
 from identity.accounts.models import User
 from identity.context import Context
-from identity.passwords import service as passwords
 from identity.models import events
+from identity.passwords import service as passwords
 from identity.sessions.models import Session
 from identity.tenants import service as tenants
 from identity.tenants.models import Tenant
