@@ -306,3 +306,32 @@ async def test_the_export_goes_on_when_a_mark_never_comes(database: Database, ct
         )
         await handlers.on_tenant_closed(ctx, db, forged)
         assert await db.get(TenantClosure, "t-2") is None
+
+
+async def test_a_mark_that_comes_after_the_export_is_erased_too(
+    database: Database, ctx: Context
+) -> None:
+    """A data-map mark that arrives once the export is done (late, or sent again after a
+    crash): that person is erased with the others, never left behind, and the report says
+    they were not in the client's archive and how many accounts the map never named."""
+    await people(database)
+    async with database.transaction() as db:
+        await closures.start(db, principal=ADMIN, tenant_id=None, confirm="t-1", now=NOW)
+    await identity_answers(database, ctx, accounts=4)
+    later = NOW + closures.MARKS_GRACE + timedelta(seconds=1)
+    while await step(database, ctx, later) or await answer_everything(database, ctx, later):
+        if (await closure_of(database)).status == "erasing":
+            break
+    assert (await closure_of(database)).status == "erasing"
+    async with database.transaction() as db:  # u-3's mark, late
+        db.add(make_map_entry("u-3", "identity", ["identity"]))
+    while await step(database, ctx, later) or await answer_everything(database, ctx, later):
+        pass
+    closure = await closure_of(database)
+    assert closure.status == "completed"
+    erased = {r.subject_key for r in await requests_of(database, "t-1") if r.type == "erasure"}
+    assert len(erased) == 3  # u-1, u-2 and the late u-3
+    assert closure.report is not None
+    assert closure.report["people"] == 3
+    assert closure.report["erased_without_export"] == 1
+    assert closure.report["accounts_not_found"] == 1
