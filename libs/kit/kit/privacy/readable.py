@@ -87,9 +87,7 @@ def basis_name(basis: str, lang: Language) -> str:
 
 def basis_texts() -> list[str]:
     """Each legal basis's name, article and exemption from erasure."""
-    return [
-        t for b in LegalBasis for t in (BASIS_NAMES[b], b.article, b.erasure_exemption)
-    ]
+    return [t for b in LegalBasis for t in (BASIS_NAMES[b], b.article, b.erasure_exemption)]
 
 
 def all_purpose_texts() -> list[str]:

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
-from kit.i18n import Language, negotiate
 from kit.errors import Forbidden, NotFound
+from kit.i18n import Language, negotiate
 from kit.privacy.declarations import Purpose
 from privacy.clients import repository
 from privacy.clients.models import ClientContract, SubprocessorNotice
@@ -34,7 +34,6 @@ from privacy.mailing.service import mail_accounts
 from privacy.processors.models import Processor
 from privacy.processors.service import in_eea
 from privacy.register import service as register
-
 
 #: The purposes run on behalf of the clients; listing partners is the platform's own.
 ON_BEHALF_OF_CLIENTS = (

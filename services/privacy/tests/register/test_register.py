@@ -215,7 +215,7 @@ async def test_the_register_has_every_purpose_with_every_field(
     )
     assert orders["legal_basis"]["basis"] == "contract"
     assert orders["legal_basis"]["also"] == [
-        {"basis": "legal_obligation", "article": "Art. 6(1)(c) GDPR"}
+        {"basis": "legal_obligation", "name": "legal obligation", "article": "Art. 6(1)(c) GDPR"}
     ]
     kept = {t["table"]: t for t in orders["retention"]["tables"]}
     assert kept["orders"]["after_erasure"]["years"] == 5
