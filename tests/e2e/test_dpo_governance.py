@@ -35,7 +35,11 @@ BREACH_SUBJECT = "A data breach concerning your data"
 
 
 def dpo(platform: Platform) -> httpx.Client:
-    return platform.login("dpo@demo.test")
+    """The DPO, reading in English (the texts below are checked in English; French, the
+    default, in ``test_languages.py``)."""
+    client = platform.login("dpo@demo.test")
+    client.headers["Accept-Language"] = "en"
+    return client
 
 
 def declared_register(client: httpx.Client, timeout: float = 60) -> dict[str, Any]:

@@ -134,11 +134,10 @@ def build_record(
     """The record as a document (what ``?role=processor`` answers as JSON)."""
     words = LABELS[lang]
     outside = [p for p in subprocessors if not in_eea(p.location)]
-    readable = register.in_language(declared, lang)
     categories = []
     security: list[str] = []
     for purpose in ON_BEHALF_OF_CLIENTS:
-        entry = register.purpose_entry(purpose, readable, outside, lang)
+        entry = register.purpose_entry(purpose, declared, outside, lang)
         security += entry["security_measures"]
         categories.append(
             {

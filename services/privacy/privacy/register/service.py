@@ -53,11 +53,6 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def in_language(declared: Sequence[Declared], lang: Language) -> list[Declared]:
-    """The services' declarations with their texts in ``lang``."""
-    return [Declared(d.service, inventory_in(d.inventory, lang), d.published_at) for d in declared]
-
-
 def processor_entry(processor: Processor, lang: Language = "en") -> dict[str, Any]:
     """A processor as the register lists it; the texts of the defaults in ``lang`` (a text
     the catalogue does not know, one a DPO typed, as it was written)."""
@@ -79,7 +74,9 @@ def purpose_entry(
     outside: Sequence[Processor],
     lang: Language = "en",
 ) -> dict[str, Any]:
-    """One purpose of the register; ``declared`` already in ``lang`` (``in_language``)."""
+    """One purpose of the register, its texts in ``lang``. A category of data is shown in
+    ``lang`` (``categories``) and keeps its declared name (``codes``, in the same order): what
+    a breach's scope names (``privacy.breaches``)."""
     info = PURPOSES[purpose]
 
     def tr(text: str) -> str:
@@ -98,13 +95,14 @@ def purpose_entry(
                 str(f["category"]) for f in fields
             )
             bases.update(str(f["basis"]) for f in fields)
-            recipients += [str(r) for r in table.get("recipients", [])]
+            [readable] = inventory_in([table], lang)
+            recipients += [str(r) for r in readable.get("recipients", [])]
             tables.append(
                 {
                     "service": declaration.service,
                     "table": table.get("table"),
-                    "kept": table.get("kept"),
-                    "after_erasure": table.get("retention"),
+                    "kept": readable.get("kept"),
+                    "after_erasure": readable.get("retention"),
                 }
             )
     others = sorted((bases & {b.value for b in LegalBasis}) - {info.legal_basis.value})
@@ -133,7 +131,11 @@ def purpose_entry(
         },
         "categories_of_people": [tr(c) for c in info.categories_of_people],
         "categories_of_data": [
-            {"service": service, "categories": sorted(found)}
+            {
+                "service": service,
+                "categories": [tr(c) for c in sorted(found, key=tr)],
+                "codes": sorted(found, key=tr),
+            }
             for service, found in sorted(categories.items())
         ],
         "recipients": _unique(recipients),
@@ -154,7 +156,6 @@ def build(
     """The register as a document (what ``?format=json`` answers), its texts in ``lang``."""
     expected = {*settings.participants, settings.service_name}
     outside = [p for p in processor_list if not in_eea(p.location)]
-    readable = in_language(declared, lang)
     return {
         "language": lang,
         "generated_at": now.isoformat(),
@@ -168,7 +169,7 @@ def build(
             {"service": d.service, "published_at": d.published_at.isoformat()} for d in declared
         ],
         "services_not_declared": sorted(expected - {d.service for d in declared}),
-        "purposes": [purpose_entry(p, readable, outside, lang) for p in Purpose],
+        "purposes": [purpose_entry(p, declared, outside, lang) for p in Purpose],
         "processors": [processor_entry(p, lang) for p in processor_list],
     }
 

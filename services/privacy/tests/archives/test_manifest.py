@@ -190,8 +190,10 @@ async def test_a_request_filed_in_french_gets_its_art_15_information_in_french(
         "Analytics Inc. (usage statistics ; sous-traitant, US)",
     ):
         assert expected in manifest["recipients"], expected
-    assert "Hébergeur (hébergement des serveurs, des bases de données et des sauvegardes ; "
-    "sous-traitant, FR)" in manifest["recipients"]
+    assert (
+        "Hébergeur (hébergement des serveurs, des bases de données et des sauvegardes ; "
+        "sous-traitant, FR)"
+    ) in manifest["recipients"]
     [own] = [r for r in manifest["retention"] if r["table"] == "requests"]
     assert own["kept"] == "comme preuve de la réponse"
     assert "vous" in manifest["sources"]

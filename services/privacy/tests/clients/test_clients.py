@@ -91,6 +91,7 @@ async def test_the_record_names_the_client_the_platform_its_processing_and_measu
         {
             "service": "orders",
             "categories": ["billing address", "invoice", "purchase", "recipients of your data"],
+            "codes": ["billing address", "invoice", "purchase", "recipients of your data"],
         }
     ]
     assert all(c["categories_of_people"] for c in doc["categories_of_processing"])
