@@ -55,7 +55,7 @@ def directory(platform: Platform) -> Iterator[str]:
         "REDIRECT_URI": f"{platform.url}/api/auth/oidc/callback",
     }
     node = shutil.which("node") or "node"
-    process = subprocess.Popen(  # noqa: S603 (our own script)
+    process = subprocess.Popen(
         [node, "provider.mjs"],
         cwd=DIRECTORY,
         env=env,
@@ -227,11 +227,12 @@ def test_an_employee_signs_in_with_the_company_account(
 
     # Only the link is stored: the tenant, the issuer and the subject.
     links = asyncio.run(
-        _rows(_db(platform), "SELECT l.*, t.slug FROM oidc_links l JOIN tenants t ON t.id = l.tenant_id")
+        _rows(
+            _db(platform),
+            "SELECT l.*, t.slug FROM oidc_links l JOIN tenants t ON t.id = l.tenant_id",
+        )
     )
-    assert [(r["slug"], r["issuer"], r["subject"]) for r in links] == [
-        ("demo", directory, PERSON)
-    ]
+    assert [(r["slug"], r["issuer"], r["subject"]) for r in links] == [("demo", directory, PERSON)]
     assert set(links[0].keys()) == {
         "id",
         "user_id",
@@ -262,7 +263,9 @@ def test_a_tampered_state_or_another_browser_is_refused(
     with platform.client() as browser:
         callback = sign_in_at_directory(platform, browser, directory)
         state = parse_qs(urlsplit(callback).query)["state"][0]
-        tampered = re.sub(r"state=[^&]+", f"state={state[:-1]}{'B' if state[-1] != 'B' else 'C'}", callback)
+        tampered = re.sub(
+            r"state=[^&]+", f"state={state[:-1]}{'B' if state[-1] != 'B' else 'C'}", callback
+        )
         refused(come_back(browser, tampered), "state", browser)
         # The right state, from a browser that did not start the sign-in (login CSRF).
         with platform.client() as stranger:

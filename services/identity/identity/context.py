@@ -1,6 +1,6 @@
 """What the identity app holds, built once at startup: the settings, the password hasher, the
-signing keys, the TOTP cipher, the device tokens and the OpenID client. Routes get it with ``ContextDep``; the
-services take it as a plain argument."""
+signing keys, the TOTP cipher, the device tokens and the OpenID client. Routes get it with
+``ContextDep``; the services take it as a plain argument."""
 
 import hashlib
 import hmac

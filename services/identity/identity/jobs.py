@@ -1,6 +1,7 @@
 """Every scheduled work of the identity worker: the retention purge of the restricted archive,
-the housekeeping of ended sessions, stale counters, dead links, pending second steps and directory sign-ins, the
-purge of the connection log, and the inactive accounts' warnings and erasures."""
+the housekeeping of ended sessions, stale counters, dead links, pending second steps and
+directory sign-ins, the purge of the connection log, and the inactive accounts' warnings and
+erasures."""
 
 from datetime import datetime, timedelta
 

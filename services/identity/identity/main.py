@@ -11,8 +11,8 @@ from identity.config import Settings, get_settings
 from identity.context import build_context
 from identity.imports import api as imports_api
 from identity.mfa import api as mfa_api
-from identity.oidc import api as oidc_api
 from identity.models import events
+from identity.oidc import api as oidc_api
 from identity.passwords import api as passwords_api
 from identity.sessions import api as sessions_api
 from identity.signin import api as signin_api

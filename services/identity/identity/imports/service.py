@@ -61,7 +61,9 @@ def _numbers_of_others(parsed: Parsed, existing: dict[str, User]) -> None:
     for line in parsed.lines:
         owner = owners.get(line.employee_number) if line.employee_number else None
         if owner is not None and owner != line.email:
-            parsed.errors.append(LineError(line=line.number, error="employee number of another account"))
+            parsed.errors.append(
+                LineError(line=line.number, error="employee number of another account")
+            )
         else:
             kept.append(line)
     parsed.lines = kept

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from identity.context import Context, ContextDep
 from identity.oidc import service
+from identity.oidc.models import OidcProvider
 from identity.oidc.schemas import ProviderPublic, ProviderSettings, SignInOptions
 from identity.sessions.api import set_session_cookies
 from identity.signin.api import client_of
@@ -24,7 +25,7 @@ OIDC_COOKIE = "__Host-oidc"
 OIDC_HEADER = "x-oidc-token"
 
 
-def _public(ctx: Context, found: service.OidcProvider) -> ProviderPublic:
+def _public(ctx: Context, found: OidcProvider) -> ProviderPublic:
     return ProviderPublic(
         issuer=found.issuer,
         client_id=found.client_id,

@@ -204,7 +204,9 @@ class Oidc:
         except httpx.HTTPError as exc:
             raise Refused(Refusal.CODE, "the token endpoint could not be reached") from exc
         if response.status_code != 200:
-            raise Refused(Refusal.CODE, f"the token endpoint refused the code ({response.status_code})")
+            raise Refused(
+                Refusal.CODE, f"the token endpoint refused the code ({response.status_code})"
+            )
         try:
             token = response.json().get("id_token")
         except (ValueError, AttributeError) as exc:

@@ -22,7 +22,7 @@ class Refusal(StrEnum):
     PROVIDER = "provider"  # the provider answered an error (the person cancelled, ...)
     STATE = "state"  # unknown, expired, used or tampered state, or another browser's
     CODE = "code"  # the provider refused the code (replayed, expired) or could not be reached
-    TOKEN = "token"  # the ID token: signature, issuer, audience, expiry
+    TOKEN = "token"  # noqa: S105 (a refusal's code) the ID token: signature, issuer, audience, expiry
     NONCE = "nonce"  # the ID token is not the answer to this sign-in
     NO_ACCOUNT = "no_account"  # no account of the tenant matches (nor is linked)
     STAFF = "staff"  # staff sign in with their password and second factor
@@ -47,9 +47,7 @@ class OidcProvider(Base):
         String(2000), info=not_personal("a company's secret, encrypted")
     )
     #: The ID token claim compared with the accounts' employee number at a first sign-in.
-    match_claim: Mapped[str] = mapped_column(
-        String(64), info=not_personal("a company's setting")
-    )
+    match_claim: Mapped[str] = mapped_column(String(64), info=not_personal("a company's setting"))
     #: Scopes asked beyond ``openid`` (space-separated; empty: none).
     extra_scopes: Mapped[str] = mapped_column(
         String(255), default="", info=not_personal("a company's setting")
@@ -79,9 +77,7 @@ class OidcLogin(Base):
     )
     nonce: Mapped[str] = mapped_column(String(64), info=not_personal("a one-time secret"))
     #: The PKCE verifier (RFC 7636, S256), sent with the code to the provider.
-    code_verifier: Mapped[str] = mapped_column(
-        String(128), info=not_personal("a one-time secret")
-    )
+    code_verifier: Mapped[str] = mapped_column(String(128), info=not_personal("a one-time secret"))
     expires_at: Mapped[datetime] = mapped_column(
         UtcDateTime, index=True, info=not_personal("a date")
     )
@@ -99,11 +95,7 @@ class OidcLink(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "issuer", "subject", name="uq_oidc_links_subject"),
         UniqueConstraint("user_id", "issuer", name="uq_oidc_links_user_issuer"),
-        {
-            "info": subject_table(
-                "user_id", tenant="tenant_id", source="your employer's directory"
-            )
-        },
+        {"info": subject_table("user_id", tenant="tenant_id", source="your employer's directory")},
     )
 
     id: Mapped[str] = mapped_column(
@@ -112,9 +104,7 @@ class OidcLink(Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True, info=LINK
     )
-    tenant_id: Mapped[str] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), info=LINK
-    )
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), info=LINK)
     issuer: Mapped[str] = mapped_column(String(500), info=LINK)
     subject: Mapped[str] = mapped_column(String(255), info=LINK)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=LINK)

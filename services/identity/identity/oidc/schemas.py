@@ -10,7 +10,9 @@ from kit.schemas import Strict
 Scopes = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=255, pattern=r"^([A-Za-z0-9_.:/-]+( [A-Za-z0-9_.:/-]+)*)?$"
+        strip_whitespace=True,
+        max_length=255,
+        pattern=r"^([A-Za-z0-9_.:/-]+( [A-Za-z0-9_.:/-]+)*)?$",
     ),
 ]
 

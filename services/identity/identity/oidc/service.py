@@ -193,40 +193,57 @@ async def finish(
     tenant = await tenants.tenant_by_id(db, login.tenant_id)
     if tenant is None or tenant.closed_at is not None:
         return _refused(Refusal.STATE, "the tenant is closed")
-    slug = tenant.slug
-    if login.expires_at <= now:
-        return _refused(Refusal.STATE, "the sign-in expired", slug)
-    if error is not None or not code:
-        return _refused(Refusal.PROVIDER, "the provider answered an error", slug)
+    user = None
+    try:
+        if login.expires_at <= now:
+            raise Refused(Refusal.STATE, "the sign-in expired")
+        if error is not None or not code:
+            raise Refused(Refusal.PROVIDER, "the provider answered an error")
+        provider, claims = await _verified(db, ctx, login, tenant, code=code, issuer=issuer)
+        user = await _account(db, provider, claims, now)
+        if user is None or not user.is_active:
+            raise Refused(Refusal.NO_ACCOUNT, "no account of the tenant matches")
+        if staff(user.roles):
+            raise Refused(Refusal.STAFF, "staff sign in with their password")
+    except Refused as refused:
+        return _refused(refused.refusal, refused.reason, tenant.slug, user)
+    assert user is not None
+    token = await complete_login(db, ctx, user=user, client=client or Client(), now=now)
+    return Outcome(session_token=token, tenant=tenant.slug)
+
+
+async def _verified(
+    db: AsyncSession,
+    ctx: Context,
+    login: OidcLogin,
+    tenant: Tenant,
+    *,
+    code: str,
+    issuer: str | None,
+) -> tuple[OidcProvider, dict[str, Any]]:
+    """The tenant's provider and the verified claims of the ID token the code is exchanged
+    for; ``Refused`` otherwise."""
     provider = await repository.provider_of(db, tenant.id)
     if provider is None:
-        return _refused(Refusal.STATE, "the tenant's provider was removed", slug)
+        raise Refused(Refusal.STATE, "the tenant's provider was removed")
     if issuer is not None and issuer != provider.issuer:  # RFC 9207: a mix-up of providers
-        return _refused(Refusal.TOKEN, "the answer names another issuer", slug)
+        raise Refused(Refusal.TOKEN, "the answer names another issuer")
     try:
         discovery = await ctx.oidc.discovery(provider.issuer)
-        id_token = await ctx.oidc.exchange(
-            discovery,
-            client_id=provider.client_id,
-            client_secret=ctx.oidc.open(tenant.id, provider.client_secret),
-            code=code,
-            redirect_uri=redirect_uri(ctx),
-            code_verifier=login.code_verifier,
-        )
-        claims = await ctx.oidc.verify(
-            discovery, id_token, client_id=provider.client_id, nonce=login.nonce
-        )
-    except Unreachable:
-        return _refused(Refusal.CODE, "the provider could not be reached", slug)
-    except Refused as refused:
-        return _refused(refused.refusal, refused.reason, slug)
-    user = await _account(db, provider, claims, now)
-    if user is None or not user.is_active:
-        return _refused(Refusal.NO_ACCOUNT, "no account of the tenant matches", slug)
-    if staff(user.roles):
-        return _refused(Refusal.STAFF, "staff sign in with their password", slug, user)
-    token = await complete_login(db, ctx, user=user, client=client or Client(), now=now)
-    return Outcome(session_token=token, tenant=slug)
+    except Unreachable as exc:
+        raise Refused(Refusal.CODE, "the provider could not be reached") from exc
+    id_token = await ctx.oidc.exchange(
+        discovery,
+        client_id=provider.client_id,
+        client_secret=ctx.oidc.open(tenant.id, provider.client_secret),
+        code=code,
+        redirect_uri=redirect_uri(ctx),
+        code_verifier=login.code_verifier,
+    )
+    claims = await ctx.oidc.verify(
+        discovery, id_token, client_id=provider.client_id, nonce=login.nonce
+    )
+    return provider, claims
 
 
 async def _account(

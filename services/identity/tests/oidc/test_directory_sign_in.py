@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from identity.accounts.models import User
 from identity.context import Context
+from identity.models import Base
 from identity.oidc import service
 from identity.oidc.client import Oidc
 from identity.oidc.models import OidcLink, OidcLogin, OidcProvider, Refusal
@@ -33,11 +34,11 @@ from services.identity.tests.factories import NOW, add_tenant, add_user, princip
 
 ISSUER = "https://login.directory.test/tenant-1/v2.0"
 CLIENT_ID = "platform-client"
-CLIENT_SECRET = "a-secret-of-the-client"  # noqa: S105 (a test value)
+CLIENT_SECRET = "a-secret-of-the-client"
 
 
 def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    public: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     return public | {"kid": kid, "alg": "RS256", "use": "sig"}
 
 
@@ -226,11 +227,12 @@ async def test_a_first_sign_in_links_the_account_by_its_employee_number_and_open
 
 
 async def test_only_the_link_is_personal_data_and_it_is_declared(tenant: Tenant) -> None:
+    tables = Base.metadata.tables
     personal = [
-        c.name for c in OidcLink.__table__.columns if isinstance(declaration(c), Personal)
+        c.name for c in tables["oidc_links"].columns if isinstance(declaration(c), Personal)
     ]
     assert set(personal) == {"user_id", "tenant_id", "issuer", "subject", "created_at"}
-    for table in (OidcProvider.__table__, OidcLogin.__table__):
+    for table in (tables["oidc_providers"], tables["oidc_logins"]):
         assert not any(isinstance(declaration(c), Personal) for c in table.columns)
 
 
