@@ -9,6 +9,7 @@ signature check is PyJWT's, the encryption ``kit.crypto.AesGcm``."""
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -94,20 +95,26 @@ class Oidc:
     # -- addresses ---------------------------------------------------------------------------
 
     def usable_url(self, url: str) -> bool:
-        """HTTPS with a host, no credentials and no fragment (plain HTTP only when the
-        ``OIDC_ALLOW_HTTP`` setting allows it: the tests' provider on loopback)."""
+        """HTTPS to a host name, no credentials and no fragment. Never an address literal nor
+        ``localhost``: a tenant admin's setting must not make identity call into the
+        platform's own network. (With ``OIDC_ALLOW_HTTP``, the tests' setting: plain HTTP, and
+        loopback addresses only.)"""
         try:
             parts = urlsplit(url)
+            port = parts.port
         except ValueError:
             return False
+        host = (parts.hostname or "").lower()
         schemes = {"https", "http"} if self.allow_http else {"https"}
-        return (
-            parts.scheme in schemes
-            and bool(parts.hostname)
-            and not parts.username
-            and not parts.password
-            and not parts.fragment
-        )
+        if parts.scheme not in schemes or not host or parts.username or parts.password:
+            return False
+        if parts.fragment or (port is not None and not 0 < port < 65536):
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host != "localhost" and not host.endswith(".localhost")
+        return self.allow_http and address.is_loopback
 
     # -- HTTP --------------------------------------------------------------------------------
 

@@ -352,6 +352,8 @@ async def test_the_client_secret_is_stored_encrypted_and_settings_are_checked(
     bad = [
         {"issuer": "http://login.directory.test/tenant-1/v2.0"},  # not https
         {"issuer": "https://login.directory.test/unknown"},  # no discovery document
+        {"issuer": "https://10.0.0.7/v2.0"},  # an address: never into the platform's network
+        {"issuer": "https://localhost/v2.0"},
         {"extra_scopes": "offline_access"},
     ]
     for change in bad:
@@ -381,3 +383,22 @@ async def test_the_client_secret_is_stored_encrypted_and_settings_are_checked(
         assert not await service.has_directory(db, "demo")
         with pytest.raises(NotFound):
             await service.start(db, oidc_ctx, tenant="demo", now=NOW)
+
+
+def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Context) -> None:
+    strict = ctx.oidc
+    assert strict.usable_url("https://login.microsoftonline.com/t/v2.0")
+    for url in (
+        "http://login.directory.test",  # plain HTTP
+        "https://10.0.0.7/v2.0",  # a private address
+        "https://[::1]/",
+        "https://127.0.0.1:8443/",
+        "https://localhost/",
+        "https://user:pw@login.directory.test/",
+        "https://login.directory.test/#x",
+        "https:///no-host",
+    ):
+        assert not strict.usable_url(url), url
+    tests = Oidc(ctx.settings.model_copy(update={"oidc_allow_http": True}))
+    assert tests.usable_url("http://127.0.0.1:4000")  # the tests' provider on loopback
+    assert not tests.usable_url("http://10.0.0.7:4000")
