@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from identity.accounts.models import User
 from identity.context import Context
-from identity.models import Base
+from identity.models import Base, subject_data
 from identity.oidc import service
 from identity.oidc.client import Oidc
 from identity.oidc.models import OidcLink, OidcLogin, OidcProvider, Refusal
@@ -402,3 +402,22 @@ def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Conte
     tests = Oidc(ctx.settings.model_copy(update={"oidc_allow_http": True}))
     assert tests.usable_url("http://127.0.0.1:4000")  # the tests' provider on loopback
     assert not tests.usable_url("http://10.0.0.7:4000")
+
+
+async def test_the_link_is_exported_and_erased_with_the_person(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    assert (await finish(database, oidc_ctx, begun, code, state)).session_token is not None
+    async with database.transaction() as db:
+        jeanne = await db.scalar(select(User).where(User.email == "jeanne@demo.test"))
+        assert jeanne is not None
+        exported = await subject_data.export(db, jeanne.id)
+    assert [(r["issuer"], r["subject"]) for r in exported["oidc_links"]] == [(ISSUER, "sub-0042")]
+    assert exported["users"][0]["employee_number"] == "E-1042"
+    async with database.transaction() as db:
+        report = await subject_data.erase(db, jeanne.id, now=NOW)
+    assert {r.table: r.erased_rows for r in report}["oidc_links"] == 1
+    async with database.transaction() as db:
+        assert list(await db.scalars(select(OidcLink))) == []
