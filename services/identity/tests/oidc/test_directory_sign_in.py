@@ -399,7 +399,10 @@ def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Conte
         "https:///no-host",
     ):
         assert not strict.usable_url(url), url
-    tests = Oidc(ctx.settings.model_copy(update={"oidc_allow_http": True}))
+    loose = ctx.settings.model_copy(update={"oidc_allow_http": True})
+    assert any(p.startswith("OIDC_ALLOW_HTTP") for p in loose.production_problems())
+    assert not any(p.startswith("OIDC_ALLOW_HTTP") for p in ctx.settings.production_problems())
+    tests = Oidc(loose)
     assert tests.usable_url("http://127.0.0.1:4000")  # the tests' provider on loopback
     assert not tests.usable_url("http://10.0.0.7:4000")
 
