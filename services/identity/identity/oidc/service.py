@@ -9,6 +9,7 @@ subject) once made, and at a first sign-in the account of the tenant whose emplo
 the employer's import makes the accounts. Staff (tenant admin, agent, DPO, platform admin)
 keep signing in with their password and second factor."""
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -188,7 +189,7 @@ async def finish(
         return _refused(Refusal.STATE, "unknown or used state")
     await db.delete(login)
     await db.flush()
-    if not browser_token or sha256(browser_token) != login.browser_hash:
+    if not browser_token or not hmac.compare_digest(sha256(browser_token), login.browser_hash):
         return _refused(Refusal.STATE, "the sign-in was started by another browser")
     tenant = await tenants.tenant_by_id(db, login.tenant_id)
     if tenant is None or tenant.closed_at is not None:
@@ -268,6 +269,8 @@ async def _account(
     )
     if user is None or not user.is_active:
         return None
+    if staff(user.roles):
+        return user  # refused by the caller: never linked, staff keep their second factor
     if await repository.link_of(db, user_id=user.id, issuer=provider.issuer) is not None:
         return None  # linked to another subject of this directory: never moved silently
     db.add(

@@ -327,6 +327,8 @@ async def test_no_account_staff_and_already_linked_accounts_are_refused(
     begun = await started(database, oidc_ctx)
     code, state = directory.authorize(begun.location, sub="sub-dpo")
     assert (await finish(database, oidc_ctx, begun, code, state)).refusal == Refusal.STAFF
+    async with database.transaction() as db:
+        assert list(await db.scalars(select(OidcLink))) == []  # and never linked
 
     # Jeanne linked; another subject presenting her number is not linked in her place.
     begun = await started(database, oidc_ctx)
