@@ -29,6 +29,8 @@ import pytest
 
 from tests.e2e.conftest import Platform
 
+pytestmark = pytest.mark.e2e
+
 DIRECTORY = Path(__file__).resolve().parents[1] / "oidc"
 CLIENT_ID = "benefits-platform"
 CLIENT_SECRET = secrets.token_urlsafe(24)
