@@ -57,13 +57,10 @@ def directory(platform: Platform) -> Iterator[str]:
         "REDIRECT_URI": f"{platform.url}/api/auth/oidc/callback",
     }
     node = shutil.which("node") or "node"
+    # Its output in a file of the run (a pipe nobody reads would stop it once full).
+    output = (platform.var_dir / "oidc-provider.out").open("w")
     process = subprocess.Popen(
-        [node, "provider.mjs"],
-        cwd=DIRECTORY,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [node, "provider.mjs"], cwd=DIRECTORY, env=env, stdout=output, stderr=subprocess.STDOUT
     )
     issuer = f"http://127.0.0.1:{port}"
     try:
@@ -80,6 +77,7 @@ def directory(platform: Platform) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        output.close()
 
 
 @pytest.fixture(scope="module")
