@@ -63,6 +63,8 @@ PUBLIC_ROUTES = (
     "/api/privacy/unsubscribe",
     "/api/partners/apply",
     "/api/auth/password",
+    # The sign-in with the employer's directory: its start and callback (a prefix location).
+    "/api/auth/oidc/",
 )
 #: People signing in within a minute from one address (one office behind a NAT) who all get in.
 WORKPLACE = 300
@@ -79,7 +81,9 @@ def test_each_public_route_has_a_per_address_zone_of_its_own() -> None:
     )
     used = {}
     for path in PUBLIC_ROUTES:
-        block = re.search(rf"^location = {re.escape(path)} \{{\n(.*?)^\}}", routes, re.M | re.S)
+        block = re.search(
+            rf"^location (?:=|\^~) {re.escape(path)} \{{\n(.*?)^\}}", routes, re.M | re.S
+        )
         assert block, path
         limits = re.findall(r"limit_req zone=(\w+) burst=\$\{(\w+)\} nodelay;", block.group(1))
         assert len(limits) == 1, path

@@ -66,6 +66,8 @@ LAST = ("POST /api/auth/sessions/end-others", "POST /api/auth/password", "POST /
 #: login page, and the platform's processors, kept by the platform for every tenant.
 NOT_TENANT_OBJECTS = {
     "GET /api/auth/tenants/{slug}",
+    "GET /api/auth/tenants/{slug}/sign-in",
+    "GET /api/auth/oidc/{tenant}/start",
     "DELETE /api/privacy/processors/{processor_id}",
     # The platform's: clients' contracts and the client archive (its administrator only), and
     # the acceptance of a platform processor (announced to every client).
@@ -337,6 +339,13 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
         "POST /api/auth/mfa/disable": {"code": "000000"},
         "POST /api/auth/reauthenticate": {"password": PASSWORD},
         "POST /api/auth/password-reset": {"tenant": "demo", "email": "nobody@demo.test"},
+        # A provider that cannot be read (a closed port on loopback): 422 after the role check,
+        # demo's settings unchanged.
+        "PUT /api/auth/directory": {
+            "issuer": "https://127.0.0.1:9",
+            "client_id": "matrix",
+            "client_secret": "matrix",
+        },
         "POST /api/auth/password-reset/confirm": {
             "token": "x" * 43,
             "password": "Matrix-Password-2026!",
@@ -501,6 +510,9 @@ def test_every_operation_declares_who_may_call_it(platform: Platform) -> None:
             "POST /api/auth/password-reset",
             "POST /api/auth/password-reset/confirm",
             "GET /api/auth/tenants/{slug}",
+            "GET /api/auth/tenants/{slug}/sign-in",
+            "GET /api/auth/oidc/{tenant}/start",
+            "GET /api/auth/oidc/callback",
             "POST /api/partners/apply",
             "POST /api/payments/webhook",
             "POST /api/privacy/unsubscribe",

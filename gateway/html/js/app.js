@@ -39,6 +39,7 @@ const ROUTES = [
   { path: "/admin/rules", title: "rules.title", page: admin.rulesPage, roles: ADMIN, nav: "nav.rules" },
   { path: "/admin/stats", title: "stats.title", page: admin.statsPage, roles: ADMIN, nav: "nav.stats" },
   { path: "/admin/newsletters", title: "newsletters.title", page: admin.newslettersPage, roles: ADMIN, nav: "nav.newsletters" },
+  { path: "/admin/sign-in", title: "directory.title", page: admin.signInPage, roles: ["tenant_admin"], nav: "nav.directory" },
 
   { path: "/dpo/requests", title: "queue.title", page: dpo.requestsPage, roles: DPO, nav: "nav.queue" },
   { path: "/dpo/breaches", title: "breaches.title", page: dpo.breachesPage, roles: DPO, nav: "nav.breaches" },

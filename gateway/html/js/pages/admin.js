@@ -427,3 +427,88 @@ export function newslettersPage(body) {
   });
   append(body, [h("p", { class: "lead" }, t("newsletters.intro")), section(t("newsletters.new"), form)]);
 }
+
+// -- sign-in with the company's directory ------------------------------------------------------
+
+/** The tenant's OpenID provider (Microsoft Entra ID, Google Workspace...): the employees may
+ * then sign in with their company account. The client secret is never shown back. */
+export async function signInPage(body, ctx) {
+  const box = h("div");
+  append(body, [h("p", { class: "lead" }, t("directory.intro")), box]);
+  async function draw() {
+    let current = null;
+    try {
+      current = await get("/api/auth/directory");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) {
+        clear(box);
+        failed(box, error);
+        return;
+      }
+    }
+    if (!ctx.alive()) return;
+    clear(box);
+    const status = statusLine();
+    const issuer = field({ label: t("directory.issuer"), name: "issuer", type: "url", required: true,
+      value: current ? current.issuer : "", hint: t("directory.issuerHint") });
+    const clientId = field({ label: t("directory.clientId"), name: "client_id", required: true,
+      value: current ? current.client_id : "", autocomplete: "off" });
+    const secret = field({ label: t("directory.clientSecret"), name: "client_secret", type: "password",
+      required: !current, autocomplete: "new-password", hint: current ? t("directory.secretKept") : t("directory.secretHint") });
+    const claim = field({ label: t("directory.matchClaim"), name: "match_claim", required: true,
+      value: current ? current.match_claim : "sub", hint: t("directory.matchClaimHint") });
+    const scopes = field({ label: t("directory.extraScopes"), name: "extra_scopes",
+      value: current ? current.extra_scopes : "", hint: t("directory.extraScopesHint") });
+    const redirect = current ? current.redirect_uri : `${window.location.origin}/api/auth/oidc/callback`;
+    const form = h("form", { class: "stack narrow", novalidate: true },
+      issuer.wrap, clientId.wrap, secret.wrap, claim.wrap, scopes.wrap,
+      h("div", { class: "actions" },
+        button(t("common.save"), null, { type: "submit", kind: "primary" }),
+        current ? button(t("directory.remove"), async () => {
+          await busy(form, async () => {
+            try {
+              await del("/api/auth/directory");
+              await draw();
+              ctx.announce(t("directory.removed"));
+            } catch (error) {
+              status.error(describe(error));
+            }
+          });
+        }, { kind: "secondary" }) : null),
+      status.el);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const missing = [issuer, clientId, ...(current ? [] : [secret]), claim].find((f) => !f.input.value.trim());
+      if (missing) {
+        status.error(t("form.fillRequired"));
+        missing.input.focus();
+        return;
+      }
+      status.busy();
+      await busy(form, async () => {
+        try {
+          const settings = {
+            issuer: issuer.input.value.trim(),
+            client_id: clientId.input.value.trim(),
+            match_claim: claim.input.value.trim(),
+            extra_scopes: scopes.input.value.trim(),
+          };
+          if (secret.input.value) settings.client_secret = secret.input.value;
+          await put("/api/auth/directory", settings);
+          await draw();
+          ctx.announce(t("directory.saved"));
+        } catch (error) {
+          status.error(describe(error));
+        }
+      });
+    });
+    append(box, [
+      section(t("directory.state"),
+        h("p", {}, current ? t("directory.on") : t("directory.off")),
+        h("p", {}, t("directory.redirectUri"), " ", h("code", {}, redirect)),
+        h("p", { class: "hint" }, t("directory.rules"))),
+      section(t("directory.settings"), form),
+    ]);
+  }
+  await draw();
+}
