@@ -88,12 +88,8 @@ async def grant(
     in_force = await rules.active_rules(db, tenant_id=tenant_id)
     bracket = None
     if any(rule.bracket is not None for rule in in_force):
-        bracket = await quotients.current_bracket(
-            db, tenant_id=tenant_id, user_id=user_id, now=now
-        )
-    if not any(
-        _applies(rule, line.kind, children, bracket) for rule in in_force for line in lines
-    ):
+        bracket = await quotients.current_bracket(db, tenant_id=tenant_id, user_id=user_id, now=now)
+    if not any(_applies(rule, line.kind, children, bracket) for rule in in_force for line in lines):
         return 0  # most orders: nothing to grant, and no need to wait for the budget's lock
     budget = await budgets.budget(db, tenant_id=tenant_id, year=now.year, for_update=True)
     if budget is None:

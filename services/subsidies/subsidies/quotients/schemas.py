@@ -162,4 +162,6 @@ class DeclarationPublic(BaseModel):
         )
 
 
-assert {s.value for s in DeclarationStatus} <= set(get_args(QuotientStatus.model_fields["status"].annotation))
+assert {s.value for s in DeclarationStatus} <= set(
+    get_args(QuotientStatus.model_fields["status"].annotation)
+)

@@ -146,9 +146,13 @@ async def declare(
     last = await repository.last_declaration(
         db, tenant_id=principal.tenant_id, user_id=principal.user_id
     )
-    if last is not None and last.status == DeclarationStatus.PENDING:
-        if await repository.document_of(db, declaration_id=last.id) is not None:
-            raise Conflict("a declaration is already waiting for its check")
+    waiting = (
+        last is not None
+        and last.status == DeclarationStatus.PENDING
+        and await repository.document_of(db, declaration_id=last.id) is not None
+    )
+    if waiting:
+        raise Conflict("a declaration is already waiting for its check")
     declaration = QuotientDeclaration(
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
@@ -291,7 +295,9 @@ async def check(
         if data.bracket not in names:
             raise Invalid("bracket must be one of the tenant's brackets")
         if await repository.document_of(db, declaration_id=declaration.id) is None:
-            raise Conflict("the tax notice was deleted unchecked: refuse, the person declares again")
+            raise Conflict(
+                "the tax notice was deleted unchecked: refuse, the person declares again"
+            )
         declaration.status = DeclarationStatus.APPROVED
         declaration.bracket = data.bracket
         declaration.tax_year = data.tax_year or declaration.tax_year
