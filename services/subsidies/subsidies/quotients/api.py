@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import ValidationError
+from starlette.formparsers import MultiPartParser
 
 from kit.auth import CurrentUser, TenantAdmin
 from kit.db import SessionDep, utcnow
@@ -24,6 +25,11 @@ from subsidies.quotients.schemas import (
     QuotientSettingsPublic,
     QuotientStatus,
 )
+
+#: The notice stays in memory while the form is parsed: Starlette writes a file part over 1 MB
+#: to a temporary file otherwise. The gateway refuses a body over 6 MB on this route
+#: (gateway/templates/routes.conf.template), so no notice reaches this size.
+MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, 8 * 1024 * 1024)
 
 router = APIRouter(prefix="/api/subsidies/quotient", tags=["family quotient"])
 
