@@ -212,7 +212,7 @@ async def own_status(db: AsyncSession, *, principal: Principal, now: datetime) -
     return QuotientStatus(
         bracket=bracket,
         is_default=valid is None,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         tax_year=last.tax_year,
         valid_until=last.ends_at if last.status == DeclarationStatus.APPROVED else None,
         declared_at=last.declared_at,

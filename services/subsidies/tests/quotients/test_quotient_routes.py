@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
@@ -72,7 +73,7 @@ def audited(database_file: Path) -> list[str]:
     return [json.loads(row)["payload"]["what"] for row in rows]
 
 
-def declare(client: TestClient, content: bytes = PNG, **fields: str) -> "object":
+def declare(client: TestClient, content: bytes = PNG, **fields: str) -> httpx.Response:
     data = {"income": "15000", "shares": "2", "tax_year": "2026"} | fields
     return client.post(
         BASE,
