@@ -75,12 +75,13 @@ def audited(database_file: Path) -> list[str]:
 
 def declare(client: TestClient, content: bytes = PNG, **fields: str) -> httpx.Response:
     data = {"income": "15000", "shares": "2", "tax_year": "2026"} | fields
-    return client.post(
+    response: httpx.Response = client.post(
         BASE,
         data=data,
         files={"document": ("avis.png", content, "image/png")},
         headers=badge("alice"),
     )
+    return response
 
 
 def test_employees_cannot_reach_the_admins_routes(client: TestClient) -> None:
