@@ -122,7 +122,7 @@ def test_declare_check_apply_and_nothing_of_the_notice_remains(platform: Platfor
         assert line["user_id"] == user_id and line["income"] == INCOME
         notice = admin.get(f"/api/subsidies/quotient/pending/{declaration['id']}/document")
         assert notice.status_code == 200 and notice.content == NOTICE
-        assert notice.headers["cache-control"] == "no-store"
+        assert notice.headers["cache-control"] == "no-store"  # the gateway's, on every /api/
 
         # While it waits, the notice is ciphertext in the database.
         waiting = asyncio.run(
