@@ -226,12 +226,12 @@ export async function quotientAdminPage(body, ctx) {
           item.income ?? "—", item.shares ?? "—",
           item.quotient === null ? "—" : t("quotient.valueIs", { value: item.quotient, bracket: item.proposed_bracket ?? "—" }),
           link, h("div", { class: "row" }, item.has_document ? [choice.wrap, approve] : null, refuse)];
-      }), { hideCaption: true }), queueStatus.el]);
+      }), { hideCaption: true })]);
   }
 
   append(body, [
     section(t("quotient.settings"), h("p", {}, t("quotient.settingsIntro")), form),
-    section(t("quotient.queue"), h("p", {}, t("quotient.queueIntro")), queueBox),
+    section(t("quotient.queue"), h("p", {}, t("quotient.queueIntro")), queueBox, queueStatus.el),
   ]);
   await drawQueue();
 }

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
@@ -90,5 +90,15 @@ async def delete_document(db: AsyncSession, *, declaration_id: str) -> int:
     """The notice and the figures go: the row, not a column set to NULL."""
     result = await db.execute(
         delete(QuotientDocument).where(QuotientDocument.declaration_id == declaration_id)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def blank_checker(db: AsyncSession, *, checker_id: str) -> int:
+    """An erased administrator's id leaves the declarations they checked."""
+    result = await db.execute(
+        update(QuotientDeclaration)
+        .where(QuotientDeclaration.checked_by == checker_id)
+        .values(checked_by=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

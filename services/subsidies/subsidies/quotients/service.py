@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -311,3 +312,11 @@ async def check(
     declaration.document_deleted_at = now
     await db.flush()
     return declaration
+
+
+async def forget_checker(
+    db: AsyncSession, subject: str, _payload: dict[str, Any], _now: datetime
+) -> dict[str, Any]:
+    """Erasure hook: an erased administrator's id leaves the declarations they checked (the
+    check stays: bracket, date, the notice's SHA-256)."""
+    return {"checker_references_blanked": await repository.blank_checker(db, checker_id=subject)}

@@ -314,3 +314,16 @@ async def test_erasure_and_lifetimes(database: Database, context: Context) -> No
     async with database.transaction() as db:
         await subject_data.erase(db, "u-2", now=NOW)
         assert (await db.scalars(select(QuotientDeclaration))).all() == []
+
+
+async def test_an_erased_administrators_id_leaves_the_declarations_they_checked(
+    database: Database, context: Context
+) -> None:
+    await configured(database)
+    await approved(database, context, "u-1", "A")
+    async with database.transaction() as db:
+        report = await service.forget_checker(db, "adm", {}, NOW)
+    assert report == {"checker_references_blanked": 1}
+    async with database.transaction() as db:
+        row = (await db.scalars(select(QuotientDeclaration))).one()
+    assert row.checked_by is None and row.bracket == "A" and row.checked_at == NOW
