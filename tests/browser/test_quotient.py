@@ -59,6 +59,7 @@ def test_an_admin_sets_brackets_an_employee_declares_the_admin_approves(
     employee.axe("profile with a pending declaration")
 
     # The admin's queue: the figures, the quotient (15000 / 2 / 12 = 625: A), the notice's link.
+    settings_tab.open("/admin/rules")  # the same route again would not redraw the page
     settings_tab.open("/admin/quotient")
     queue = page.get_by_role("table", name="Avis en attente de vérification")
     row = queue.locator("tbody tr").filter(has_text="15000")
