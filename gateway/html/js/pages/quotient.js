@@ -209,7 +209,7 @@ export async function quotientAdminPage(body, ctx) {
     }
     const names = settings.brackets.map((b) => b.name);
     append(queueBox, [table(t("quotient.queueCaption"),
-      [t("quotient.declaredAt"), t("quotient.person"), t("quotient.noticeYear"), t("quotient.income"), t("quotient.shares"),
+      [t("quotient.declaredAt"), t("quotient.person"), t("quotient.colYear"), t("quotient.colIncome"), t("quotient.colShares"),
         t("quotient.value"), t("quotient.document"), t("quotient.decision")],
       items.map((item) => {
         const choice = field({ label: t("quotient.bracketFor", { id: shortId(item.user_id) }), name: "bracket", type: "select",
@@ -222,7 +222,7 @@ export async function quotientAdminPage(body, ctx) {
           ? h("a", { href: `${BASE}/pending/${encodeURIComponent(item.id)}/document`, target: "_blank", rel: "noopener" },
             t("quotient.view"), h("span", { class: "visually-hidden" }, ` (${shortId(item.user_id)})`))
           : h("span", { class: "muted" }, t("quotient.documentGone"));
-        return [dateTime(item.declared_at), h("span", { class: "mono" }, shortId(item.user_id)), String(item.tax_year),
+        return [date(item.declared_at), h("span", { class: "mono" }, shortId(item.user_id)), String(item.tax_year),
           item.income ?? "—", item.shares ?? "—",
           item.quotient === null ? "—" : t("quotient.valueIs", { value: item.quotient, bracket: item.proposed_bracket ?? "—" }),
           link, h("div", { class: "row" }, item.has_document ? [choice.wrap, approve] : null, refuse)];
