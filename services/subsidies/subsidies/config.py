@@ -26,6 +26,12 @@ class Settings(ServiceSettings):
     booking_retention_years: int = 5
     #: Statistics never show a group of fewer people than this (k-anonymity).
     k_anonymity: int = 5
+    #: The largest tax notice an employee may send for the family quotient (PDF, PNG, JPEG).
+    quotient_document_max_bytes: int = 5_000_000
+    #: A checked family-quotient declaration (bracket, tax year, who checked, the notice's
+    #: SHA-256) is kept this long after its tax year: URSSAF may check works council benefits
+    #: over 3 years (Code de la sécurité sociale L244-3).
+    quotient_proof_years: int = 3
 
 
 @lru_cache

@@ -6,11 +6,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
+from kit.privacy.protocol import Action
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
 from subsidies.models import events, subject_data
+from subsidies.quotients import service as quotients
 
-participant = Participant(service="subsidies", subject_data=subject_data, events=events)
+participant = Participant(
+    service="subsidies",
+    subject_data=subject_data,
+    events=events,
+    # An erased administrator's id leaves the family-quotient declarations they checked.
+    hooks={Action.ERASE: quotients.forget_checker},
+)
 
 
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:

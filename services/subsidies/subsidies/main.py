@@ -17,10 +17,21 @@ from subsidies.grants.api import router as grants
 from subsidies.mandates.api import router as mandates
 from subsidies.models import events
 from subsidies.profiles.api import router as profiles
+from subsidies.quotients.api import router as quotients
 from subsidies.rules.api import router as rules
 from subsidies.statistics.api import router as statistics
 
-ROUTERS = [profiles, rules, budgets, statistics, activities, mandates, bookings, grants]
+ROUTERS = [
+    profiles,
+    rules,
+    budgets,
+    statistics,
+    activities,
+    mandates,
+    bookings,
+    grants,
+    quotients,
+]
 
 
 def build_app(

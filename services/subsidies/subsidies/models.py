@@ -16,6 +16,7 @@ from subsidies.budgets.models import Budget
 from subsidies.grants.models import Grant
 from subsidies.mandates.models import Mandate
 from subsidies.profiles.models import Profile
+from subsidies.quotients.models import QuotientDeclaration, QuotientDocument, QuotientSettings
 from subsidies.rules.models import Rule
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "Grant",
     "Mandate",
     "Profile",
+    "QuotientDeclaration",
+    "QuotientDocument",
+    "QuotientSettings",
     "Rule",
     "events",
     "subject_data",

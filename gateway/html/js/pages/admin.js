@@ -229,8 +229,8 @@ export async function rulesPage(body, ctx) {
     clear(listBox);
     const status = statusLine();
     append(listBox, [rules.length ? table(t("rules.caption"),
-      [t("rules.name"), t("rules.kind"), t("rules.minChildren"), t("rules.amount"), t("rules.cap"), t("common.actions")],
-      rules.map((r) => [r.name, r.offer_kind ? tOr(`kind.${r.offer_kind}`, r.offer_kind) : t("kind.any"), String(r.min_children),
+      [t("rules.name"), t("rules.kind"), t("rules.minChildren"), t("rules.bracket"), t("rules.amount"), t("rules.cap"), t("common.actions")],
+      rules.map((r) => [r.name, r.offer_kind ? tOr(`kind.${r.offer_kind}`, r.offer_kind) : t("kind.any"), String(r.min_children), r.bracket ?? t("rules.anyBracket"),
         r.amount_cents !== null ? t("eligibility.perItem", { amount: money(r.amount_cents) }) : `${r.percent} %`,
         money(r.cap_cents_per_year),
         button(t("rules.withdraw"), async (event) => {
@@ -290,16 +290,18 @@ export async function rulesPage(body, ctx) {
   const name = field({ label: t("rules.name"), name: "name", required: true });
   const kind = field({ label: t("rules.kind"), name: "offer_kind", type: "select", options: [["", t("kind.any")], ...[...KINDS, "activity"].map((k) => [k, t(`kind.${k}`)])] });
   const minChildren = field({ label: t("rules.minChildren"), name: "min_children", type: "number", min: 0, max: 20, value: "0", inputmode: "numeric" });
+  const bracket = field({ label: t("rules.bracket"), name: "bracket", hint: t("rules.bracketHint") });
   const how = field({ label: t("rules.how"), name: "how", type: "select", options: [["amount", t("rules.howAmount")], ["percent", t("rules.howPercent")]] });
   const value = field({ label: t("rules.value"), name: "value", required: true, inputmode: "decimal", hint: t("rules.valueHint") });
   const cap = field({ label: t("rules.capEuros"), name: "cap", required: true, inputmode: "decimal", hint: t("form.eurosHint") });
-  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, kind.wrap, minChildren.wrap, how.wrap, value.wrap, cap.wrap,
+  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, kind.wrap, minChildren.wrap, bracket.wrap, how.wrap, value.wrap, cap.wrap,
     h("div", { class: "actions" }, button(t("rules.create"), null, { type: "submit", kind: "primary" })), status.el);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const capCents = cents(cap.input.value);
     const payload = { name: name.input.value.trim(), min_children: Number.parseInt(minChildren.input.value || "0", 10), cap_cents_per_year: capCents };
     if (kind.input.value) payload.offer_kind = kind.input.value;
+    if (bracket.input.value.trim()) payload.bracket = bracket.input.value.trim();
     if (how.input.value === "amount") payload.amount_cents = cents(value.input.value);
     else payload.percent = Number.parseInt(value.input.value, 10);
     const bad = !payload.name || Number.isNaN(capCents) || Number.isNaN(payload.amount_cents ?? payload.percent);

@@ -17,6 +17,7 @@ from subsidies.budgets import repository as budgets
 from subsidies.grants import repository
 from subsidies.grants.models import Grant, GrantStatus, OrderEvent
 from subsidies.profiles import repository as profiles
+from subsidies.quotients import service as quotients
 from subsidies.rules import repository as rules
 from subsidies.rules.models import OfferKind, Rule
 
@@ -28,18 +29,27 @@ class LineIn:
     unit_price_cents: int
 
 
-def _applies(rule: Rule, kind: str, children: int) -> bool:
-    return (rule.offer_kind in (None, kind)) and children >= rule.min_children
+def _applies(rule: Rule, kind: str, children: int, bracket: str | None = None) -> bool:
+    return (
+        (rule.offer_kind in (None, kind))
+        and children >= rule.min_children
+        and rule.bracket in (None, bracket)
+    )
 
 
 def _best(
-    rules_: Sequence[Rule], line: LineIn, children: int, used: dict[str, int], left: int
+    rules_: Sequence[Rule],
+    line: LineIn,
+    children: int,
+    used: dict[str, int],
+    left: int,
+    bracket: str | None = None,
 ) -> tuple[int, Rule | None]:
     """The most generous rule for the line, and its amount within the cap and the budget."""
     price = line.quantity * line.unit_price_cents
     best, chosen = 0, None
     for rule in rules_:
-        if not _applies(rule, line.kind, children):
+        if not _applies(rule, line.kind, children, bracket):
             continue
         raw = (
             line.quantity * rule.amount_cents
@@ -76,7 +86,10 @@ async def grant(
     profile = await profiles.profile_of(db, tenant_id=tenant_id, user_id=user_id)
     children = profile.children_count if profile else 0
     in_force = await rules.active_rules(db, tenant_id=tenant_id)
-    if not any(_applies(rule, line.kind, children) for rule in in_force for line in lines):
+    bracket = None
+    if any(rule.bracket is not None for rule in in_force):
+        bracket = await quotients.current_bracket(db, tenant_id=tenant_id, user_id=user_id, now=now)
+    if not any(_applies(rule, line.kind, children, bracket) for rule in in_force for line in lines):
         return 0  # most orders: nothing to grant, and no need to wait for the budget's lock
     budget = await budgets.budget(db, tenant_id=tenant_id, year=now.year, for_update=True)
     if budget is None:
@@ -85,7 +98,7 @@ async def grant(
     left = budget.amount_cents - budget.reserved_cents
     total = 0
     for line in lines:
-        best, chosen = _best(in_force, line, children, used, left)
+        best, chosen = _best(in_force, line, children, used, left, bracket)
         if chosen is None or best <= 0:
             continue
         db.add(
