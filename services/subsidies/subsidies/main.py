@@ -11,6 +11,7 @@ from kit.web import create_app
 from subsidies.activities.api import router as activities
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
+from subsidies.campaigns.api import router as campaigns
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.grants.api import router as grants
@@ -21,6 +22,7 @@ from subsidies.rules.api import router as rules
 from subsidies.statistics.api import router as statistics
 
 ROUTERS = [profiles, rules, budgets, statistics, activities, mandates, bookings, grants]
+ROUTERS += [campaigns]
 
 
 def build_app(
