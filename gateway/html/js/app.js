@@ -10,6 +10,7 @@ import * as support from "./pages/support.js";
 import * as privacy from "./pages/privacy.js";
 import * as admin from "./pages/admin.js";
 import * as dpo from "./pages/dpo.js";
+import * as campaigns from "./pages/campaigns.js";
 
 const EMPLOYEE = ["employee"];
 const ADMIN = ["tenant_admin", "platform_admin"];
@@ -37,6 +38,7 @@ const ROUTES = [
   { path: "/admin/users", title: "users.title", page: admin.usersPage, roles: ADMIN, nav: "nav.users" },
   { path: "/admin/offers", title: "adminOffers.title", page: admin.offersPage, roles: ADMIN, nav: "nav.adminOffers" },
   { path: "/admin/rules", title: "rules.title", page: admin.rulesPage, roles: ADMIN, nav: "nav.rules" },
+  { path: "/admin/campaigns", title: "campaigns.title", page: campaigns.campaignsPage, roles: ADMIN, nav: "nav.campaigns" },
   { path: "/admin/stats", title: "stats.title", page: admin.statsPage, roles: ADMIN, nav: "nav.stats" },
   { path: "/admin/newsletters", title: "newsletters.title", page: admin.newslettersPage, roles: ADMIN, nav: "nav.newsletters" },
 

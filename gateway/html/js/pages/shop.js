@@ -4,6 +4,7 @@ import { append, badge, busy, button, clear, field, h, loading, section, statusL
 import { t, tOr } from "../i18n.js";
 import { dateTime, money, shortId } from "../format.js";
 import { pagedList } from "./privacy.js";
+import { voucherSection } from "./campaigns.js";
 
 /** The basket lives in memory only, for the person who filled it. */
 const basket = { owner: null, lines: new Map() };
@@ -82,6 +83,7 @@ export async function offersPage(body, ctx) {
   const lines = basketOf(ctx.user);
   const basketBox = h("div");
   const result = h("div");
+  const gifts = voucherSection();
   /** Each offer's subsidy line, redrawn when an order has used some of the yearly caps. */
   const hints = new Map();
   const drawHints = () => {
@@ -147,6 +149,7 @@ export async function offersPage(body, ctx) {
           showPlaced(result, order, ctx);
           eligibility = await eligibilityOf(eligibility);
           drawHints();
+          gifts.load();
         } catch (error) {
           status.error(describe(error));
         }
@@ -188,10 +191,12 @@ export async function offersPage(body, ctx) {
     h("p", { class: "lead" }, t("offers.intro"), " ",
       h("a", { href: "#/profile" }, eligibility.length ? t("offers.seeSubsidies") : t("offers.profileLink"))),
     result,
+    gifts.box,
     h("div", { class: "shop" }, offers.length ? list : h("p", {}, t("offers.none")), basketBox),
   ]);
   drawHints();
   drawBasket();
+  gifts.load();
 }
 
 function showPlaced(box, order, ctx) {
