@@ -91,7 +91,9 @@ def test_a_gift_campaign_within_the_exemption_limit(platform: Platform) -> None:
     # An order takes what the subsidy left to pay from the vouchers; cancelled, gives it back.
     ticket = cinema(eligible)
     price = 2 * ticket["price_cents"]
-    placed = eligible.post("/api/orders", json={"items": [{"offer_id": ticket["id"], "quantity": 2}]})
+    placed = eligible.post(
+        "/api/orders", json={"items": [{"offer_id": ticket["id"], "quantity": 2}]}
+    )
     assert placed.status_code == 201, placed.text
     order = placed.json()
     assert order["subsidy_cents"] == price and order["to_pay_cents"] == 0
@@ -103,8 +105,10 @@ def test_a_gift_campaign_within_the_exemption_limit(platform: Platform) -> None:
     assert other["to_pay_cents"] > 0  # no voucher: only the cinema rule's subsidy
     assert eligible.post(f"/api/orders/{order['id']}/cancel").status_code == 200
     wait_until(
-        lambda: sum(v["remaining_cents"] for v in eligible.get("/api/subsidies/vouchers").json())
-        == limit + 1,
+        lambda: (
+            sum(v["remaining_cents"] for v in eligible.get("/api/subsidies/vouchers").json())
+            == limit + 1
+        ),
         "the cancelled order's voucher amount came back",
     )
 

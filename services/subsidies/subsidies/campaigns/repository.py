@@ -84,9 +84,7 @@ async def report_page(
     return await fetch(db, [Part(query, TOTALS_BY_PERSON)], cursor=cursor, limit=limit)
 
 
-async def open_vouchers(
-    db: AsyncSession, *, tenant_id: str, user_id: str
-) -> Sequence[Voucher]:
+async def open_vouchers(db: AsyncSession, *, tenant_id: str, user_id: str) -> Sequence[Voucher]:
     """A person's vouchers with something left, the oldest first, locked: two orders at once
     never spend the same balance."""
     query = (
@@ -120,9 +118,7 @@ async def expired_holds(
     return (await db.scalars(query.limit(limit))).all()
 
 
-async def vouchers_of_year(
-    db: AsyncSession, *, tenant_id: str, year: int
-) -> Sequence[Voucher]:
+async def vouchers_of_year(db: AsyncSession, *, tenant_id: str, year: int) -> Sequence[Voucher]:
     """Every voucher of the tenant's year (the journal's reading)."""
     query = select(Voucher).where(Voucher.tenant_id == tenant_id, Voucher.year == year)
     return (await db.scalars(query.order_by(Voucher.created_at, Voucher.id))).all()

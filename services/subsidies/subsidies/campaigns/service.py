@@ -205,7 +205,9 @@ async def create(
     )
     db.add(campaign)
     await db.flush()
-    totals = await repository.totals_of(db, tenant_id=tenant_id, year=result.year, event=draft.event)
+    totals = await repository.totals_of(
+        db, tenant_id=tenant_id, year=result.year, event=draft.event
+    )
     for issue in result.issues:
         db.add(
             Voucher(

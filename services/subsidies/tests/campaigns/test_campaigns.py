@@ -41,7 +41,11 @@ async def campaign(
     draft = Draft(name=f"{event} gift", event=event, amount_cents=amount, **extra)  # type: ignore[arg-type]
     async with database.transaction() as db:
         created, _ = await service.create(
-            db, settings=SETTINGS, tenant_id=TENANT, draft=draft, confirm_over_limit=confirm,
+            db,
+            settings=SETTINGS,
+            tenant_id=TENANT,
+            draft=draft,
+            confirm_over_limit=confirm,
             now=now,
         )
         return created
