@@ -18,7 +18,7 @@ CHILDREN = "19"
 
 def fill_campaign(page: Page, amount: str) -> None:
     page.get_by_label("Nom", exact=True).fill("Noël web")
-    page.get_by_label("Événement").select_option("christmas")
+    page.get_by_label("Événement", exact=True).select_option("christmas")
     page.get_by_label("Montant par bénéficiaire (€)").fill(amount)
     page.get_by_label("Enfants à charge (minimum)").fill(CHILDREN)
     page.get_by_role("button", name="Prévisualiser").click()

@@ -29,6 +29,8 @@ from subsidies.grants.models import GrantStatus, OrderEvent
 
 #: At most this many beneficiaries over the limit are listed in a preview (all are counted).
 LISTED = 100
+#: People looked up at once (a statement's parameters are limited).
+CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,15 @@ async def plan(
     result = Plan(draft.event, now.year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
+    # Art. 18: a restricted person's profile is kept, not used: no voucher is issued on it.
+    frozen: set[str] = set()
+    for start in range(0, len(people), CHUNK):
+        chunk = [user for user, _ in people[start : start + CHUNK]]
+        frozen |= await subject_data.flagged(db, subject_data.restrictions, chunk)
     totals = await repository.totals_of(db, tenant_id=tenant_id, year=now.year, event=draft.event)
     for user_id, children in people:
+        if user_id in frozen:
+            continue
         amount = draft.amount_cents * (children if draft.per_child else 1)
         total = totals.get(user_id)
         already = total.issued_cents if total else 0

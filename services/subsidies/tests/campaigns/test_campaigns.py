@@ -155,8 +155,11 @@ async def test_the_condition_on_children_chooses_the_beneficiaries(database: Dat
     await people(database, a=0, b=2)
     with pytest.raises(Invalid, match="no beneficiary"):
         await campaign(database, 100, min_children=3)
+    async with database.transaction() as db:
+        await set_profile(db, principal=make_person("frozen"), children_count=2, now=NOW)
+        await subject_data.restrict(db, "frozen", request_id="r-1", now=NOW)
     created = await campaign(database, 100, min_children=1)
-    assert created.beneficiaries == 1
+    assert created.beneficiaries == 1  # b; a has no children, "frozen" is restricted (Art. 18)
     async with database.transaction() as db:
         own = await service.own_vouchers(db, tenant_id=TENANT, user_id="a", cursor=None, limit=10)
     assert own.items == []
