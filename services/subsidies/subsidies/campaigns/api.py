@@ -110,23 +110,15 @@ async def report_csv(
     cursor: Cursor = None,
 ) -> Response:
     """The same page as CSV (``X-Next-Cursor`` as for the JSON list)."""
-    page = await service.report(
-        db,
-        settings=context.settings,
-        tenant_id=admin.tenant_id,
-        year=year,
-        cursor=cursor,
-        limit=limit,
-    )
+    paged = Response()
+    lines = await report(year, admin, context, db, paged, limit, cursor)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for line in page.items:
-        writer.writerow(ExemptionPublic.of(line).model_dump())
-    answer = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-    if page.next_cursor is not None:
-        answer.headers[NEXT_CURSOR_HEADER] = page.next_cursor
-    return answer
+    writer.writerows(line.model_dump() for line in lines)
+    following = paged.headers.get(NEXT_CURSOR_HEADER)
+    headers = {NEXT_CURSOR_HEADER: following} if following else None
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/vouchers", responses=PAGED_RESPONSES)
