@@ -776,4 +776,5 @@ export default {
   "vouchers.amount": "Amount",
   "vouchers.left": "Left",
   "vouchers.hint": "When you order, your vouchers pay what the subsidy leaves to pay; a cancelled order gives it back.",
+  "order.vouchersEstimate": "Gift vouchers (estimate)",
 };

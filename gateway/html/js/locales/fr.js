@@ -776,4 +776,5 @@ export default {
   "vouchers.amount": "Montant",
   "vouchers.left": "Reste",
   "vouchers.hint": "À la commande, vos bons paient ce que l'aide laisse à payer ; une commande annulée vous les rend.",
+  "order.vouchersEstimate": "Bons cadeaux (estimation)",
 };

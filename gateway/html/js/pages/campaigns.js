@@ -155,9 +155,11 @@ export async function campaignsPage(body, ctx) {
 }
 
 /** The employee's gift vouchers in the shop (nothing when they have none): `load()` again
- * after an order, which takes from them what the subsidy leaves to pay. */
-export function voucherSection() {
+ * after an order, which takes from them what the subsidy leaves to pay; `left()` is what they
+ * can still pay, `onLoad` is called once it is known. */
+export function voucherSection(onLoad = () => {}) {
   const box = h("div");
+  let leftCents = 0;
   async function load() {
     let vouchers;
     try {
@@ -166,13 +168,15 @@ export function voucherSection() {
       return; // the shop works without them
     }
     clear(box);
-    if (!vouchers.length) return;
     const left = vouchers.reduce((sum, v) => sum + v.remaining_cents, 0);
+    leftCents = left;
+    onLoad();
+    if (!vouchers.length) return;
     append(box, [section(t("vouchers.title"),
       h("p", {}, t("vouchers.intro"), " ", h("strong", { "data-field": "vouchers-left" }, money(left))),
       table(t("vouchers.caption"), [t("campaigns.eventLabel"), t("vouchers.amount"), t("vouchers.left"), t("campaigns.date")],
         vouchers.map((v) => [eventName(v.event), money(v.amount_cents), money(v.remaining_cents), date(v.created_at)]), { hideCaption: true }),
       h("p", { class: "hint" }, t("vouchers.hint")))]);
   }
-  return { box, load };
+  return { box, load, left: () => leftCents };
 }
