@@ -235,3 +235,17 @@ async def test_vouchers_are_exported_and_kept_as_accounting_records_on_erasure(
         assert erased[table].kept_until == NOW.replace(year=2036).isoformat()
     assert await count(database, Voucher) == 0 and await count(database, GiftTotal) == 0
     assert await count(database, Campaign) == 1  # the campaign itself names nobody
+
+
+async def test_vouchers_leave_after_ten_years_while_the_account_exists(
+    database: Database,
+) -> None:
+    await people(database, a=0)
+    await campaign(database, 5_000)
+    async with database.transaction() as db:
+        assert await subject_data.expire(db, now=NOW.replace(year=2036) - timedelta(days=1)) == 0
+    assert await count(database, Voucher) == 1
+    async with database.transaction() as db:
+        gone = await subject_data.expire(db, now=NOW.replace(year=2036) + timedelta(days=1))
+    assert gone >= 2  # the voucher and the year's total (the profile stays)
+    assert await count(database, Voucher) == 0 and await count(database, GiftTotal) == 0
