@@ -44,6 +44,7 @@ ADMIN = [
     "/admin/users",
     "/admin/offers",
     "/admin/rules",
+    "/admin/campaigns",
     "/admin/stats",
     "/admin/newsletters",
     "/admin/sign-in",

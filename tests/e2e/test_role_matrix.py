@@ -346,6 +346,9 @@ def create_objects(world: World) -> None:
     ids["tenant"] = record["controller"]["tenant_id"]
 
 
+MATRIX_CAMPAIGN = {"name": "Matrix", "event": "christmas", "amount_cents": 1, "min_children": 20}
+
+
 def inputs(world: World, operation: Operation) -> dict[str, Any]:
     """A valid request for ``operation`` (ids that exist nowhere in the path)."""
     now = datetime.now(UTC)
@@ -387,6 +390,9 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
             "cap_cents_per_year": 1,
         },
         "PUT /api/subsidies/budget": {"year": 2099, "amount_cents": 1000},
+        # Nobody has 20 children: the preview answers, the campaign issues nothing (422).
+        "POST /api/subsidies/campaigns/preview": MATRIX_CAMPAIGN,
+        "POST /api/subsidies/campaigns": MATRIX_CAMPAIGN,
         "POST /api/subsidies/activities": {
             "title": "Matrix activity",
             "price_cents": 1000,

@@ -32,6 +32,27 @@ class Settings(ServiceSettings):
     #: SHA-256) is kept this long after its tax year: URSSAF may check works council benefits
     #: over 3 years (Code de la sécurité sociale L244-3).
     quotient_proof_years: int = 3
+    #: Gift campaigns (``campaigns``): the plafond mensuel de la sécurité sociale of each year,
+    #: in cents (2026: 4 005 €, BOSS communiqué of 21 October 2025; docs/subsidies.md).
+    pmss_cents: dict[int, int] = {2025: 392_500, 2026: 400_500}
+    #: URSSAF "bons d'achat et cadeaux": the share of the PMSS exempt per event, per employee
+    #: (or per child, for the events counted per child) and per calendar year.
+    gift_exemption_percent: int = 5
+    #: The events URSSAF lists, each with what its limit counts: ``employee`` or ``child``.
+    gift_events: dict[str, str] = {
+        "birth": "employee",
+        "adoption": "employee",
+        "wedding": "employee",
+        "civil_partnership": "employee",
+        "retirement": "employee",
+        "mothers_day": "employee",
+        "fathers_day": "employee",
+        "saint_catherine": "employee",
+        "saint_nicholas": "employee",
+        "christmas": "employee",
+        "christmas_children": "child",
+        "back_to_school": "child",
+    }
 
 
 @lru_cache

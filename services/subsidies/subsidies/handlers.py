@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
+from subsidies.campaigns import service as campaigns
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
 from subsidies.models import events, subject_data
@@ -22,9 +23,9 @@ participant = Participant(
 
 
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:
-    await grants.on_order(
-        session, event_type=OrderEvent(envelope.type), order_id=str(envelope.payload["order_id"])
-    )
+    event_type, order_id = OrderEvent(envelope.type), str(envelope.payload["order_id"])
+    await grants.on_order(session, event_type=event_type, order_id=order_id)
+    await campaigns.on_order(session, event_type=event_type, order_id=order_id)
 
 
 def orders_subscription() -> Subscription:

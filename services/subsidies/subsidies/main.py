@@ -11,6 +11,7 @@ from kit.web import create_app
 from subsidies.activities.api import router as activities
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
+from subsidies.campaigns.api import router as campaigns
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.grants.api import router as grants
@@ -31,6 +32,7 @@ ROUTERS = [
     bookings,
     grants,
     quotients,
+    campaigns,
 ]
 
 
