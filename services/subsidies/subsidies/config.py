@@ -5,6 +5,7 @@ from functools import lru_cache
 from pydantic import SecretStr
 
 from kit.settings import DEV_SECRET_MARKER, ServiceSettings
+from subsidies.accounting.chart import Chart
 
 
 class Settings(ServiceSettings):
@@ -26,6 +27,12 @@ class Settings(ServiceSettings):
     booking_retention_years: int = 5
     #: Statistics never show a group of fewer people than this (k-anonymity).
     k_anonymity: int = 5
+    #: The chart of accounts, journals and budgets of the entries (JSON; docs/subsidies.md).
+    accounting_chart: Chart = Chart()
+    #: Accounting records are kept 10 years (Code de commerce L123-22).
+    accounting_retention_years: int = 10
+    #: The longest period one export covers (a first financial year may run 24 months).
+    accounting_max_period_days: int = 731
 
 
 @lru_cache

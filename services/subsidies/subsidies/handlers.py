@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
+from subsidies.accounting import service as accounting
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
 from subsidies.models import events, subject_data
@@ -16,6 +17,14 @@ participant = Participant(service="subsidies", subject_data=subject_data, events
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:
     await grants.on_order(
         session, event_type=OrderEvent(envelope.type), order_id=str(envelope.payload["order_id"])
+    )
+    await accounting.on_order_event(
+        session,
+        event_type=envelope.type,
+        tenant_id=envelope.tenant,
+        user_id=envelope.subject,
+        payload=envelope.payload,
+        occurred_at=envelope.occurred_at,
     )
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
+from subsidies.accounting.api import router as accounting
 from subsidies.activities.api import router as activities
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
@@ -20,7 +21,7 @@ from subsidies.profiles.api import router as profiles
 from subsidies.rules.api import router as rules
 from subsidies.statistics.api import router as statistics
 
-ROUTERS = [profiles, rules, budgets, statistics, activities, mandates, bookings, grants]
+ROUTERS = [profiles, rules, budgets, statistics, activities, mandates, bookings, grants, accounting]
 
 
 def build_app(

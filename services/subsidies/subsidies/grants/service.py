@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.errors import Conflict
+from subsidies.accounting import service as accounting
 from subsidies.base import events, subject_data
 from subsidies.budgets import repository as budgets
 from subsidies.grants import repository
@@ -84,12 +86,12 @@ async def grant(
     used = await repository.used_by_rule(db, tenant_id=tenant_id, user_id=user_id, year=now.year)
     left = budget.amount_cents - budget.reserved_cents
     total = 0
+    granted: list[Grant] = []
     for line in lines:
         best, chosen = _best(in_force, line, children, used, left)
         if chosen is None or best <= 0:
             continue
-        db.add(
-            Grant(
+        made = Grant(
                 tenant_id=tenant_id,
                 user_id=user_id,
                 rule_id=chosen.id,
@@ -102,7 +104,8 @@ async def grant(
                 created_at=now,
                 hold_until=hold_until,
             )
-        )
+        db.add(made)
+        granted.append(made)
         used[chosen.id] = used.get(chosen.id, 0) + best
         left -= best
         total += best
@@ -111,12 +114,16 @@ async def grant(
             raise Conflict("the subsidy budget is spent")  # cannot happen under the row lock
         await db.flush()
         await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
+        for made in granted:
+            await accounting.record_grant(db, made)  # the books: one entry per grant
     return total
 
 
 async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
     """Give the grants' amounts back to their budgets (an order cancelled, a hold expired)."""
+    now = utcnow()
     for item in grants:
+        await accounting.release_grant(db, item, now=now)  # the books: a reversing entry
         item.status = GrantStatus.RELEASED
         item.hold_until = None
         await budgets.give_back(
