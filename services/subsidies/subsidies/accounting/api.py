@@ -22,9 +22,7 @@ FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 async def _file(
     context: ContextDep, admin: TenantAdmin, db: SessionDep, start: str, end: str, kind: str
 ) -> Response:
-    first, last = service.period(
-        start, end, max_days=context.settings.accounting_max_period_days
-    )
+    first, last = service.period(start, end, max_days=context.settings.accounting_max_period_days)
     entries = await service.journal(db, tenant_id=admin.tenant_id, start=first, end=last)
     body, media = (fec.fec(entries), FEC_TYPE) if kind == "txt" else (fec.as_csv(entries), CSV_TYPE)
     name = fec.file_name(last, kind)
@@ -69,9 +67,7 @@ async def totals(
     end: Annotated[str, Query(alias="to", max_length=10)],
 ) -> PeriodTotals:
     """The period's debits and credits per budget (ASC, AEP) and in all."""
-    first, last = service.period(
-        start, end, max_days=context.settings.accounting_max_period_days
-    )
+    first, last = service.period(start, end, max_days=context.settings.accounting_max_period_days)
     found = [
         BudgetTotals.of(t)
         for t in await service.totals(db, tenant_id=admin.tenant_id, start=first, end=last)

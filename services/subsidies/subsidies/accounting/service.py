@@ -171,9 +171,7 @@ async def record_grant(db: AsyncSession, grant: Grant) -> LedgerEntry | None:
         label="Subvention " + ("commande" if grant.order_id else "activité"),
         lines=[
             Line(_account(Source.GRANT, Role.SUBSIDIES), debit=grant.amount_cents),
-            Line(
-                _account(Source.GRANT, Role.BENEFICIARIES), credit=grant.amount_cents, aux=record
-            ),
+            Line(_account(Source.GRANT, Role.BENEFICIARIES), credit=grant.amount_cents, aux=record),
         ],
         when=grant.created_at,
         user_id=grant.user_id,
@@ -389,9 +387,7 @@ class BudgetTotal:
     credit_cents: int
 
 
-async def totals(
-    db: AsyncSession, *, tenant_id: str, start: date, end: date
-) -> list[BudgetTotal]:
+async def totals(db: AsyncSession, *, tenant_id: str, start: date, end: date) -> list[BudgetTotal]:
     """Per budget (both, even when empty): entries, debits and credits of the period."""
     found = {
         b: (n, d, c)

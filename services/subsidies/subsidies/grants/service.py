@@ -92,18 +92,18 @@ async def grant(
         if chosen is None or best <= 0:
             continue
         made = Grant(
-                tenant_id=tenant_id,
-                user_id=user_id,
-                rule_id=chosen.id,
-                kind=line.kind,
-                order_id=order_id,
-                booking_id=booking_id,
-                amount_cents=best,
-                year=now.year,
-                status=status,
-                created_at=now,
-                hold_until=hold_until,
-            )
+            tenant_id=tenant_id,
+            user_id=user_id,
+            rule_id=chosen.id,
+            kind=line.kind,
+            order_id=order_id,
+            booking_id=booking_id,
+            amount_cents=best,
+            year=now.year,
+            status=status,
+            created_at=now,
+            hold_until=hold_until,
+        )
         db.add(made)
         granted.append(made)
         used[chosen.id] = used.get(chosen.id, 0) + best

@@ -91,9 +91,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("ledger_subjects", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_ledger_subjects_entry_id"), ["entry_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_ledger_subjects_entry_id"), ["entry_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ledger_subjects_tenant_id"), ["tenant_id"], unique=False
         )
