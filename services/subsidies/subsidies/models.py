@@ -4,10 +4,10 @@ and the tools (``from subsidies.models import Base``), each column declared pers
 
 Rules, budgets and activities describe the works council's offer: nothing personal. The
 beneficiary profile holds only what rules use (a number of children). Grants are the
-subsidies given (accounting records). The books (``accounting``) hold entries with no person in them, and apart the
-link of each entry to the person it concerns. SEPA mandates hold the IBAN, BIC and holder encrypted
-per field, bound to their row and field. Each feature's ``models`` module says how long its
-records are kept.
+subsidies given (accounting records). The books (``accounting``) hold entries with no person
+in them, and apart the link of each entry to the person it concerns. SEPA mandates hold the
+IBAN, BIC and holder encrypted per field, bound to their row and field. Each feature's
+``models`` module says how long its records are kept.
 """
 
 from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine, LedgerSubject
