@@ -9,6 +9,7 @@ import * as subsidies from "./pages/subsidies.js";
 import * as support from "./pages/support.js";
 import * as privacy from "./pages/privacy.js";
 import * as admin from "./pages/admin.js";
+import * as accounting from "./pages/accounting.js";
 import * as dpo from "./pages/dpo.js";
 
 const EMPLOYEE = ["employee"];
@@ -38,6 +39,7 @@ const ROUTES = [
   { path: "/admin/offers", title: "adminOffers.title", page: admin.offersPage, roles: ADMIN, nav: "nav.adminOffers" },
   { path: "/admin/rules", title: "rules.title", page: admin.rulesPage, roles: ADMIN, nav: "nav.rules" },
   { path: "/admin/stats", title: "stats.title", page: admin.statsPage, roles: ADMIN, nav: "nav.stats" },
+  { path: "/admin/accounting", title: "accounting.title", page: accounting.accountingPage, roles: ADMIN, nav: "nav.accounting" },
   { path: "/admin/newsletters", title: "newsletters.title", page: admin.newslettersPage, roles: ADMIN, nav: "nav.newsletters" },
 
   { path: "/dpo/requests", title: "queue.title", page: dpo.requestsPage, roles: DPO, nav: "nav.queue" },
