@@ -38,6 +38,7 @@ from playwright.sync_api import (
 from devstack.stack import ROOT
 from tests.e2e.conftest import (
     PASSWORD,
+    SHIFT,
     TOTP_SECRET,
     Platform,
     assert_logs_hold_none_of,
@@ -48,12 +49,13 @@ HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(ROOT) / "var" / "browser" / "screenshots"
-#: Apart from the e2e suite's (18443, offset 10000, E2E_SHIFT moves by 1,000).
-HTTPS_PORT = 21443
-HTTP_PORT = 21080
-PORT_OFFSET = 13000
-EXCHANGE = "browser.events"
-STACK_NAME = "browser"
+#: Apart from the e2e suite's (18443, offset 10000); E2E_SHIFT moves both by 1,000 (two
+#: sessions on one machine).
+HTTPS_PORT = 21443 + 1000 * SHIFT
+HTTP_PORT = 21080 + 1000 * SHIFT
+PORT_OFFSET = 13000 + 1000 * SHIFT
+EXCHANGE = f"browser{SHIFT or ''}.events"
+STACK_NAME = f"browser{SHIFT or ''}"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 #: What axe may report: anything "serious" or "critical" fails the test.

@@ -51,8 +51,8 @@ def test_the_treasurer_reads_the_totals_and_downloads_the_fec_and_the_csv(
     assert sum(Decimal(r["Debit"]) for r in table) == sum(Decimal(r["Credit"]) for r in table)
 
     # A period that ends before it starts: said, and nothing to download.
-    page.get_by_label("Du").fill("2026-06-30")
-    page.get_by_label("Au").fill("2026-06-01")
+    page.get_by_label("Du", exact=True).fill("2026-06-30")
+    page.get_by_label("Au", exact=True).fill("2026-06-01")
     page.get_by_role("button", name="Afficher les totaux").click()
     expect(page.get_by_role("alert")).to_contain_text("le début au plus tard à la fin")
     expect(page.get_by_role("link", name="Télécharger le FEC")).to_be_hidden()
@@ -66,7 +66,12 @@ def test_the_accounts_screen_in_english_on_a_phone(
     admin = staff("admin@demo.test")
     # The treasurer's session in a phone's browser of its own (its language is its own too).
     context = browse.context(phone=True)
-    context.add_cookies(admin.context.cookies())
+    context.add_cookies(
+        [
+            {"name": c["name"], "value": c["value"], "url": admin.base}
+            for c in admin.context.cookies()
+        ]
+    )
     tab = browse.tab(context)
     page = tab.page
     tab.open("/admin/accounting")

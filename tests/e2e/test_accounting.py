@@ -11,6 +11,7 @@ import csv
 import io
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -108,7 +109,10 @@ def gift_voucher(
 ) -> None:
     """A gift voucher of tenant ``demo``, recorded as the gift campaigns record one: in their
     own transaction, through ``record_voucher`` (the worker's and the app's code, in process)."""
-    asyncio.run(_voucher(platform, voucher_id, user_id=user_id, amount_cents=amount_cents))
+    recorded = _voucher(platform, voucher_id, user_id=user_id, amount_cents=amount_cents)
+    # A thread of its own: the browser suite's Playwright holds an event loop on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, recorded).result()
 
 
 async def _voucher(

@@ -3,7 +3,7 @@
 import { describe, get } from "../api.js";
 import { append, clear, field, h, loading, statusLine, table } from "../dom.js";
 import { t, tOr } from "../i18n.js";
-import { money } from "../format.js";
+import { date, money } from "../format.js";
 
 const iso = (d) => d.toISOString().slice(0, 10);
 
@@ -63,7 +63,7 @@ export async function accountingPage(body, ctx) {
     rows.push([t("accounting.all"), "", String(totals.budgets.reduce((n, b) => n + b.entries, 0)),
       money(totals.debit_cents), money(totals.credit_cents), yes(totals.balanced)]);
     append(out, [
-      table(t("accounting.totals", { from: totals.start, to: totals.end }),
+      table(t("accounting.totals", { from: date(totals.start), to: date(totals.end) }),
         [t("accounting.budget"), t("accounting.journal"), t("accounting.entries"), t("accounting.debit"), t("accounting.credit"), t("accounting.balanced")],
         rows),
     ]);
