@@ -121,14 +121,17 @@ async def grant(
 
 async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
     """Give the grants' amounts back to their budgets (an order cancelled, a hold expired)."""
-    now = utcnow()
     for item in grants:
-        await accounting.release_grant(db, item, now=now)  # the books: a reversing entry
         item.status = GrantStatus.RELEASED
         item.hold_until = None
         await budgets.give_back(
             db, tenant_id=item.tenant_id, year=item.year, amount=item.amount_cents
         )
+    # The books after the budget, in the order a grant takes them (budget row, then the
+    # entries' counter): two transactions never wait on each other's lock.
+    now = utcnow()
+    for item in grants:
+        await accounting.release_grant(db, item, now=now)  # a reversing entry
     return len(grants)
 
 
