@@ -40,7 +40,14 @@ EMPLOYEE = [
     "/privacy/access-log",
     "/privacy/requests",
 ]
-ADMIN = ["/admin/users", "/admin/offers", "/admin/rules", "/admin/stats", "/admin/newsletters"]
+ADMIN = [
+    "/admin/users",
+    "/admin/offers",
+    "/admin/rules",
+    "/admin/stats",
+    "/admin/accounting",
+    "/admin/newsletters",
+]
 DPO = ["/dpo/requests", "/dpo/breaches", "/dpo/register", "/dpo/processors", "/privacy"]
 
 

@@ -1,8 +1,9 @@
 """The treasurer's exports of the books: ``/api/accounting`` (tenant admins)."""
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from kit.auth import TenantAdmin
 from kit.db import SessionDep
@@ -19,64 +20,51 @@ FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-async def _file(
-    context: ContextDep, admin: TenantAdmin, db: SessionDep, start: str, end: str, kind: str
-) -> Response:
-    first, last = service.period(start, end, max_days=context.settings.accounting_max_period_days)
-    entries = await service.journal(db, tenant_id=admin.tenant_id, start=first, end=last)
-    body, media = (fec.fec(entries), FEC_TYPE) if kind == "txt" else (fec.as_csv(entries), CSV_TYPE)
-    name = fec.file_name(last, kind)
+def _period(
+    context: ContextDep,
+    start: Annotated[str, Query(alias="from", max_length=10, description="YYYY-MM-DD")],
+    end: Annotated[str, Query(alias="to", max_length=10, description="YYYY-MM-DD")],
+) -> tuple[date, date]:
+    """The period asked for (``from`` and ``to``, both included): a clear 422 otherwise."""
+    return service.period(start, end, max_days=context.settings.accounting_max_period_days)
+
+
+Period = Annotated[tuple[date, date], Depends(_period)]
+
+
+def _file(body: bytes, media: str, name: str) -> Response:
     return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
 @router.get("/entries.fec", response_class=Response, responses=FILE_RESPONSES)
-async def entries_fec(
-    context: ContextDep,
-    admin: TenantAdmin,
-    db: SessionDep,
-    start: Annotated[str, Query(alias="from", max_length=10)],
-    end: Annotated[str, Query(alias="to", max_length=10)],
-) -> Response:
+async def entries_fec(admin: TenantAdmin, db: SessionDep, period: Period) -> Response:
     """The period's journal as a FEC (Livre des procédures fiscales art. A47 A-1): a header of
     the 18 columns, tab-separated, ISO 8859-15; debits equal credits."""
-    return await _file(context, admin, db, start, end, "txt")
+    found = await service.journal(db, tenant_id=admin.tenant_id, start=period[0], end=period[1])
+    return _file(fec.fec(found), FEC_TYPE, fec.file_name(period[1], "txt"))
 
 
 @router.get("/entries.csv", response_class=Response, responses=FILE_RESPONSES)
-async def entries_csv(
-    context: ContextDep,
-    admin: TenantAdmin,
-    db: SessionDep,
-    start: Annotated[str, Query(alias="from", max_length=10)],
-    end: Annotated[str, Query(alias="to", max_length=10)],
-) -> Response:
+async def entries_csv(admin: TenantAdmin, db: SessionDep, period: Period) -> Response:
     """The same journal as CSV (UTF-8, ISO dates, amounts with a decimal point, the budget)."""
-    return await _file(context, admin, db, start, end, "csv")
+    found = await service.journal(db, tenant_id=admin.tenant_id, start=period[0], end=period[1])
+    return _file(fec.as_csv(found), CSV_TYPE, fec.file_name(period[1], "csv"))
 
 
 @router.get("/totals")
-async def totals(
-    context: ContextDep,
-    admin: TenantAdmin,
-    db: SessionDep,
-    start: Annotated[str, Query(alias="from", max_length=10)],
-    end: Annotated[str, Query(alias="to", max_length=10)],
-) -> PeriodTotals:
+async def totals(admin: TenantAdmin, db: SessionDep, period: Period) -> PeriodTotals:
     """The period's debits and credits per budget (ASC, AEP) and in all."""
-    first, last = service.period(start, end, max_days=context.settings.accounting_max_period_days)
     found = [
         BudgetTotals.of(t)
-        for t in await service.totals(db, tenant_id=admin.tenant_id, start=first, end=last)
+        for t in await service.totals(db, tenant_id=admin.tenant_id, start=period[0], end=period[1])
     ]
     debit = sum(t.debit_cents for t in found)
     credit = sum(t.credit_cents for t in found)
     return PeriodTotals(
-        start=first,
-        end=last,
+        start=period[0],
+        end=period[1],
         budgets=found,
         debit_cents=debit,
         credit_cents=credit,
