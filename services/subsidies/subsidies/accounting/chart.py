@@ -4,8 +4,9 @@ the two budgets of a CSE kept apart, as ANC regulation 2015-01 (now 2021-05) ask
 are cited in docs/subsidies.md, "Accounting". The CSE's accountant may renumber any of them."""
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 
 class Budget(StrEnum):
@@ -68,20 +69,38 @@ def _accounts(budget: Budget) -> dict[Role, Account]:
     }
 
 
-class Chart(BaseModel):
-    """The accounts of each budget, its journal, and the budget of each source."""
+ACCOUNTS = {b: _accounts(b) for b in Budget}
+JOURNALS = {
+    Budget.ASC: Journal(code="ASC", label="Activités sociales et culturelles"),
+    Budget.AEP: Journal(code="AEP", label="Budget de fonctionnement"),
+}
+#: Grants, orders, bookings and vouchers are social and cultural activities.
+BUDGETS = dict.fromkeys(Source, Budget.ASC)
 
-    accounts: dict[Budget, dict[Role, Account]] = {b: _accounts(b) for b in Budget}
-    journals: dict[Budget, Journal] = {
-        Budget.ASC: Journal(code="ASC", label="Activités sociales et culturelles"),
-        Budget.AEP: Journal(code="AEP", label="Budget de fonctionnement"),
-    }
-    budgets: dict[Source, Budget] = {
-        Source.GRANT: Budget.ASC,
-        Source.ORDER: Budget.ASC,
-        Source.BOOKING: Budget.ASC,
-        Source.VOUCHER: Budget.ASC,
-    }
+
+class Chart(BaseModel):
+    """The accounts of each budget, its journal, and the budget of each source. What the
+    configuration gives replaces the default of that key only: ``{"budgets": {"voucher":
+    "aep"}}`` moves vouchers and keeps everything else."""
+
+    accounts: dict[Budget, dict[Role, Account]] = ACCOUNTS
+    journals: dict[Budget, Journal] = JOURNALS
+    budgets: dict[Source, Budget] = BUDGETS
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _over_default_accounts(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {b: {**ACCOUNTS[b], **value.get(b, {})} for b in Budget} | {
+            k: v for k, v in value.items() if k not in ACCOUNTS
+        }
+
+    @field_validator("journals", "budgets", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+        defaults: dict[Any, Any] = JOURNALS if info.field_name == "journals" else BUDGETS
+        return {**defaults, **value} if isinstance(value, dict) else value
 
     def account(self, budget: Budget, role: Role) -> Account:
         return self.accounts[budget][role]

@@ -282,15 +282,16 @@ async def record_voucher(
     *,
     tenant_id: str,
     voucher_id: str,
-    amount_cents: int,
     when: datetime,
+    amount_cents: int = 0,
     user_id: str | None = None,
     cancelled: bool = False,
 ) -> LedgerEntry | None:
     """A gift voucher issued (``cancelled=False``) or cancelled: the budget's expense, owed to
     the voucher's issuer (auxiliary account: the voucher's id). Call it in the transaction that
     issues or cancels the voucher; calling again records nothing more. ``user_id`` is the
-    beneficiary's account id (never a name or an email), kept apart from the books."""
+    beneficiary's account id (never a name or an email), kept apart from the books. A
+    cancellation needs no amount: it reverses the entry of the issue, if there is one."""
     if cancelled:
         return await _reverse(
             db,

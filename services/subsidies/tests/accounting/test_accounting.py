@@ -25,6 +25,8 @@ from services.subsidies.tests.factories import (
     rule_row,
 )
 from subsidies.accounting import fec, service
+from subsidies.accounting.chart import Budget as BudgetOf
+from subsidies.accounting.chart import Role, Source
 from subsidies.accounting.models import LedgerEntry, LedgerLine, LedgerSubject
 from subsidies.activities.models import Activity
 from subsidies.bookings import service as bookings
@@ -216,7 +218,7 @@ async def test_a_voucher_is_recorded_once_and_reversed_once(database: Database) 
     async with database.transaction() as db:
         for _ in range(2):
             await service.record_voucher(
-                db, tenant_id=TENANT, voucher_id="v-1", amount_cents=5000, when=NOW, cancelled=True
+                db, tenant_id=TENANT, voucher_id="v-1", when=NOW, cancelled=True
             )
     found = await entries(database)
     assert [(e.number, e.piece_ref) for e in found] == [(1, "v-1"), (2, "v-1")]
@@ -286,6 +288,9 @@ async def test_an_erased_person_leaves_balanced_books_with_no_trace_of_them(
     async with database.transaction() as db:
         exported = await subject_data.export(db, "u-erased")
     assert len(exported["ledger_subjects"]) == 2
+    declared = next(t for t in subject_data.inventory() if t["table"] == "ledger_subjects")
+    assert declared["retention"]["years"] == 10 and "L123-22" in declared["retention"]["reason"]
+    assert declared["kept"] == "10 years after the entry (accounting records)"
     async with database.transaction() as db:
         before = fec.fec(await service.journal(db, tenant_id=TENANT, start=JUNE[0], end=JUNE[1]))
         report = {
@@ -293,6 +298,11 @@ async def test_an_erased_person_leaves_balanced_books_with_no_trace_of_them(
             for t in await subject_data.erase(db, "u-erased", now=NOW + timedelta(days=1))
         }
     assert report["ledger_subjects"].erased_rows == 2 and report["ledger_subjects"].kept_rows == 2
+    assert report["ledger_subjects"].legal_basis == "legal_obligation"
+    assert (
+        report["ledger_subjects"].kept_until
+        == (NOW + timedelta(hours=1)).replace(year=2036).isoformat()
+    )
     async with database.transaction() as db:
         assert await db.scalar(select(func.count()).select_from(LedgerSubject)) == 0
         assert await db.scalar(select(func.count()).select_from(LedgerLine)) == 5
@@ -351,3 +361,30 @@ async def test_the_treasurer_downloads_the_fec_and_the_csv(
     ):
         refused = client.get("/api/accounting/entries.fec" + bad, headers=badge("admin"))
         assert refused.status_code == 422, bad
+
+
+async def test_the_chart_is_configuration(database: Database) -> None:
+    """ACCOUNTING_CHART (JSON) renumbers an account or moves a source to the other budget."""
+    chart = Settings.model_validate(
+        {
+            "accounting_chart": {
+                "budgets": {"voucher": "aep"},
+                "journals": {"aep": {"code": "FCT", "label": "Fonctionnement"}},
+            }
+        }
+    ).accounting_chart
+    service.books.bind(chart)
+    async with database.transaction() as db:
+        await service.record_voucher(
+            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=700, when=NOW
+        )
+    found = await entries(database)
+    assert [(e.budget, e.journal_code) for e in found] == [("aep", "FCT")]
+    assert [x.account_number for x in found[0].lines] == ["62341", "4081"]
+    assert chart.budgets[Source.GRANT] == BudgetOf.ASC  # the rest keeps its defaults
+    assert chart.journals[BudgetOf.ASC].code == "ASC"
+    renumbered = Settings.model_validate(
+        {"accounting_chart": {"accounts": {"asc": {"bank": {"number": "5120", "label": "Banque"}}}}}
+    ).accounting_chart
+    assert renumbered.accounts[BudgetOf.ASC][Role.BANK].number == "5120"
+    assert renumbered.accounts[BudgetOf.ASC][Role.SUBSIDIES].number == "6572"
