@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -32,7 +33,8 @@ from tests.e2e.test_subsidies import BIC, IBAN, cinema, parent
 
 pytestmark = pytest.mark.e2e
 
-TODAY = datetime.now(UTC).date()
+#: Entries are dated in the works council's time (ACCOUNTING_TIMEZONE).
+TODAY = datetime.now(ZoneInfo("Europe/Paris")).date()
 MONTH = (
     f"?from={TODAY.replace(day=1).isoformat()}"
     f"&to={TODAY.replace(day=calendar.monthrange(TODAY.year, TODAY.month)[1]).isoformat()}"

@@ -27,7 +27,7 @@ def build_context(settings: Settings) -> Context:
     subject_data.bind(settings)
     cipher = field_cipher(settings)
     bank_cipher.bind(cipher)
-    books.bind(settings.accounting_chart)
+    books.bind(settings.accounting_chart, timezone=settings.accounting_timezone)
     return Context(settings=settings, cipher=cipher)
 
 

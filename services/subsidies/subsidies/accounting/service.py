@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,15 +34,23 @@ class Books:
 
     def __init__(self) -> None:
         self._chart: Chart | None = None
+        self._zone: ZoneInfo | None = None
 
-    def bind(self, chart: Chart) -> None:
+    def bind(self, chart: Chart, *, timezone: str) -> None:
         self._chart = chart
+        self._zone = ZoneInfo(timezone)  # an unknown zone fails at start-up, not on an entry
 
     @property
     def chart(self) -> Chart:
         if self._chart is None:
             raise RuntimeError("subsidies: the chart of accounts is not bound (build_context)")
         return self._chart
+
+    def day(self, when: datetime) -> date:
+        """The entry's date: ``when`` in the works council's time zone."""
+        if self._zone is None:
+            raise RuntimeError("subsidies: the books' time zone is not bound (build_context)")
+        return when.astimezone(self._zone).date()
 
 
 books = Books()
@@ -85,7 +94,7 @@ async def _write(
         budget=budget,
         journal_code=journal.code,
         journal_label=journal.label,
-        entry_date=when.date(),
+        entry_date=books.day(when),
         piece_ref=piece_ref,
         label=label,
         source_key=source_key,

@@ -2,7 +2,7 @@
 changes once written (a correction is a new, reversing entry); the FEC and CSV exports; the
 person only ever named apart from the books, and erased from there."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -373,7 +373,7 @@ async def test_the_chart_is_configuration(database: Database) -> None:
             }
         }
     ).accounting_chart
-    service.books.bind(chart)
+    service.books.bind(chart, timezone="Europe/Paris")
     async with database.transaction() as db:
         await service.record_voucher(
             db, tenant_id=TENANT, voucher_id="v-1", amount_cents=700, when=NOW
@@ -388,3 +388,18 @@ async def test_the_chart_is_configuration(database: Database) -> None:
     ).accounting_chart
     assert renumbered.accounts[BudgetOf.ASC][Role.BANK].number == "5120"
     assert renumbered.accounts[BudgetOf.ASC][Role.SUBSIDIES].number == "6572"
+
+
+async def test_entries_are_dated_in_the_works_councils_time(database: Database) -> None:
+    """Paid at 23:30 UTC on 30 June: 1 July in Paris, so July's books (and not June's)."""
+    late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    async with database.transaction() as db:
+        await service.record_voucher(
+            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=100, when=late
+        )
+        june = await service.journal(db, tenant_id=TENANT, start=JUNE[0], end=JUNE[1])
+        july = await service.journal(
+            db, tenant_id=TENANT, start=date(2026, 7, 1), end=date(2026, 7, 31)
+        )
+    assert june == [] and [e.entry_date for e in july] == [date(2026, 7, 1)]
+    assert b"\t20260701\t" in fec.fec(july)
