@@ -5,12 +5,14 @@ import { append, clear, field, h, loading, statusLine, table } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { date, money } from "../format.js";
 
-const iso = (d) => d.toISOString().slice(0, 10);
+const pad = (n) => String(n).padStart(2, "0");
 
+/** This month, in the browser's own time (the books are dated in the works council's). */
 function monthOf(today) {
-  const first = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1));
-  const last = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 0));
-  return [iso(first), iso(last)];
+  const y = today.getFullYear();
+  const m = today.getMonth();
+  const last = new Date(y, m + 1, 0).getDate();
+  return [`${y}-${pad(m + 1)}-01`, `${y}-${pad(m + 1)}-${pad(last)}`];
 }
 
 export async function accountingPage(body, ctx) {
