@@ -10,6 +10,7 @@ transaction that issues a voucher, and again with ``cancelled=True`` in the one 
 it (docs/subsidies.md, "Accounting").
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +26,9 @@ from subsidies.accounting.models import LedgerEntry, LedgerLine, LedgerSubject
 from subsidies.base import events, subject_data
 from subsidies.bookings.models import Booking
 from subsidies.grants.models import Grant
+
+#: A date as the routes take it: YYYY-MM-DD, ASCII digits (not an ISO week, not ``20260101``).
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Books:
@@ -369,12 +373,12 @@ async def on_order_event(
 def period(start: str, end: str, *, max_days: int) -> tuple[date, date]:
     """The period asked for, checked: two dates YYYY-MM-DD, the first not after the second,
     at most ``max_days`` apart."""
+    if not (DAY.fullmatch(start) and DAY.fullmatch(end)):
+        raise Invalid("from and to must be dates written YYYY-MM-DD")
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
         raise Invalid("from and to must be dates written YYYY-MM-DD") from None
-    if len(start) != 10 or len(end) != 10:
-        raise Invalid("from and to must be dates written YYYY-MM-DD")
     if first > last:
         raise Invalid("the period ends before it starts")
     if last - first > timedelta(days=max_days):
