@@ -46,6 +46,7 @@ ADMIN = [
     "/admin/rules",
     "/admin/campaigns",
     "/admin/stats",
+    "/admin/accounting",
     "/admin/newsletters",
     "/admin/sign-in",
 ]

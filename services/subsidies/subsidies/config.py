@@ -5,6 +5,7 @@ from functools import lru_cache
 from pydantic import SecretStr
 
 from kit.settings import DEV_SECRET_MARKER, ServiceSettings
+from subsidies.accounting.chart import Chart
 
 
 class Settings(ServiceSettings):
@@ -53,6 +54,15 @@ class Settings(ServiceSettings):
         "christmas_children": "child",
         "back_to_school": "child",
     }
+    #: The chart of accounts, journals and budgets of the entries (JSON; docs/subsidies.md).
+    accounting_chart: Chart = Chart()
+    #: Accounting records are kept 10 years (Code de commerce L123-22).
+    accounting_retention_years: int = 10
+    #: The entries are dated in the works council's time (an order paid at 23:30 UTC on 30 June
+    #: is a 1 July entry in Paris).
+    accounting_timezone: str = "Europe/Paris"
+    #: The longest period one export covers (a first financial year may run 24 months).
+    accounting_max_period_days: int = 731
 
 
 @lru_cache

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
+from subsidies.accounting import service as accounting
 from subsidies.campaigns import service as campaigns
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
@@ -26,6 +27,14 @@ async def on_order(session: AsyncSession, envelope: Envelope) -> None:
     event_type, order_id = OrderEvent(envelope.type), str(envelope.payload["order_id"])
     await grants.on_order(session, event_type=event_type, order_id=order_id)
     await campaigns.on_order(session, event_type=event_type, order_id=order_id)
+    await accounting.on_order_event(
+        session,
+        event_type=envelope.type,
+        tenant_id=envelope.tenant,
+        user_id=envelope.subject,
+        payload=envelope.payload,
+        occurred_at=envelope.occurred_at,
+    )
 
 
 def orders_subscription() -> Subscription:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
+from subsidies.accounting.api import router as accounting
 from subsidies.activities.api import router as activities
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
@@ -33,6 +34,7 @@ ROUTERS = [
     grants,
     quotients,
     campaigns,
+    accounting,
 ]
 
 

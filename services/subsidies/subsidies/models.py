@@ -5,11 +5,13 @@ and the tools (``from subsidies.models import Base``), each column declared pers
 Rules, budgets and activities describe the works council's offer: nothing personal. The
 beneficiary profile holds only what rules use (a number of children). Grants are the
 subsidies given (accounting records); gift vouchers, what orders take from them and each
-person's yearly total per event are accounting records too. SEPA mandates hold the IBAN, BIC
-and holder encrypted per field, bound to their row and field. Each feature's ``models``
-module says how long its records are kept.
+person's yearly total per event are accounting records too. The books (``accounting``) hold
+entries with no person in them, and apart the link of each entry to the person it concerns.
+SEPA mandates hold the IBAN, BIC and holder encrypted per field, bound to their row and field.
+Each feature's ``models`` module says how long its records are kept.
 """
 
+from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine, LedgerSubject
 from subsidies.activities.models import Activity
 from subsidies.base import Base, events, subject_data
 from subsidies.bookings.models import Booking
@@ -29,6 +31,10 @@ __all__ = [
     "Campaign",
     "GiftTotal",
     "Grant",
+    "LedgerCounter",
+    "LedgerEntry",
+    "LedgerLine",
+    "LedgerSubject",
     "Mandate",
     "Profile",
     "QuotientDeclaration",

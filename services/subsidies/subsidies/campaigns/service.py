@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.errors import Conflict, Invalid
 from kit.pagination import Page
+from subsidies.accounting import service as accounting
 from subsidies.base import events, subject_data
 from subsidies.campaigns import repository
 from subsidies.campaigns.models import Campaign, GiftTotal, LimitBasis, Voucher, VoucherUse
@@ -246,6 +247,11 @@ async def create(
         total.limit_units = issue.limit_units
         total.updated_at = now
     await db.flush()
+    # The books: one entry for the campaign's vouchers (the budget's expense, owed until the
+    # vouchers are spent), named by the campaign's id: nobody's name or id is in it.
+    await accounting.record_voucher(
+        db, tenant_id=tenant_id, voucher_id=campaign.id, when=now, amount_cents=campaign.total_cents
+    )
     batch = events.batch(tenant=tenant_id)
     await subject_data.record_personal_data_many(
         db, batch, subjects=[i.user_id for i in result.issues], now=now

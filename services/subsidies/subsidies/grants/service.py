@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.errors import Conflict
+from subsidies.accounting import service as accounting
 from subsidies.base import events, subject_data
 from subsidies.budgets import repository as budgets
 from subsidies.grants import repository
@@ -97,25 +99,26 @@ async def grant(
     used = await repository.used_by_rule(db, tenant_id=tenant_id, user_id=user_id, year=now.year)
     left = budget.amount_cents - budget.reserved_cents
     total = 0
+    granted: list[Grant] = []
     for line in lines:
         best, chosen = _best(in_force, line, children, used, left, bracket)
         if chosen is None or best <= 0:
             continue
-        db.add(
-            Grant(
-                tenant_id=tenant_id,
-                user_id=user_id,
-                rule_id=chosen.id,
-                kind=line.kind,
-                order_id=order_id,
-                booking_id=booking_id,
-                amount_cents=best,
-                year=now.year,
-                status=status,
-                created_at=now,
-                hold_until=hold_until,
-            )
+        made = Grant(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            rule_id=chosen.id,
+            kind=line.kind,
+            order_id=order_id,
+            booking_id=booking_id,
+            amount_cents=best,
+            year=now.year,
+            status=status,
+            created_at=now,
+            hold_until=hold_until,
         )
+        db.add(made)
+        granted.append(made)
         used[chosen.id] = used.get(chosen.id, 0) + best
         left -= best
         total += best
@@ -124,6 +127,8 @@ async def grant(
             raise Conflict("the subsidy budget is spent")  # cannot happen under the row lock
         await db.flush()
         await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
+        for made in granted:
+            await accounting.record_grant(db, made)  # the books: one entry per grant
     return total
 
 
@@ -135,6 +140,11 @@ async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
         await budgets.give_back(
             db, tenant_id=item.tenant_id, year=item.year, amount=item.amount_cents
         )
+    # The books after the budget, in the order a grant takes them (budget row, then the
+    # entries' counter): two transactions never wait on each other's lock.
+    now = utcnow()
+    for item in grants:
+        await accounting.release_grant(db, item, now=now)  # a reversing entry
     return len(grants)
 
 

@@ -2,7 +2,7 @@
 per calendar year): the edge amounts, the confirmation, the yearly report, vouchers spent by
 orders, and the personal-data declarations."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kit.db import Database
 from kit.errors import Conflict, Invalid
 from services.subsidies.tests.factories import NOW, TENANT, make_person
+from subsidies.accounting import service as accounting
 from subsidies.campaigns import service
 from subsidies.campaigns.models import Campaign, GiftTotal, Voucher, VoucherUse
 from subsidies.campaigns.service import Draft
@@ -249,3 +250,39 @@ async def test_vouchers_leave_after_ten_years_while_the_account_exists(
         gone = await subject_data.expire(db, now=NOW.replace(year=2036) + timedelta(days=1))
     assert gone >= 2  # the voucher and the year's total (the profile stays)
     assert await count(database, Voucher) == 0 and await count(database, GiftTotal) == 0
+
+
+async def test_the_books_record_the_campaign_once_and_the_vouchers_an_order_spent(
+    database: Database,
+) -> None:
+    """A campaign is one entry of the books (the vouchers' expense, owed until spent), named by
+    the campaign's id; an order paid partly with vouchers settles that debt for what it took,
+    the rest of its subsidy from the beneficiaries' account: every entry balances."""
+    await people(database, a=0, b=0)
+    created = await campaign(database, 5_000)
+    assert await use(database, "o-1", 7_000) == 5_000
+    async with database.transaction() as db:
+        await service.on_order(db, event_type=OrderEvent.PAID, order_id="o-1")
+        await accounting.on_order_event(
+            db,
+            event_type="order.paid",
+            tenant_id=TENANT,
+            user_id="a",
+            payload={"order_id": "o-1", "total_cents": 9_000, "subsidy_cents": 6_000},
+            occurred_at=NOW,
+        )
+        books = list(
+            await accounting.journal(
+                db, tenant_id=TENANT, start=date(2000, 1, 1), end=date(2100, 1, 1)
+            )
+        )
+    issue, order = books
+    assert issue.piece_ref == created.id
+    assert [(x.debit_cents, x.credit_cents) for x in issue.lines] == [
+        (10_000, 0),
+        (0, 10_000),
+    ]
+    owed = {x.account_number: x.debit_cents - x.credit_cents for x in order.lines}
+    assert owed == {"5122": 3_000, "4672": 1_000, "4082": 5_000, "4012": -9_000}
+    for entry in books:
+        assert sum(x.debit_cents for x in entry.lines) == sum(x.credit_cents for x in entry.lines)
