@@ -104,3 +104,20 @@ def test_sign_in_limits_let_a_workplace_in_at_once() -> None:
     gateway = compose["services"]["gateway"]["environment"]
     assert gateway["GATEWAY_LOGIN_RATE"] == config.login_rate
     assert int(gateway["GATEWAY_LOGIN_BURST"]) == config.login_burst
+
+
+def test_no_body_or_answer_is_ever_written_to_a_temporary_file() -> None:
+    """An export archive, a tax notice on its way to its check, a CSV of employees: Nginx
+    spools a request body larger than its buffer, and an answer larger than the proxy
+    buffers, to temporary files whose blocks outlive the request on the gateway's disk (the
+    decrypted notice was, from the outside review). Bodies are held in memory up to the limit
+    of their route; answers are never spooled."""
+    main = (ROOT / "gateway" / "templates" / "nginx.conf.template").read_text()
+    routes = (ROOT / "gateway" / "templates" / "routes.conf.template").read_text()
+    assert "proxy_max_temp_file_size 0;" in main
+    assert "client_body_buffer_size ${GATEWAY_MAX_BODY};" in main
+    assert "proxy_max_temp_file_size" not in routes  # no route turns spooling back on
+    for block in re.findall(r"location [^{]+\{([^}]*)\}", routes):
+        limit = re.search(r"client_max_body_size (\S+);", block)
+        if limit:
+            assert f"client_body_buffer_size {limit.group(1)};" in block, block
