@@ -20,6 +20,7 @@ test: venv lint typecheck compose-check
 	@deploy/local/system-deps.sh test
 	@deploy/local/test-services.sh
 	@test -d tests/browser/node_modules || (cd tests/browser && npm ci --no-audit --no-fund)
+	@test -d tests/oidc/node_modules || (cd tests/oidc && npm ci --no-audit --no-fund)
 	@$(PY) -m pytest
 	@$(MAKE) --no-print-directory proof-fast
 	@$(MAKE) --no-print-directory compose-test

@@ -88,10 +88,13 @@ def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
     # The monitoring profile's Grafana, on the loopback only: tests/test_monitoring.py.
     assert published - {"grafana"} == {"gateway"}
     assert config["networks"]["internal"].get("internal") is True
+    # Identity's API alone has a way out too (`egress`, nothing published): it calls the client
+    # companies' OpenID providers for sign-in with their directory.
+    assert set(config["services"]["identity"]["networks"]) == {"internal", "egress"}
+    assert "ports" not in config["services"]["identity"]
     for name in ("postgres", "rabbitmq", *PYTHON_SERVICES):
-        assert config["services"][name]["networks"] == {"internal": None} or list(
-            config["services"][name]["networks"]
-        ) == ["internal"]
+        if name != "identity":
+            assert list(config["services"][name]["networks"]) == ["internal"]
 
 
 def test_services_run_in_production_mode_with_one_database_each(config: dict[str, Any]) -> None:

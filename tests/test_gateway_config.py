@@ -63,6 +63,8 @@ PUBLIC_ROUTES = (
     "/api/privacy/unsubscribe",
     "/api/partners/apply",
     "/api/auth/password",
+    # The sign-in with the employer's directory: its start and callback (a prefix location).
+    "/api/auth/oidc/",
 )
 #: People signing in within a minute from one address (one office behind a NAT) who all get in.
 WORKPLACE = 300
@@ -79,7 +81,9 @@ def test_each_public_route_has_a_per_address_zone_of_its_own() -> None:
     )
     used = {}
     for path in PUBLIC_ROUTES:
-        block = re.search(rf"^location = {re.escape(path)} \{{\n(.*?)^\}}", routes, re.M | re.S)
+        block = re.search(
+            rf"^location (?:=|\^~) {re.escape(path)} \{{\n(.*?)^\}}", routes, re.M | re.S
+        )
         assert block, path
         limits = re.findall(r"limit_req zone=(\w+) burst=\$\{(\w+)\} nodelay;", block.group(1))
         assert len(limits) == 1, path
@@ -100,3 +104,20 @@ def test_sign_in_limits_let_a_workplace_in_at_once() -> None:
     gateway = compose["services"]["gateway"]["environment"]
     assert gateway["GATEWAY_LOGIN_RATE"] == config.login_rate
     assert int(gateway["GATEWAY_LOGIN_BURST"]) == config.login_burst
+
+
+def test_no_body_or_answer_is_ever_written_to_a_temporary_file() -> None:
+    """An export archive, a tax notice on its way to its check, a CSV of employees: Nginx
+    spools a request body larger than its buffer, and an answer larger than the proxy
+    buffers, to temporary files whose blocks outlive the request on the gateway's disk (the
+    decrypted notice was, from the outside review). Bodies are held in memory up to the limit
+    of their route; answers are never spooled."""
+    main = (ROOT / "gateway" / "templates" / "nginx.conf.template").read_text()
+    routes = (ROOT / "gateway" / "templates" / "routes.conf.template").read_text()
+    assert "proxy_max_temp_file_size 0;" in main
+    assert "client_body_buffer_size ${GATEWAY_MAX_BODY};" in main
+    assert "proxy_max_temp_file_size" not in routes  # no route turns spooling back on
+    for block in re.findall(r"location [^{]+\{([^}]*)\}", routes):
+        limit = re.search(r"client_max_body_size (\S+);", block)
+        if limit:
+            assert f"client_body_buffer_size {limit.group(1)};" in block, block

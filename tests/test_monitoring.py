@@ -266,9 +266,10 @@ def test_the_collector_listens_on_internal_and_reaches_the_apm_through_egress(
     assert set(collector["networks"]) == {"internal", "egress"}
     assert not profile["networks"]["egress"].get("internal")
     assert profile["networks"]["internal"]["internal"] is True
-    # Only the collector is on egress: the services' way out is through it.
+    # Only the collector is on egress, and identity's API (the client companies' OpenID
+    # providers, docs/accounts.md): the services' way out is through the collector.
     on_egress = {n for n, s in profile["services"].items() if "egress" in s.get("networks", {})}
-    assert on_egress == {"otel-collector"}
+    assert on_egress == {"otel-collector", "identity"}
     assert collector["read_only"] is True and collector["cap_drop"] == ["ALL"]
     mounts = {str(v).split(":")[1] for v in collector["volumes"]}
     assert "/etc/otelcol/config.yml" in mounts

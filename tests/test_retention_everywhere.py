@@ -47,6 +47,8 @@ OWN_JOBS = {
 WITH_THE_ACCOUNT = {
     ("identity", "users"): "the account; unused accounts are warned, then erased",
     ("identity", "recovery_codes"): "while two-factor login is on",
+    ("identity", "oidc_links"): "while the tenant signs in through its directory (turned off or"
+    " another issuer: every link goes)",
     ("subsidies", "profiles"): "the family situation the subsidies are computed from",
     ("privacy", "consents"): "the choice in force",
     ("privacy", "data_map"): "which service holds what: needed to answer any request",

@@ -9,6 +9,7 @@ registry) and fails on any serious or critical violation. Screenshots go to
 ``var/browser/screenshots/<test>/``."""
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -48,12 +49,15 @@ HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(ROOT) / "var" / "browser" / "screenshots"
-#: Apart from the e2e suite's (18443, offset 10000, E2E_SHIFT moves by 1,000).
-HTTPS_PORT = 21443
-HTTP_PORT = 21080
-PORT_OFFSET = 13000
-EXCHANGE = "browser.events"
-STACK_NAME = "browser"
+#: Apart from the e2e suite's (18443, offset 10000, E2E_SHIFT moves by 1,000). E2E_SHIFT moves
+#: these by 1,000 too, plus 500, so that two sessions' browser and e2e suites never meet.
+SHIFT = int(os.environ.get("E2E_SHIFT", "0"))
+MOVE = 1000 * SHIFT + 500 if SHIFT else 0
+HTTPS_PORT = 21443 + MOVE
+HTTP_PORT = 21080 + MOVE
+PORT_OFFSET = 13000 + MOVE
+EXCHANGE = f"browser{SHIFT or ''}.events"
+STACK_NAME = f"browser{SHIFT or ''}"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 #: What axe may report: anything "serious" or "critical" fails the test.

@@ -40,7 +40,16 @@ EMPLOYEE = [
     "/privacy/access-log",
     "/privacy/requests",
 ]
-ADMIN = ["/admin/users", "/admin/offers", "/admin/rules", "/admin/stats", "/admin/newsletters"]
+ADMIN = [
+    "/admin/users",
+    "/admin/offers",
+    "/admin/rules",
+    "/admin/campaigns",
+    "/admin/stats",
+    "/admin/accounting",
+    "/admin/newsletters",
+    "/admin/sign-in",
+]
 DPO = ["/dpo/requests", "/dpo/breaches", "/dpo/register", "/dpo/processors", "/privacy"]
 
 

@@ -111,6 +111,8 @@ def running_platform(
         "DEMO_TOTP_SECRET": TOTP_SECRET,
         # The inactive-accounts job looks every 2 s (default: hourly).
         "INACTIVITY_CHECK_SECONDS": "2",
+        # The employer's directory of tests/e2e/test_oidc.py listens on loopback, in plain HTTP.
+        "OIDC_ALLOW_HTTP": "true",
     }
     # The logs scanned at the end are this session's only: an earlier run's stay behind in
     # var/<name> (postgres_stack) and would fail, or pass, the scan for what they hold.

@@ -190,6 +190,8 @@ LIMITED_ROUTES = [
     ("/api/privacy/unsubscribe", {}),
     ("/api/auth/password", {}),  # 401: no session
     ("/api/partners/apply", {}),
+    # The sign-in with the employer's directory (a GET route: 405, counted first).
+    ("/api/auth/oidc/callback", {}),
 ]
 
 

@@ -60,12 +60,20 @@ ROUTE_REFUSALS = {
     # Staff use two-factor login: the password alone does not confirm them.
     "POST /api/auth/reauthenticate": (403, "the password or code is wrong"),
 }
+#: The family quotient's brackets the matrix sets for tenant demo.
+QUOTIENT_SETTINGS = {
+    "formula": "monthly",
+    "brackets": [{"name": "A", "up_to": 700}, {"name": "B", "up_to": None}],
+    "default_bracket": "B",
+}
 #: Called last, in this order: each ends or renews the caller's session.
 LAST = ("POST /api/auth/sessions/end-others", "POST /api/auth/password", "POST /api/auth/logout")
 #: Routes with an id in the path that no tenant owns (checked by the matrix only): the tenant
 #: login page, and the platform's processors, kept by the platform for every tenant.
 NOT_TENANT_OBJECTS = {
     "GET /api/auth/tenants/{slug}",
+    "GET /api/auth/tenants/{slug}/sign-in",
+    "GET /api/auth/oidc/{tenant}/start",
     "DELETE /api/privacy/processors/{processor_id}",
     # The platform's: clients' contracts and the client archive (its administrator only), and
     # the acceptance of a platform processor (announced to every client).
@@ -297,6 +305,17 @@ def create_objects(world: World) -> None:
     ids["mandate"] = created(world.call(alice, "POST", "/api/subsidies/mandates", mandate))
     booking = {"activity_id": ids["activity"], "mandate_id": ids["mandate"]}
     ids["booking"] = created(world.call(alice, "POST", "/api/subsidies/bookings", booking))
+    # A family-quotient declaration of Alice's waiting for its check (a multipart upload).
+    quotient = "/api/subsidies/quotient"
+    assert world.call(admin, "PUT", f"{quotient}/settings", QUOTIENT_SETTINGS).status_code == 200
+    declared = world.http.post(
+        quotient,
+        headers=alice.headers(),
+        data={"income": "1000", "shares": "1", "tax_year": "2026"},
+        files={"document": ("avis.pdf", b"%PDF-1.4 matrix\n", "application/pdf")},
+    )
+    world.http.cookies.clear()
+    ids["declaration"] = created(declared)
     company = f"Matrix {secrets.token_hex(4)}"
     applied = world.call(
         world.callers["anonymous"],
@@ -327,6 +346,9 @@ def create_objects(world: World) -> None:
     ids["tenant"] = record["controller"]["tenant_id"]
 
 
+MATRIX_CAMPAIGN = {"name": "Matrix", "event": "christmas", "amount_cents": 1, "min_children": 20}
+
+
 def inputs(world: World, operation: Operation) -> dict[str, Any]:
     """A valid request for ``operation`` (ids that exist nowhere in the path)."""
     now = datetime.now(UTC)
@@ -337,6 +359,13 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
         "POST /api/auth/mfa/disable": {"code": "000000"},
         "POST /api/auth/reauthenticate": {"password": PASSWORD},
         "POST /api/auth/password-reset": {"tenant": "demo", "email": "nobody@demo.test"},
+        # A provider that cannot be read (a closed port on loopback): 422 after the role check,
+        # demo's settings unchanged.
+        "PUT /api/auth/directory": {
+            "issuer": "https://127.0.0.1:9",
+            "client_id": "matrix",
+            "client_secret": "matrix",
+        },
         "POST /api/auth/password-reset/confirm": {
             "token": "x" * 43,
             "password": "Matrix-Password-2026!",
@@ -361,6 +390,9 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
             "cap_cents_per_year": 1,
         },
         "PUT /api/subsidies/budget": {"year": 2099, "amount_cents": 1000},
+        # Nobody has 20 children: the preview answers, the campaign issues nothing (422).
+        "POST /api/subsidies/campaigns/preview": MATRIX_CAMPAIGN,
+        "POST /api/subsidies/campaigns": MATRIX_CAMPAIGN,
         "POST /api/subsidies/activities": {
             "title": "Matrix activity",
             "price_cents": 1000,
@@ -368,6 +400,10 @@ def inputs(world: World, operation: Operation) -> dict[str, Any]:
         },
         "POST /api/subsidies/mandates": {"holder": "Max Matrix", "iban": IBAN, "bic": BIC},
         "POST /api/subsidies/bookings": {"activity_id": PLACEHOLDER, "mandate_id": PLACEHOLDER},
+        "PUT /api/subsidies/quotient/settings": QUOTIENT_SETTINGS,
+        # Multipart on the route: a JSON body gets through the gateway and the roles, then 422.
+        "POST /api/subsidies/quotient": {},
+        "POST /api/subsidies/quotient/pending/{declaration_id}/check": {"approved": False},
         "POST /api/tickets": {"subject": "Matrix", "message": "A question."},
         "PATCH /api/tickets/{ticket_id}": {"status": "pending"},
         "POST /api/tickets/{ticket_id}/messages": {"body": "An answer."},
@@ -501,6 +537,9 @@ def test_every_operation_declares_who_may_call_it(platform: Platform) -> None:
             "POST /api/auth/password-reset",
             "POST /api/auth/password-reset/confirm",
             "GET /api/auth/tenants/{slug}",
+            "GET /api/auth/tenants/{slug}/sign-in",
+            "GET /api/auth/oidc/{tenant}/start",
+            "GET /api/auth/oidc/callback",
             "POST /api/partners/apply",
             "POST /api/payments/webhook",
             "POST /api/privacy/unsubscribe",
@@ -673,6 +712,25 @@ def object_checks(world: World) -> list[tuple[str, str, str, str, Any, int]]:
             404,
         ),
     ]
+    quotient = f"/api/subsidies/quotient/pending/{ids['declaration']}"
+    checks += [  # Alice's family-quotient declaration, for another tenant's admin
+        (
+            "other_admin",
+            "GET",
+            "/api/subsidies/quotient/pending/{declaration_id}/document",
+            f"{quotient}/document",
+            None,
+            404,
+        ),
+        (
+            "other_admin",
+            "POST",
+            "/api/subsidies/quotient/pending/{declaration_id}/check",
+            f"{quotient}/check",
+            {"approved": False},
+            404,
+        ),
+    ]
     for who in ("bob", "other_employee"):  # Alice's mandate, booking and session
         checks += [
             (
@@ -739,6 +797,8 @@ def test_objects_of_a_tenant_are_invisible_to_other_tenants_and_other_people(
     assert next(b for b in bookings if b["id"] == ids["booking"])["status"] != "cancelled"
     offers = world.call(alice, "GET", "/api/offers").json()
     assert next(o for o in offers if o["id"] == world.offer["id"]) == world.offer
+    quotient = world.call(alice, "GET", "/api/subsidies/quotient").json()
+    assert quotient["status"] == "pending"
     print(f"role matrix: {len(checks)} calls on another tenant's or person's objects")
     record_measurement(platform, "role_matrix_object_checks", len(checks))
 

@@ -9,7 +9,10 @@ import * as subsidies from "./pages/subsidies.js";
 import * as support from "./pages/support.js";
 import * as privacy from "./pages/privacy.js";
 import * as admin from "./pages/admin.js";
+import * as accounting from "./pages/accounting.js";
 import * as dpo from "./pages/dpo.js";
+import * as quotient from "./pages/quotient.js";
+import * as campaigns from "./pages/campaigns.js";
 
 const EMPLOYEE = ["employee"];
 const ADMIN = ["tenant_admin", "platform_admin"];
@@ -37,8 +40,12 @@ const ROUTES = [
   { path: "/admin/users", title: "users.title", page: admin.usersPage, roles: ADMIN, nav: "nav.users" },
   { path: "/admin/offers", title: "adminOffers.title", page: admin.offersPage, roles: ADMIN, nav: "nav.adminOffers" },
   { path: "/admin/rules", title: "rules.title", page: admin.rulesPage, roles: ADMIN, nav: "nav.rules" },
+  { path: "/admin/quotient", title: "quotientAdmin.title", page: quotient.quotientAdminPage, roles: ADMIN, nav: "nav.quotient" },
+  { path: "/admin/campaigns", title: "campaigns.title", page: campaigns.campaignsPage, roles: ADMIN, nav: "nav.campaigns" },
   { path: "/admin/stats", title: "stats.title", page: admin.statsPage, roles: ADMIN, nav: "nav.stats" },
+  { path: "/admin/accounting", title: "accounting.title", page: accounting.accountingPage, roles: ADMIN, nav: "nav.accounting" },
   { path: "/admin/newsletters", title: "newsletters.title", page: admin.newslettersPage, roles: ADMIN, nav: "nav.newsletters" },
+  { path: "/admin/sign-in", title: "directory.title", page: admin.signInPage, roles: ["tenant_admin"], nav: "nav.directory" },
 
   { path: "/dpo/requests", title: "queue.title", page: dpo.requestsPage, roles: DPO, nav: "nav.queue" },
   { path: "/dpo/breaches", title: "breaches.title", page: dpo.breachesPage, roles: DPO, nav: "nav.breaches" },

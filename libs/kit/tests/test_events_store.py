@@ -18,7 +18,13 @@ from kit.events import Envelope, EventStore
 from kit.events.broker import Broker
 from kit.events.consumer import Consumer
 from kit.events.relay import Relay
-from kit.events.store import on_outbox_commit, remove_outbox_callback
+from kit.events.store import (
+    OutboxRow,
+    on_outbox_commit,
+    register_local_relay,
+    remove_local_relay,
+    remove_outbox_callback,
+)
 from kit.worker import _gauges
 
 metadata = MetaData()
@@ -255,3 +261,87 @@ async def test_relay_publishes_a_batch_together_and_puts_back_only_the_refused(
         rows = {r.id: r for r in await session.execute(select(store.outbox))}
     assert [i for i in ids if rows[i].sent_at is None] == [ids[2]]
     assert rows[ids[2]].attempts == 1 and rows[ids[2]].claimed_until is not None
+
+
+class Recording(Broker):
+    """A broker that confirms at once and remembers what it was given."""
+
+    def __init__(self) -> None:
+        super().__init__("amqp://unused")
+        self.sent: list[str] = []
+
+    async def connect(self) -> AbstractExchange:
+        return cast(AbstractExchange, None)
+
+    async def publish(
+        self, body: bytes, *, routing_key: str, message_id: str, mandatory: bool = False
+    ) -> None:
+        self.sent.append(message_id)
+
+
+async def eventually(condition: object, seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+async def test_an_event_committed_beside_a_running_relay_is_published_without_a_claim(
+    database: Database,
+) -> None:
+    """The relay of the writing process gets the committed row handed over, already leased to
+    it: it publishes at once, without a claiming transaction (one round trip less per hop)."""
+    broker = Recording()
+    relay = Relay(database, store, broker, poll_seconds=60)
+    claims = 0
+    claim = relay._claim
+
+    async def counted() -> list[OutboxRow]:
+        nonlocal claims
+        claims += 1
+        return await claim()
+
+    relay._claim = counted  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: claims == 1)  # the start-up look at the table
+        async with database.transaction() as session:
+            envelope = await store.add(session, "thing.happened")
+            leased_to = await session.scalar(select(store.outbox.c.claimed_by))
+        assert leased_to == relay.relay_id
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                await store.add(session, "thing.rolled.back")
+                raise RuntimeError("the route failed")
+        await eventually(lambda: broker.sent == [envelope.id])
+        await asyncio.sleep(0.05)
+        assert claims == 1  # no claiming transaction for the handed row
+        assert broker.sent == [envelope.id]  # the rolled-back one never left
+        async with database.transaction() as session:
+            row = (await session.execute(select(store.outbox))).one()
+        assert row.sent_at is not None and row.body == ""
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_handed_row_is_left_to_its_relay_until_the_lease_ends(
+    database: Database,
+) -> None:
+    """Another relay does not publish a row handed to a live one; if the process dies before
+    publishing it, the row is published by any relay once the lease has ended."""
+    local = Relay(database, store, Recording())
+    engine = database.engine.sync_engine
+    register_local_relay(engine, local)
+    try:
+        async with database.transaction() as session:
+            envelope = await store.add(session, "thing.happened")
+    finally:
+        remove_local_relay(engine, local)
+    assert [row.id for row in local._handed] == [envelope.id]
+    other = Relay(database, store, Recording())
+    assert await other.drain() == 0
+    async with database.transaction() as session:  # the writing process died: lease runs out
+        await session.execute(
+            store.outbox.update().values(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert await other.drain() == 1

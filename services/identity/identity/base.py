@@ -46,3 +46,6 @@ class SecurityEvent(StrEnum):
     PASSWORD_RESET = "password.reset"  # noqa: S105 (an event name)
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 (an event name)
     ROLES_GRANTED = "roles.granted"
+    OIDC_SIGNIN_REFUSED = "oidc.refused"
+    OIDC_LINKED = "oidc.linked"
+    OIDC_CONFIGURED = "oidc.configured"

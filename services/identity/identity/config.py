@@ -66,6 +66,24 @@ class Settings(ServiceSettings):
     #: How often the worker looks for inactive accounts.
     inactivity_check_seconds: float = 3600
 
+    #: Sign-in with the employer's directory (``identity.oidc``): a sign-in sent to the
+    #: provider must come back within this time, once.
+    oidc_login_minutes: int = 10
+    #: The providers' discovery documents and keys are read again after this long (and the
+    #: keys at once, within seconds, when a token names a key not seen yet).
+    oidc_cache_seconds: int = 3600
+    oidc_http_timeout_seconds: float = 5.0
+    #: Clock difference tolerated on an ID token's ``exp`` and ``iat``.
+    oidc_clock_leeway_seconds: int = 60
+    #: Plain-HTTP issuers and endpoints (the tests' provider on loopback); production refuses.
+    oidc_allow_http: bool = False
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.oidc_allow_http:
+            problems.append("OIDC_ALLOW_HTTP: an OpenID provider is reached over HTTPS only")
+        return problems
+
     @model_validator(mode="after")
     def _keys_dir_default(self) -> "Settings":
         if self.keys_dir is None:

@@ -1,6 +1,6 @@
 """What the identity app holds, built once at startup: the settings, the password hasher, the
-signing keys, the TOTP cipher and the device tokens. Routes get it with ``ContextDep``; the
-services take it as a plain argument."""
+signing keys, the TOTP cipher, the device tokens and the OpenID client. Routes get it with
+``ContextDep``; the services take it as a plain argument."""
 
 import hashlib
 import hmac
@@ -12,6 +12,7 @@ from fastapi import Depends
 from identity.config import Settings
 from identity.mfa.totp import Totp
 from identity.models import subject_data
+from identity.oidc.client import Oidc
 from identity.passwords.hashing import Passwords
 from identity.signin.devices import Devices, DeviceToken
 from identity.tokens.keys import SigningKeys
@@ -27,6 +28,7 @@ class Context:
     keys: SigningKeys
     totp: Totp
     devices: Devices
+    oidc: Oidc
 
     def _hmac(self, purpose: str, value: str) -> str:
         key = self.settings.secret_key.get_secret_value().encode()
@@ -60,6 +62,7 @@ def build_context(settings: Settings, *, keys: SigningKeys | None = None) -> Con
         keys=keys,
         totp=Totp(settings),
         devices=Devices(settings),
+        oidc=Oidc(settings),
     )
 
 

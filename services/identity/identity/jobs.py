@@ -1,6 +1,7 @@
 """Every scheduled work of the identity worker: the retention purge of the restricted archive,
-the housekeeping of ended sessions, stale counters, dead links and pending second steps, the
-purge of the connection log, and the inactive accounts' warnings and erasures."""
+the housekeeping of ended sessions, stale counters, dead links, pending second steps and
+directory sign-ins, the purge of the connection log, and the inactive accounts' warnings and
+erasures."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.config import Settings
 from identity.inactivity.service import check
 from identity.models import subject_data
+from identity.oidc import repository as oidc
 from identity.passwords import repository as links
 from identity.sessions import repository as sessions
 from identity.sessions.models import CONNECTION_LOG
@@ -33,6 +35,7 @@ async def purge_expired(db: AsyncSession, *, now: datetime) -> tuple[int, int]:
     throttles = await signin.delete_stale_throttles(db, before=before)
     ended += await links.delete_dead_links(db, before=before)
     ended += await signin.delete_dead_challenges(db, before=before)
+    ended += await oidc.delete_dead_logins(db, before=before)
     return ended, throttles
 
 

@@ -12,6 +12,7 @@ from identity.context import build_context
 from identity.imports import api as imports_api
 from identity.mfa import api as mfa_api
 from identity.models import events
+from identity.oidc import api as oidc_api
 from identity.passwords import api as passwords_api
 from identity.sessions import api as sessions_api
 from identity.signin import api as signin_api
@@ -25,6 +26,7 @@ ROUTERS = [
     # /api/auth
     signin_api.router,
     mfa_api.router,
+    oidc_api.router,
     passwords_api.router,
     sessions_api.router,
     accounts_api.auth_router,

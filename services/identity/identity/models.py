@@ -5,6 +5,7 @@ data map read it here). The models live in their features; ``Base``, ``events`` 
 from identity.accounts.models import User
 from identity.base import Base, events, subject_data
 from identity.mfa.models import RecoveryCode
+from identity.oidc.models import OidcLink, OidcLogin, OidcProvider
 from identity.passwords.models import AccountToken
 from identity.sessions.models import LoginEvent, Session
 from identity.signin.models import LoginThrottle, MfaChallenge
@@ -16,6 +17,9 @@ __all__ = [
     "LoginEvent",
     "LoginThrottle",
     "MfaChallenge",
+    "OidcLink",
+    "OidcLogin",
+    "OidcProvider",
     "RecoveryCode",
     "Session",
     "Tenant",

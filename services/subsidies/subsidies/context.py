@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from kit.crypto import AesGcm
 from kit.web import app_context
+from subsidies.accounting.service import books
 from subsidies.config import Settings
 from subsidies.mandates.fields import bank_cipher, field_cipher
 from subsidies.models import subject_data
@@ -26,6 +27,7 @@ def build_context(settings: Settings) -> Context:
     subject_data.bind(settings)
     cipher = field_cipher(settings)
     bank_cipher.bind(cipher)
+    books.bind(settings.accounting_chart, timezone=settings.accounting_timezone)
     return Context(settings=settings, cipher=cipher)
 
 

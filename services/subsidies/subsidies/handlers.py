@@ -6,16 +6,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
+from kit.privacy.protocol import Action
+from subsidies.accounting import service as accounting
+from subsidies.campaigns import service as campaigns
 from subsidies.grants import service as grants
 from subsidies.grants.models import OrderEvent
 from subsidies.models import events, subject_data
+from subsidies.quotients import service as quotients
 
-participant = Participant(service="subsidies", subject_data=subject_data, events=events)
+participant = Participant(
+    service="subsidies",
+    subject_data=subject_data,
+    events=events,
+    # An erased administrator's id leaves the family-quotient declarations they checked.
+    hooks={Action.ERASE: quotients.forget_checker},
+)
 
 
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:
-    await grants.on_order(
-        session, event_type=OrderEvent(envelope.type), order_id=str(envelope.payload["order_id"])
+    event_type, order_id = OrderEvent(envelope.type), str(envelope.payload["order_id"])
+    await grants.on_order(session, event_type=event_type, order_id=order_id)
+    await campaigns.on_order(session, event_type=event_type, order_id=order_id)
+    await accounting.on_order_event(
+        session,
+        event_type=envelope.type,
+        tenant_id=envelope.tenant,
+        user_id=envelope.subject,
+        payload=envelope.payload,
+        occurred_at=envelope.occurred_at,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.crypto import AesGcm
 from kit.worker import Job, live_retention, retention_purge
+from subsidies.campaigns import service as campaigns
 from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.grants import repository as grants
@@ -63,6 +64,7 @@ def scheduled(context: Context) -> list[Job]:
         # Bookings, grants, ended mandates of live accounts past their lifetime (Art. 5(1)(e)).
         live_retention(subject_data),
         Job("expired subsidy holds", 60, release_expired_holds),
+        Job("expired voucher holds", 60, campaigns.release_expired_holds),
         Job("mandate lapse", 24 * 3600, lapse_job(context.settings)),
         Job("field key rotation", 60, key_rotation(context.cipher)),
     ]

@@ -8,19 +8,34 @@ from fastapi import FastAPI
 from kit.auth import TokenVerifier
 from kit.events import EventStore
 from kit.web import create_app
+from subsidies.accounting.api import router as accounting
 from subsidies.activities.api import router as activities
 from subsidies.bookings.api import router as bookings
 from subsidies.budgets.api import router as budgets
+from subsidies.campaigns.api import router as campaigns
 from subsidies.config import Settings, get_settings
 from subsidies.context import build_context
 from subsidies.grants.api import router as grants
 from subsidies.mandates.api import router as mandates
 from subsidies.models import events
 from subsidies.profiles.api import router as profiles
+from subsidies.quotients.api import router as quotients
 from subsidies.rules.api import router as rules
 from subsidies.statistics.api import router as statistics
 
-ROUTERS = [profiles, rules, budgets, statistics, activities, mandates, bookings, grants]
+ROUTERS = [
+    profiles,
+    rules,
+    budgets,
+    statistics,
+    activities,
+    mandates,
+    bookings,
+    grants,
+    quotients,
+    campaigns,
+    accounting,
+]
 
 
 def build_app(

@@ -229,8 +229,8 @@ export async function rulesPage(body, ctx) {
     clear(listBox);
     const status = statusLine();
     append(listBox, [rules.length ? table(t("rules.caption"),
-      [t("rules.name"), t("rules.kind"), t("rules.minChildren"), t("rules.amount"), t("rules.cap"), t("common.actions")],
-      rules.map((r) => [r.name, r.offer_kind ? tOr(`kind.${r.offer_kind}`, r.offer_kind) : t("kind.any"), String(r.min_children),
+      [t("rules.name"), t("rules.kind"), t("rules.minChildren"), t("rules.bracket"), t("rules.amount"), t("rules.cap"), t("common.actions")],
+      rules.map((r) => [r.name, r.offer_kind ? tOr(`kind.${r.offer_kind}`, r.offer_kind) : t("kind.any"), String(r.min_children), r.bracket ?? t("rules.anyBracket"),
         r.amount_cents !== null ? t("eligibility.perItem", { amount: money(r.amount_cents) }) : `${r.percent} %`,
         money(r.cap_cents_per_year),
         button(t("rules.withdraw"), async (event) => {
@@ -290,16 +290,18 @@ export async function rulesPage(body, ctx) {
   const name = field({ label: t("rules.name"), name: "name", required: true });
   const kind = field({ label: t("rules.kind"), name: "offer_kind", type: "select", options: [["", t("kind.any")], ...[...KINDS, "activity"].map((k) => [k, t(`kind.${k}`)])] });
   const minChildren = field({ label: t("rules.minChildren"), name: "min_children", type: "number", min: 0, max: 20, value: "0", inputmode: "numeric" });
+  const bracket = field({ label: t("rules.bracket"), name: "bracket", hint: t("rules.bracketHint") });
   const how = field({ label: t("rules.how"), name: "how", type: "select", options: [["amount", t("rules.howAmount")], ["percent", t("rules.howPercent")]] });
   const value = field({ label: t("rules.value"), name: "value", required: true, inputmode: "decimal", hint: t("rules.valueHint") });
   const cap = field({ label: t("rules.capEuros"), name: "cap", required: true, inputmode: "decimal", hint: t("form.eurosHint") });
-  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, kind.wrap, minChildren.wrap, how.wrap, value.wrap, cap.wrap,
+  const form = h("form", { class: "stack narrow", novalidate: true }, name.wrap, kind.wrap, minChildren.wrap, bracket.wrap, how.wrap, value.wrap, cap.wrap,
     h("div", { class: "actions" }, button(t("rules.create"), null, { type: "submit", kind: "primary" })), status.el);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const capCents = cents(cap.input.value);
     const payload = { name: name.input.value.trim(), min_children: Number.parseInt(minChildren.input.value || "0", 10), cap_cents_per_year: capCents };
     if (kind.input.value) payload.offer_kind = kind.input.value;
+    if (bracket.input.value.trim()) payload.bracket = bracket.input.value.trim();
     if (how.input.value === "amount") payload.amount_cents = cents(value.input.value);
     else payload.percent = Number.parseInt(value.input.value, 10);
     const bad = !payload.name || Number.isNaN(capCents) || Number.isNaN(payload.amount_cents ?? payload.percent);
@@ -426,4 +428,89 @@ export function newslettersPage(body) {
     });
   });
   append(body, [h("p", { class: "lead" }, t("newsletters.intro")), section(t("newsletters.new"), form)]);
+}
+
+// -- sign-in with the company's directory ------------------------------------------------------
+
+/** The tenant's OpenID provider (Microsoft Entra ID, Google Workspace...): the employees may
+ * then sign in with their company account. The client secret is never shown back. */
+export async function signInPage(body, ctx) {
+  const box = h("div");
+  append(body, [h("p", { class: "lead" }, t("directory.intro")), box]);
+  async function draw() {
+    let current = null;
+    try {
+      current = await get("/api/auth/directory");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) {
+        clear(box);
+        failed(box, error);
+        return;
+      }
+    }
+    if (!ctx.alive()) return;
+    clear(box);
+    const status = statusLine();
+    const issuer = field({ label: t("directory.issuer"), name: "issuer", type: "url", required: true,
+      value: current ? current.issuer : "", hint: t("directory.issuerHint") });
+    const clientId = field({ label: t("directory.clientId"), name: "client_id", required: true,
+      value: current ? current.client_id : "", autocomplete: "off" });
+    const secret = field({ label: t("directory.clientSecret"), name: "client_secret", type: "password",
+      required: !current, autocomplete: "new-password", hint: current ? t("directory.secretKept") : t("directory.secretHint") });
+    const claim = field({ label: t("directory.matchClaim"), name: "match_claim", required: true,
+      value: current ? current.match_claim : "sub", hint: t("directory.matchClaimHint") });
+    const scopes = field({ label: t("directory.extraScopes"), name: "extra_scopes",
+      value: current ? current.extra_scopes : "", hint: t("directory.extraScopesHint") });
+    const redirect = current ? current.redirect_uri : `${window.location.origin}/api/auth/oidc/callback`;
+    const form = h("form", { class: "stack narrow", novalidate: true },
+      issuer.wrap, clientId.wrap, secret.wrap, claim.wrap, scopes.wrap,
+      h("div", { class: "actions" },
+        button(t("common.save"), null, { type: "submit", kind: "primary" }),
+        current ? button(t("directory.remove"), async () => {
+          await busy(form, async () => {
+            try {
+              await del("/api/auth/directory");
+              await draw();
+              ctx.announce(t("directory.removed"));
+            } catch (error) {
+              status.error(describe(error));
+            }
+          });
+        }, { kind: "secondary" }) : null),
+      status.el);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const missing = [issuer, clientId, ...(current ? [] : [secret]), claim].find((f) => !f.input.value.trim());
+      if (missing) {
+        status.error(t("form.fillRequired"));
+        missing.input.focus();
+        return;
+      }
+      status.busy();
+      await busy(form, async () => {
+        try {
+          const settings = {
+            issuer: issuer.input.value.trim(),
+            client_id: clientId.input.value.trim(),
+            match_claim: claim.input.value.trim(),
+            extra_scopes: scopes.input.value.trim(),
+          };
+          if (secret.input.value) settings.client_secret = secret.input.value;
+          await put("/api/auth/directory", settings);
+          await draw();
+          ctx.announce(t("directory.saved"));
+        } catch (error) {
+          status.error(describe(error));
+        }
+      });
+    });
+    append(box, [
+      section(t("directory.state"),
+        h("p", {}, current ? t("directory.on") : t("directory.off")),
+        h("p", {}, t("directory.redirectUri"), " ", h("code", {}, redirect)),
+        h("p", { class: "hint" }, t("directory.rules"))),
+      section(t("directory.settings"), form),
+    ]);
+  }
+  await draw();
 }

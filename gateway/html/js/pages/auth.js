@@ -3,9 +3,53 @@ import { ApiError, describe, get, post } from "../api.js";
 import { append, busy, button, clear, field, h, loading, section, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
 
+/** The login page's query (#/login?oidc_error=...&tenant=...): where the employer's directory
+ * sent the browser back after a refused sign-in. */
+function loginQuery() {
+  const hash = window.location.hash;
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at >= 0 ? hash.slice(at + 1) : "");
+}
+
+const OIDC_ERRORS = ["provider", "state", "code", "token", "nonce", "no_account", "staff"];
+
+/** "Sign in with your company account", shown when the tenant typed has a directory (a
+ * public answer without any setting); a plain link: the provider's pages are a top-level
+ * navigation, and the platform's callback sets the session cookie. */
+function directoryBox(tenant) {
+  const box = h("div", { class: "directory-sign-in", hidden: true });
+  let asked = "";
+  async function check() {
+    const slug = tenant.input.value.trim().toLowerCase();
+    if (slug === asked) return;
+    asked = slug;
+    clear(box);
+    box.hidden = true;
+    if (!/^[a-z0-9-]{1,63}$/.test(slug)) return;
+    try {
+      const options = await get(`/api/auth/tenants/${encodeURIComponent(slug)}/sign-in`, { quiet401: true });
+      if (!options.directory || slug !== asked) return;
+    } catch {
+      return; // an unknown company: the password form answers as always
+    }
+    append(box, [
+      h("p", { class: "or" }, t("login.or")),
+      h("a", { class: "btn secondary", href: `/api/auth/oidc/${encodeURIComponent(slug)}/start` }, t("login.directory")),
+      h("p", { class: "hint" }, t("login.directoryHint")),
+    ]);
+    box.hidden = false;
+  }
+  tenant.input.addEventListener("change", check);
+  tenant.input.addEventListener("blur", check);
+  return { box, check };
+}
+
 export function loginPage(body, ctx) {
   const status = statusLine();
-  const tenant = field({ label: t("login.tenant"), name: "tenant", required: true, autocomplete: "organization", hint: t("login.tenantHint") });
+  const query = loginQuery();
+  const tenant = field({ label: t("login.tenant"), name: "tenant", required: true, autocomplete: "organization", hint: t("login.tenantHint"),
+    value: /^[a-z0-9-]{1,63}$/.test(query.get("tenant") || "") ? query.get("tenant") : undefined });
+  const directory = directoryBox(tenant);
   const email = field({ label: t("login.email"), name: "email", type: "email", required: true, autocomplete: "username" });
   const password = field({ label: t("login.password"), name: "password", type: "password", required: true, autocomplete: "current-password" });
   const form = h("form", { class: "stack narrow", novalidate: true },
@@ -42,7 +86,10 @@ export function loginPage(body, ctx) {
       }
     });
   });
-  append(body, [h("div", { class: "card login-card" }, h("p", { class: "lead" }, t("login.intro")), form)]);
+  const refused = query.get("oidc_error");
+  if (refused) status.error(t(`login.oidcError.${OIDC_ERRORS.includes(refused) ? refused : "state"}`));
+  append(body, [h("div", { class: "card login-card" }, h("p", { class: "lead" }, t("login.intro")), form, directory.box)]);
+  if (tenant.input.value) directory.check();
 }
 
 /** The code from the authenticator app; on a staff member's first login, the enrolment too. */

@@ -199,7 +199,7 @@ export async function exportPage(body, ctx) {
 
 /** What is kept after an erasure, why and until when: the services' declarations in plain words
  * (docs/orders.md, docs/subsidies.md, docs/accounts.md, docs/privacy.md). */
-const KEPT = ["sales", "invoices", "grants", "bookings", "mandates", "logins", "consents"];
+const KEPT = ["sales", "invoices", "grants", "accounting", "bookings", "mandates", "logins", "consents"];
 const ERASED = ["account", "profile", "addresses", "tickets", "mandatesUnused", "consentsNow", "requests", "partners"];
 
 export function erasurePage(body, ctx) {

@@ -4,6 +4,7 @@ import { append, badge, busy, button, clear, field, h, loading, section, statusL
 import { t, tOr } from "../i18n.js";
 import { dateTime, money, shortId } from "../format.js";
 import { pagedList } from "./privacy.js";
+import { voucherSection } from "./campaigns.js";
 
 /** The basket lives in memory only, for the person who filled it. */
 const basket = { owner: null, lines: new Map() };
@@ -82,6 +83,7 @@ export async function offersPage(body, ctx) {
   const lines = basketOf(ctx.user);
   const basketBox = h("div");
   const result = h("div");
+  const gifts = voucherSection(() => drawBasket());
   /** Each offer's subsidy line, redrawn when an order has used some of the yearly caps. */
   const hints = new Map();
   const drawHints = () => {
@@ -100,6 +102,7 @@ export async function offersPage(body, ctx) {
     }
     const total = chosen.reduce((sum, l) => sum + l.offer.price_cents * l.quantity, 0);
     const subsidy = estimate(chosen, eligibility);
+    const fromVouchers = Math.min(gifts.left(), Math.max(0, total - subsidy));
     const status = statusLine();
     const needsAddress = chosen.some((l) => l.offer.kind === "goods");
     const address = needsAddress ? {
@@ -117,7 +120,8 @@ export async function offersPage(body, ctx) {
       h("dl", { class: "totals" },
         h("dt", {}, t("order.total")), h("dd", {}, money(total)),
         h("dt", {}, t("order.subsidyEstimate")), h("dd", { class: "good-text" }, `− ${money(subsidy)}`),
-        h("dt", {}, t("order.toPayEstimate")), h("dd", { class: "strong" }, money(Math.max(0, total - subsidy)))),
+        fromVouchers ? [h("dt", {}, t("order.vouchersEstimate")), h("dd", { class: "good-text" }, `− ${money(fromVouchers)}`)] : null,
+        h("dt", {}, t("order.toPayEstimate")), h("dd", { class: "strong" }, money(Math.max(0, total - subsidy - fromVouchers)))),
       h("p", { class: "hint" }, t("order.estimateHint")),
       address ? h("fieldset", {}, h("legend", {}, t("address.legend")),
         address.name.wrap, address.street.wrap, address.postcode.wrap, address.city.wrap) : null,
@@ -147,6 +151,7 @@ export async function offersPage(body, ctx) {
           showPlaced(result, order, ctx);
           eligibility = await eligibilityOf(eligibility);
           drawHints();
+          gifts.load();
         } catch (error) {
           status.error(describe(error));
         }
@@ -188,10 +193,12 @@ export async function offersPage(body, ctx) {
     h("p", { class: "lead" }, t("offers.intro"), " ",
       h("a", { href: "#/profile" }, eligibility.length ? t("offers.seeSubsidies") : t("offers.profileLink"))),
     result,
+    gifts.box,
     h("div", { class: "shop" }, offers.length ? list : h("p", {}, t("offers.none")), basketBox),
   ]);
   drawHints();
   drawBasket();
+  gifts.load();
 }
 
 function showPlaced(box, order, ctx) {

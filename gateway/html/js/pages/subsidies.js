@@ -3,6 +3,7 @@ import { ApiError, del, describe, get, getAll, post, put } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { date, dateTime, money } from "../format.js";
+import { quotientSection } from "./quotient.js";
 
 function eligibilityTable(rules) {
   if (!rules.length) return h("p", { class: "muted" }, t("eligibility.none"));
@@ -68,11 +69,14 @@ export async function profilePage(body, ctx) {
       }
     });
   });
+  // The family quotient: its bracket changes the rules met (pages/quotient.js).
+  const quotient = quotientSection(ctx, { onChange: drawEligibility });
   append(body, [
     section(t("profile.section"), h("p", {}, t("profile.intro")), form),
+    quotient.el,
     section(t("eligibility.title"), h("p", {}, t("eligibility.intro")), eligibilityBox),
   ]);
-  await drawEligibility();
+  await Promise.all([drawEligibility(), quotient.draw()]);
 }
 
 function mandateText(m) {

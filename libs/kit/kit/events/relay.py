@@ -7,7 +7,6 @@ consumers' inbox makes that redelivery harmless (at-least-once, effect-once).
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -15,11 +14,18 @@ import uuid
 from datetime import timedelta
 
 from aiormq.exceptions import PublishError
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from kit.db import Database, utcnow
 from kit.events.broker import Broker
-from kit.events.store import EventStore, on_outbox_commit, remove_outbox_callback
+from kit.events.store import (
+    EventStore,
+    OutboxRow,
+    on_outbox_commit,
+    register_local_relay,
+    remove_local_relay,
+    remove_outbox_callback,
+)
 
 log = logging.getLogger("kit.relay")
 
@@ -45,31 +51,61 @@ class Relay:
         self.max_backoff = max_backoff
         self.relay_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
+        self._handed: list[OutboxRow] = []
+        self._drain_due = True
 
     def wake(self) -> None:
+        """Look for pending rows now (a commit wrote some that were not handed over)."""
+        self._drain_due = True
+        self._wake.set()
+
+    def take(self, rows: list[OutboxRow]) -> None:
+        """Rows committed in this process already claimed by this relay (``EventStore.add``):
+        published next, without claiming them again."""
+        self._handed.extend(rows)
         self._wake.set()
 
     async def run(self) -> None:
         """Publish until cancelled: at once after each commit, else every ``poll_seconds``."""
         on_outbox_commit(self.wake)
+        engine = self.database.engine.sync_engine
+        register_local_relay(engine, self)
         backoff = 0.2
         try:
             while True:
                 self._wake.clear()
                 try:
-                    await self.drain()
+                    await self.publish_handed()
+                    # Rows handed over need no look at the table; anything else does (a commit
+                    # of another kind, the poll, a failure that released rows).
+                    if self._drain_due:
+                        self._drain_due = False
+                        await self.drain()
                     backoff = 0.2
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # broker or database away: retry with backoff
                     log.warning("relay cannot publish yet", extra={"error": type(exc).__name__})
+                    self._drain_due = True
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self.max_backoff)
                     continue
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    self._drain_due = True
         finally:
             remove_outbox_callback(self.wake)
+            remove_local_relay(engine, self)
+
+    async def publish_handed(self) -> int:
+        """Publish the rows handed over after their commit; a failure gives them back to the
+        claimable pool (released), where ``drain`` and the other relays find them."""
+        total = 0
+        while self._handed:
+            rows, self._handed = self._handed, []
+            total += await self._publish(rows)
+        return total
 
     async def drain(self) -> int:
         """Publish every pending event; returns how many were published.
@@ -79,54 +115,59 @@ class Relay:
         put back with a growing delay, and the others go on."""
         total = 0
         while rows := await self._claim():
-            try:
-                # One connection for the batch's publishes (several connecting at once would
-                # each open one, and all but the last would be left open).
-                await self.broker.connect()
-            except Exception as exc:
-                await self._release([row.id for row in rows], exc)
-                raise
-            # The batch goes out at once and the confirms are awaited together: one after the
-            # other, each waited for RabbitMQ to write the message to its queues (a quorum
-            # queue syncs it to disk), and an erasure's 28 messages from orders took 28 of
-            # those waits before its answer left. Messages of one batch are written in order
-            # on the channel; across relays there was never an order to keep.
-            outcomes = await asyncio.gather(
-                *(
-                    self.broker.publish(
-                        row.body.encode(),
-                        routing_key=row.routing_key or row.type,
-                        message_id=row.id,
-                        mandatory=row.routing_key is not None,
-                    )
-                    for row in rows
-                ),
-                return_exceptions=True,
-            )
-            published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if not outcome]
-            await self._mark_sent(published)
-            total += len(published)
-            failure: BaseException | None = None
-            for row, outcome in zip(rows, outcomes, strict=True):
-                if isinstance(outcome, PublishError):  # no queue takes this command yet
-                    await self._release([row.id], outcome, delay=self._delay(row.attempts))
-                elif isinstance(outcome, BaseException):
-                    failure = failure or outcome
-            if failure is not None:
-                unsent = [
-                    row.id
-                    for row, outcome in zip(rows, outcomes, strict=True)
-                    if isinstance(outcome, BaseException) and not isinstance(outcome, PublishError)
-                ]
-                await self._release(unsent, failure)
-                raise failure
+            total += await self._publish(rows)
         return total
+
+    async def _publish(self, rows: list[OutboxRow]) -> int:
+        """Publish claimed rows, mark those RabbitMQ confirmed as sent; release the others
+        (a refused command with a growing delay) and raise the first other failure."""
+        try:
+            # One connection for the batch's publishes (several connecting at once would
+            # each open one, and all but the last would be left open).
+            await self.broker.connect()
+        except Exception as exc:
+            await self._release([row.id for row in rows], exc)
+            raise
+        # The batch goes out at once and the confirms are awaited together: one after the
+        # other, each waited for RabbitMQ to write the message to its queues (a quorum
+        # queue syncs it to disk), and an erasure's 28 messages from orders took 28 of
+        # those waits before its answer left. Messages of one batch are written in order
+        # on the channel; across relays there was never an order to keep.
+        outcomes = await asyncio.gather(
+            *(
+                self.broker.publish(
+                    row.body.encode(),
+                    routing_key=row.routing_key or row.type,
+                    message_id=row.id,
+                    mandatory=row.routing_key is not None,
+                )
+                for row in rows
+            ),
+            return_exceptions=True,
+        )
+        published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if not outcome]
+        await self._mark_sent(published)
+        failure: BaseException | None = None
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, PublishError):  # no queue takes this command yet
+                await self._release([row.id], outcome, delay=self._delay(row.attempts))
+            elif isinstance(outcome, BaseException):
+                failure = failure or outcome
+        if failure is not None:
+            unsent = [
+                row.id
+                for row, outcome in zip(rows, outcomes, strict=True)
+                if isinstance(outcome, BaseException) and not isinstance(outcome, PublishError)
+            ]
+            await self._release(unsent, failure)
+            raise failure
+        return len(published)
 
     @staticmethod
     def _delay(attempts: int) -> timedelta:
         return timedelta(seconds=min(2 ** min(attempts, 8), 300))
 
-    async def _claim(self) -> list[Row]:  # type: ignore[type-arg]
+    async def _claim(self) -> list[OutboxRow]:
         outbox = self.store.outbox
         now = utcnow()
         claimable = and_(
@@ -139,29 +180,30 @@ class Relay:
             .order_by(outbox.c.created_at)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
+            .cte("picked")
+            # Materialized: a subquery in the UPDATE's condition may be run again for each
+            # row on PostgreSQL, and its LIMIT then holds for none (one relay took all).
+            .prefix_with("MATERIALIZED", dialect="*")
+        )
+        # One statement: the oldest pending rows that no other relay holds, leased to this
+        # one and read back. The condition again outside: on SQLite there is no row lock, the
+        # check is the lock.
+        claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(select(pending.c.id)), claimable)
+            .values(claimed_by=self.relay_id, claimed_until=now + self.lease)
+            .returning(
+                outbox.c.id,
+                outbox.c.type,
+                outbox.c.routing_key,
+                outbox.c.body,
+                outbox.c.attempts,
+                outbox.c.created_at,
+            )
         )
         async with self.database.transaction() as session:
-            ids = list((await session.scalars(pending)).all())
-            if not ids:
-                return []
-            await session.execute(
-                # The condition again: on SQLite there is no row lock, the check is the lock.
-                update(outbox)
-                .where(outbox.c.id.in_(ids), claimable)
-                .values(claimed_by=self.relay_id, claimed_until=now + self.lease)
-            )
-            rows = await session.execute(
-                select(
-                    outbox.c.id,
-                    outbox.c.type,
-                    outbox.c.routing_key,
-                    outbox.c.body,
-                    outbox.c.attempts,
-                )
-                .where(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id)
-                .order_by(outbox.c.created_at)
-            )
-            return list(rows.all())
+            rows = sorted((await session.execute(claim)).all(), key=lambda r: r.created_at)
+        return [OutboxRow(r.id, r.type, r.routing_key, r.body, r.attempts) for r in rows]
 
     async def _mark_sent(self, ids: list[str]) -> None:
         if not ids:

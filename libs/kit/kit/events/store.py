@@ -3,10 +3,18 @@
 ``EventStore.add`` writes an event in the caller's transaction, so the business change and its
 event commit or vanish together. After that commit the relay is woken in-process and publishes
 within milliseconds; its poll is only the fallback (another process, a crash before publishing).
+
+When a relay runs in the writing process on the same database (``register_local_relay``), the
+row is written already claimed by it (its lease) and handed to it after the commit, body and
+all: it publishes without a claiming transaction of its own, one database round trip less on
+every hop of a data-subject request. Rows of a process that dies before publishing are
+published by any relay once their lease ends, as before.
 """
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
@@ -29,7 +37,39 @@ from kit.privacy.declarations import not_personal
 from kit.tracing import current_traceparent
 
 _DIRTY = "kit.outbox_dirty"
+_HANDED = "kit.outbox_handed"
 _wake_callbacks: list[Callable[[], None]] = []
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """What a relay needs to publish an outbox row it has claimed (or was handed over)."""
+
+    id: str
+    type: str
+    routing_key: str | None
+    body: str
+    attempts: int = 0
+
+
+class LocalRelay(Protocol):
+    relay_id: str
+    lease: timedelta
+
+    def take(self, rows: list[OutboxRow]) -> None: ...
+
+
+#: The relay of this process per database engine (the sync engine of its AsyncEngine).
+_local_relays: dict[object, LocalRelay] = {}
+
+
+def register_local_relay(engine: object, relay: LocalRelay) -> None:
+    _local_relays[engine] = relay
+
+
+def remove_local_relay(engine: object, relay: LocalRelay) -> None:
+    if _local_relays.get(engine) is relay:
+        del _local_relays[engine]
 
 
 def on_outbox_commit(callback: Callable[[], None]) -> None:
@@ -44,6 +84,9 @@ def remove_outbox_callback(callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _wake_relays(session: Session) -> None:
+    handed: dict[LocalRelay, list[OutboxRow]] | None = session.info.pop(_HANDED, None)
+    for relay, rows in (handed or {}).items():
+        relay.take(rows)
     if session.info.pop(_DIRTY, False):
         for callback in list(_wake_callbacks):
             callback()
@@ -52,6 +95,7 @@ def _wake_relays(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_DIRTY, None)
+    session.info.pop(_HANDED, None)
 
 
 _ID = not_personal("random event id")
@@ -132,17 +176,31 @@ class EventStore:
         envelope = self.envelope(
             type, tenant=tenant, subject=subject, payload=payload, version=version
         )
+        body = envelope.model_dump_json()
+        now = utcnow()
+        relay = _local_relays.get(session.sync_session.get_bind())
+        claim: dict[str, Any] = {}
+        if relay is not None:
+            claim = {"claimed_by": relay.relay_id, "claimed_until": now + relay.lease}
         await session.execute(
             insert(self.outbox).values(
                 id=envelope.id,
                 type=envelope.type,
                 routing_key=routing_key,
-                body=envelope.model_dump_json(),
-                created_at=utcnow(),
+                body=body,
+                created_at=now,
                 attempts=0,
+                **claim,
             )
         )
-        session.sync_session.info[_DIRTY] = True
+        info = session.sync_session.info
+        if relay is None:
+            info[_DIRTY] = True  # any relay of this process may look (the fallback)
+        else:
+            handed = info.setdefault(_HANDED, {})
+            handed.setdefault(relay, []).append(
+                OutboxRow(envelope.id, envelope.type, routing_key, body)
+            )
         return envelope
 
 

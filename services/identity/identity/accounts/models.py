@@ -22,6 +22,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+        UniqueConstraint("tenant_id", "employee_number", name="uq_users_tenant_employee_number"),
         # The admin's list of accounts (kit.pagination): the newest first, page after page
         # from an index position.
         Index("ix_users_tenant_id_created_at", "tenant_id", "created_at"),
@@ -49,6 +50,12 @@ class User(Base):
     )
     last_name: Mapped[str] = mapped_column(
         String(100), info=personal("identity", ACCOUNT, CONTRACT)
+    )
+    #: The employee number the employer's import gives (optional; ``docs/accounts.md``): a
+    #: first sign-in through the employer's directory links the account whose number the ID
+    #: token's match claim holds. Corrected by the employer's file, not through a request.
+    employee_number: Mapped[str | None] = mapped_column(
+        String(64), info=personal("identity", ACCOUNT, CONTRACT, provided=False, rectifiable=False)
     )
     roles: Mapped[list[str]] = mapped_column(
         JSON, info=personal("roles and rights", ACCOUNT, CONTRACT, provided=False)

@@ -34,6 +34,9 @@ COLUMNS = {
     "nom_de_famille": "last_name",
     "role": "role",
     "rôle": "role",
+    "employee_number": "employee_number",
+    "employee_id": "employee_number",
+    "matricule": "employee_number",
 }
 REQUIRED = ("email", "first_name", "last_name")
 #: What the role column may say: the employee role only (blank means employee).
@@ -51,6 +54,9 @@ class Line:
     email: str
     first_name: str
     last_name: str
+    #: The employer's employee number (optional column; None when absent or blank): what a
+    #: first sign-in through the employer's directory is matched by (``identity.oidc``).
+    employee_number: str | None = None
 
 
 @dataclass
@@ -88,7 +94,7 @@ def _header(record: Sequence[str]) -> dict[str, int]:
     for index, name in enumerate(record):
         column = _column(name)
         if column is None:
-            continue  # other columns (a service, a staff number) are ignored, never stored
+            continue  # other columns (a service, a phone) are ignored, never stored
         if column in columns:
             raise Invalid(f"the column {column} appears twice in the header")
         columns[column] = index
@@ -142,7 +148,9 @@ def parse(data: bytes, domains: Iterable[str]) -> Parsed:
     parsed, seen = Parsed(), dict[str, int]()
     for number, record in records:
         try:
-            parsed.lines.append(_line(number, record, columns, allowed, seen, parsed.mentioned))
+            line = _line(number, record, columns, allowed, seen, parsed.mentioned)
+            _unique_number(line, seen)
+            parsed.lines.append(line)
         except ValueError as exc:
             parsed.errors.append(LineError(line=number, error=str(exc)))
     if not parsed.lines and not parsed.errors:
@@ -178,4 +186,27 @@ def _line(
     role = record[columns["role"]] if columns.get("role", len(record)) < len(record) else ""
     if role.strip().lower() not in EMPLOYEE_ROLE:
         raise ValueError("only the employee role can be imported")
-    return Line(number, email, first, last)
+    return Line(number, email, first, last, _employee_number(record, columns))
+
+
+NUMBER_MAX = 64
+
+
+def _employee_number(record: list[str], columns: dict[str, int]) -> str | None:
+    index = columns.get("employee_number")
+    value = record[index].strip() if index is not None and index < len(record) else ""
+    if not value:
+        return None
+    if len(value) > NUMBER_MAX or not value.isprintable():
+        raise ValueError(f"employee number longer than {NUMBER_MAX} characters or not printable")
+    return value
+
+
+def _unique_number(line: Line, seen: dict[str, int]) -> None:
+    """A number on two lines: the second is an error (``seen`` keeps numbers prefixed)."""
+    if line.employee_number is None:
+        return
+    key = "\x00number:" + line.employee_number
+    if key in seen:
+        raise ValueError(f"same employee number as line {seen[key]}")
+    seen[key] = line.number

@@ -15,7 +15,7 @@ from identity.base import Event, events, subject_data
 from identity.config import Settings
 from identity.imports import repository
 from identity.imports.parsing import Line, Parsed, parse
-from identity.imports.schemas import ImportMode, ImportReport
+from identity.imports.schemas import ImportMode, ImportReport, LineError
 from identity.passwords import repository as links
 from identity.passwords import service as passwords
 from identity.passwords.models import LinkPurpose
@@ -53,6 +53,23 @@ class Plan:
     deactivate: list[User] = field(default_factory=list)
 
 
+def _numbers_of_others(parsed: Parsed, existing: dict[str, User]) -> None:
+    """A line giving the employee number another account of the tenant already has is an
+    error (the number is what a sign-in through the directory is matched by)."""
+    owners = {u.employee_number: email for email, u in existing.items() if u.employee_number}
+    kept = []
+    for line in parsed.lines:
+        owner = owners.get(line.employee_number) if line.employee_number else None
+        if owner is not None and owner != line.email:
+            parsed.errors.append(
+                LineError(line=line.number, error="employee number of another account")
+            )
+        else:
+            kept.append(line)
+    parsed.lines = kept
+    parsed.errors.sort(key=lambda e: e.line)
+
+
 def is_employee_only(user: User) -> bool:
     return set(user.roles) == {Role.EMPLOYEE.value}
 
@@ -71,7 +88,9 @@ def plan(
         if user is None:
             result.create.append(line)
             continue
-        renamed = (user.first_name, user.last_name) != (line.first_name, line.last_name)
+        renamed = (user.first_name, user.last_name) != (line.first_name, line.last_name) or (
+            line.employee_number is not None and line.employee_number != user.employee_number
+        )
         reactivate = not user.is_active
         # A staff account on a line is left as it is: staff are managed one by one.
         if not is_employee_only(user) or user.id in restricted or not (renamed or reactivate):
@@ -109,13 +128,15 @@ async def run(
     if not tenant.email_domains:
         raise Invalid("no email domain is set for your company: the platform must set it first")
     parsed = parse(data, tenant.email_domains)
+    existing = await repository.tenant_users(db, tenant.id)
+    _numbers_of_others(parsed, existing)
     report = ImportReport(errors=parsed.errors, dry_run=dry_run)
     if parsed.errors and mode == ImportMode.ALL_OR_NOTHING:
         _log(admin, report, mode, applied=False)
         return Result(422, report)
     todo = plan(
         parsed,
-        await repository.tenant_users(db, tenant.id),
+        existing,
         await repository.restricted_ids(db, tenant.id),
         deactivate_missing=deactivate_missing,
         caller=admin.user_id,
@@ -175,6 +196,7 @@ async def _write_accounts(
             email=line.email,
             first_name=line.first_name,
             last_name=line.last_name,
+            employee_number=line.employee_number,
             roles=[Role.EMPLOYEE.value],
             password_hash=None,
             is_active=True,
@@ -185,6 +207,8 @@ async def _write_accounts(
     db.add_all(created)
     for user, line, reactivate in todo.update:
         user.first_name, user.last_name = line.first_name, line.last_name
+        if line.employee_number is not None:
+            user.employee_number = line.employee_number
         if reactivate:
             user.is_active = True
     for user in todo.deactivate:

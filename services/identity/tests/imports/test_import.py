@@ -332,3 +332,36 @@ async def test_the_log_line_has_counts_and_no_personal_data(
     assert record.__dict__["accounts_created"] == 1 and record.__dict__["line_errors"] == 1
     logged = str(record.__dict__).lower()
     assert "erin" not in logged and "carol" not in logged and "durand" not in logged
+
+
+async def test_employee_numbers_are_imported_once_each(
+    database: Database, settings: Settings, admin: Principal
+) -> None:
+    """The optional employee-number column (``matricule``): what a first sign-in through the
+    employer's directory is matched by; a number never belongs to two accounts."""
+    header = "email;prénom;nom;matricule\n"
+    data = header + "erin@demo.test;Erin;Durand;E-1\nbob@demo.test;Bob;Bernard;E-2\n"
+    code, report = await upload(database, settings, admin, data)
+    assert code == 200 and (report["created"], report["updated"]) == (1, 1)
+    found = await users(database)
+    assert (found["erin@demo.test"].employee_number, found["bob@demo.test"].employee_number) == (
+        "E-1",
+        "E-2",
+    )
+    # Blank keeps the number; the same number twice, or another account's, is a line error.
+    bad = header + (
+        "erin@demo.test;Erin;Durand;\n"
+        "frank@demo.test;Frank;Moreau;E-2\n"
+        "gina@demo.test;Gina;Roux;E-7\n"
+        "hugo@demo.test;Hugo;Roux;E-7\n"
+    )
+    code, report = await upload(database, settings, admin, bad, mode="per_line")
+    assert code == 200
+    assert report["errors"] == [
+        {"line": 3, "error": "employee number of another account"},
+        {"line": 5, "error": "same employee number as line 4"},
+    ]
+    found = await users(database)
+    assert found["erin@demo.test"].employee_number == "E-1"
+    assert found["gina@demo.test"].employee_number == "E-7"
+    assert "frank@demo.test" not in found and "hugo@demo.test" not in found

@@ -34,14 +34,18 @@ def to_pay(order: Order) -> int:
 
 
 async def announce(db: AsyncSession, order: Order, event: Event | None = None) -> None:
-    """``event`` (by default the one of its status) for whoever follows orders (subsidies);
-    the order id only: nothing personal."""
+    """``event`` (by default the one of its status) for whoever follows orders (subsidies:
+    its grants, and its books); the order's id and amounts only: nothing personal."""
     await events.add(
         db,
         event or STATUS_EVENTS[OrderStatus(order.status)],
         tenant=order.tenant_id,
         subject=order.user_id,
-        payload={"order_id": order.id},
+        payload={
+            "order_id": order.id,
+            "total_cents": order.total_cents,
+            "subsidy_cents": order.subsidy_cents,
+        },
     )
 
 

@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
+from kit.db import utcnow
 from kit.errors import Conflict, NotFound
+from subsidies.accounting import service as accounting
 from subsidies.activities import repository as activities
 from subsidies.base import events, subject_data
 from subsidies.bookings import repository
@@ -57,6 +59,7 @@ async def book(
     )
     if booking.price_cents > booking.subsidy_cents:
         mandate.last_collection_at = now  # the debit is scheduled with the bank
+    await accounting.record_booking(db, booking)  # the books: the SEPA debit
     await subject_data.record_personal_data(
         db, events, subject=principal.user_id, tenant=principal.tenant_id
     )
@@ -74,4 +77,5 @@ async def cancel_booking(db: AsyncSession, *, principal: Principal, booking_id: 
     booking.status = BookingStatus.CANCELLED
     await activities.give_back_seat(db, activity_id=booking.activity_id)
     await grants.release_for_booking(db, booking_id=booking.id)
+    await accounting.cancel_booking(db, booking, now=utcnow())  # the books: reversed
     return booking

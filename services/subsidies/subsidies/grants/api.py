@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 
 from kit.auth import Principal, service_caller
 from kit.db import SessionDep, utcnow
+from subsidies.campaigns import service as campaigns
 from subsidies.context import ContextDep
 from subsidies.grants import service
 from subsidies.grants.models import GrantStatus
@@ -33,6 +34,7 @@ async def reserve(
     """Reserve the subsidies of an order being placed; held until the order is confirmed
     (``order.placed``) and released if it never is, or when it is cancelled."""
     now = utcnow()
+    hold_until = now + timedelta(minutes=context.settings.hold_minutes)
     total = await service.grant(
         db,
         tenant_id=principal.tenant_id,
@@ -42,7 +44,17 @@ async def reserve(
         ],
         now=now,
         status=GrantStatus.HELD,
-        hold_until=now + timedelta(minutes=context.settings.hold_minutes),
+        hold_until=hold_until,
         order_id=body.order_id,
     )
-    return GrantAnswer(subsidy_cents=total)
+    # What is left to pay is taken from the buyer's gift vouchers, held the same way.
+    vouchers = await campaigns.consume(
+        db,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        order_id=body.order_id,
+        payable_cents=sum(i.quantity * i.unit_price_cents for i in body.lines) - total,
+        now=now,
+        hold_until=hold_until,
+    )
+    return GrantAnswer(subsidy_cents=total + vouchers, voucher_cents=vouchers)

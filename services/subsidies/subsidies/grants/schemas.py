@@ -20,4 +20,7 @@ class GrantRequest(Strict):
 
 
 class GrantAnswer(BaseModel):
+    #: Everything the works council pays of the order: rules' subsidies and gift vouchers.
     subsidy_cents: int
+    #: Of which taken from the buyer's gift vouchers (``campaigns``).
+    voucher_cents: int = 0

@@ -11,12 +11,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.errors import Conflict
+from subsidies.accounting import service as accounting
 from subsidies.base import events, subject_data
 from subsidies.budgets import repository as budgets
 from subsidies.grants import repository
 from subsidies.grants.models import Grant, GrantStatus, OrderEvent
 from subsidies.profiles import repository as profiles
+from subsidies.quotients import service as quotients
 from subsidies.rules import repository as rules
 from subsidies.rules.models import OfferKind, Rule
 
@@ -28,18 +31,27 @@ class LineIn:
     unit_price_cents: int
 
 
-def _applies(rule: Rule, kind: str, children: int) -> bool:
-    return (rule.offer_kind in (None, kind)) and children >= rule.min_children
+def _applies(rule: Rule, kind: str, children: int, bracket: str | None = None) -> bool:
+    return (
+        (rule.offer_kind in (None, kind))
+        and children >= rule.min_children
+        and rule.bracket in (None, bracket)
+    )
 
 
 def _best(
-    rules_: Sequence[Rule], line: LineIn, children: int, used: dict[str, int], left: int
+    rules_: Sequence[Rule],
+    line: LineIn,
+    children: int,
+    used: dict[str, int],
+    left: int,
+    bracket: str | None = None,
 ) -> tuple[int, Rule | None]:
     """The most generous rule for the line, and its amount within the cap and the budget."""
     price = line.quantity * line.unit_price_cents
     best, chosen = 0, None
     for rule in rules_:
-        if not _applies(rule, line.kind, children):
+        if not _applies(rule, line.kind, children, bracket):
             continue
         raw = (
             line.quantity * rule.amount_cents
@@ -76,7 +88,10 @@ async def grant(
     profile = await profiles.profile_of(db, tenant_id=tenant_id, user_id=user_id)
     children = profile.children_count if profile else 0
     in_force = await rules.active_rules(db, tenant_id=tenant_id)
-    if not any(_applies(rule, line.kind, children) for rule in in_force for line in lines):
+    bracket = None
+    if any(rule.bracket is not None for rule in in_force):
+        bracket = await quotients.current_bracket(db, tenant_id=tenant_id, user_id=user_id, now=now)
+    if not any(_applies(rule, line.kind, children, bracket) for rule in in_force for line in lines):
         return 0  # most orders: nothing to grant, and no need to wait for the budget's lock
     budget = await budgets.budget(db, tenant_id=tenant_id, year=now.year, for_update=True)
     if budget is None:
@@ -84,25 +99,26 @@ async def grant(
     used = await repository.used_by_rule(db, tenant_id=tenant_id, user_id=user_id, year=now.year)
     left = budget.amount_cents - budget.reserved_cents
     total = 0
+    granted: list[Grant] = []
     for line in lines:
-        best, chosen = _best(in_force, line, children, used, left)
+        best, chosen = _best(in_force, line, children, used, left, bracket)
         if chosen is None or best <= 0:
             continue
-        db.add(
-            Grant(
-                tenant_id=tenant_id,
-                user_id=user_id,
-                rule_id=chosen.id,
-                kind=line.kind,
-                order_id=order_id,
-                booking_id=booking_id,
-                amount_cents=best,
-                year=now.year,
-                status=status,
-                created_at=now,
-                hold_until=hold_until,
-            )
+        made = Grant(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            rule_id=chosen.id,
+            kind=line.kind,
+            order_id=order_id,
+            booking_id=booking_id,
+            amount_cents=best,
+            year=now.year,
+            status=status,
+            created_at=now,
+            hold_until=hold_until,
         )
+        db.add(made)
+        granted.append(made)
         used[chosen.id] = used.get(chosen.id, 0) + best
         left -= best
         total += best
@@ -111,6 +127,8 @@ async def grant(
             raise Conflict("the subsidy budget is spent")  # cannot happen under the row lock
         await db.flush()
         await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
+        for made in granted:
+            await accounting.record_grant(db, made)  # the books: one entry per grant
     return total
 
 
@@ -122,6 +140,11 @@ async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
         await budgets.give_back(
             db, tenant_id=item.tenant_id, year=item.year, amount=item.amount_cents
         )
+    # The books after the budget, in the order a grant takes them (budget row, then the
+    # entries' counter): two transactions never wait on each other's lock.
+    now = utcnow()
+    for item in grants:
+        await accounting.release_grant(db, item, now=now)  # a reversing entry
     return len(grants)
 
 

@@ -12,6 +12,7 @@ from subsidies.grants import repository as grants
 from subsidies.profiles import repository
 from subsidies.profiles.models import Profile
 from subsidies.profiles.schemas import Eligibility
+from subsidies.quotients import service as quotients
 from subsidies.rules import repository as rules
 from subsidies.rules.models import Rule
 
@@ -67,7 +68,15 @@ async def eligibility(
     used = await grants.used_by_rule(
         db, tenant_id=principal.tenant_id, user_id=principal.user_id, year=now.year
     )
+    bracket = await quotients.current_bracket(
+        db, tenant_id=principal.tenant_id, user_id=principal.user_id, now=now
+    )
     page = await rules.rules_met_page(
-        db, tenant_id=principal.tenant_id, children=children, cursor=cursor, limit=limit
+        db,
+        tenant_id=principal.tenant_id,
+        children=children,
+        cursor=cursor,
+        limit=limit,
+        bracket=bracket,
     )
     return page.map(lambda rule: _eligibility(rule, used.get(rule.id, 0)))

@@ -31,6 +31,8 @@ class Rule(Base):
     #: An ``OfferKind``; None: any.
     offer_kind: Mapped[str | None] = mapped_column(String(20), info=not_personal("a kind"))
     min_children: Mapped[int] = mapped_column(Integer, default=0, info=not_personal("a condition"))
+    #: A family-quotient bracket (``quotients``); None: any.
+    bracket: Mapped[str | None] = mapped_column(String(20), info=not_personal("a condition"))
     amount_cents: Mapped[int | None] = mapped_column(Integer, info=not_personal("an amount"))
     percent: Mapped[int | None] = mapped_column(Integer, info=not_personal("a rate"))
     cap_cents_per_year: Mapped[int] = mapped_column(Integer, info=not_personal("a cap"))

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
@@ -32,12 +32,21 @@ async def active_rules_page(
 
 
 async def rules_met_page(
-    db: AsyncSession, *, tenant_id: str, children: int, cursor: str | None, limit: int
+    db: AsyncSession,
+    *,
+    tenant_id: str,
+    children: int,
+    cursor: str | None,
+    limit: int,
+    bracket: str | None = None,
 ) -> Page[Rule]:
     """The rules in force whose condition a person with ``children`` meets: the condition is
     in the query, so that a page holds ``limit`` of them, not ``limit`` rules minus the others."""
     query = select(Rule).where(
-        Rule.tenant_id == tenant_id, Rule.active.is_(True), Rule.min_children <= children
+        Rule.tenant_id == tenant_id,
+        Rule.active.is_(True),
+        Rule.min_children <= children,
+        or_(Rule.bracket.is_(None), Rule.bracket == bracket),
     )
     return await fetch(db, [Part(query, MET_AS_MADE)], cursor=cursor, limit=limit)
 

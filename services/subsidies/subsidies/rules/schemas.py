@@ -5,6 +5,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field, model_validator
 
 from kit.schemas import Line, Strict
+from subsidies.quotients.schemas import BracketName
 from subsidies.rules.models import OfferKind, Rule
 
 #: ``OfferKind``'s values as a literal: a body with another kind stays a 422 of type
@@ -17,6 +18,8 @@ class RuleIn(Strict):
     name: Line
     offer_kind: OfferKindValue | None = None
     min_children: int = Field(default=0, ge=0, le=20)
+    #: Only for people in this family-quotient bracket (``/api/subsidies/quotient``).
+    bracket: BracketName | None = None
     amount_cents: int | None = Field(default=None, ge=1, le=1_000_000)
     percent: int | None = Field(default=None, ge=1, le=100)
     cap_cents_per_year: int = Field(ge=1, le=10_000_000)
@@ -33,6 +36,7 @@ class RulePublic(BaseModel):
     name: str
     offer_kind: str | None
     min_children: int
+    bracket: str | None = None
     amount_cents: int | None
     percent: int | None
     cap_cents_per_year: int
@@ -45,6 +49,7 @@ class RulePublic(BaseModel):
             name=rule.name,
             offer_kind=rule.offer_kind,
             min_children=rule.min_children,
+            bracket=rule.bracket,
             amount_cents=rule.amount_cents,
             percent=rule.percent,
             cap_cents_per_year=rule.cap_cents_per_year,

@@ -1,0 +1,428 @@
+"""Sign-in with the employer's directory on a real (SQLite) database, the provider stood in
+the process (an httpx transport: it is outside the platform). The ID tokens are signed with
+real RSA keys by PyJWT; the platform's verification is the one it runs in production."""
+
+import base64
+import dataclasses
+import hashlib
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from identity.accounts.models import User
+from identity.context import Context
+from identity.models import Base, subject_data
+from identity.oidc import service
+from identity.oidc.client import Oidc
+from identity.oidc.models import OidcLink, OidcLogin, OidcProvider, Refusal
+from identity.oidc.schemas import ProviderSettings
+from identity.sessions.models import Session
+from identity.tenants.models import Tenant
+from kit.auth import Principal
+from kit.db import Database
+from kit.errors import Invalid, NotFound
+from kit.privacy.declarations import Personal, declaration
+from services.identity.tests.factories import NOW, add_tenant, add_user, principal_of
+
+ISSUER = "https://login.directory.test/tenant-1/v2.0"
+CLIENT_ID = "platform-client"
+CLIENT_SECRET = "a-secret-of-the-client"
+
+
+def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
+    public: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return public | {"kid": kid, "alg": "RS256", "use": "sig"}
+
+
+class Directory:
+    """A provider as the platform meets it over HTTP: discovery, keys, and a token endpoint
+    that checks the client, the code (once) and the PKCE verifier, like a real one."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.codes: dict[str, dict[str, str]] = {}
+        self.people = {"sub-0042": {"employee_number": "E-1042"}}
+        #: The next ID token's claims changed, or signed by another key.
+        self.tamper: dict[str, Any] = {}
+        self.other_key: rsa.RSAPrivateKey | None = None
+        self.token_calls = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/tenant-1/v2.0/.well-known/openid-configuration":
+            return httpx.Response(
+                200,
+                json={
+                    "issuer": ISSUER,
+                    "authorization_endpoint": "https://login.directory.test/authorize",
+                    "token_endpoint": "https://login.directory.test/token",
+                    "jwks_uri": "https://login.directory.test/keys",
+                    "code_challenge_methods_supported": ["S256"],
+                },
+            )
+        if path == "/keys":
+            return httpx.Response(200, json={"keys": [_jwk(self.key, "k1")]})
+        if path == "/token":
+            return self.token(request)
+        return httpx.Response(404)
+
+    def authorize(self, location: str, sub: str = "sub-0042") -> tuple[str, str]:
+        """The person signed in at the provider: the code and state sent back."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        assert query["response_type"] == "code"
+        assert query["code_challenge_method"] == "S256"
+        assert query["scope"].split()[0] == "openid"
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {
+            "sub": sub,
+            "nonce": query["nonce"],
+            "challenge": query["code_challenge"],
+            "redirect_uri": query["redirect_uri"],
+        }
+        return code, query["state"]
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        self.token_calls += 1
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {expected}":
+            return httpx.Response(401, json={"error": "invalid_client"})
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        grant = self.codes.pop(form["code"], None)  # a code works once
+        verifier = form.get("code_verifier", "")
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        if grant is None or grant["challenge"] != challenge:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        assert form["redirect_uri"] == grant["redirect_uri"]
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": grant["sub"],
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": grant["nonce"],
+            "name": "Jeanne Dupont",
+            "email": "jeanne@corp.test",
+            **self.people.get(grant["sub"], {}),
+        } | self.tamper
+        key = self.other_key or self.key
+        token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        return httpx.Response(200, json={"id_token": token, "token_type": "Bearer"})
+
+
+@pytest.fixture
+def directory() -> Directory:
+    return Directory()
+
+
+@pytest.fixture
+def oidc_ctx(ctx: Context, directory: Directory) -> Context:
+    return dataclasses.replace(
+        ctx, oidc=Oidc(ctx.settings, transport=httpx.MockTransport(directory.handler))
+    )
+
+
+def admin_of(tenant: Tenant, user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        tenant_id=tenant.id,
+        tenant=tenant.slug,
+        roles=frozenset({"tenant_admin"}),
+        session_id="s",
+    )
+
+
+@pytest.fixture
+async def tenant(database: Database, oidc_ctx: Context) -> Tenant:
+    """The tenant ``demo`` with its provider configured by its admin, and the employee whose
+    employee number is E-1042."""
+    found = await add_tenant(database)
+    admin = await add_user(database, found.id, "admin@demo.test", roles=["tenant_admin"])
+    await add_user(database, found.id, "jeanne@demo.test", employee_number="E-1042")
+    settings = ProviderSettings(
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        match_claim="employee_number",
+        extra_scopes="profile",
+    )
+    async with database.transaction() as db:
+        await service.configure(
+            db, oidc_ctx, principal=admin_of(found, admin), data=settings, now=NOW
+        )
+    return found
+
+
+async def started(database: Database, ctx: Context) -> service.Started:
+    async with database.transaction() as db:
+        return await service.start(db, ctx, tenant="demo", now=NOW)
+
+
+async def finish(
+    database: Database, ctx: Context, begun: service.Started, code: str, state: str, **kw: Any
+) -> service.Outcome:
+    args: dict[str, Any] = {
+        "state": state,
+        "code": code,
+        "error": None,
+        "issuer": None,
+        "browser_token": begun.browser_token,
+        "now": NOW,
+    } | kw
+    async with database.transaction() as db:
+        return await service.finish(db, ctx, **args)
+
+
+async def sessions(database: Database) -> int:
+    async with database.transaction() as db:
+        return len(list(await db.scalars(select(Session))))
+
+
+async def test_a_first_sign_in_links_the_account_by_its_employee_number_and_opens_a_session(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    begun = await started(database, oidc_ctx)
+    query = parse_qs(urlsplit(begun.location).query)
+    assert begun.location.startswith("https://login.directory.test/authorize?")
+    assert query["scope"] == ["openid profile"]
+    assert query["redirect_uri"] == ["https://localhost:8443/api/auth/oidc/callback"]
+    assert {"state", "nonce", "code_challenge", "client_id"} <= set(query)
+    code, state = directory.authorize(begun.location)
+
+    outcome = await finish(database, oidc_ctx, begun, code, state)
+
+    assert outcome.refusal is None and outcome.session_token is not None
+    principal = await principal_of(database, oidc_ctx, outcome.session_token)
+    async with database.transaction() as db:
+        jeanne = await db.scalar(select(User).where(User.email == "jeanne@demo.test"))
+        links = list(await db.scalars(select(OidcLink)))
+        pending = list(await db.scalars(select(OidcLogin)))
+    assert jeanne is not None and principal.user_id == jeanne.id
+    assert [(x.user_id, x.tenant_id, x.issuer, x.subject) for x in links] == [
+        (jeanne.id, tenant.id, ISSUER, "sub-0042")
+    ]
+    assert pending == []  # the state is spent
+    # Nothing else of the ID token is kept: the name and address it carried are nowhere.
+    assert (jeanne.first_name, jeanne.email) == ("Alice", "jeanne@demo.test")
+
+    # The next sign-in finds the account by its link alone, whatever the employee number says.
+    directory.people["sub-0042"] = {"employee_number": "E-0000"}
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    again = await finish(database, oidc_ctx, begun, code, state)
+    assert again.session_token is not None
+    assert (await principal_of(database, oidc_ctx, again.session_token)).user_id == jeanne.id
+
+
+async def test_only_the_link_is_personal_data_and_it_is_declared(tenant: Tenant) -> None:
+    tables = Base.metadata.tables
+    personal = [
+        c.name for c in tables["oidc_links"].columns if isinstance(declaration(c), Personal)
+    ]
+    assert set(personal) == {"user_id", "tenant_id", "issuer", "subject", "created_at"}
+    for table in (tables["oidc_providers"], tables["oidc_logins"]):
+        assert not any(isinstance(declaration(c), Personal) for c in table.columns)
+
+
+@pytest.mark.parametrize(
+    ("what", "refusal"),
+    [
+        ("tampered state", Refusal.STATE),
+        ("another browser", Refusal.STATE),
+        ("replayed code", Refusal.CODE),
+        ("wrong nonce", Refusal.NONCE),
+        ("other issuer", Refusal.TOKEN),
+        ("other key", Refusal.TOKEN),
+        ("other audience", Refusal.TOKEN),
+        ("expired token", Refusal.TOKEN),
+        ("issuer mix-up", Refusal.TOKEN),
+        ("provider error", Refusal.PROVIDER),
+        ("expired sign-in", Refusal.STATE),
+    ],
+)
+async def test_a_bad_answer_is_refused_with_its_reason_and_no_session(
+    database: Database,
+    oidc_ctx: Context,
+    directory: Directory,
+    tenant: Tenant,
+    what: str,
+    refusal: Refusal,
+) -> None:
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    kw: dict[str, Any] = {}
+    if what == "tampered state":
+        state = state[:-2] + ("AA" if not state.endswith("AA") else "BB")
+    elif what == "another browser":
+        kw["browser_token"] = secrets.token_urlsafe(32)
+    elif what == "replayed code":
+        directory.codes[code + "x"] = directory.codes[code]  # a first use, elsewhere
+        directory.codes.pop(code)
+    elif what == "wrong nonce":
+        directory.tamper = {"nonce": "another-sign-in"}
+    elif what == "other issuer":
+        directory.tamper = {"iss": "https://evil.test/"}
+    elif what == "other key":
+        directory.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    elif what == "other audience":
+        directory.tamper = {"aud": "another-client"}
+    elif what == "expired token":
+        directory.tamper = {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}
+    elif what == "issuer mix-up":
+        kw["issuer"] = "https://evil.test/"
+    elif what == "provider error":
+        kw["error"] = "access_denied"
+    elif what == "expired sign-in":
+        kw["now"] = NOW.replace(hour=11)
+
+    outcome = await finish(database, oidc_ctx, begun, code, state, **kw)
+
+    unknown = what in ("tampered state", "another browser")  # not sent back to the tenant
+    assert outcome == service.Outcome(refusal=refusal, tenant=None if unknown else "demo")
+    assert await sessions(database) == 0
+    async with database.transaction() as db:
+        assert list(await db.scalars(select(OidcLink))) == []
+        # The pending sign-in is spent by any answer that named it (a retry starts again).
+        left = list(await db.scalars(select(OidcLogin)))
+    assert len(left) == (1 if what == "tampered state" else 0)
+
+
+async def test_a_state_is_used_once(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    assert (await finish(database, oidc_ctx, begun, code, state)).session_token is not None
+    second = await finish(database, oidc_ctx, begun, code, state)
+    assert second == service.Outcome(refusal=Refusal.STATE)
+    assert directory.token_calls == 1  # the provider was not even asked
+
+
+async def test_no_account_staff_and_already_linked_accounts_are_refused(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    # Nobody has this employee number: no account is ever created.
+    directory.people["sub-x"] = {"employee_number": "E-9999"}
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location, sub="sub-x")
+    assert (await finish(database, oidc_ctx, begun, code, state)).refusal == Refusal.NO_ACCOUNT
+
+    # A staff member's employee number: staff sign in with their password and second factor.
+    await add_user(
+        database, tenant.id, "dpo@demo.test", roles=["dpo", "employee"], employee_number="S-1"
+    )
+    directory.people["sub-dpo"] = {"employee_number": "S-1"}
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location, sub="sub-dpo")
+    assert (await finish(database, oidc_ctx, begun, code, state)).refusal == Refusal.STAFF
+    async with database.transaction() as db:
+        assert list(await db.scalars(select(OidcLink))) == []  # and never linked
+
+    # Jeanne linked; another subject presenting her number is not linked in her place.
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    assert (await finish(database, oidc_ctx, begun, code, state)).session_token is not None
+    directory.people["sub-impostor"] = {"employee_number": "E-1042"}
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location, sub="sub-impostor")
+    assert (await finish(database, oidc_ctx, begun, code, state)).refusal == Refusal.NO_ACCOUNT
+    assert await sessions(database) == 1
+
+
+async def test_the_client_secret_is_stored_encrypted_and_settings_are_checked(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    async with database.transaction() as db:
+        stored = await db.scalar(select(OidcProvider))
+        admin = await db.scalar(select(User).where(User.email == "admin@demo.test"))
+    assert stored is not None and admin is not None
+    assert CLIENT_SECRET not in stored.client_secret
+    assert oidc_ctx.oidc.open(tenant.id, stored.client_secret) == CLIENT_SECRET
+    principal = admin_of(tenant, admin)
+    bad = [
+        {"issuer": "http://login.directory.test/tenant-1/v2.0"},  # not https
+        {"issuer": "https://login.directory.test/unknown"},  # no discovery document
+        {"issuer": "https://10.0.0.7/v2.0"},  # an address: never into the platform's network
+        {"issuer": "https://localhost/v2.0"},
+        {"extra_scopes": "offline_access"},
+    ]
+    for change in bad:
+        data = ProviderSettings(
+            **{"issuer": ISSUER, "client_id": CLIENT_ID, "match_claim": "sub"} | change
+        )
+        with pytest.raises(Invalid):
+            async with database.transaction() as db:
+                await service.configure(db, oidc_ctx, principal=principal, data=data, now=NOW)
+    # Left out, the secret is kept.
+    async with database.transaction() as db:
+        await service.configure(
+            db,
+            oidc_ctx,
+            principal=principal,
+            data=ProviderSettings(issuer=ISSUER, client_id=CLIENT_ID, match_claim="sub"),
+            now=NOW,
+        )
+        kept = await db.scalar(select(OidcProvider))
+        assert kept is not None and oidc_ctx.oidc.open(tenant.id, kept.client_secret) == (
+            CLIENT_SECRET
+        )
+        assert await service.has_directory(db, "demo")
+    async with database.transaction() as db:
+        await service.remove(db, principal=principal)
+    async with database.transaction() as db:
+        assert not await service.has_directory(db, "demo")
+        with pytest.raises(NotFound):
+            await service.start(db, oidc_ctx, tenant="demo", now=NOW)
+
+
+def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Context) -> None:
+    strict = ctx.oidc
+    assert strict.usable_url("https://login.microsoftonline.com/t/v2.0")
+    for url in (
+        "http://login.directory.test",  # plain HTTP
+        "https://10.0.0.7/v2.0",  # a private address
+        "https://[::1]/",
+        "https://127.0.0.1:8443/",
+        "https://localhost/",
+        "https://user:pw@login.directory.test/",
+        "https://login.directory.test/#x",
+        "https:///no-host",
+    ):
+        assert not strict.usable_url(url), url
+    loose = ctx.settings.model_copy(update={"oidc_allow_http": True})
+    assert any(p.startswith("OIDC_ALLOW_HTTP") for p in loose.production_problems())
+    assert not any(p.startswith("OIDC_ALLOW_HTTP") for p in ctx.settings.production_problems())
+    tests = Oidc(loose)
+    assert tests.usable_url("http://127.0.0.1:4000")  # the tests' provider on loopback
+    assert not tests.usable_url("http://10.0.0.7:4000")
+
+
+async def test_the_link_is_exported_and_erased_with_the_person(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    assert (await finish(database, oidc_ctx, begun, code, state)).session_token is not None
+    async with database.transaction() as db:
+        jeanne = await db.scalar(select(User).where(User.email == "jeanne@demo.test"))
+        assert jeanne is not None
+        exported = await subject_data.export(db, jeanne.id)
+    assert [(r["issuer"], r["subject"]) for r in exported["oidc_links"]] == [(ISSUER, "sub-0042")]
+    assert exported["users"][0]["employee_number"] == "E-1042"
+    async with database.transaction() as db:
+        report = await subject_data.erase(db, jeanne.id, now=NOW)
+    assert {r.table: r.erased_rows for r in report}["oidc_links"] == 1
+    async with database.transaction() as db:
+        assert list(await db.scalars(select(OidcLink))) == []

@@ -1,0 +1,75 @@
+"""Every query of the books."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import dialect_insert
+from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine
+
+
+async def next_number(db: AsyncSession, *, tenant_id: str) -> int:
+    """The tenant's next entry number, taken for good: concurrent entries wait on the
+    counter's row, never share a number, and leave no gap."""
+    insert = dialect_insert(db)
+    await db.execute(
+        insert(LedgerCounter)
+        .values(tenant_id=tenant_id, last=0)
+        .on_conflict_do_nothing(index_elements=["tenant_id"])
+    )
+    last = await db.scalar(
+        update(LedgerCounter)
+        .where(LedgerCounter.tenant_id == tenant_id)
+        .values(last=LedgerCounter.last + 1)
+        .returning(LedgerCounter.last)
+    )
+    return int(last)  # type: ignore[arg-type]
+
+
+async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> LedgerEntry | None:
+    return await db.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.tenant_id == tenant_id, LedgerEntry.source_key == source_key
+        )
+    )
+
+
+async def entries_between(
+    db: AsyncSession, *, tenant_id: str, start: date, end: date
+) -> Sequence[LedgerEntry]:
+    """The tenant's entries dated in [start, end], in their number's order, with their lines."""
+    return (
+        await db.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.tenant_id == tenant_id,
+                LedgerEntry.entry_date >= start,
+                LedgerEntry.entry_date <= end,
+            )
+            .order_by(LedgerEntry.number)
+        )
+    ).all()
+
+
+async def totals_between(
+    db: AsyncSession, *, tenant_id: str, start: date, end: date
+) -> list[tuple[str, int, int, int]]:
+    """Per budget: entries, debits and credits in cents."""
+    rows = await db.execute(
+        select(
+            LedgerEntry.budget,
+            func.count(func.distinct(LedgerEntry.id)),
+            func.coalesce(func.sum(LedgerLine.debit_cents), 0),
+            func.coalesce(func.sum(LedgerLine.credit_cents), 0),
+        )
+        .join(LedgerLine, LedgerLine.entry_id == LedgerEntry.id)
+        .where(
+            LedgerEntry.tenant_id == tenant_id,
+            LedgerEntry.entry_date >= start,
+            LedgerEntry.entry_date <= end,
+        )
+        .group_by(LedgerEntry.budget)
+    )
+    return [(str(b), int(n), int(d), int(c)) for b, n, d, c in rows.all()]

@@ -1,0 +1,1 @@
+"""Gift campaigns: vouchers for the events URSSAF lists, within its exemption limit."""

@@ -1,0 +1,417 @@
+"""Gift campaigns within URSSAF's exemption limit ("bons d'achat et cadeaux"). No HTTP here.
+
+The limit is ``gift_exemption_percent`` (5) % of the year's PMSS (settings ``pmss_cents``) per
+event, per employee and per calendar year; for the events counted per child (settings
+``gift_events``: Christmas of the children, back to school) it is that much per child. Two
+campaigns of the same event in one year add up; different events, and different years, are
+separate. Every event of a campaign is one URSSAF lists, so the yearly global tolerance (5 % in
+all) is always met when each event is (docs/subsidies.md).
+
+A voucher is a stored balance: an order the person places takes from it what the subsidy left
+to pay (``consume``, called by ``POST /internal/grants``), held until the order is placed,
+released when it is cancelled, refunded or never committed.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.errors import Conflict, Invalid
+from kit.pagination import Page
+from subsidies.accounting import service as accounting
+from subsidies.base import events, subject_data
+from subsidies.campaigns import repository
+from subsidies.campaigns.models import Campaign, GiftTotal, LimitBasis, Voucher, VoucherUse
+from subsidies.config import Settings
+from subsidies.grants.models import GrantStatus, OrderEvent
+
+#: At most this many beneficiaries over the limit are listed in a preview (all are counted).
+LISTED = 100
+#: People looked up at once (a statement's parameters are limited).
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What an admin asks for: the event, the amount per beneficiary (or per child), who."""
+
+    name: str
+    event: str
+    amount_cents: int
+    per_child: bool = False
+    min_children: int = 0
+
+
+@dataclass(frozen=True)
+class Excess:
+    """A beneficiary the campaign takes over the limit of the event's year."""
+
+    user_id: str
+    already_cents: int
+    new_cents: int
+    limit_cents: int
+    #: The part of this campaign's voucher beyond the limit: not exempt.
+    excess_cents: int
+
+
+@dataclass(frozen=True)
+class Issue:
+    user_id: str
+    amount_cents: int
+    limit_units: int
+    not_exempt_cents: int
+
+
+@dataclass
+class Plan:
+    """A campaign's dry run: what it gives, to how many, and what goes over the limit."""
+
+    event: str
+    year: int
+    per_child_limit: bool
+    unit_limit_cents: int
+    beneficiaries: int = 0
+    total_cents: int = 0
+    not_exempt_cents: int = 0
+    exceeding_count: int = 0
+    exceeding: list[Excess] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """One line of the yearly report: a person's vouchers of one event in one year."""
+
+    user_id: str
+    year: int
+    event: str
+    issued_cents: int
+    limit_cents: int
+    exempt_cents: int
+    not_exempt_cents: int
+
+
+class LedgerKind(StrEnum):
+    ISSUED = "voucher.issued"
+    USED = "voucher.used"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the accounting journal reads (``ledger``): ids and amounts, nothing else."""
+
+    kind: LedgerKind
+    #: The voucher's id (issued) or the use's id (used).
+    id: str
+    voucher_id: str
+    user_id: str
+    at: datetime
+    amount_cents: int
+    campaign_id: str | None = None
+    event: str | None = None
+    #: Issued: the part beyond the exemption limit (subject to contributions).
+    not_exempt_cents: int = 0
+    #: Used: the order, and the use's ``GrantStatus`` (``released`` gave the amount back).
+    order_id: str | None = None
+    status: str | None = None
+
+
+def limit_basis(settings: Settings, event: str) -> LimitBasis:
+    try:
+        return LimitBasis(settings.gift_events[event])
+    except KeyError:
+        raise Invalid("unknown event: choose one of the events URSSAF lists") from None
+
+
+def unit_limit(settings: Settings, year: int) -> int:
+    """The exempt amount per event (per employee, or per child) in ``year``, in cents."""
+    pmss = settings.pmss_cents.get(year)
+    if pmss is None:
+        raise Invalid(f"the social-security ceiling of {year} is not configured (PMSS_CENTS)")
+    return pmss * settings.gift_exemption_percent // 100
+
+
+def events_of(settings: Settings, year: int) -> list[tuple[str, LimitBasis, int]]:
+    """The configured events, what their limit counts, and the limit of ``year``."""
+    limit = unit_limit(settings, year)
+    return [(event, LimitBasis(basis), limit) for event, basis in settings.gift_events.items()]
+
+
+async def plan(
+    db: AsyncSession, *, settings: Settings, tenant_id: str, draft: Draft, now: datetime
+) -> Plan:
+    """The dry run: every eligible beneficiary's voucher and, for those it takes past the limit
+    of the event's year (what they already received for it included), the excess."""
+    basis = limit_basis(settings, draft.event)
+    if draft.per_child and basis != LimitBasis.CHILD:
+        raise Invalid("an amount per child is for the events counted per child")
+    per_child_limit = basis == LimitBasis.CHILD
+    limit = unit_limit(settings, now.year)
+    result = Plan(draft.event, now.year, per_child_limit, limit)
+    min_children = max(draft.min_children, 1 if per_child_limit else 0)
+    people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
+    # Art. 18: a restricted person's profile is kept, not used: no voucher is issued on it.
+    frozen: set[str] = set()
+    for start in range(0, len(people), CHUNK):
+        chunk = [user for user, _ in people[start : start + CHUNK]]
+        frozen |= await subject_data.flagged(db, subject_data.restrictions, chunk)
+    totals = await repository.totals_of(db, tenant_id=tenant_id, year=now.year, event=draft.event)
+    for user_id, children in people:
+        if user_id in frozen:
+            continue
+        amount = draft.amount_cents * (children if draft.per_child else 1)
+        total = totals.get(user_id)
+        already = total.issued_cents if total else 0
+        units = max(children if per_child_limit else 1, total.limit_units if total else 0)
+        over = min(amount, max(0, already + amount - limit * units))
+        result.issues.append(Issue(user_id, amount, units, over))
+        result.beneficiaries += 1
+        result.total_cents += amount
+        if over:
+            result.not_exempt_cents += over
+            result.exceeding_count += 1
+            if len(result.exceeding) < LISTED:
+                result.exceeding.append(Excess(user_id, already, amount, limit * units, over))
+    return result
+
+
+async def create(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    tenant_id: str,
+    draft: Draft,
+    confirm_over_limit: bool,
+    now: datetime,
+) -> tuple[Campaign, Plan]:
+    """Issue the campaign's vouchers. When some go over the exemption limit, nothing is issued
+    unless the admin confirmed it (``confirm_over_limit``): the excess is then recorded as not
+    exempt (campaign, voucher and the yearly report)."""
+    await repository.lock_tenant_campaigns(db, tenant_id=tenant_id)
+    result = await plan(db, settings=settings, tenant_id=tenant_id, draft=draft, now=now)
+    if result.exceeding_count and not confirm_over_limit:
+        raise Conflict(
+            f"{result.exceeding_count} beneficiaries would go over the exemption limit "
+            f"({result.not_exempt_cents} cents not exempt): preview the campaign, then confirm "
+            "with confirm_over_limit"
+        )
+    if not result.beneficiaries:
+        raise Invalid("no beneficiary meets the campaign's condition")
+    campaign = Campaign(
+        tenant_id=tenant_id,
+        name=draft.name,
+        event=draft.event,
+        amount_cents=draft.amount_cents,
+        per_child=draft.per_child,
+        min_children=draft.min_children,
+        year=result.year,
+        beneficiaries=result.beneficiaries,
+        total_cents=result.total_cents,
+        not_exempt_cents=result.not_exempt_cents,
+        created_at=now,
+    )
+    db.add(campaign)
+    await db.flush()
+    totals = await repository.totals_of(
+        db, tenant_id=tenant_id, year=result.year, event=draft.event
+    )
+    for issue in result.issues:
+        db.add(
+            Voucher(
+                tenant_id=tenant_id,
+                user_id=issue.user_id,
+                campaign_id=campaign.id,
+                event=draft.event,
+                year=result.year,
+                amount_cents=issue.amount_cents,
+                used_cents=0,
+                not_exempt_cents=issue.not_exempt_cents,
+                limit_units=issue.limit_units,
+                created_at=now,
+            )
+        )
+        total = totals.get(issue.user_id)
+        if total is None:
+            total = GiftTotal(
+                tenant_id=tenant_id,
+                user_id=issue.user_id,
+                year=result.year,
+                event=draft.event,
+                issued_cents=0,
+            )
+            db.add(total)
+        total.issued_cents += issue.amount_cents
+        total.limit_units = issue.limit_units
+        total.updated_at = now
+    await db.flush()
+    # The books: one entry for the campaign's vouchers (the budget's expense, owed until the
+    # vouchers are spent), named by the campaign's id: nobody's name or id is in it.
+    await accounting.record_voucher(
+        db, tenant_id=tenant_id, voucher_id=campaign.id, when=now, amount_cents=campaign.total_cents
+    )
+    batch = events.batch(tenant=tenant_id)
+    await subject_data.record_personal_data_many(
+        db, batch, subjects=[i.user_id for i in result.issues], now=now
+    )
+    await batch.write(db)
+    return campaign, result
+
+
+def exemption(total: GiftTotal, limit_cents: int) -> Exemption:
+    limit = limit_cents * total.limit_units
+    exempt = min(total.issued_cents, limit)
+    return Exemption(
+        user_id=total.user_id,
+        year=total.year,
+        event=total.event,
+        issued_cents=total.issued_cents,
+        limit_cents=limit,
+        exempt_cents=exempt,
+        not_exempt_cents=total.issued_cents - exempt,
+    )
+
+
+async def report(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    tenant_id: str,
+    year: int,
+    cursor: str | None,
+    limit: int,
+) -> Page[Exemption]:
+    """One page of the year's report: per person and event, what is exempt and what is not."""
+    unit = unit_limit(settings, year)
+    page = await repository.report_page(
+        db, tenant_id=tenant_id, year=year, cursor=cursor, limit=limit
+    )
+    return page.map(lambda total: exemption(total, unit))
+
+
+# -- vouchers spent by orders ------------------------------------------------------------------
+
+
+async def consume(
+    db: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    order_id: str,
+    payable_cents: int,
+    now: datetime,
+    hold_until: datetime,
+) -> int:
+    """Take from the buyer's vouchers (the oldest first) up to ``payable_cents``, what is left
+    to pay once the subsidies are applied; held until the order is placed. Asking again for
+    the same order answers the same amount and takes nothing more."""
+    existing = await repository.uses_for(db, order_id=order_id)
+    if existing:
+        return sum(use.amount_cents for use in existing)
+    if payable_cents <= 0:
+        return 0
+    left, taken = payable_cents, 0
+    for item in await repository.open_vouchers(db, tenant_id=tenant_id, user_id=user_id):
+        amount = min(left, item.amount_cents - item.used_cents)
+        if amount <= 0:
+            break
+        item.used_cents += amount
+        db.add(
+            VoucherUse(
+                tenant_id=tenant_id,
+                user_id=user_id,
+                voucher_id=item.id,
+                order_id=order_id,
+                amount_cents=amount,
+                status=GrantStatus.HELD,
+                created_at=now,
+                hold_until=hold_until,
+            )
+        )
+        left -= amount
+        taken += amount
+    if taken:
+        await db.flush()
+        await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
+    return taken
+
+
+async def release(db: AsyncSession, uses: Sequence[VoucherUse]) -> int:
+    """Give the uses' amounts back to their vouchers (an order cancelled, a hold expired)."""
+    for use in uses:
+        item = await repository.voucher(db, voucher_id=use.voucher_id)
+        if item is not None:
+            item.used_cents -= use.amount_cents
+        use.status = GrantStatus.RELEASED
+        use.hold_until = None
+    return len(uses)
+
+
+async def release_expired_holds(db: AsyncSession, now: datetime) -> int:
+    """Uses held for orders that never got placed (the order's transaction failed)."""
+    return await release(db, await repository.expired_holds(db, now=now))
+
+
+async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -> None:
+    """An order's event moves what it took from vouchers as it moves its grants."""
+    uses = await repository.uses_for(db, order_id=order_id)
+    if event_type in (OrderEvent.CANCELLED, OrderEvent.REFUNDED):
+        await release(db, uses)
+        return
+    outcome = GrantStatus.PAID if event_type == OrderEvent.PAID else GrantStatus.PLACED
+    for use in uses:
+        if outcome == GrantStatus.PAID or use.status == GrantStatus.HELD:
+            use.status = outcome
+            use.hold_until = None
+
+
+# -- for the accounting journal ----------------------------------------------------------------
+
+
+async def ledger(db: AsyncSession, *, tenant_id: str, year: int) -> list[LedgerEntry]:
+    """Every voucher issued in the tenant's ``year`` and every use orders made of them, in
+    time order: ids and amounts only (the accounting journal's reading)."""
+    entries = [
+        LedgerEntry(
+            kind=LedgerKind.ISSUED,
+            id=v.id,
+            voucher_id=v.id,
+            user_id=v.user_id,
+            at=v.created_at,
+            amount_cents=v.amount_cents,
+            campaign_id=v.campaign_id,
+            event=v.event,
+            not_exempt_cents=v.not_exempt_cents,
+        )
+        for v in await repository.vouchers_of_year(db, tenant_id=tenant_id, year=year)
+    ]
+    entries += [
+        LedgerEntry(
+            kind=LedgerKind.USED,
+            id=u.id,
+            voucher_id=u.voucher_id,
+            user_id=u.user_id,
+            at=u.created_at,
+            amount_cents=u.amount_cents,
+            order_id=u.order_id,
+            status=u.status,
+        )
+        for u in await repository.uses_of_year(db, tenant_id=tenant_id, year=year)
+    ]
+    return sorted(entries, key=lambda e: (e.at, e.id))
+
+
+async def own_vouchers(
+    db: AsyncSession, *, tenant_id: str, user_id: str, cursor: str | None, limit: int
+) -> Page[Voucher]:
+    return await repository.vouchers_page(
+        db, tenant_id=tenant_id, user_id=user_id, cursor=cursor, limit=limit
+    )
+
+
+async def campaigns(
+    db: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Page[Campaign]:
+    return await repository.campaigns_page(db, tenant_id=tenant_id, cursor=cursor, limit=limit)

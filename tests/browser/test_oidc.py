@@ -1,0 +1,86 @@
+"""Sign-in with the company account in the browser (issue 19, part 6): the tenant admin sets up
+the employer's directory on ``#/admin/sign-in``; the login page then offers "Se connecter avec
+son compte entreprise" for that company; the employee signs in at the directory (panva's
+oidc-provider, tests/oidc) and lands in the portal signed in; a refused sign-in comes back to
+the login page with its reason. axe-core on each screen."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Browse, Staff, staff_tab
+from tests.e2e.conftest import Platform
+from tests.e2e.test_oidc import CLIENT_ID, CLIENT_SECRET, NUMBER, PERSON, directory
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["directory"]  # the provider's fixture, shared with the end-to-end test
+
+
+def test_admin_sets_up_the_directory_and_an_employee_signs_in_with_it(
+    browse: Browse, staff: Callable[[str], Staff], platform: Platform, directory: str
+) -> None:
+    admin = staff("admin@demo.test")
+    imported = admin.context.request.fetch(
+        f"{platform.url}/api/users/import",
+        method="POST",
+        headers={"X-CSRF-Token": admin.csrf(), "Content-Type": "text/csv; charset=utf-8"},
+        data=f"email;prénom;nom;matricule\noidc-browser@demo.test;Jeanne;Dupont;{NUMBER}\n",
+    )
+    assert imported.ok, imported.text()
+
+    tab = staff_tab(browse, admin)
+    page = tab.page
+    tab.open("/admin/sign-in")
+    expect(page.get_by_text("Non configurée")).to_be_visible()
+    expect(page.get_by_text(f"{platform.url}/api/auth/oidc/callback")).to_be_visible()
+    tab.axe("directory settings, empty")
+    page.get_by_label("URL de l'émetteur").fill(directory)
+    page.get_by_label("Identifiant client").fill(CLIENT_ID)
+    page.get_by_label("Secret client").fill(CLIENT_SECRET)
+    page.get_by_label("Revendication portant le matricule").fill("employee_number")
+    page.get_by_label("Scopes supplémentaires").fill("employee")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Les salariés peuvent se connecter")).to_be_visible()
+    expect(page.get_by_label("Secret client")).to_have_value("")  # never shown back
+    tab.shot("directory-settings")
+    tab.axe("directory settings, set")
+
+    person = browse.tab()
+    login = person.page
+    person.open("/login")
+    company = login.get_by_role("link", name="Se connecter avec son compte entreprise")
+    expect(company).to_be_hidden()
+    login.get_by_label("Entreprise").fill("demo")
+    login.get_by_label("Adresse e-mail").focus()  # the company is known once typed
+    expect(company).to_be_visible()
+    person.shot("login-with-company-account")
+    person.axe("login with the company account")
+    company.click()
+
+    # The directory's own pages (its development login and consent forms).
+    login.wait_for_url(f"{directory}/**")
+    login.locator("input[name=login]").fill(PERSON)
+    login.locator("input[name=password]").fill("any-password-at-the-directory")
+    login.locator("button[type=submit]").click()
+    if login.url.startswith(directory):
+        login.locator("button[type=submit]").click()  # the consent
+    login.wait_for_url(f"{platform.url}/**")
+    expect(login.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    person.settle()
+    person.shot("signed-in-with-company-account")
+    me = login.context.request.get(f"{platform.url}/api/auth/me")
+    assert me.ok and me.json()["email"] == "oidc-browser@demo.test"
+
+
+def test_a_refused_sign_in_comes_back_to_the_login_page_with_its_reason(
+    browse: Browse,
+) -> None:
+    tab = browse.tab()
+    tab.open("/login?oidc_error=nonce&tenant=demo")
+    page = tab.page
+    expect(page.get_by_role("alert")).to_contain_text("la réponse d'une autre connexion")
+    expect(page.get_by_label("Entreprise")).to_have_value("demo")
+    tab.shot("company-sign-in-refused")
+    tab.axe("refused company sign-in")
