@@ -8,7 +8,7 @@ through the gateway for ``BENCH_ORDERS_SECONDS``, as the web front end does it:
   - pay: ``POST /api/orders/{id}/pay``, the payment intent;
   - confirm: ``POST`` to the intent's ``redirect_url``, the payment sandbox's page, which sends
     the signed webhook: the order is paid, invoiced and sent to its partner.
-Two children meet the demo tenant's rule "Cinema for families (2+ children)" (3 EUR a ticket),
+Two children meet the demo tenant's rule "Cinéma en famille (2 enfants et plus)" (3 EUR a ticket),
 whose yearly cap per person (30 EUR) the first ten tickets reach; so that every order of the
 run is subsidised and takes the whole path (lock, grant, reservation), the tenant admin first
 adds the rule "Bench: cinema for families" (1 EUR a ticket, 2+ children, a cap the run never

@@ -536,9 +536,9 @@ async def set_up(
         employees=employees,
         dpo=dpo,
         offers={
-            "ticket": by_title["Cinema ticket"],
-            "voucher": by_title["Book shop voucher 20 EUR"],
-            "limited": by_title["Theme park day pass"],
+            "ticket": by_title["Place de cinéma"],
+            "voucher": by_title["Bon d'achat librairie 20 €"],
+            "limited": by_title["Journée au parc d'attractions"],
         },
         erasable=erasable,
         recorder=recorder,

@@ -25,17 +25,17 @@ DAY = timedelta(days=1)
 YEARS_OF_HISTORY = 3
 #: Offers every tenant has (orders.seed.OFFERS): (title, kind, unit price in cents).
 OFFERS = [
-    ("Cinema ticket", "ticket", 750),
-    ("Theme park day pass", "ticket", 3200),
-    ("Book shop voucher 20 EUR", "voucher", 1500),
-    ("Picnic basket", "goods", 2500),
+    ("Place de cinéma", "ticket", 750),
+    ("Journée au parc d'attractions", "ticket", 3200),
+    ("Bon d'achat librairie 20 €", "voucher", 1500),
+    ("Panier pique-nique du terroir", "goods", 2500),
 ]
 #: subsidies.seed.RULES as the generator applies them: the cinema rule (2+ children, 3 EUR per
 #: ticket, 30 EUR a year) and holiday activities (50 %, 200 EUR a year).
 TICKET_SUBSIDY, TICKET_CAP = 300, 3000
 ACTIVITY_PERCENT, ACTIVITY_CAP = 50, 20000
 #: subsidies.seed.ACTIVITIES: (title, price in cents).
-ACTIVITIES = [("Pottery class", 4000), ("Weekend in the Alps", 18000)]
+ACTIVITIES = [("Atelier poterie", 4000), ("Séjour en colonie de vacances", 18000)]
 FIRST_NAMES = [
     "Camille",
     "Léa",
@@ -351,7 +351,7 @@ class Plan:
 
     @cached_property
     def tenant_list(self) -> list[Tenant]:
-        tenants = [Tenant("demo", demo_tenant_id("demo"), "Demo Company works council")]
+        tenants = [Tenant("demo", demo_tenant_id("demo"), "CSE de Démo Industries")]
         if not self.with_demo:
             tenants = []
         for k in range(len(tenants), self.tenants):

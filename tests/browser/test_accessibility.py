@@ -67,7 +67,7 @@ def test_axe_reports_no_serious_or_critical_violation_on_any_page(
     alice = platform.login("alice@demo.test")
     offers = {o["title"]: o["id"] for o in alice.get("/api/offers").json()}
     alice.post(
-        "/api/orders", json={"items": [{"offer_id": offers["Cinema ticket"], "quantity": 1}]}
+        "/api/orders", json={"items": [{"offer_id": offers["Place de cinéma"], "quantity": 1}]}
     )
     alice.post("/api/tickets", json={"subject": "Question", "message": "When is the next trip?"})
     alice.close()

@@ -76,7 +76,7 @@ def test_admin_manages_offers_rules_sees_statistics_and_sends_a_newsletter(
         assert client.put("/api/subsidies/profile", json={"children_count": 2}).is_success
         ids = {o["title"]: o["id"] for o in client.get("/api/offers").json()}
         order = client.post(
-            "/api/orders", json={"items": [{"offer_id": ids["Cinema ticket"], "quantity": 1}]}
+            "/api/orders", json={"items": [{"offer_id": ids["Place de cinéma"], "quantity": 1}]}
         )
         assert order.status_code == 201, order.text
         client.close()

@@ -79,7 +79,7 @@ def test_admin_runs_a_gift_campaign_and_the_employee_sees_the_vouchers(
     vouchers = shop.page.get_by_role("table", name="Vos bons cadeaux")
     expect(vouchers.locator("tbody tr")).to_have_count(2)
     expect(shop.page.locator("[data-field=vouchers-left]")).to_contain_text("200,26")
-    ticket = shop.page.get_by_role("listitem").filter(has_text="Cinema ticket")
+    ticket = shop.page.get_by_role("listitem").filter(has_text="Place de cinéma")
     ticket.get_by_role("button", name="Ajouter au panier").click()
     # 7.50 € less the cinema rule's 3 €: the vouchers pay the other 4.50 €, nothing left to pay.
     expect(shop.page.get_by_text("Bons cadeaux (estimation)")).to_be_visible()

@@ -61,7 +61,7 @@ def test_dpo_sees_the_request_and_files_a_breach(
         "Un export de l'assistance a été envoyé par erreur au mauvais partenaire."
     )
     page.get_by_role("group", name="Services concernés").get_by_label("Assistance").check()
-    page.get_by_label("support conversation").check()
+    page.get_by_label("échanges avec l'assistance").check()
     page.get_by_role("button", name="Combien de personnes sont concernées ?").click()
     expect(page.get_by_text(re.compile(r"Ce périmètre concerne \d+ personne"))).to_be_visible()
     page.get_by_label("Conséquences probables").fill("Des messages ont pu être lus par un tiers.")
@@ -126,7 +126,7 @@ def test_dpo_reads_and_exports_the_register_and_keeps_the_processors(
     page = tab.page
     tab.open("/dpo/register")
     expect(page.get_by_role("heading", name="Responsable du traitement")).to_be_visible()
-    expect(page.get_by_role("region", name=re.compile("order", re.I)).first).to_contain_text(
+    expect(page.get_by_role("region", name=re.compile("Commandes")).first).to_contain_text(
         "Base légale"
     )
     tab.shot("register")

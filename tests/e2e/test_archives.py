@@ -42,8 +42,11 @@ ADDRESS = {
 
 
 def archive(client: httpx.Client, kind: str) -> dict[str, bytes]:
-    """File a request of ``kind``, wait for it, download its archive: every file in it."""
-    filed = client.post("/api/privacy/requests", json={"type": kind})
+    """File a request of ``kind`` (in English: the texts below are checked in English; the
+    French ones in ``test_languages.py``), wait for it, download its archive: every file."""
+    filed = client.post(
+        "/api/privacy/requests", json={"type": kind}, headers={"Accept-Language": "en"}
+    )
     assert filed.status_code == 202, filed.text
     done = wait_done(client, filed.json()["id"], timeout=60)
     assert done["status"] == "completed", done

@@ -35,7 +35,11 @@ BREACH_SUBJECT = "A data breach concerning your data"
 
 
 def dpo(platform: Platform) -> httpx.Client:
-    return platform.login("dpo@demo.test")
+    """The DPO, reading in English (the texts below are checked in English; French, the
+    default, in ``test_languages.py``)."""
+    client = platform.login("dpo@demo.test")
+    client.headers["Accept-Language"] = "en"
+    return client
 
 
 def declared_register(client: httpx.Client, timeout: float = 60) -> dict[str, Any]:
@@ -252,7 +256,9 @@ def test_a_tenants_dpo_cannot_change_another_tenants_register(
         assert register_processors(other) == before
         assert all(
             p["transfers_outside_eu"].startswith("none")
-            for p in other.get("/api/privacy/register").json()["purposes"]
+            for p in other.get("/api/privacy/register", headers={"Accept-Language": "en"}).json()[
+                "purposes"
+            ]
         )
         assert own_id not in {p["id"] for p in other.get("/api/privacy/processors").json()}
         assert other.delete(f"/api/privacy/processors/{own_id}").status_code == 404

@@ -73,7 +73,10 @@ def test_access_archive_holds_my_data_and_nobody_elses(platform: Platform) -> No
     assert identity["login_events"], "the connection log is part of the export"
     assert "password_hash" not in identity["users"][0]
     assert "social_cultural_activities" in manifest["purposes"]
-    assert manifest["complaint"].startswith("You can complain to the CNIL")
+    # Filed without Accept-Language: French, the default.
+    assert manifest["complaint"].startswith(
+        "Vous pouvez introduire une réclamation auprès de la CNIL"
+    )
     assert manifest["transfers_outside_eu"] == []  # the default processors are all in France
     for other in ("bob@demo.test", "carol@other.test", "Bernard", "admin@demo.test"):
         assert other not in everything

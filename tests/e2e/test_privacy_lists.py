@@ -140,7 +140,8 @@ def test_the_dpos_other_lists_page(platform: Platform) -> None:
     pages = every_page(dpo, "/api/privacy/processors", limit=1)
     assert len(pages) >= 3 and all(len(page) == 1 for page in pages)
     names = [page[0]["name"] for page in pages]
-    assert {"Hosting provider", "Email relay", "Payment provider"} <= set(names)
+    # The default processors, in French (no Accept-Language: the default).
+    assert {"Hébergeur", "Relais de courriel", "Prestataire de paiement"} <= set(names)
     assert len({page[0]["id"] for page in pages}) == len(pages)
     breaches = dpo.get("/api/privacy/breaches", params={"limit": 1})
     assert breaches.status_code == 200 and len(breaches.json()) <= 1

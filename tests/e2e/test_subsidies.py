@@ -36,7 +36,7 @@ def parent(platform: Platform, children: int = 2) -> tuple[httpx.Client, str, st
 
 def cinema(client: httpx.Client) -> dict[str, Any]:
     offers: list[dict[str, Any]] = client.get("/api/offers").json()
-    return next(o for o in offers if o["title"] == "Cinema ticket")
+    return next(o for o in offers if o["title"] == "Place de cinéma")
 
 
 def wait_until(check: Any, what: str, timeout: float = 15) -> Any:

@@ -1,6 +1,8 @@
 // The only way the page talks to the platform: the public REST routes of the gateway.
-// Unsafe requests carry X-CSRF-Token with the value of the csrf_token cookie.
-import { t } from "./i18n.js";
+// Unsafe requests carry X-CSRF-Token with the value of the csrf_token cookie. Every request
+// carries Accept-Language with the interface's language: the server's texts (the register, the
+// reports, the archive of a request filed now) come back in the language of the page.
+import { lang, t } from "./i18n.js";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -83,7 +85,7 @@ export async function api(method, path, options = {}) {
 }
 
 async function send(method, path, { json, body, type, quiet401 = false } = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": lang() };
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
   let payload = body;
   if (json !== undefined) {
@@ -116,6 +118,10 @@ async function send(method, path, { json, body, type, quiet401 = false } = {}) {
 }
 
 export const get = (path, options) => api("GET", path, options);
+
+/** A link to a server page or file that the browser fetches itself (no Accept-Language of
+ * ours): the same path with ``lang=`` the interface's language. */
+export const inLanguage = (path) => `${path}${path.includes("?") ? "&" : "?"}lang=${lang()}`;
 export const post = (path, json, options = {}) => api("POST", path, { json, ...options });
 export const put = (path, json, options = {}) => api("PUT", path, { json, ...options });
 export const del = (path, options) => api("DELETE", path, options);

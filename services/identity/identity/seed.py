@@ -26,7 +26,7 @@ from kit.demo import demo_tenant_id, refuse_demo_seeding
 #: Local runs only: main() refuses to seed in production.
 DEFAULT_DEMO_PASSWORD = "Demo-Password-2026!"  # noqa: S105
 
-TENANTS = {"demo": "Demo Company works council", "other": "Other Company works council"}
+TENANTS = {"demo": "CSE de Démo Industries", "other": "CSE d'Autre Société"}
 ACCOUNTS = [
     ("demo", "admin@demo.test", "Ada", "Admin", [Role.TENANT_ADMIN]),
     ("demo", "dpo@demo.test", "Dora", "Protection", [Role.DPO]),

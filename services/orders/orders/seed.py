@@ -11,10 +11,10 @@ from orders.offers.models import Offer, OfferKind
 from orders.offers.repository import offer_titles
 
 OFFERS = [
-    ("Cinema ticket", OfferKind.TICKET, 750, None),
-    ("Theme park day pass", OfferKind.TICKET, 3200, 200),
-    ("Book shop voucher 20 EUR", OfferKind.VOUCHER, 1500, None),
-    ("Picnic basket", OfferKind.GOODS, 2500, 50),
+    ("Place de cinéma", OfferKind.TICKET, 750, None),
+    ("Journée au parc d'attractions", OfferKind.TICKET, 3200, 200),
+    ("Bon d'achat librairie 20 €", OfferKind.VOUCHER, 1500, None),
+    ("Panier pique-nique du terroir", OfferKind.GOODS, 2500, 50),
 ]
 
 

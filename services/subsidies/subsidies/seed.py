@@ -17,10 +17,10 @@ from subsidies.rules.models import OfferKind, Rule
 
 #: (name, offer kind, min children, amount, percent, yearly cap per person)
 RULES = [
-    ("Cinema for families (2+ children)", OfferKind.TICKET, 2, 300, None, 3000),
-    ("Holiday activities", OfferKind.ACTIVITY, 0, None, 50, 20000),
+    ("Cinéma en famille (2 enfants et plus)", OfferKind.TICKET, 2, 300, None, 3000),
+    ("Activités de vacances : 50 %", OfferKind.ACTIVITY, 0, None, 50, 20000),
 ]
-ACTIVITIES = [("Pottery class", 4000, 20), ("Weekend in the Alps", 18000, 30)]
+ACTIVITIES = [("Atelier poterie", 4000, 20), ("Séjour en colonie de vacances", 18000, 30)]
 BUDGET_CENTS = 5_000_000
 
 

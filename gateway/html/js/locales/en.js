@@ -666,6 +666,8 @@ export default {
   "register.csv": "Export as CSV",
   "register.html": "Printable version (new tab)",
   "register.json": "Export as JSON",
+  "register.csvFile": "register.csv",
+  "register.jsonFile": "register.json",
   "register.missing": "Services that have not published their declarations yet: {services}.",
   "register.controller": "Controller",
   "register.controllerName": "Controller",

@@ -666,6 +666,8 @@ export default {
   "register.csv": "Exporter en CSV",
   "register.html": "Version imprimable (nouvel onglet)",
   "register.json": "Exporter en JSON",
+  "register.csvFile": "registre.csv",
+  "register.jsonFile": "registre.json",
   "register.missing": "Services qui n'ont pas encore publié leurs déclarations : {services}.",
   "register.controller": "Responsable du traitement",
   "register.controllerName": "Responsable",

@@ -1,7 +1,7 @@
 // The DPO: the tenant's request queue (due dates, overdue flags, requests received by email or
 // post with the one-time code), breaches with the 72-hour countdown, the register of
 // processing (view and export), processors.
-import { ApiError, del, describe, get, getAll, getPage, post } from "../api.js";
+import { ApiError, del, describe, get, getAll, getPage, inLanguage, post } from "../api.js";
 import { append, badge, busy, button, clear, field, h, loading, section, statusLine, table, uid } from "../dom.js";
 import { t, tOr } from "../i18n.js";
 import { date, dateTime, duration, shortId } from "../format.js";
@@ -163,7 +163,7 @@ function reportView(report) {
       if (result && Array.isArray(result.tables)) {
         for (const tb of result.tables) {
           rows.push([`${tOr(`service.${service}`, service)} — ${tb.table}`, String(tb.erased_rows ?? "—"), String(tb.kept_rows ?? "—"),
-            tb.legal_basis ? tOr(`basis.${tb.legal_basis}`, tb.legal_basis) : "—", tb.kept_until ? date(tb.kept_until) : "—"]);
+            tb.legal_basis ? `${tOr(`basis.${tb.legal_basis}`, tb.legal_basis)}${tb.reason ? ` — ${tb.reason}` : ""}` : "—", tb.kept_until ? date(tb.kept_until) : "—"]);
         }
       } else {
         others.push(h("li", {}, h("strong", {}, where), " : ", describeResult(result)));
@@ -356,9 +356,10 @@ async function declaredCategories() {
     const register = await get("/api/privacy/register?format=json");
     for (const purpose of register.purposes || []) {
       for (const entry of purpose.categories_of_data || []) {
-        const set = byService.get(entry.service) || new Set();
-        entry.categories.forEach((c) => set.add(c));
-        byService.set(entry.service, set);
+        // Declared name (what a breach names) -> its words in the page's language.
+        const names = byService.get(entry.service) || new Map();
+        entry.categories.forEach((c, i) => names.set((entry.codes || entry.categories)[i] ?? c, c));
+        byService.set(entry.service, names);
       }
     }
   } catch {
@@ -515,12 +516,12 @@ function breachForm(declared, done) {
   let categoryFields = [];
   const drawCategories = () => {
     const chosen = new Set(categoryFields.filter((f) => f.input.checked).map((f) => f.input.value));
-    const offered = new Set();
-    serviceBoxes.filter((f) => f.input.checked).forEach((f) => (declared.get(f.input.value) || []).forEach((c) => offered.add(c)));
+    const offered = new Map();
+    serviceBoxes.filter((f) => f.input.checked).forEach((f) => (declared.get(f.input.value) || new Map()).forEach((label, code) => offered.set(code, label)));
     clear(categoryBox);
-    categoryFields = [...offered].sort().map((c) => {
-      const f = field({ label: c, name: "categories", type: "checkbox", checked: chosen.has(c) });
-      f.input.value = c;
+    categoryFields = [...offered].sort((a, b) => a[1].localeCompare(b[1])).map(([code, label]) => {
+      const f = field({ label, name: "categories", type: "checkbox", checked: chosen.has(code) });
+      f.input.value = code;
       return f;
     });
     append(categoryBox, categoryFields.length ? categoryFields.map((f) => f.wrap) : [h("p", { class: "hint" }, t("breaches.chooseServiceFirst"))]);
@@ -623,9 +624,9 @@ export async function registerPage(body, ctx) {
   append(body, [
     h("p", { class: "lead" }, t("register.intro", { date: dateTime(register.generated_at) })),
     h("div", { class: "actions" },
-      h("a", { class: "btn primary", href: "/api/privacy/register?format=csv", download: "registre.csv" }, t("register.csv")),
-      h("a", { class: "btn secondary", href: "/api/privacy/register?format=html", target: "_blank", rel: "noopener" }, t("register.html")),
-      h("a", { class: "btn secondary", href: "/api/privacy/register?format=json", download: "registre.json" }, t("register.json"))),
+      h("a", { class: "btn primary", href: inLanguage("/api/privacy/register?format=csv"), download: t("register.csvFile") }, t("register.csv")),
+      h("a", { class: "btn secondary", href: inLanguage("/api/privacy/register?format=html"), target: "_blank", rel: "noopener" }, t("register.html")),
+      h("a", { class: "btn secondary", href: inLanguage("/api/privacy/register?format=json"), download: t("register.jsonFile") }, t("register.json"))),
     register.services_not_declared && register.services_not_declared.length
       ? h("p", { class: "status error" }, t("register.missing", { services: register.services_not_declared.join(", ") })) : null,
     section(t("register.controller"), h("dl", { class: "facts" },

@@ -4,6 +4,10 @@ Inside: a JSON file per service, a CSV per table, ``manifest.json`` with the Art
 information (purposes, legal bases, categories, recipients, retention, source, rights, how to
 complain) and ``README.txt``, a short summary in plain words. Encrypted at rest and kept on
 disk by ``privacy.archives.files``.
+
+The manifest's keys are the same in every language; its texts (and the README) are in the
+language of the request (recorded at filing from ``Accept-Language``): the declarations'
+English texts and the fixed ones below go through the catalogue (``kit.i18n``).
 """
 
 import csv
@@ -14,7 +18,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from kit.i18n import Language, text, translate
 from kit.privacy.declarations import PURPOSES, Purpose
+from kit.privacy.readable import basis_name, inventory_in
 from privacy.config import Settings
 
 RIGHTS = {
@@ -31,16 +37,27 @@ COMPLAINT = (
 )
 
 
-def processor_recipient(processor: dict[str, Any]) -> str:
+CONTROLLER = "The benefits platform operator, on behalf of your employer's works council"
+NO_RECIPIENT = "none outside the platform"
+NO_AUTOMATED_DECISION = "none"
+
+
+def processor_recipient(processor: dict[str, Any], lang: Language = "en") -> str:
     """A processor as a recipient (Art. 15(1)(c)): who, for what, where."""
-    return f"{processor['name']} ({processor['role']}; processor, {processor['location']})"
+    return text(
+        "{name} ({role}; processor, {location})",
+        lang,
+        name=translate(processor["name"], lang),
+        role=translate(processor["role"], lang),
+        location=processor["location"],
+    )
 
 
-def transfers(processors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def transfers(processors: list[dict[str, Any]], lang: Language = "en") -> list[dict[str, Any]]:
     """Art. 15(1)(c) and 15(2): every processor outside the EU/EEA and its safeguard."""
     return [
         {
-            "recipient": p["name"],
+            "recipient": translate(p["name"], lang),
             "country": p["location"],
             "safeguard": p["safeguard"],
         }
@@ -55,8 +72,9 @@ def manifest(
     inventories: list[dict[str, Any]],
     settings: Settings,
     processors: list[dict[str, Any]],
+    lang: Language = "en",
 ) -> dict[str, Any]:
-    """The Art. 15 information, derived from the services' declarations, the purposes'
+    """The Art. 15 information, in ``lang``, derived from the services' declarations, the purposes'
     (``kit.privacy.declarations.PURPOSES``) and the processors register of the person's
     tenant (``processors``: ``name``, ``role``, ``location``, ``in_eu_eea``, ``safeguard``):
     recipients are the tables', the purposes' (the works council, the payment provider...)
@@ -66,7 +84,7 @@ def manifest(
         lambda: {"legal_bases": set(), "categories": set(), "services": set()}
     )
     retention, recipients, sources = [], set(), set()
-    for table in inventories:
+    for table in inventory_in(inventories, lang):
         sources.add(table["source"])
         recipients.update(table["recipients"])
         for field in table["fields"]:
@@ -85,27 +103,34 @@ def manifest(
     known = {p.value: p for p in Purpose}
     for name in purposes:
         if name in known:
-            recipients.update(PURPOSES[known[name]].recipients)
-    recipients.update(processor_recipient(p) for p in processors)
+            recipients.update(translate(r, lang) for r in PURPOSES[known[name]].recipients)
+    recipients.update(processor_recipient(p, lang) for p in processors)
     return {
+        "language": lang,
         "request": request,
-        "controller": "The benefits platform operator, on behalf of your employer's works council",
+        "controller": text(CONTROLLER, lang),
         "dpo": {
             "name": settings.dpo_name,
             "email": settings.dpo_email,
             "address": settings.dpo_address,
         },
         "purposes": {
-            name: {k: sorted(v) for k, v in value.items()}
+            name: {
+                **(
+                    {"title": translate(PURPOSES[known[name]].title, lang)} if name in known else {}
+                ),
+                **{k: sorted(v) for k, v in value.items()},
+                "legal_bases_in_words": sorted(basis_name(b, lang) for b in value["legal_bases"]),
+            }
             for name, value in sorted(purposes.items())
         },
-        "recipients": sorted(recipients) or ["none outside the platform"],
-        "transfers_outside_eu": transfers(processors),
+        "recipients": sorted(recipients) or [text(NO_RECIPIENT, lang)],
+        "transfers_outside_eu": transfers(processors, lang),
         "retention": retention,
         "sources": sorted(sources),
-        "automated_decisions": "none",
-        "your_rights": RIGHTS,
-        "complaint": COMPLAINT,
+        "automated_decisions": text(NO_AUTOMATED_DECISION, lang),
+        "your_rights": {k: text(v, lang) for k, v in RIGHTS.items()},
+        "complaint": text(COMPLAINT, lang),
     }
 
 
@@ -128,17 +153,25 @@ def build(
     settings: Settings,
     now: datetime,
     processors: list[dict[str, Any]],
+    lang: Language = "en",
 ) -> bytes:
     """The zip of one request: ``parts`` maps a service to ``{tables, inventory}``;
-    ``processors``: the person's tenant's processors register (``manifest``)."""
+    ``processors``: the person's tenant's processors register (``manifest``); its texts in
+    ``lang``."""
     inventories = [entry for part in parts.values() for entry in part["inventory"]]
     buffer = io.BytesIO()
     lines = [
-        "Your data on the benefits platform",
+        text("Your data on the benefits platform", lang),
         "",
-        f"Request {request['id']} ({request['type']}), archive made {now:%Y-%m-%d %H:%M} UTC.",
+        text(
+            "Request {id} ({type}), archive made {when} UTC.",
+            lang,
+            id=request["id"],
+            type=text(str(request["type"]), lang),
+            when=f"{now:%Y-%m-%d %H:%M}",
+        ),
         "",
-        "What each service holds about you:",
+        text("What each service holds about you:", lang),
     ]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for service, part in sorted(parts.items()):
@@ -148,19 +181,42 @@ def build(
             for table, rows in sorted(part["tables"].items()):
                 if rows:
                     archive.writestr(f"csv/{service}/{table}.csv", _csv(rows))
-                lines.append(f"  - {service} / {table}: {len(rows)} record(s)")
+                lines.append(
+                    text(
+                        "  - {service} / {table}: {count} record(s)",
+                        lang,
+                        service=service,
+                        table=table,
+                        count=len(rows),
+                    )
+                )
         info = manifest(
-            request=request, inventories=inventories, settings=settings, processors=processors
+            request=request,
+            inventories=inventories,
+            settings=settings,
+            processors=processors,
+            lang=lang,
         )
         archive.writestr("manifest.json", json.dumps(info, indent=2, ensure_ascii=False))
         lines += [
             "",
-            "manifest.json says why we hold each piece of data (purpose and legal basis), who",
-            "receives it, how long it is kept, where it comes from, and your rights.",
-            f"Questions: {settings.dpo_email}. {COMPLAINT}.",
+            text(
+                "manifest.json says why we hold each piece of data (purpose and legal basis), who",
+                lang,
+            ),
+            text("receives it, how long it is kept, where it comes from, and your rights.", lang),
+            text(
+                "Questions: {email}. {complaint}.",
+                lang,
+                email=settings.dpo_email,
+                complaint=text(COMPLAINT, lang),
+            ),
             "",
-            f"This archive is deleted from our servers {settings.archive_days} days after it was"
-            " made.",
+            text(
+                "This archive is deleted from our servers {days} days after it was made.",
+                lang,
+                days=settings.archive_days,
+            ),
         ]
         archive.writestr("README.txt", "\n".join(lines) + "\n")
     return buffer.getvalue()

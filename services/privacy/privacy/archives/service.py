@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import NotFound
+from kit.i18n import language
 from kit.privacy.protocol import seal_context
 from privacy.archives import document, files, repository
 from privacy.archives.models import Archive, Download
@@ -70,6 +71,7 @@ async def make_archive(db: AsyncSession, ctx: Context, request: Request, now: da
         parts=parts,
         settings=ctx.settings,
         now=now,
+        lang=language(request.language),
         processors=[
             {
                 "name": p.name,

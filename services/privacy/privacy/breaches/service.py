@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
 from kit.errors import Conflict, Invalid, NotFound
+from kit.i18n import translate
 from privacy.breaches import repository
 from privacy.breaches.models import (
     Breach,
@@ -228,8 +229,10 @@ async def notify_authority(
 def client_notice(breach: Breach, settings: Settings) -> tuple[str, str]:
     """The notice to the client, the controller (Art. 33(2)), with what Art. 33(3) lists:
     the nature, the categories and approximate numbers of people and records, the DPO's
-    contact, the likely consequences, the measures taken; French, then English."""
+    contact, the likely consequences, the measures taken; French, then English (the
+    declared categories in each, ``kit.i18n``)."""
     categories = ", ".join(breach.categories)
+    categories_fr = ", ".join(translate(c, "fr") for c in breach.categories)
     services = ", ".join(breach.services)
     aware = breach.aware_at.strftime("%Y-%m-%d %H:%M UTC")
     dpo = f"{settings.dpo_name}, {settings.dpo_email}, {settings.dpo_address}"
@@ -246,7 +249,7 @@ def client_notice(breach: Breach, settings: Settings) -> tuple[str, str]:
         f"Nature de la violation : {breach.nature}\n"
         f"Découverte le : {aware}\n"
         f"Services concernés : {services}\n"
-        f"Catégories de données : {categories}\n"
+        f"Catégories de données : {categories_fr}\n"
         f"Nombre approximatif de personnes concernées : {people}\n"
         f"Nombre approximatif d'enregistrements concernés : {records}\n"
         f"Conséquences probables : {breach.consequences}\n"
@@ -299,8 +302,9 @@ async def notify_client(
 
 def people_notice(breach: Breach, settings: Settings) -> tuple[str, str]:
     """The mail to the people concerned (Art. 34(2)): nature, likely consequences, measures,
-    the DPO's contact; French, then English."""
+    the DPO's contact; French, then English (the declared categories in each)."""
     categories = ", ".join(breach.categories)
+    categories_fr = ", ".join(translate(c, "fr") for c in breach.categories)
     aware = breach.aware_at.strftime("%Y-%m-%d")
     dpo = f"{settings.dpo_name}, {settings.dpo_email}, {settings.dpo_address}"
     subject = "Violation de données vous concernant / A data breach concerning your data"
@@ -309,7 +313,7 @@ def people_notice(breach: Breach, settings: Settings) -> tuple[str, str]:
         "Nous devons vous informer d'une violation de données personnelles qui concerne vos "
         "données (article 34 du RGPD).\n\n"
         f"Ce qui s'est passé : {breach.nature}\n"
-        f"Données concernées : {categories}\n"
+        f"Données concernées : {categories_fr}\n"
         f"Découverte le : {aware}\n"
         f"Conséquences probables : {breach.consequences}\n"
         f"Mesures prises ou proposées : {breach.measures}\n\n"

@@ -5,6 +5,7 @@ import csv
 import io
 from typing import Any
 
+from kit.i18n import language, text
 from privacy.register.render import cell, escape, listed, row
 
 CSV_COLUMNS = (
@@ -84,6 +85,11 @@ def to_html(record: dict[str, Any]) -> str:
     """A page the client reads or prints; every value escaped, no inline style or script."""
     controller, processor = record["controller"], record["processor"]
     dpo = processor["dpo"]
+    lang = language(record.get("language"))
+
+    def w(label: str) -> str:
+        return escape(text(label, lang))
+
     parts = [
         "<!DOCTYPE html>",
         f"<html lang='{escape(record['language'])}'><head><meta charset='utf-8'>",
@@ -92,16 +98,17 @@ def to_html(record: dict[str, Any]) -> str:
         f"<h1>{escape(record['title'])}</h1>",
         f"<p>{escape(record['generated_at'])}</p>",
         "<table border='1'>",
-        row("Controller", escape(controller["name"])),
-        row("Contract", escape(controller["contract_text"])),
-        row("Processor", escape(processor["name"])),
+        row("Controller", escape(controller["name"]), lang),
+        row("Contract", escape(controller["contract_text"]), lang),
+        row("Processor", escape(processor["name"]), lang),
         row(
             "DPO",
             f"{escape(dpo['name'])}, <a href='mailto:{escape(dpo['email'])}'>"
             f"{escape(dpo['email'])}</a>, {escape(dpo['address'])}",
+            lang,
         ),
-        row("Transfers outside the EU/EEA", escape(record["transfers_text"])),
-        row("Security measures (Art. 32)", listed(record["security_measures"])),
+        row("Transfers outside the EU/EEA", escape(record["transfers_text"]), lang),
+        row("Security measures (Art. 32)", listed(record["security_measures"], lang), lang),
         "</table>",
     ]
     for purpose in record["categories_of_processing"]:
@@ -113,13 +120,16 @@ def to_html(record: dict[str, Any]) -> str:
         parts += [
             f"<h2 id='{escape(purpose['purpose'])}'>{escape(purpose['title'])}</h2>",
             "<table border='1'>",
-            row("Categories of people", listed(purpose["categories_of_people"])),
-            row("Categories of data", f"<ul>{data}</ul>" if data else "<p>-</p>"),
+            row("Categories of people", listed(purpose["categories_of_people"], lang), lang),
+            row("Categories of data", f"<ul>{data}</ul>" if data else "<p>-</p>", lang),
             "</table>",
         ]
+    heads = "".join(
+        f"<th>{w(label)}</th>" for label in ("Name", "Role", "Location", "Safeguard", "Status")
+    )
     parts += [
-        "<h2>Sub-processors (Art. 28(2), 28(4))</h2><table border='1'>",
-        "<tr><th>Name</th><th>Role</th><th>Location</th><th>Safeguard</th><th>Status</th></tr>",
+        f"<h2>{w('Sub-processors (Art. 28(2), 28(4))')}</h2><table border='1'>",
+        f"<tr>{heads}</tr>",
     ]
     for sub in record["subprocessors"]:
         parts.append(

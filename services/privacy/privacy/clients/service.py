@@ -19,12 +19,13 @@ Labels follow the caller's language (``fr`` by default, ``en``).
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
 from kit.errors import Forbidden, NotFound
+from kit.i18n import Language, negotiate
 from kit.privacy.declarations import Purpose
 from privacy.clients import repository
 from privacy.clients.models import ClientContract, SubprocessorNotice
@@ -34,8 +35,6 @@ from privacy.processors.models import Processor
 from privacy.processors.service import in_eea
 from privacy.register import service as register
 
-Language = Literal["fr", "en"]
-
 #: The purposes run on behalf of the clients; listing partners is the platform's own.
 ON_BEHALF_OF_CLIENTS = (
     Purpose.SITE_COMMUNICATION,
@@ -43,13 +42,6 @@ ON_BEHALF_OF_CLIENTS = (
     Purpose.ORDER_PROCESSING,
     Purpose.SUPPORT_REQUESTS,
 )
-
-TITLES_FR = {
-    Purpose.SITE_COMMUNICATION: "Fonctionnement du site et communication avec ses utilisateurs",
-    Purpose.SOCIAL_ACTIVITIES: "Activités sociales et culturelles du CSE",
-    Purpose.ORDER_PROCESSING: "Commandes, paiement et livraison",
-    Purpose.SUPPORT_REQUESTS: "Demandes d'assistance",
-}
 
 LABELS: dict[Language, dict[str, str]] = {
     "fr": {
@@ -76,23 +68,8 @@ LABELS: dict[Language, dict[str, str]] = {
 
 
 def language(accept_language: str | None) -> Language:
-    """The caller's language from ``Accept-Language``: ``en`` when English is preferred to
-    French, otherwise ``fr`` (the default)."""
-    best: tuple[float, Language] = (0.0, "fr")
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("fr", "en"):
-            continue
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if weight > best[0]:
-            best = (weight, "en" if primary == "en" else "fr")
-    return best[1]
+    """The caller's language from ``Accept-Language`` (``kit.i18n.negotiate``)."""
+    return negotiate(accept_language)
 
 
 # -- who may read which tenant's record ------------------------------------------------------
@@ -124,10 +101,13 @@ def subprocessor_status(notice: SubprocessorNotice | None) -> str:
 
 
 def _subprocessor(
-    processor: Processor, notice: SubprocessorNotice | None, words: dict[str, str]
+    processor: Processor,
+    notice: SubprocessorNotice | None,
+    words: dict[str, str],
+    lang: Language,
 ) -> dict[str, Any]:
     status = subprocessor_status(notice)
-    entry = register.processor_entry(processor)
+    entry = register.processor_entry(processor, lang)
     del entry["scope"]
     return entry | {
         "status": status,
@@ -157,12 +137,12 @@ def build_record(
     categories = []
     security: list[str] = []
     for purpose in ON_BEHALF_OF_CLIENTS:
-        entry = register.purpose_entry(purpose, declared, outside)
+        entry = register.purpose_entry(purpose, declared, outside, lang)
         security += entry["security_measures"]
         categories.append(
             {
                 "purpose": entry["purpose"],
-                "title": TITLES_FR[purpose] if lang == "fr" else entry["title"],
+                "title": entry["title"],
                 "description": entry["description"],
                 "categories_of_people": entry["categories_of_people"],
                 "categories_of_data": entry["categories_of_data"],
@@ -195,7 +175,7 @@ def build_record(
             },
         },
         "categories_of_processing": categories,
-        "subprocessors": [_subprocessor(p, notices.get(p.id), words) for p in subprocessors],
+        "subprocessors": [_subprocessor(p, notices.get(p.id), words, lang) for p in subprocessors],
         "transfers_outside_eu": [
             {"name": p.name, "location": p.location, "safeguard": p.safeguard} for p in outside
         ],

@@ -6,10 +6,11 @@ them. A tenant's DPO sees them, and keeps the tenant's own (``privacy.processors
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 
 from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep, utcnow
+from kit.i18n import negotiate
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy.clients import service as clients
 from privacy.context import ContextDep
@@ -30,11 +31,14 @@ async def list_processors(
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> list[ProcessorPublic]:
     """The platform's processors and the caller's tenant's own, as they were added; one page
-    (``X-Next-Cursor`` holds the next one's cursor)."""
+    (``X-Next-Cursor`` holds the next one's cursor). The default processors' texts in the
+    caller's language, as in the register."""
     page = await repository.page(db, tenant_id=keeper.tenant_id, cursor=cursor, limit=limit)
-    return page.map(public).send(response)
+    lang = negotiate(accept_language)
+    return page.map(lambda p: public(p, lang)).send(response)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

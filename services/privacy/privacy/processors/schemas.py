@@ -4,6 +4,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kit.i18n import Language, translate
 from kit.schemas import Line, text
 from privacy.processors.models import Processor, ProcessorScope
 from privacy.processors.service import in_eea, scope_of
@@ -45,12 +46,14 @@ class ProcessorPublic(BaseModel):
     scope: ScopeValue
 
 
-def public(processor: Processor) -> ProcessorPublic:
+def public(processor: Processor, lang: Language = "en") -> ProcessorPublic:
+    """A processor as listed, in ``lang`` where the catalogue knows its texts (the defaults
+    the migration writes); what a DPO typed stays as typed."""
     return ProcessorPublic(
         id=processor.id,
-        name=processor.name,
-        role=processor.role,
-        data_categories=list(processor.data_categories),
+        name=translate(processor.name, lang),
+        role=translate(processor.role, lang),
+        data_categories=[translate(c, lang) for c in processor.data_categories],
         location=processor.location,
         in_eu_eea=in_eea(processor.location),
         safeguard=processor.safeguard,

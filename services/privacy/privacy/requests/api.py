@@ -9,6 +9,7 @@ from kit.auth import CurrentUser, DpoUser, Role, require_recent_sign_in
 from kit.clients import ClientsDep
 from kit.db import SessionDep, utcnow
 from kit.errors import Forbidden, Invalid
+from kit.i18n import negotiate
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy.archives import repository as archives
 from privacy.archives import service as archives_service
@@ -28,6 +29,9 @@ from privacy.requests.schemas import (
 from privacy.verification import service as verification
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["requests"])
+
+#: ``Accept-Language``: the language of the answer (the archive's texts), recorded at filing.
+AcceptLanguage = Annotated[str | None, Header(max_length=500)]
 
 #: ``Idempotency-Key``: a client that sends a filing again, because it lost the answer, sends
 #: the same key and gets the request the first try opened (never a second one).
@@ -50,6 +54,7 @@ async def create(
     db: SessionDep,
     ctx: ContextDep,
     idempotency_key: RetryKey = None,
+    accept_language: AcceptLanguage = None,
 ) -> RequestPublic:
     """File a request about yourself; every service that may hold your data is asked at once.
     An export or an erasure needs a recent sign-in (403 ``recent sign-in required``: the page
@@ -65,8 +70,11 @@ async def create(
         corrections=body.corrections,
         now=utcnow(),
         idempotency_key=service.retry_key(principal.user_id, idempotency_key),
+        language=negotiate(accept_language),
     )
-    return public(request, await repository.tasks_of(db, request.id), None)
+    return public(
+        request, await repository.tasks_of(db, request.id), None, lang=negotiate(accept_language)
+    )
 
 
 @router.post("/on-behalf", status_code=status.HTTP_202_ACCEPTED)
@@ -77,6 +85,7 @@ async def file_on_behalf(
     ctx: ContextDep,
     clients: ClientsDep,
     idempotency_key: RetryKey = None,
+    accept_language: AcceptLanguage = None,
 ) -> RequestPublic:
     """The DPO enters a request received by email or post, with the identity check made."""
     filed = await service.file_on_behalf(
@@ -92,8 +101,11 @@ async def file_on_behalf(
         verify=body.verify_by_code,
         document=body.identity_document,
         idempotency_key=service.retry_key(principal.user_id, idempotency_key),
+        language=negotiate(accept_language),
     )
-    return public(filed, await repository.tasks_of(db, filed.id), None)
+    return public(
+        filed, await repository.tasks_of(db, filed.id), None, lang=negotiate(accept_language)
+    )
 
 
 @router.post("/{request_id}/verify")
@@ -125,6 +137,7 @@ async def list_requests(
     scope: ListScopeValue = "mine",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    accept_language: AcceptLanguage = None,
 ) -> list[RequestPublic]:
     """Your requests, newest first; with ``scope=tenant``, the DPO's queue of the whole tenant:
     open requests by deadline (the overdue ones first, the longest overdue at the top), then
@@ -146,16 +159,25 @@ async def list_requests(
     by_request: dict[str, list[Task]] = {}
     for task in tasks:
         by_request.setdefault(task.request_id, []).append(task)
-    return page.map(lambda r: public(r, by_request.get(r.id, []), None)).send(response)
+    lang = negotiate(accept_language)
+    return page.map(lambda r: public(r, by_request.get(r.id, []), None, lang=lang)).send(response)
 
 
 @router.get("/{request_id}")
-async def get(request_id: str, principal: CurrentUser, db: SessionDep) -> RequestPublic:
+async def get(
+    request_id: str,
+    principal: CurrentUser,
+    db: SessionDep,
+    accept_language: AcceptLanguage = None,
+) -> RequestPublic:
+    """A request, its status per service and, for one that changed data, its report (rows
+    erased, kept, why and until when), its texts in the caller's language."""
     request = await service.visible_request(db, principal=principal, request_id=request_id)
     answer = public(
         request,
         await repository.tasks_of(db, request.id),
         await archives.archive_of(db, request.id),
+        lang=negotiate(accept_language),
     )
     answer.verification = await verification.status_of(db, request.id)
     return answer

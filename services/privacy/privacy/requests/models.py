@@ -135,6 +135,12 @@ class Request(Base):
     traceparent: Mapped[str | None] = mapped_column(
         String(55), info=not_personal("a W3C trace context: random ids")
     )
+    #: The language of the answer (``fr``, ``en``): the filing's ``Accept-Language``
+    #: (``kit.i18n.negotiate``); the archive's Art. 15 information and README are in it.
+    #: Requests filed before it was recorded: French, the default.
+    language: Mapped[str] = mapped_column(
+        String(2), default="fr", server_default="fr", info=not_personal("a language code")
+    )
 
 
 class Task(Base):

@@ -1,5 +1,6 @@
 """Bodies of the requests' routes, and how a request is shown."""
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -8,6 +9,9 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from kit.db import utcnow
+from kit.i18n import Language, translate
+from kit.privacy.declarations import LegalBasis
+from kit.privacy.readable import basis_name
 from kit.schemas import CleanText
 from privacy.archives.models import Archive
 from privacy.requests.models import FINAL, READ_ONLY, Request, RequestType, Task, TaskStatus
@@ -107,15 +111,39 @@ class RequestPublic(BaseModel):
     verification: dict[str, str | None] | None = None
 
 
+def report_in(report: dict[str, Any] | None, lang: Language) -> dict[str, Any] | None:
+    """A request's report with its texts in ``lang``: each table kept after an erasure says
+    why (``reason``, the declaration's text, translated) and on which basis (``basis_name``,
+    ``exemption``). The services report in English (their declarations' language); the report
+    is stored as they sent it and translated when read."""
+    if not report:
+        return report
+    result = copy.deepcopy(report)
+    for parts in result.values():
+        for answer in (parts or {}).values() if isinstance(parts, dict) else ():
+            tables = answer.get("tables") if isinstance(answer, dict) else None
+            for table in tables if isinstance(tables, list) else ():
+                if not isinstance(table, dict):
+                    continue
+                if table.get("reason"):
+                    table["reason"] = translate(str(table["reason"]), lang)
+                basis = table.get("legal_basis")
+                if basis in {b.value for b in LegalBasis}:
+                    table["basis_name"] = basis_name(str(basis), lang)
+                    table["exemption"] = translate(LegalBasis(basis).erasure_exemption, lang)
+    return result
+
+
 def public(
     request: Request,
     tasks: Sequence[Task],
     archive: Archive | None,
     now: datetime | None = None,
+    lang: Language = "en",
 ) -> RequestPublic:
     """What the person and the DPO see of a request at ``now`` (the clock's by default): the
     deadline in force (the extended one if the DPO extended it), overdue once it has passed
-    while the request is not answered."""
+    while the request is not answered; the report's texts in ``lang``."""
     now = now or utcnow()
     due = request.extended_due_at or request.due_at
     services: dict[str, str] = {}
@@ -133,7 +161,7 @@ def public(
         extension_reason=request.extension_reason,
         completed_at=request.completed_at,
         services=services,
-        report=request.report if request.type not in READ_ONLY else None,
+        report=report_in(request.report, lang) if request.type not in READ_ONLY else None,
         archive=None
         if request.type not in READ_ONLY
         else ArchiveInfo(

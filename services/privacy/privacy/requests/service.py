@@ -16,6 +16,8 @@ from kit import tracing
 from kit.auth import Principal, Role
 from kit.clients import IdentityClient
 from kit.errors import Conflict, Invalid, NotFound
+from kit.i18n import DEFAULT as DEFAULT_LANGUAGE
+from kit.i18n import Language
 from kit.privacy.protocol import Action
 from kit.security import security_event
 from privacy.base import subject_data
@@ -148,6 +150,7 @@ async def open_request(
     verify: bool = False,
     document: str | None = None,
     idempotency_key: str | None = None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Request:
     """Open a request and send its first commands; with ``verify``, nothing is sent until the
     one-time code mailed to the account comes back (``privacy.verification.service.verify``).
@@ -180,6 +183,7 @@ async def open_request(
         corrections=parse_corrections(corrections) if corrections else None,
         idempotency_key=idempotency_key,
         traceparent=tracing.current_traceparent(),
+        language=language,
     )
     if (earlier := await _add(db, request)) is not None:
         return earlier
@@ -213,6 +217,7 @@ async def file_on_behalf(
     verify: bool = True,
     document: str | None = None,
     idempotency_key: str | None = None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Request:
     """A request the DPO received by email or post, about the account with ``email`` in the
     DPO's tenant (asked of identity, which alone holds addresses)."""
@@ -233,6 +238,7 @@ async def file_on_behalf(
         verify=verify,
         document=document,
         idempotency_key=idempotency_key,
+        language=language,
     )
 
 

@@ -52,10 +52,15 @@ ORDERS_PART = {
 }
 
 
-async def archive_of(database: Database, ctx: Context, *, tenant: str) -> dict[str, Any]:
-    """Made, downloaded by the person, opened: every file of the zip."""
+async def archive_of(
+    database: Database, ctx: Context, *, tenant: str, language: str = "en"
+) -> dict[str, Any]:
+    """Made, downloaded by the person, opened: every file of the zip (a request filed in
+    ``language``)."""
     async with database.transaction() as db:
-        request = make_request(tenant_id=tenant, subject="u-1", status=RequestStatus.COMPLETED)
+        request = make_request(
+            tenant_id=tenant, subject="u-1", status=RequestStatus.COMPLETED, language=language
+        )
         db.add(request)
         await db.flush()
         db.add(
@@ -107,10 +112,13 @@ async def test_the_manifest_answers_every_item_of_article_15(
     # (a) the purposes, with their legal bases; (b) the categories of data.
     orders = manifest["purposes"]["order_processing"]
     assert orders == {
+        "title": "Orders, payment and delivery",
         "legal_bases": ["contract"],
+        "legal_bases_in_words": ["contract"],
         "categories": ["purchase"],
         "services": ["orders"],
     }
+    assert manifest["language"] == "en"
     assert "site_communication" in manifest["purposes"]  # privacy's own data (requests...)
     # (c) the recipients: the tables', the purposes', and every processor of the register.
     recipients = manifest["recipients"]
@@ -159,3 +167,41 @@ async def test_no_transfer_when_every_processor_is_in_the_eu(
     assert manifest["transfers_outside_eu"] == []
     assert "Analytics Inc. (usage statistics; processor, DE)" in manifest["recipients"]
     assert "Analytics Inc. (usage statistics; processor, US)" not in manifest["recipients"]
+
+
+async def test_a_request_filed_in_french_gets_its_art_15_information_in_french(
+    database: Database, ctx: Context
+) -> None:
+    """The same archive for a request filed with ``Accept-Language: fr``: the keys and the
+    codes stay, every text a person reads is French (``kit/locales/fr.json``)."""
+    await add_processor(database, "t-1", "US")
+    files = await archive_of(database, ctx, tenant="t-1", language="fr")
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["language"] == "fr"
+    orders = manifest["purposes"]["order_processing"]
+    assert orders["title"] == "Commandes, paiement et livraison"
+    assert orders["legal_bases"] == ["contract"]  # the code, as in English
+    assert orders["legal_bases_in_words"] == ["contrat"]
+    assert orders["categories"] == ["achat"]
+    assert manifest["controller"].startswith("L'exploitant de la plateforme")
+    for expected in (
+        "partenaires chargés de la livraison",
+        "le prestataire de paiement",
+        "Analytics Inc. (usage statistics ; sous-traitant, US)",
+    ):
+        assert expected in manifest["recipients"], expected
+    assert (
+        "Hébergeur (hébergement des serveurs, des bases de données et des sauvegardes ; "
+        "sous-traitant, FR)"
+    ) in manifest["recipients"]
+    [own] = [r for r in manifest["retention"] if r["table"] == "requests"]
+    assert own["kept"] == "comme preuve de la réponse"
+    assert "vous" in manifest["sources"]
+    assert manifest["your_rights"]["erasure"].startswith("Art. 17 : faire effacer vos données")
+    assert "réclamation auprès de la CNIL" in manifest["complaint"]
+    assert manifest["automated_decisions"] == "aucun"
+    readme = files["README.txt"]
+    assert readme.startswith("Vos données sur la plateforme d'avantages")
+    assert "(accès), archive établie le" in readme
+    assert f"supprimée de nos serveurs {ctx.settings.archive_days} jours" in readme
+    assert "Your data" not in readme

@@ -269,6 +269,10 @@ async def test_the_people_concerned_are_told_once(database: Database, settings: 
     for part in (FACTS.nature, FACTS.consequences, FACTS.measures, "dpo@platform.test"):
         assert text.count(part) == 2
     assert "u-new" not in text and "u-old" not in text
+    # The declared category, in each language (kit.i18n's catalogue).
+    french, english = text.split("-----")
+    assert "Données concernées : échanges avec l'assistance" in french
+    assert "Data concerned: support conversation" in english
     # A second call, or one after a new person was found, tells nobody twice.
     async with database.transaction() as db:
         locked = await breaches.breach_in_tenant(db, tenant_id="t-1", breach_id=breach.id)

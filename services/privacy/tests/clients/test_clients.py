@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from kit.db import Database
 from kit.errors import Forbidden, NotFound
+from kit.i18n import Language
 from kit.privacy.declarations import PURPOSES
 from kit.privacy.protocol import ACCOUNT_MAIL
 from privacy.clients import render, service
@@ -40,7 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def record(
-    database: Database, settings: Settings, tenant: str = "t-1", lang: service.Language = "en"
+    database: Database, settings: Settings, tenant: str = "t-1", lang: Language = "en"
 ) -> dict[str, Any]:
     async with database.transaction() as db:
         return await service.record(
@@ -91,6 +92,7 @@ async def test_the_record_names_the_client_the_platform_its_processing_and_measu
         {
             "service": "orders",
             "categories": ["billing address", "invoice", "purchase", "recipients of your data"],
+            "codes": ["billing address", "invoice", "purchase", "recipients of your data"],
         }
     ]
     assert all(c["categories_of_people"] for c in doc["categories_of_processing"])

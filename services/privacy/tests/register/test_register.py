@@ -206,6 +206,7 @@ async def test_the_register_has_every_purpose_with_every_field(
         {
             "service": "orders",
             "categories": ["billing address", "invoice", "purchase", "recipients of your data"],
+            "codes": ["billing address", "invoice", "purchase", "recipients of your data"],
         }
     ]
     # The tables' recipients join the purpose's; a basis a column declares is listed too.
@@ -215,7 +216,7 @@ async def test_the_register_has_every_purpose_with_every_field(
     )
     assert orders["legal_basis"]["basis"] == "contract"
     assert orders["legal_basis"]["also"] == [
-        {"basis": "legal_obligation", "article": "Art. 6(1)(c) GDPR"}
+        {"basis": "legal_obligation", "name": "legal obligation", "article": "Art. 6(1)(c) GDPR"}
     ]
     kept = {t["table"]: t for t in orders["retention"]["tables"]}
     assert kept["orders"]["after_erasure"]["years"] == 5
@@ -318,3 +319,48 @@ async def test_html_is_a_readable_page_with_everything_escaped(
     assert "adequacy decision &lt;2000/518/EC&gt;" in page
     assert "not needed (EU/EEA)" in page  # the defaults
     assert settings.dpo_email in page
+
+
+async def test_the_register_in_french_translates_every_text_and_keeps_the_codes(
+    database: Database, settings: Settings
+) -> None:
+    """``lang="fr"`` (``Accept-Language: fr``, the default through the API): titles,
+    descriptions, categories, recipients, retention, articles in French; the purposes' and
+    bases' codes and the declared names of the categories (``codes``) as they are, so a breach
+    still names what the services declared. The CSV and the page follow."""
+    await declare_all(database)
+    async with database.transaction() as db:
+        doc = await register.register(db, settings, NOW, tenant_id=TENANT, lang="fr")
+    assert doc["language"] == "fr"
+    assert doc["controller"]["name"] == "L'exploitant de la plateforme d'avantages"
+    orders = next(p for p in doc["purposes"] if p["purpose"] == "order_processing")
+    assert orders["title"] == "Commandes, paiement et livraison"
+    assert orders["legal_basis"]["basis"] == "contract"
+    assert orders["legal_basis"]["name"] == "contrat"
+    assert orders["legal_basis"]["article"] == "art. 6(1)(b) RGPD"
+    assert orders["legal_basis"]["also"] == [
+        {"basis": "legal_obligation", "name": "obligation légale", "article": "art. 6(1)(c) RGPD"}
+    ]
+    [data] = orders["categories_of_data"]
+    assert dict(zip(data["codes"], data["categories"], strict=True)) == {
+        "billing address": "adresse de facturation",
+        "invoice": "facture",
+        "purchase": "achat",
+        "recipients of your data": "destinataires de vos données",
+    }
+    assert "partenaires chargés de la livraison" in orders["recipients"]
+    assert "fulfilment partners" not in orders["recipients"]
+    kept = {t["table"]: t for t in orders["retention"]["tables"]}
+    assert kept["orders"]["kept"] == "tant que votre compte existe"
+    assert kept["orders"]["after_erasure"]["exemption"].startswith("art. 17(3)(e) RGPD")
+    assert orders["retention"]["summary"].startswith("commandes 5 ans après l'achat")
+    assert {p["name"] for p in doc["processors"]} >= {"Hébergeur", "Relais de courriel"}
+
+    rows = list(csv.DictReader(io.StringIO(render.to_csv(doc))))
+    row = next(r for r in rows if r["data_category"] == "achat")
+    assert (row["purpose"], row["legal_basis"]) == ("order_processing", "contrat")
+    assert "orders : tant que votre compte existe (après effacement" in row["retention_of_tables"]
+    page = render.to_html(doc)
+    assert "<html lang='fr'>" in page
+    assert "Registre des activités de traitement (art. 30(1) RGPD)" in page
+    assert "Base légale" in page and "Legal basis" not in page
