@@ -26,6 +26,7 @@ from subsidies.rules.models import OfferKind, Rule
 NOTICE = b"%PDF-1.7\n% avis d'imposition MARKER-7f3a9 revenu fiscal 28 740\n%%EOF\n"
 INCOME = 28_740  # / 2.5 shares / 12 = 958 euros a month: bracket B
 MAX = 100_000
+PROOF_YEARS = 3
 SETTINGS = QuotientSettingsIn.model_validate(
     {
         "formula": "monthly",
@@ -163,6 +164,7 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
             db,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=True, bracket="B"),
             now=NOW,
         )
@@ -185,6 +187,7 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
                 db,
                 principal=make_admin(),
                 declaration_id=declaration.id,
+                proof_years=PROOF_YEARS,
                 data=CheckIn(approved=False),
                 now=NOW,
             )
@@ -200,6 +203,7 @@ async def test_a_refusal_deletes_the_notice_too_and_leaves_the_default_bracket(
             db,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=False),
             now=NOW,
         )
@@ -222,6 +226,7 @@ async def test_approving_needs_one_of_the_tenants_brackets(
                 db,
                 principal=make_admin(),
                 declaration_id=declaration.id,
+                proof_years=PROOF_YEARS,
                 data=CheckIn(approved=True, bracket="Z"),
                 now=NOW,
             )
@@ -236,6 +241,7 @@ async def approved(database: Database, context: Context, user: str, bracket: str
             db,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=True, bracket=bracket),
             now=NOW,
         )
