@@ -1,7 +1,7 @@
 """The subsidies service's scheduled work, run by its worker (``worker.py``): the restricted
 archive's purge, the rows of live accounts past their lifetime (bookings, grants, ended
-mandates), expired holds released, unused mandates lapsed, unchecked family-quotient notices dropped, bank details and pending notices
-re-encrypted under the current key."""
+mandates), expired holds released, unused mandates lapsed, unchecked family-quotient notices
+dropped, bank details and pending notices re-encrypted under the current key."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta

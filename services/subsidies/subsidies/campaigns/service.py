@@ -4,11 +4,12 @@ The limit is ``gift_exemption_percent`` (5) % of the year's PMSS (settings ``pms
 event, per employee and per calendar year (the year in the works council's time zone,
 ``ACCOUNTING_TIMEZONE``). Beyond it the tolerance does not apply at all: the WHOLE amount of
 the event's vouchers that year is subject to contributions, not only the excess (BOSS,
-"Avantages en nature - bons d'achat et cadeaux"); exactly at the limit it is exempt; for the events counted per child (settings
-``gift_events``: Christmas of the children, back to school) it is that much per child. Two
-campaigns of the same event in one year add up; different events, and different years, are
-separate. Every event of a campaign is one URSSAF lists, so the yearly global tolerance (5 % in
-all) is always met when each event is (docs/subsidies.md).
+"Avantages en nature - bons d'achat et cadeaux"); exactly at the limit it is exempt. For
+the events counted per child (settings ``gift_events``: Christmas of the children, back to
+school) it is that much per child. Two campaigns of the same event in one year add up;
+different events, and different years, are separate. Every event of a campaign is one
+URSSAF lists, so the yearly global tolerance (5 % in all) is always met when each event is
+(docs/subsidies.md).
 
 A voucher is a stored balance: an order the person places takes from it what the subsidy left
 to pay (``consume``, called by ``POST /internal/grants``), held until the order is placed,

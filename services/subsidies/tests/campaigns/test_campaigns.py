@@ -162,7 +162,7 @@ async def test_children_events_count_the_limit_per_child(database: Database) -> 
     assert ("none", "back_to_school") not in lines
     assert lines[("three", "christmas_children")].limit_cents == 3 * LIMIT
     assert lines[("three", "christmas_children")].not_exempt_cents == 0
-    # One child: the limit is LIMIT, 3 × LIMIT goes beyond it and is subject in full.
+    # One child: the limit is LIMIT, 3 times LIMIT goes beyond it and is subject in full.
     assert lines[("one", "christmas_children")].not_exempt_cents == 3 * LIMIT
     assert lines[("one", "christmas_children")].exempt_cents == 0
     assert flat.not_exempt_cents == 3 * LIMIT

@@ -97,15 +97,15 @@ def test_over_the_limit_is_warned_refused_then_confirmed_and_reported(
     assert [len(p) for p in pages] == [3, 3, 1]
     lines = [line for page in pages for line in page]
     assert [line["user_id"] for line in lines] == [f"p{n}" for n in range(7)]
-    assert {(line["exempt_cents"], line["not_exempt_cents"]) for line in lines} == {
-        (0, LIMIT + 1)
-    }
+    assert {(line["exempt_cents"], line["not_exempt_cents"]) for line in lines} == {(0, LIMIT + 1)}
     first = client.get(
         f"/api/subsidies/campaigns/report.csv?year={NOW.year}&limit=3", headers=admin
     )
     assert first.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(first.text)))
-    assert [r["user_id"] for r in rows] == ["p0", "p1", "p2"] and rows[0]["not_exempt_cents"] == str(LIMIT + 1)
+    assert [r["user_id"] for r in rows] == ["p0", "p1", "p2"] and rows[0][
+        "not_exempt_cents"
+    ] == str(LIMIT + 1)
     cursor = first.headers["x-next-cursor"]
     rest = client.get(
         f"/api/subsidies/campaigns/report.csv?year={NOW.year}&limit=500&cursor={cursor}",

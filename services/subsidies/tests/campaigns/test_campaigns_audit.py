@@ -42,7 +42,11 @@ async def test_at_the_limit_over_two_campaigns_exempt_one_cent_more_all_subject(
     assert (line.issued_cents, line.exempt_cents, line.not_exempt_cents) == (LIMIT, LIMIT, 0)
     third = await campaign(database, 1, confirm=True)  # one cent above: the whole event
     line = (await report(database))[("a", "christmas")]
-    assert (line.issued_cents, line.exempt_cents, line.not_exempt_cents) == (LIMIT + 1, 0, LIMIT + 1)
+    assert (line.issued_cents, line.exempt_cents, line.not_exempt_cents) == (
+        LIMIT + 1,
+        0,
+        LIMIT + 1,
+    )
     assert third.not_exempt_cents == 1
     async with database.transaction() as db:
         vouchers = (await db.scalars(select(Voucher))).all()

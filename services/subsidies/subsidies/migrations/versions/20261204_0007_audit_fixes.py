@@ -75,7 +75,9 @@ def upgrade() -> None:
             values["proposed_bracket"] = None
         bind.execute(declarations.update().where(declarations.c.id == row.id).values(**values))
     with op.batch_alter_table("quotient_declarations", schema=None) as batch_op:
-        batch_op.alter_column("kept_until", existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.alter_column(
+            "kept_until", existing_type=sa.DateTime(timezone=True), nullable=False
+        )
         batch_op.create_index(
             batch_op.f("ix_quotient_declarations_kept_until"), ["kept_until"], unique=False
         )
@@ -89,7 +91,9 @@ def upgrade() -> None:
         sa.column("status", sa.String),
     )
     seen: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for use in bind.execute(sa.select(uses.c.id, uses.c.order_id, uses.c.voucher_id, uses.c.status)):
+    for use in bind.execute(
+        sa.select(uses.c.id, uses.c.order_id, uses.c.voucher_id, uses.c.status)
+    ):
         seen.setdefault((use.order_id, use.voucher_id), []).append((use.id, use.status))
     for rows_of_pair in seen.values():
         if len(rows_of_pair) < 2:
