@@ -144,6 +144,7 @@ async def check(
     An administrator's own declaration is checked by another one (403)."""
     declaration = await service.check(
         db,
+        cipher=context.cipher,
         principal=admin,
         declaration_id=declaration_id,
         data=body,

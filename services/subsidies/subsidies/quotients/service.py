@@ -355,6 +355,7 @@ async def notice(
 async def check(
     db: AsyncSession,
     *,
+    cipher: AesGcm,
     principal: Principal,
     declaration_id: str,
     data: CheckIn,
@@ -381,9 +382,14 @@ async def check(
         names = {b.name for b in brackets_of(found)} if found else set()
         if data.bracket not in names:
             raise Invalid("bracket must be one of the tenant's brackets")
-        if await repository.document_of(db, declaration_id=declaration.id) is None:
+        document = await repository.document_of(db, declaration_id=declaration.id)
+        if document is None:
             raise Conflict(
                 "the tax notice was deleted unchecked: refuse, the person declares again"
+            )
+        if _readable(cipher, document) is None:
+            raise Conflict(
+                "the tax notice can no longer be read: refuse, the person declares again"
             )
         declaration.status = DeclarationStatus.APPROVED
         declaration.bracket = data.bracket

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from kit.crypto import AesGcm
 from kit.db import Database
-from kit.errors import Forbidden, Invalid, NotFound
+from kit.errors import Conflict, Forbidden, Invalid, NotFound
 from services.subsidies.tests.factories import NOW, TENANT, make_admin, make_person
 from services.subsidies.tests.quotients.test_quotients import (
     INCOME,
@@ -32,13 +32,21 @@ from subsidies.quotients import service
 from subsidies.quotients.models import QuotientDeclaration, QuotientDocument
 from subsidies.quotients.schemas import CheckIn, Figures
 
+#: The cipher of the default settings, as the ``context`` fixture builds it.
+CIPHER = fields.field_cipher(Settings())
+
 
 async def check(
-    database: Database, declaration_id: str, data: CheckIn, admin: str = "adm"
+    database: Database,
+    declaration_id: str,
+    data: CheckIn,
+    admin: str = "adm",
+    cipher: AesGcm = CIPHER,
 ) -> QuotientDeclaration:
     async with database.transaction() as db:
         return await service.check(
             db,
+            cipher=cipher,
             principal=make_admin(admin),
             declaration_id=declaration_id,
             data=data,
@@ -240,5 +248,8 @@ async def test_a_notice_that_can_no_longer_be_read_is_no_document(
     # The rotation leaves it as it is (and does not fail on it).
     async with database.transaction() as db:
         assert await jobs.key_rotation(stranger)(db, NOW) == 0
-    # It can still be refused, and the person declares again.
-    await check(database, declaration.id, CheckIn(approved=False))
+    # Nobody approves what they could not read; it can still be refused.
+    with pytest.raises(Conflict, match="can no longer be read"):
+        await check(database, declaration.id, CheckIn(approved=True, bracket="B"), cipher=stranger)
+    refused = await check(database, declaration.id, CheckIn(approved=False), cipher=stranger)
+    assert refused.status == "refused"

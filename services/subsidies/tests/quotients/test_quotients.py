@@ -162,6 +162,7 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
     async with database.transaction() as db:
         checked = await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
             proof_years=PROOF_YEARS,
@@ -185,6 +186,7 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
         async with database.transaction() as db:
             await service.check(
                 db,
+                cipher=context.cipher,
                 principal=make_admin(),
                 declaration_id=declaration.id,
                 proof_years=PROOF_YEARS,
@@ -201,6 +203,7 @@ async def test_a_refusal_deletes_the_notice_too_and_leaves_the_default_bracket(
     async with database.transaction() as db:
         await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
             proof_years=PROOF_YEARS,
@@ -224,6 +227,7 @@ async def test_approving_needs_one_of_the_tenants_brackets(
         async with database.transaction() as db:
             await service.check(
                 db,
+                cipher=context.cipher,
                 principal=make_admin(),
                 declaration_id=declaration.id,
                 proof_years=PROOF_YEARS,
@@ -239,6 +243,7 @@ async def approved(database: Database, context: Context, user: str, bracket: str
     async with database.transaction() as db:
         await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
             proof_years=PROOF_YEARS,
