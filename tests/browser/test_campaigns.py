@@ -61,7 +61,9 @@ def test_admin_runs_a_gift_campaign_and_the_employee_sees_the_vouchers(
     tab.axe("campaign preview over the limit")
     preview.get_by_role("button", name="Créer la campagne").click()
     expect(page.get_by_role("alert").filter(has_text="confirm_over_limit")).to_be_visible()
-    preview.get_by_label("Je confirme : le montant au-delà du plafond n'est pas exonéré").check()
+    preview.get_by_label(
+        "Je confirme : au-delà du plafond, tout le montant de l'événement n'est pas exonéré"
+    ).check()
     preview.get_by_role("button", name="Créer la campagne").click()
     expect(page.get_by_text("Campagne créée")).to_be_visible()
 
@@ -69,7 +71,8 @@ def test_admin_runs_a_gift_campaign_and_the_employee_sees_the_vouchers(
     expect(page.get_by_role("table", name="Campagnes cadeaux")).to_contain_text("Noël web")
     report = page.get_by_role("table", name=re.compile(r"Bons de \d{4} par personne"))
     mine = report.locator("tbody tr").filter(has_text=person["id"][:8])
-    expect(mine).to_contain_text(re.compile(r"200,25.*0,01", re.S))
+    # One cent above the limit: the whole event (200,26) is not exempt, nothing is (0,00).
+    expect(mine).to_contain_text(re.compile(r"200,26.*200,25.*0,00.*200,26", re.S))
     expect(report).not_to_contain_text("Gaspard")
     tab.shot("campaign-report")
     tab.axe("campaign report")

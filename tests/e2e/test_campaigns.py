@@ -74,7 +74,8 @@ def test_a_gift_campaign_within_the_exemption_limit(platform: Platform) -> None:
     # One cent more for the same event in the same year: warned, refused until confirmed.
     warned = admin.post("/api/subsidies/campaigns/preview", json=campaign(1)).json()
     mine = next(e for e in warned["exceeding"] if e["user_id"] == eligible_id)
-    assert (mine["already_cents"], mine["excess_cents"]) == (limit, 1)
+    # Beyond the limit the whole event is subject (BOSS): the earlier voucher with this cent.
+    assert (mine["already_cents"], mine["excess_cents"]) == (limit, limit + 1)
     refused = admin.post("/api/subsidies/campaigns", json=campaign(1))
     assert refused.status_code == 409 and "confirm_over_limit" in refused.json()["detail"]
     confirmed = admin.post("/api/subsidies/campaigns", json=campaign(1, confirm_over_limit=True))
@@ -112,19 +113,19 @@ def test_a_gift_campaign_within_the_exemption_limit(platform: Platform) -> None:
         "the cancelled order's voucher amount came back",
     )
 
-    # The yearly report (every page): exempt up to the limit, the cent above is not.
+    # The yearly report (every page): one cent above the limit, the whole event is not exempt.
     lines = {(r["user_id"], r["event"]): r for r in report(admin, year)}
     line = lines[(eligible_id, "christmas")]
     assert (line["issued_cents"], line["exempt_cents"], line["not_exempt_cents"]) == (
         limit + 1,
-        limit,
-        1,
+        0,
+        limit + 1,
     )
     assert (ineligible_id, "christmas") not in lines
     as_csv = admin.get("/api/subsidies/campaigns/report.csv", params={"year": year, "limit": 500})
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert {"user_id": eligible_id, "not_exempt_cents": "1"}.items() <= next(
+    assert {"user_id": eligible_id, "not_exempt_cents": str(limit + 1)}.items() <= next(
         r for r in rows if r["user_id"] == eligible_id
     ).items()
     assert "Erin" not in as_csv.text  # ids only, never a name

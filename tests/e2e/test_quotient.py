@@ -105,6 +105,7 @@ def test_declare_check_apply_and_nothing_of_the_notice_remains(platform: Platfor
         # Bad input: a 4xx that keeps nothing and quotes nothing back.
         refused = declare(person, b"GIF89a" + NOTICE)
         assert refused.status_code == 422 and str(INCOME) not in refused.text
+        assert declare(person, tax_year="2100").status_code == 422  # this year or the two before
         too_big = declare(person, b"%PDF-" + b"0" * 7_000_000)
         assert too_big.status_code == 413  # the gateway's limit for this route (6 MB)
         assert person.get("/api/subsidies/quotient").json()["status"] == "none"
@@ -137,6 +138,7 @@ def test_declare_check_apply_and_nothing_of_the_notice_remains(platform: Platfor
             json={"approved": True, "bracket": "A"},
         )
         assert checked.status_code == 200, checked.text
+        assert checked.json()["proposed_bracket"] is None  # derived from the income: gone
         status = person.get("/api/subsidies/quotient").json()
         assert (status["status"], status["bracket"], status["is_default"]) == (
             "approved",
@@ -169,6 +171,7 @@ def test_declare_check_apply_and_nothing_of_the_notice_remains(platform: Platfor
             data = json.loads(z.read("subsidies.json"))
         [exported] = data["quotient_declarations"]
         assert exported["bracket"] == "A" and exported["tax_year"] == year
+        assert exported["proposed_bracket"] is None
         assert str(INCOME) not in json.dumps(data)
         dpo = platform.login("dpo@demo.test")
         declared_register(dpo)

@@ -1,7 +1,7 @@
 """The subsidies service's scheduled work, run by its worker (``worker.py``): the restricted
 archive's purge, the rows of live accounts past their lifetime (bookings, grants, ended
-mandates), expired holds released, unused mandates lapsed, bank details re-encrypted under the
-current key."""
+mandates), expired holds released, unused mandates lapsed, unchecked family-quotient notices
+dropped, bank details and pending notices re-encrypted under the current key."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from subsidies.mandates import fields
 from subsidies.mandates import repository as mandates
 from subsidies.mandates.models import MandateStatus
 from subsidies.models import subject_data
+from subsidies.quotients import service as quotients
 
 Run = Callable[[AsyncSession, datetime], Awaitable[int]]
 
@@ -43,7 +44,8 @@ def lapse_job(settings: Settings) -> Run:
 
 def key_rotation(cipher: AesGcm, limit: int = 200) -> Run:
     async def rotate_batch(db: AsyncSession, _now: datetime) -> int:
-        """Re-encrypt, under the current key, mandates still under a retired one."""
+        """Re-encrypt, under the current key, mandates and pending family-quotient notices
+        still under a retired one."""
         found = await mandates.mandates_not_under(db, key_id=cipher.current, limit=limit)
         for mandate in found:
             for field in fields.ENCRYPTED:
@@ -52,7 +54,7 @@ def key_rotation(cipher: AesGcm, limit: int = 200) -> Run:
                     clear = fields.decrypt(cipher, "mandates", mandate.id, field, token)
                     sealed = fields.encrypt(cipher, "mandates", mandate.id, field, clear)
                     setattr(mandate, field, sealed)
-        return len(found)
+        return len(found) + await quotients.rotate_documents(db, cipher=cipher, limit=limit)
 
     return rotate_batch
 
@@ -66,5 +68,7 @@ def scheduled(context: Context) -> list[Job]:
         Job("expired subsidy holds", 60, release_expired_holds),
         Job("expired voucher holds", 60, campaigns.release_expired_holds),
         Job("mandate lapse", 24 * 3600, lapse_job(context.settings)),
+        # The family-quotient notices nobody checked, and the bracket their figures gave.
+        Job("unchecked quotient notices", 3600, quotients.drop_unchecked_notices),
         Job("field key rotation", 60, key_rotation(context.cipher)),
     ]

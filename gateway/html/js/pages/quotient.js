@@ -40,8 +40,10 @@ export function quotientSection(ctx, { onChange = () => {} } = {}) {
     inputmode: "numeric", hint: t("quotient.incomeHint") });
   const shares = field({ label: t("quotient.shares"), name: "shares", type: "number", min: 1, max: 20, step: "0.25",
     required: true, inputmode: "decimal", hint: t("quotient.sharesHint") });
-  const year = field({ label: t("quotient.noticeYear"), name: "tax_year", type: "number", min: 2000, max: 2100,
-    required: true, inputmode: "numeric", value: String(new Date().getFullYear()), hint: t("quotient.noticeYearHint") });
+  // This year's notice or one of the two before (the service answers 422 otherwise).
+  const thisYear = new Date().getFullYear();
+  const year = field({ label: t("quotient.noticeYear"), name: "tax_year", type: "number", min: thisYear - 2, max: thisYear,
+    required: true, inputmode: "numeric", value: String(thisYear), hint: t("quotient.noticeYearHint") });
   const file = field({ label: t("quotient.document"), name: "document", type: "file", required: true, accept: ACCEPT,
     hint: t("quotient.documentHint") });
   const form = h("form", { class: "stack narrow", novalidate: true }, income.wrap, shares.wrap, year.wrap, file.wrap,

@@ -31,7 +31,7 @@ CSV_COLUMNS = list(ExemptionPublic.model_fields)
 @router.get("/campaigns/events")
 async def events(admin: TenantAdmin, context: ContextDep) -> list[EventPublic]:
     """The events URSSAF lists (configuration), with this year's exempt amount of each."""
-    year = utcnow().year
+    year = service.year_of(utcnow())
     return [
         EventPublic(event=event, per_child_limit=basis == "child", limit_cents=limit)
         for event, basis, limit in service.events_of(context.settings, year)

@@ -46,7 +46,9 @@ VOUCHER_RECORD = _record(
         "limit_units",
     ),
 )
-USE_RECORD = _record("created_at", ("id", "voucher_id", "order_id", "amount_cents", "status"))
+USE_RECORD = _record(
+    "created_at", ("id", "voucher_id", "order_id", "amount_cents", "shortfall_cents", "status")
+)
 TOTAL_RECORD = _record("updated_at", ("id", "year", "event", "issued_cents", "limit_units"))
 KEPT = "{grant_retention_years} years (works council accounts)"
 GIFTED = personal("gift vouchers received", ACTIVITIES, OBLIGATION, provided=False, retained=True)
@@ -117,7 +119,12 @@ class VoucherUse(Base):
     """What an order took from a voucher: held, placed, paid or released (as a grant)."""
 
     __tablename__ = "voucher_uses"
-    __table_args__ = (_subject(USE_RECORD, "us, from your orders"),)
+    __table_args__ = (
+        # One use per order and voucher: two reservations of one order at once cannot both
+        # take from a voucher (the second waits on the voucher's lock, then finds the first).
+        UniqueConstraint("order_id", "voucher_id", name="uq_voucher_uses_order_id_voucher_id"),
+        _subject(USE_RECORD, "us, from your orders"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id, info=ID)
     tenant_id: Mapped[str] = mapped_column(String(36), info=GIFTED)
@@ -129,6 +136,11 @@ class VoucherUse(Base):
         String(36), index=True, info=not_personal("random id of an order")
     )
     amount_cents: Mapped[int] = mapped_column(Integer, info=not_personal("an amount"))
+    #: What an order placed after its hold expired could no longer take up again (the voucher
+    #: was spent meanwhile): the order kept that discount without voucher cover.
+    shortfall_cents: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", info=not_personal("an amount")
+    )
     #: A ``grants.models.GrantStatus``: the same lifecycle as an order's grants.
     status: Mapped[str] = mapped_column(String(20), info=not_personal("a status"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, info=GIFTED)

@@ -105,6 +105,13 @@ async def uses_for(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
     return (await db.scalars(query)).all()
 
 
+async def released_uses_for(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
+    query = select(VoucherUse).where(
+        VoucherUse.order_id == order_id, VoucherUse.status == GrantStatus.RELEASED
+    )
+    return (await db.scalars(query)).all()
+
+
 async def voucher(db: AsyncSession, *, voucher_id: str) -> Voucher | None:
     return await db.scalar(select(Voucher).where(Voucher.id == voucher_id).with_for_update())
 
@@ -116,6 +123,26 @@ async def expired_holds(
         VoucherUse.status == GrantStatus.HELD, VoucherUse.hold_until <= now
     )
     return (await db.scalars(query.limit(limit))).all()
+
+
+async def vouchers_of_people(
+    db: AsyncSession, *, tenant_id: str, year: int, event: str, user_ids: list[str]
+) -> Sequence[Voucher]:
+    """The vouchers of one event and year of some people (their exemption changes side)."""
+    query = select(Voucher).where(
+        Voucher.tenant_id == tenant_id,
+        Voucher.year == year,
+        Voucher.event == event,
+        Voucher.user_id.in_(user_ids),
+    )
+    return (await db.scalars(query)).all()
+
+
+async def campaigns_by_id(db: AsyncSession, *, ids: list[str]) -> dict[str, Campaign]:
+    if not ids:
+        return {}
+    found = await db.scalars(select(Campaign).where(Campaign.id.in_(ids)))
+    return {c.id: c for c in found}
 
 
 async def vouchers_of_year(db: AsyncSession, *, tenant_id: str, year: int) -> Sequence[Voucher]:

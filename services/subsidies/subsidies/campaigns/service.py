@@ -1,11 +1,15 @@
 """Gift campaigns within URSSAF's exemption limit ("bons d'achat et cadeaux"). No HTTP here.
 
 The limit is ``gift_exemption_percent`` (5) % of the year's PMSS (settings ``pmss_cents``) per
-event, per employee and per calendar year; for the events counted per child (settings
-``gift_events``: Christmas of the children, back to school) it is that much per child. Two
-campaigns of the same event in one year add up; different events, and different years, are
-separate. Every event of a campaign is one URSSAF lists, so the yearly global tolerance (5 % in
-all) is always met when each event is (docs/subsidies.md).
+event, per employee and per calendar year (the year in the works council's time zone,
+``ACCOUNTING_TIMEZONE``). Beyond it the tolerance does not apply at all: the WHOLE amount of
+the event's vouchers that year is subject to contributions, not only the excess (BOSS,
+"Avantages en nature - bons d'achat et cadeaux"); exactly at the limit it is exempt. For
+the events counted per child (settings ``gift_events``: Christmas of the children, back to
+school) it is that much per child. Two campaigns of the same event in one year add up;
+different events, and different years, are separate. Every event of a campaign is one
+URSSAF lists, so the yearly global tolerance (5 % in all) is always met when each event is
+(docs/subsidies.md).
 
 A voucher is a stored balance: an order the person places takes from it what the subsidy left
 to pay (``consume``, called by ``POST /internal/grants``), held until the order is placed,
@@ -53,7 +57,8 @@ class Excess:
     already_cents: int
     new_cents: int
     limit_cents: int
-    #: The part of this campaign's voucher beyond the limit: not exempt.
+    #: Not exempt: the whole amount of the event's vouchers in the year (what they already
+    #: received and this campaign's voucher), not only what goes beyond the limit.
     excess_cents: int
 
 
@@ -75,7 +80,13 @@ class Plan:
     unit_limit_cents: int
     beneficiaries: int = 0
     total_cents: int = 0
+    #: What the campaign makes subject to contributions: its vouchers to people it takes over
+    #: the limit, in full, and what those people already received for the event that year
+    #: when it was still exempt (``reclassified_cents`` of it).
     not_exempt_cents: int = 0
+    reclassified_cents: int = 0
+    #: The people whose earlier vouchers of the event change side: True, now not exempt.
+    reclassified: dict[str, bool] = field(default_factory=dict)
     exceeding_count: int = 0
     exceeding: list[Excess] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -117,6 +128,8 @@ class LedgerEntry:
     #: Used: the order, and the use's ``GrantStatus`` (``released`` gave the amount back).
     order_id: str | None = None
     status: str | None = None
+    #: Used: what an order placed after its hold expired could no longer take (spent meanwhile).
+    shortfall_cents: int = 0
 
 
 def limit_basis(settings: Settings, event: str) -> LimitBasis:
@@ -124,6 +137,17 @@ def limit_basis(settings: Settings, event: str) -> LimitBasis:
         return LimitBasis(settings.gift_events[event])
     except KeyError:
         raise Invalid("unknown event: choose one of the events URSSAF lists") from None
+
+
+def year_of(now: datetime) -> int:
+    """The calendar year of ``now`` in the works council's time zone (the books' one): a
+    campaign on 31 December at 23:30 in Paris is of that year, whatever UTC says."""
+    return accounting.books.day(now).year
+
+
+def is_exempt(total_cents: int, limit_cents: int) -> bool:
+    """URSSAF's tolerance: exempt when the event's amount does not exceed the limit."""
+    return total_cents <= limit_cents
 
 
 def unit_limit(settings: Settings, year: int) -> int:
@@ -149,8 +173,9 @@ async def plan(
     if draft.per_child and basis != LimitBasis.CHILD:
         raise Invalid("an amount per child is for the events counted per child")
     per_child_limit = basis == LimitBasis.CHILD
-    limit = unit_limit(settings, now.year)
-    result = Plan(draft.event, now.year, per_child_limit, limit)
+    year = year_of(now)
+    limit = unit_limit(settings, year)
+    result = Plan(draft.event, year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
     # Art. 18: a restricted person's profile is kept, not used: no voucher is issued on it.
@@ -158,7 +183,7 @@ async def plan(
     for start in range(0, len(people), CHUNK):
         chunk = [user for user, _ in people[start : start + CHUNK]]
         frozen |= await subject_data.flagged(db, subject_data.restrictions, chunk)
-    totals = await repository.totals_of(db, tenant_id=tenant_id, year=now.year, event=draft.event)
+    totals = await repository.totals_of(db, tenant_id=tenant_id, year=year, event=draft.event)
     for user_id, children in people:
         if user_id in frozen:
             continue
@@ -166,16 +191,49 @@ async def plan(
         total = totals.get(user_id)
         already = total.issued_cents if total else 0
         units = max(children if per_child_limit else 1, total.limit_units if total else 0)
-        over = min(amount, max(0, already + amount - limit * units))
-        result.issues.append(Issue(user_id, amount, units, over))
+        # Beyond the limit, the whole event is subject: this voucher in full, and what was
+        # issued before for the event that year changes side if it was exempt until now.
+        over = not is_exempt(already + amount, limit * units)
+        was_over = total is not None and not is_exempt(already, limit * total.limit_units)
+        result.issues.append(Issue(user_id, amount, units, amount if over else 0))
         result.beneficiaries += 1
         result.total_cents += amount
+        if already and over != was_over:
+            result.reclassified[user_id] = over
+            if over:
+                result.reclassified_cents += already
+                result.not_exempt_cents += already
         if over:
-            result.not_exempt_cents += over
+            result.not_exempt_cents += amount
             result.exceeding_count += 1
             if len(result.exceeding) < LISTED:
-                result.exceeding.append(Excess(user_id, already, amount, limit * units, over))
+                result.exceeding.append(
+                    Excess(user_id, already, amount, limit * units, already + amount)
+                )
     return result
+
+
+async def _reclassify(
+    db: AsyncSession, *, tenant_id: str, year: int, event: str, changed: dict[str, bool]
+) -> None:
+    """The earlier vouchers of the event and year of the people whose side changed: wholly not
+    exempt (or exempt again, when more children raised the limit), with their campaigns'
+    not-exempt figures."""
+    people = list(changed)
+    for start in range(0, len(people), CHUNK):
+        chunk = people[start : start + CHUNK]
+        found = await repository.vouchers_of_people(
+            db, tenant_id=tenant_id, year=year, event=event, user_ids=chunk
+        )
+        campaigns = await repository.campaigns_by_id(
+            db, ids=list({v.campaign_id for v in found if v.campaign_id})
+        )
+        for item in found:
+            value = item.amount_cents if changed[item.user_id] else 0
+            delta, item.not_exempt_cents = value - item.not_exempt_cents, value
+            owner = campaigns.get(item.campaign_id) if item.campaign_id else None
+            if owner is not None:
+                owner.not_exempt_cents += delta
 
 
 async def create(
@@ -188,8 +246,8 @@ async def create(
     now: datetime,
 ) -> tuple[Campaign, Plan]:
     """Issue the campaign's vouchers. When some go over the exemption limit, nothing is issued
-    unless the admin confirmed it (``confirm_over_limit``): the excess is then recorded as not
-    exempt (campaign, voucher and the yearly report)."""
+    unless the admin confirmed it (``confirm_over_limit``): the whole event's amount of those
+    people is then recorded as not exempt (campaigns, vouchers and the yearly report)."""
     await repository.lock_tenant_campaigns(db, tenant_id=tenant_id)
     result = await plan(db, settings=settings, tenant_id=tenant_id, draft=draft, now=now)
     if result.exceeding_count and not confirm_over_limit:
@@ -210,9 +268,18 @@ async def create(
         year=result.year,
         beneficiaries=result.beneficiaries,
         total_cents=result.total_cents,
-        not_exempt_cents=result.not_exempt_cents,
+        # Its own vouchers; what it made subject of earlier ones goes to their campaigns.
+        not_exempt_cents=result.not_exempt_cents - result.reclassified_cents,
         created_at=now,
     )
+    if result.reclassified:
+        await _reclassify(
+            db,
+            tenant_id=tenant_id,
+            year=result.year,
+            event=draft.event,
+            changed=result.reclassified,
+        )
     db.add(campaign)
     await db.flush()
     totals = await repository.totals_of(
@@ -261,8 +328,9 @@ async def create(
 
 
 def exemption(total: GiftTotal, limit_cents: int) -> Exemption:
+    """Exempt in full up to the limit; beyond it, not exempt in full (BOSS)."""
     limit = limit_cents * total.limit_units
-    exempt = min(total.issued_cents, limit)
+    exempt = total.issued_cents if is_exempt(total.issued_cents, limit) else 0
     return Exemption(
         user_id=total.user_id,
         year=total.year,
@@ -307,29 +375,41 @@ async def consume(
     """Take from the buyer's vouchers (the oldest first) up to ``payable_cents``, what is left
     to pay once the subsidies are applied; held until the order is placed. Asking again for
     the same order answers the same amount and takes nothing more."""
+    # The buyer's vouchers are locked first: a second call for the same order at the same time
+    # waits here, then sees the first one's uses and takes nothing more (the unique
+    # (order_id, voucher_id) of ``voucher_uses`` is the backstop).
+    vouchers = await repository.open_vouchers(db, tenant_id=tenant_id, user_id=user_id)
     existing = await repository.uses_for(db, order_id=order_id)
     if existing:
         return sum(use.amount_cents for use in existing)
     if payable_cents <= 0:
         return 0
+    # A use released earlier for this order (its hold expired) is taken up again, not doubled.
+    released = {u.voucher_id: u for u in await repository.released_uses_for(db, order_id=order_id)}
     left, taken = payable_cents, 0
-    for item in await repository.open_vouchers(db, tenant_id=tenant_id, user_id=user_id):
+    for item in vouchers:
         amount = min(left, item.amount_cents - item.used_cents)
         if amount <= 0:
             break
         item.used_cents += amount
-        db.add(
-            VoucherUse(
-                tenant_id=tenant_id,
-                user_id=user_id,
-                voucher_id=item.id,
-                order_id=order_id,
-                amount_cents=amount,
-                status=GrantStatus.HELD,
-                created_at=now,
-                hold_until=hold_until,
+        use = released.get(item.id)
+        if use is None:
+            db.add(
+                VoucherUse(
+                    tenant_id=tenant_id,
+                    user_id=user_id,
+                    voucher_id=item.id,
+                    order_id=order_id,
+                    amount_cents=amount,
+                    shortfall_cents=0,
+                    status=GrantStatus.HELD,
+                    created_at=now,
+                    hold_until=hold_until,
+                )
             )
-        )
+        else:
+            use.amount_cents, use.shortfall_cents = amount, 0
+            use.status, use.hold_until, use.created_at = GrantStatus.HELD, hold_until, now
         left -= amount
         taken += amount
     if taken:
@@ -338,20 +418,41 @@ async def consume(
     return taken
 
 
-async def release(db: AsyncSession, uses: Sequence[VoucherUse]) -> int:
-    """Give the uses' amounts back to their vouchers (an order cancelled, a hold expired)."""
+async def release(db: AsyncSession, uses: Sequence[VoucherUse], *, expired: bool = False) -> int:
+    """Give the uses' amounts back to their vouchers (an order cancelled, a hold expired). A
+    hold that expired keeps its ``hold_until``: the order's ``placed``/``paid`` event may
+    still come, and takes the use up again (``on_order``)."""
     for use in uses:
         item = await repository.voucher(db, voucher_id=use.voucher_id)
         if item is not None:
             item.used_cents -= use.amount_cents
         use.status = GrantStatus.RELEASED
-        use.hold_until = None
+        if not expired:
+            use.hold_until = None
     return len(uses)
 
 
 async def release_expired_holds(db: AsyncSession, now: datetime) -> int:
-    """Uses held for orders that never got placed (the order's transaction failed)."""
-    return await release(db, await repository.expired_holds(db, now=now))
+    """Uses held for orders that never got placed (the order's transaction failed, or its
+    event is late: see ``on_order``)."""
+    return await release(db, await repository.expired_holds(db, now=now), expired=True)
+
+
+async def _take_again(db: AsyncSession, uses: Sequence[VoucherUse], outcome: GrantStatus) -> None:
+    """The order was placed after all, with the discount the vouchers gave: its uses released
+    by an expired hold are taken up again, as much as each voucher's balance still allows;
+    what it no longer allows (spent meanwhile by another order) is the use's
+    ``shortfall_cents``, shown in the ledger (the books then count it as the subsidy's)."""
+    for use in uses:
+        item = await repository.voucher(db, voucher_id=use.voucher_id)
+        left = item.amount_cents - item.used_cents if item is not None else 0
+        amount = max(0, min(use.amount_cents, left))
+        if item is not None:
+            item.used_cents += amount
+        use.shortfall_cents = use.amount_cents - amount
+        use.amount_cents = amount
+        use.status = outcome
+        use.hold_until = None
 
 
 async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -> None:
@@ -359,12 +460,17 @@ async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -
     uses = await repository.uses_for(db, order_id=order_id)
     if event_type in (OrderEvent.CANCELLED, OrderEvent.REFUNDED):
         await release(db, uses)
+        # A late placed/paid event of a cancelled order takes nothing up again.
+        for use in await repository.released_uses_for(db, order_id=order_id):
+            use.hold_until = None
         return
     outcome = GrantStatus.PAID if event_type == OrderEvent.PAID else GrantStatus.PLACED
     for use in uses:
         if outcome == GrantStatus.PAID or use.status == GrantStatus.HELD:
             use.status = outcome
             use.hold_until = None
+    expired = [u for u in await repository.released_uses_for(db, order_id=order_id) if u.hold_until]
+    await _take_again(db, expired, outcome)
 
 
 # -- for the accounting journal ----------------------------------------------------------------
@@ -397,6 +503,7 @@ async def ledger(db: AsyncSession, *, tenant_id: str, year: int) -> list[LedgerE
             amount_cents=u.amount_cents,
             order_id=u.order_id,
             status=u.status,
+            shortfall_cents=u.shortfall_cents,
         )
         for u in await repository.uses_of_year(db, tenant_id=tenant_id, year=year)
     ]

@@ -60,8 +60,9 @@ async def declare(
     principal: CurrentUser,
     db: SessionDep,
 ) -> DeclarationPublic:
-    """Your reference tax income, number of tax shares and the tax notice (PDF, PNG or JPEG,
-    at most ``QUOTIENT_DOCUMENT_MAX_BYTES``), for your works council's check. The notice and
+    """Your reference tax income, number of tax shares, the notice's year (this year or the
+    two before, else 422) and the tax notice (PDF, PNG or JPEG, at most
+    ``QUOTIENT_DOCUMENT_MAX_BYTES``), for your works council's check. The notice and
     the figures are deleted right after it."""
     try:
         figures = Figures(income=income, shares=shares)
@@ -131,12 +132,24 @@ async def document(
 
 @router.post("/pending/{declaration_id}/check")
 async def check(
-    declaration_id: str, body: CheckIn, admin: TenantAdmin, db: SessionDep, audit: Auditor
+    declaration_id: str,
+    body: CheckIn,
+    context: ContextDep,
+    admin: TenantAdmin,
+    db: SessionDep,
+    audit: Auditor,
 ) -> DeclarationPublic:
-    """Approve with a bracket (and the tax year it is valid for), or refuse: the notice and
-    the figures are deleted in both cases."""
+    """Approve with a bracket (and the tax year it is valid for: this year or the two before),
+    or refuse: the notice, the figures and the bracket they gave are deleted in both cases.
+    An administrator's own declaration is checked by another one (403)."""
     declaration = await service.check(
-        db, principal=admin, declaration_id=declaration_id, data=body, now=utcnow()
+        db,
+        cipher=context.cipher,
+        principal=admin,
+        declaration_id=declaration_id,
+        data=body,
+        proof_years=context.settings.quotient_proof_years,
+        now=utcnow(),
     )
     await audit.change([declaration.user_id], "family quotient declaration")
     return DeclarationPublic.of(declaration)

@@ -1,7 +1,9 @@
 """The family quotient: the tenant's formula and brackets (nothing personal), each person's
 declarations (the bracket, its tax year, who checked it and when, the notice's SHA-256) and,
 only while a declaration waits for its check, the notice and the two figures, encrypted
-(``quotient_documents``: deleted by the check, whatever its outcome)."""
+(``quotient_documents``: deleted by the check, whatever its outcome). Only an approved
+declaration is kept for URSSAF's checks; a refused or never-checked one goes after
+``DOCUMENT_DAYS`` (``kept_until``)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -81,14 +83,16 @@ class QuotientDeclaration(Base):
                 "user_id",
                 tenant="tenant_id",
                 source="you (the figures of your tax notice), checked by your works council",
-                kept="until {quotient_proof_years} years after the tax year it is valid for "
-                "(URSSAF checks of works council benefits)",
+                kept="approved: until {quotient_proof_years} years after the tax year it is "
+                f"valid for (URSSAF checks of works council benefits); refused: {DOCUMENT_DAYS} "
+                f"days after the check; never checked: {DOCUMENT_DAYS} days after its notice "
+                "was deleted",
                 lifetime=Lifetime(
-                    counted_from="ends_at",
-                    years=3,
-                    setting="quotient_proof_years",
-                    reason="the proof of the bracket of the subsidies given: URSSAF may check "
-                    "them over 3 years (Code de la sécurité sociale L244-3)",
+                    counted_from="kept_until",
+                    reason="an approved declaration is the proof of the bracket of the "
+                    "subsidies given: URSSAF may check them over 3 years (Code de la sécurité "
+                    "sociale L244-3); a refused or never-checked one proves nothing: it is kept "
+                    f"only {DOCUMENT_DAYS} days for the person to see its outcome",
                 ),
             )
         },
@@ -105,7 +109,9 @@ class QuotientDeclaration(Base):
     status: Mapped[str] = mapped_column(String(20), info=QUOTIENT_CHECK)
     #: The year of the notice, as declared; on approval, the year the bracket is valid for.
     tax_year: Mapped[int] = mapped_column(Integer, info=QUOTIENT)
-    #: The bracket the figures give under the tenant's formula at the time of the declaration.
+    #: The bracket the figures give under the tenant's formula at the time of the declaration:
+    #: derived from the income, so only while the declaration waits (cleared by the check,
+    #: whatever its outcome, and when the unchecked notice is deleted).
     proposed_bracket: Mapped[str | None] = mapped_column(String(20), info=QUOTIENT)
     #: The bracket approved by the check (None while pending or when refused).
     bracket: Mapped[str | None] = mapped_column(String(20), info=QUOTIENT)
@@ -118,6 +124,10 @@ class QuotientDeclaration(Base):
     #: When the declaration stops counting: the end of the approved tax year; the check's time
     #: when refused; the declaration's time while pending (the row's lifetime counts from it).
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=QUOTIENT_CHECK)
+    #: When the row goes (its lifetime, ``live_retention``): approved, ``quotient_proof_years``
+    #: after ``ends_at``; refused, ``DOCUMENT_DAYS`` after the check; pending,
+    #: ``DOCUMENT_DAYS`` after the notice's own end (``2 * DOCUMENT_DAYS`` after declaring).
+    kept_until: Mapped[datetime] = mapped_column(UtcDateTime, index=True, info=QUOTIENT_CHECK)
 
 
 class QuotientDocument(Base):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
@@ -92,6 +92,34 @@ async def delete_document(db: AsyncSession, *, declaration_id: str) -> int:
         delete(QuotientDocument).where(QuotientDocument.declaration_id == declaration_id)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def unchecked_since(
+    db: AsyncSession, *, before: datetime, limit: int = 500
+) -> list[QuotientDeclaration]:
+    """Pending declarations sent before ``before`` still holding the bracket their figures
+    gave (their notice is due to go, or went)."""
+    query = (
+        select(QuotientDeclaration)
+        .where(
+            QuotientDeclaration.status == DeclarationStatus.PENDING,
+            QuotientDeclaration.declared_at <= before,
+            QuotientDeclaration.proposed_bracket.is_not(None),
+        )
+        .limit(limit)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def documents_not_under(
+    db: AsyncSession, *, key_id: str, limit: int
+) -> list[QuotientDocument]:
+    """Pending notices with a field still sealed under another key than ``key_id``."""
+    prefix = f"{key_id}:%"
+    query = select(QuotientDocument).where(
+        or_(QuotientDocument.content.not_like(prefix), QuotientDocument.figures.not_like(prefix))
+    )
+    return list((await db.scalars(query.limit(limit).with_for_update(skip_locked=True))).all())
 
 
 async def blank_checker(db: AsyncSession, *, checker_id: str) -> int:

@@ -4,28 +4,33 @@ to a person's subsidies.
 
 No HTTP here. The notice and the figures are encrypted with the service's field cipher, bound
 to their row, while they wait; the check deletes them whatever its outcome, and keeps the
-bracket, its tax year, who checked and when, and the notice's SHA-256. Neither the figures nor
-the notice go into a log or an error message.
+bracket, its tax year, who checked and when, and the notice's SHA-256 of an approved
+declaration for ``quotient_proof_years`` after its tax year; a refused or never-checked one
+only ``DOCUMENT_DAYS`` (``kept_until``). The bracket the figures give (``proposed_bracket``)
+is cleared with them. Neither the figures nor the notice go into a log or an error message.
 """
 
 import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
 from kit.crypto import AesGcm
-from kit.errors import Conflict, Invalid, NotFound
+from kit.errors import Conflict, Forbidden, Invalid, NotFound
 from kit.pagination import Page
+from subsidies.accounting.service import books
 from subsidies.base import events, subject_data
 from subsidies.mandates.fields import context as field_context
 from subsidies.quotients import repository
 from subsidies.quotients.models import (
+    DOCUMENT_DAYS,
     DeclarationStatus,
     QuotientDeclaration,
     QuotientDocument,
@@ -93,9 +98,69 @@ def _open(cipher: AesGcm, row_id: str, field: str, token: str) -> bytes:
     return cipher.decrypt(sealed, context=field_context(TABLE, row_id, field))
 
 
+#: What a notice that cannot be opened raises: its key was retired before the rotation reached
+#: it (``rotate_documents``), or the row was tampered with. It is then "no document".
+UNREADABLE = (KeyError, ValueError, InvalidTag)
+
+
+def _readable(cipher: AesGcm, document: QuotientDocument | None) -> QuotientDocument | None:
+    """The notice if both its fields open under the cipher's keys, else None."""
+    if document is None:
+        return None
+    try:
+        _open(cipher, document.declaration_id, "figures", document.figures)
+        _open(cipher, document.declaration_id, "content", document.content)
+    except UNREADABLE:
+        return None
+    return document
+
+
+def _key_of(token: str) -> str:
+    return token.partition(":")[0]
+
+
+async def rotate_documents(db: AsyncSession, *, cipher: AesGcm, limit: int) -> int:
+    """Re-encrypt, under the current key, the pending notices and figures still sealed under
+    a retired one (the field key rotation job, with the mandates). One that cannot be opened
+    any more is left as it is: it reads as "no document" and goes with its lifetime."""
+    found = await repository.documents_not_under(db, key_id=cipher.current, limit=limit)
+    rotated = 0
+    for document in found:
+        try:
+            for name in ("content", "figures"):
+                token = getattr(document, name)
+                if _key_of(token) != cipher.current:
+                    clear = _open(cipher, document.declaration_id, name, token)
+                    setattr(document, name, _seal(cipher, document.declaration_id, name, clear))
+        except UNREADABLE:
+            continue
+        rotated += 1
+    return rotated
+
+
 def _end_of(tax_year: int) -> datetime:
     """A bracket approved for ``tax_year`` counts until the year is over."""
     return datetime(tax_year + 1, 1, 1, tzinfo=UTC)
+
+
+def _years_after(when: datetime, years: int) -> datetime:
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February
+        return when.replace(year=when.year + years, day=28)
+
+
+#: A refused or never-checked declaration proves nothing: kept this long for its outcome.
+SHORT = timedelta(days=DOCUMENT_DAYS)
+
+
+def check_tax_year(tax_year: int, now: datetime) -> int:
+    """The notice of year N-1's income is issued in year N: the current year (the works
+    council's time zone) and the two before, nothing else."""
+    current = books.day(now).year
+    if not current - 2 <= tax_year <= current:
+        raise Invalid(f"tax_year must be between {current - 2} and {current}")
+    return tax_year
 
 
 # -- the tenant's settings -----------------------------------------------------------------------
@@ -141,6 +206,7 @@ async def declare(
     if len(document) > max_bytes:
         raise Invalid(f"the tax notice is larger than {max_bytes} bytes")
     content_type = sniff(document)
+    check_tax_year(tax_year, now)
     found = await repository.settings_of(db, tenant_id=principal.tenant_id)
     if found is None:
         raise Conflict("your works council does not use the family quotient")
@@ -163,6 +229,8 @@ async def declare(
         document_sha256=hashlib.sha256(document).hexdigest(),
         declared_at=now,
         ends_at=now,
+        # Unchecked, the notice goes after DOCUMENT_DAYS and the declaration as long again after.
+        kept_until=now + 2 * SHORT,
     )
     db.add(declaration)
     await db.flush()
@@ -242,7 +310,7 @@ async def pending(
     found = await repository.settings_of(db, tenant_id=tenant_id)
 
     def line(item: QuotientDeclaration) -> PendingDeclaration:
-        document = documents.get(item.id)
+        document = _readable(cipher, documents.get(item.id))
         figures = None
         if document is not None:
             figures = Figures(**json.loads(_open(cipher, item.id, "figures", document.figures)))
@@ -274,15 +342,30 @@ async def notice(
     document = await repository.document_of(db, declaration_id=declaration.id)
     if document is None:
         raise NotFound("no tax notice is kept for this declaration")
-    content = _open(cipher, declaration.id, "content", document.content)
+    try:
+        content = _open(cipher, declaration.id, "content", document.content)
+    except UNREADABLE:
+        raise NotFound(
+            "the tax notice of this declaration can no longer be read: refuse it, the person "
+            "declares again"
+        ) from None
     return Notice(content=content, content_type=document.content_type, user_id=declaration.user_id)
 
 
 async def check(
-    db: AsyncSession, *, principal: Principal, declaration_id: str, data: CheckIn, now: datetime
+    db: AsyncSession,
+    *,
+    cipher: AesGcm,
+    principal: Principal,
+    declaration_id: str,
+    data: CheckIn,
+    proof_years: int,
+    now: datetime,
 ) -> QuotientDeclaration:
     """Approve with a bracket (and the tax year it is valid for), or refuse. Either way the
-    notice and the figures are deleted now."""
+    notice, the figures and the bracket they gave are deleted now. Nobody checks their own
+    declaration. An approved one is kept ``proof_years`` after its tax year, a refused one
+    ``DOCUMENT_DAYS``."""
     declaration = await repository.declaration_in_tenant(
         db, tenant_id=principal.tenant_id, declaration_id=declaration_id, lock=True
     )
@@ -290,28 +373,52 @@ async def check(
         raise NotFound("declaration not found")
     if declaration.status != DeclarationStatus.PENDING:
         raise Conflict("this declaration was already checked")
+    if declaration.user_id == principal.user_id:
+        raise Forbidden("you cannot check your own declaration: another administrator checks it")
+    if data.tax_year is not None:
+        check_tax_year(data.tax_year, now)
     if data.approved:
         found = await repository.settings_of(db, tenant_id=principal.tenant_id)
         names = {b.name for b in brackets_of(found)} if found else set()
         if data.bracket not in names:
             raise Invalid("bracket must be one of the tenant's brackets")
-        if await repository.document_of(db, declaration_id=declaration.id) is None:
+        document = await repository.document_of(db, declaration_id=declaration.id)
+        if document is None:
             raise Conflict(
                 "the tax notice was deleted unchecked: refuse, the person declares again"
+            )
+        if _readable(cipher, document) is None:
+            raise Conflict(
+                "the tax notice can no longer be read: refuse, the person declares again"
             )
         declaration.status = DeclarationStatus.APPROVED
         declaration.bracket = data.bracket
         declaration.tax_year = data.tax_year or declaration.tax_year
         declaration.ends_at = _end_of(declaration.tax_year)
+        declaration.kept_until = _years_after(declaration.ends_at, proof_years)
     else:
         declaration.status = DeclarationStatus.REFUSED
         declaration.ends_at = now
+        declaration.kept_until = now + SHORT
+    declaration.proposed_bracket = None
     declaration.checked_by = principal.user_id
     declaration.checked_at = now
     await repository.delete_document(db, declaration_id=declaration.id)
     declaration.document_deleted_at = now
     await db.flush()
     return declaration
+
+
+async def drop_unchecked_notices(db: AsyncSession, now: datetime) -> int:
+    """The notices nobody checked within ``DOCUMENT_DAYS`` go, and with them the bracket their
+    figures gave; the declaration shows ``expired`` until its ``kept_until``. (The notice's own
+    ``Lifetime`` deletes it too, this job clears the declaration whichever runs first.)"""
+    found = await repository.unchecked_since(db, before=now - SHORT)
+    for declaration in found:
+        await repository.delete_document(db, declaration_id=declaration.id)
+        declaration.proposed_bracket = None
+        declaration.document_deleted_at = declaration.document_deleted_at or now
+    return len(found)
 
 
 async def forget_checker(

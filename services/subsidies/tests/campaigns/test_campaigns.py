@@ -86,15 +86,20 @@ async def test_one_cent_above_needs_the_confirmation_and_is_not_exempt(
     draft = Draft(name="xmas", event="christmas", amount_cents=LIMIT + 1)
     async with database.transaction() as db:
         preview = await service.plan(db, settings=SETTINGS, tenant_id=TENANT, draft=draft, now=NOW)
-    assert preview.exceeding_count == 2 and preview.not_exempt_cents == 2
-    assert preview.exceeding[0].excess_cents == 1 and preview.exceeding[0].limit_cents == LIMIT
+    # Beyond the limit the tolerance does not apply: the whole voucher is subject (BOSS).
+    assert preview.exceeding_count == 2 and preview.not_exempt_cents == 2 * (LIMIT + 1)
+    assert preview.exceeding[0].excess_cents == LIMIT + 1
+    assert preview.exceeding[0].limit_cents == LIMIT
     with pytest.raises(Conflict, match="2 beneficiaries"):
         await campaign(database, LIMIT + 1)
     assert await count(database, Voucher) == 0 and await count(database, Campaign) == 0
     created = await campaign(database, LIMIT + 1, confirm=True)
-    assert created.not_exempt_cents == 2
+    assert created.not_exempt_cents == 2 * (LIMIT + 1)
     line = (await report(database))[("a", "christmas")]
-    assert (line.exempt_cents, line.not_exempt_cents) == (LIMIT, 1)
+    assert (line.exempt_cents, line.not_exempt_cents) == (0, LIMIT + 1)
+    async with database.transaction() as db:
+        vouchers = (await db.scalars(select(Voucher))).all()
+    assert [v.not_exempt_cents for v in vouchers] == [LIMIT + 1, LIMIT + 1]
 
 
 async def test_two_campaigns_of_one_event_add_up_and_other_events_are_separate(
@@ -111,21 +116,34 @@ async def test_two_campaigns_of_one_event_add_up_and_other_events_are_separate(
             draft=Draft(name="more", event="christmas", amount_cents=6_000),
             now=NOW,
         )
+    # The second campaign takes the event over the limit: the first voucher, exempt until now,
+    # becomes subject too (the whole event's amount).
     assert second.exceeding[0].already_cents == 15_000
-    assert second.exceeding[0].excess_cents == 21_000 - LIMIT
+    assert second.exceeding[0].excess_cents == 21_000
+    assert (second.not_exempt_cents, second.reclassified_cents) == (21_000, 15_000)
     with pytest.raises(Conflict):
         await campaign(database, 6_000)
-    await campaign(database, 6_000, confirm=True)
+    created = await campaign(database, 6_000, confirm=True)
     lines = await report(database)
     assert lines[("a", "christmas")].issued_cents == 21_000
-    assert lines[("a", "christmas")].not_exempt_cents == 21_000 - LIMIT
+    assert lines[("a", "christmas")].not_exempt_cents == 21_000
+    assert lines[("a", "christmas")].exempt_cents == 0
     assert lines[("a", "wedding")].not_exempt_cents == 0
+    async with database.transaction() as db:
+        campaigns = {c.amount_cents: c for c in await db.scalars(select(Campaign))}
+        vouchers = {v.amount_cents: v for v in await db.scalars(select(Voucher))}
+    # Each campaign and voucher says what of it is not exempt: the first one changed side.
+    assert created.not_exempt_cents == 6_000
+    assert campaigns[15_000].not_exempt_cents == 15_000
+    assert campaigns[LIMIT].not_exempt_cents == 0
+    assert (vouchers[15_000].not_exempt_cents, vouchers[6_000].not_exempt_cents) == (15_000, 6_000)
 
 
 async def test_each_calendar_year_has_its_own_limit(database: Database) -> None:
     await people(database, a=0)
-    await campaign(database, LIMIT, now=datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
-    new_year = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    # The works council's year (Europe/Paris, UTC+1 in winter), not UTC's.
+    await campaign(database, LIMIT, now=datetime(2026, 12, 31, 22, 59, 59, tzinfo=UTC))
+    new_year = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # midnight in Paris
     created = await campaign(database, 20_500, now=new_year)  # 5 % of 4 100 €
     assert created.year == 2027 and created.not_exempt_cents == 0
     assert (await report(database, 2026))[("a", "christmas")].issued_cents == LIMIT
@@ -144,8 +162,10 @@ async def test_children_events_count_the_limit_per_child(database: Database) -> 
     assert ("none", "back_to_school") not in lines
     assert lines[("three", "christmas_children")].limit_cents == 3 * LIMIT
     assert lines[("three", "christmas_children")].not_exempt_cents == 0
-    assert lines[("one", "christmas_children")].not_exempt_cents == 2 * LIMIT
-    assert flat.not_exempt_cents == 2 * LIMIT
+    # One child: the limit is LIMIT, 3 times LIMIT goes beyond it and is subject in full.
+    assert lines[("one", "christmas_children")].not_exempt_cents == 3 * LIMIT
+    assert lines[("one", "christmas_children")].exempt_cents == 0
+    assert flat.not_exempt_cents == 3 * LIMIT
     with pytest.raises(Invalid, match="per child"):
         await campaign(database, 100, event="christmas", per_child=True)
     with pytest.raises(Invalid, match="unknown event"):

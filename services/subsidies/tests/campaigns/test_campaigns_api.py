@@ -82,7 +82,7 @@ def test_over_the_limit_is_warned_refused_then_confirmed_and_reported(
         "already_cents": 0,
         "new_cents": LIMIT + 1,
         "limit_cents": LIMIT,
-        "excess_cents": 1,
+        "excess_cents": LIMIT + 1,  # one cent above: the whole voucher is subject
     }
     refused = client.post("/api/subsidies/campaigns", json=BODY, headers=admin)
     assert refused.status_code == 409 and "7 beneficiaries" in refused.json()["detail"]
@@ -91,19 +91,21 @@ def test_over_the_limit_is_warned_refused_then_confirmed_and_reported(
     created = client.post(
         "/api/subsidies/campaigns", json=BODY | {"confirm_over_limit": True}, headers=admin
     )
-    assert created.status_code == 201 and created.json()["not_exempt_cents"] == 7
+    assert created.status_code == 201 and created.json()["not_exempt_cents"] == 7 * (LIMIT + 1)
 
     pages = report_pages(client, limit=3)
     assert [len(p) for p in pages] == [3, 3, 1]
     lines = [line for page in pages for line in page]
     assert [line["user_id"] for line in lines] == [f"p{n}" for n in range(7)]
-    assert {(line["exempt_cents"], line["not_exempt_cents"]) for line in lines} == {(LIMIT, 1)}
+    assert {(line["exempt_cents"], line["not_exempt_cents"]) for line in lines} == {(0, LIMIT + 1)}
     first = client.get(
         f"/api/subsidies/campaigns/report.csv?year={NOW.year}&limit=3", headers=admin
     )
     assert first.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(first.text)))
-    assert [r["user_id"] for r in rows] == ["p0", "p1", "p2"] and rows[0]["not_exempt_cents"] == "1"
+    assert [r["user_id"] for r in rows] == ["p0", "p1", "p2"] and rows[0][
+        "not_exempt_cents"
+    ] == str(LIMIT + 1)
     cursor = first.headers["x-next-cursor"]
     rest = client.get(
         f"/api/subsidies/campaigns/report.csv?year={NOW.year}&limit=500&cursor={cursor}",

@@ -4,7 +4,9 @@ the check, and bad input answered with a 4xx that changes nothing."""
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -73,13 +75,19 @@ def audited(database_file: Path) -> list[str]:
     return [json.loads(row)["payload"]["what"] for row in rows]
 
 
-def declare(client: TestClient, content: bytes = PNG, **fields: str) -> httpx.Response:
-    data = {"income": "15000", "shares": "2", "tax_year": "2026"} | fields
+#: The year of the works council (Europe/Paris) the routes run in.
+THIS_YEAR = datetime.now(ZoneInfo("Europe/Paris")).year
+
+
+def declare(
+    client: TestClient, content: bytes = PNG, who: str = "alice", **fields: str
+) -> httpx.Response:
+    data = {"income": "15000", "shares": "2", "tax_year": str(THIS_YEAR)} | fields
     response: httpx.Response = client.post(
         BASE,
         data=data,
         files={"document": ("avis.png", content, "image/png")},
-        headers=badge("alice"),
+        headers=badge(who),
     )
     return response
 
@@ -150,6 +158,10 @@ def test_declare_check_and_the_notice_is_gone(client: TestClient, database_file:
         (PNG, {"income": "-1"}),
         (PNG, {"income": "lots"}),
         (PNG, {"tax_year": "1999"}),
+        # The notice of year N-1's income is issued in year N: this year and the two before.
+        (PNG, {"tax_year": str(THIS_YEAR + 1)}),
+        (PNG, {"tax_year": str(THIS_YEAR - 3)}),
+        (PNG, {"tax_year": "2100"}),
     ],
 )
 def test_bad_declarations_are_refused_and_nothing_is_kept(
@@ -169,3 +181,26 @@ def test_a_declaration_without_the_notice_is_refused(client: TestClient) -> None
         BASE, data={"income": "1", "shares": "1", "tax_year": "2026"}, headers=badge("alice")
     )
     assert response.status_code == 422
+
+
+def test_an_admin_cannot_check_their_own_declaration(
+    client: TestClient, database_file: Path
+) -> None:
+    client.put(f"{BASE}/settings", json=SETTINGS, headers=badge("admin"))
+    own = declare(client, who="admin")
+    assert own.status_code == 201, own.text
+    for body in ({"approved": True, "bracket": "A"}, {"approved": False}):
+        refused = client.post(
+            f"{BASE}/pending/{own.json()['id']}/check", json=body, headers=badge("admin")
+        )
+        assert refused.status_code == 403, refused.text
+        assert "your own declaration" in refused.json()["detail"]
+    assert documents(database_file) == 1  # nothing changed
+    theirs = declare(client)
+    late = client.post(
+        f"{BASE}/pending/{theirs.json()['id']}/check",
+        json={"approved": True, "bracket": "A", "tax_year": 2100},
+        headers=badge("admin"),
+    )
+    assert late.status_code == 422, late.text
+    assert documents(database_file) == 2

@@ -26,6 +26,7 @@ from subsidies.rules.models import OfferKind, Rule
 NOTICE = b"%PDF-1.7\n% avis d'imposition MARKER-7f3a9 revenu fiscal 28 740\n%%EOF\n"
 INCOME = 28_740  # / 2.5 shares / 12 = 958 euros a month: bracket B
 MAX = 100_000
+PROOF_YEARS = 3
 SETTINGS = QuotientSettingsIn.model_validate(
     {
         "formula": "monthly",
@@ -161,8 +162,10 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
     async with database.transaction() as db:
         checked = await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=True, bracket="B"),
             now=NOW,
         )
@@ -183,8 +186,10 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
         async with database.transaction() as db:
             await service.check(
                 db,
+                cipher=context.cipher,
                 principal=make_admin(),
                 declaration_id=declaration.id,
+                proof_years=PROOF_YEARS,
                 data=CheckIn(approved=False),
                 now=NOW,
             )
@@ -198,8 +203,10 @@ async def test_a_refusal_deletes_the_notice_too_and_leaves_the_default_bracket(
     async with database.transaction() as db:
         await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=False),
             now=NOW,
         )
@@ -220,8 +227,10 @@ async def test_approving_needs_one_of_the_tenants_brackets(
         async with database.transaction() as db:
             await service.check(
                 db,
+                cipher=context.cipher,
                 principal=make_admin(),
                 declaration_id=declaration.id,
+                proof_years=PROOF_YEARS,
                 data=CheckIn(approved=True, bracket="Z"),
                 now=NOW,
             )
@@ -234,8 +243,10 @@ async def approved(database: Database, context: Context, user: str, bracket: str
     async with database.transaction() as db:
         await service.check(
             db,
+            cipher=context.cipher,
             principal=make_admin(),
             declaration_id=declaration.id,
+            proof_years=PROOF_YEARS,
             data=CheckIn(approved=True, bracket=bracket),
             now=NOW,
         )
