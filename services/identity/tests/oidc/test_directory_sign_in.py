@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import secrets
+import socket
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -127,10 +128,21 @@ def directory() -> Directory:
     return Directory()
 
 
+#: The test's name service: the directory's host name is a public address (Microsoft's).
+NAMES = {"login.directory.test": ["20.190.128.1"]}
+
+
+async def names(host: str, port: int) -> list[str]:
+    if host not in NAMES:
+        raise socket.gaierror(socket.EAI_NONAME, "unknown name")
+    return NAMES[host]
+
+
 @pytest.fixture
 def oidc_ctx(ctx: Context, directory: Directory) -> Context:
     return dataclasses.replace(
-        ctx, oidc=Oidc(ctx.settings, transport=httpx.MockTransport(directory.handler))
+        ctx,
+        oidc=Oidc(ctx.settings, transport=httpx.MockTransport(directory.handler), resolver=names),
     )
 
 
@@ -166,8 +178,7 @@ async def tenant(database: Database, oidc_ctx: Context) -> Tenant:
 
 
 async def started(database: Database, ctx: Context) -> service.Started:
-    async with database.transaction() as db:
-        return await service.start(db, ctx, tenant="demo", now=NOW)
+    return await service.start(database, ctx, tenant="demo", now=NOW)
 
 
 async def finish(
@@ -181,8 +192,7 @@ async def finish(
         "browser_token": begun.browser_token,
         "now": NOW,
     } | kw
-    async with database.transaction() as db:
-        return await service.finish(db, ctx, **args)
+    return await service.finish(database, ctx, **args)
 
 
 async def sessions(database: Database) -> int:
@@ -383,8 +393,8 @@ async def test_the_client_secret_is_stored_encrypted_and_settings_are_checked(
         await service.remove(db, principal=principal)
     async with database.transaction() as db:
         assert not await service.has_directory(db, "demo")
-        with pytest.raises(NotFound):
-            await service.start(db, oidc_ctx, tenant="demo", now=NOW)
+    with pytest.raises(NotFound):
+        await service.start(database, oidc_ctx, tenant="demo", now=NOW)
 
 
 def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Context) -> None:
