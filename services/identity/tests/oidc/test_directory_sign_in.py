@@ -11,6 +11,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -584,6 +585,14 @@ async def test_the_provider_is_called_with_a_deadline_a_size_cap_and_no_transact
             await asyncio.sleep(5)
         if request.url.path == "/huge/.well-known/openid-configuration":
             return httpx.Response(200, content=b" " * (300 * 1024) + b"{}")
+        if request.url.path == "/endless/.well-known/openid-configuration":
+
+            async def endless() -> AsyncIterator[bytes]:
+                while True:  # no length announced, never ending
+                    await asyncio.sleep(0)
+                    yield b" " * 4096
+
+            return httpx.Response(200, content=endless())
         return directory.handler(request)
 
     settings = ctx.settings.model_copy(update={"oidc_deadline_seconds": 0.3})
@@ -599,6 +608,15 @@ async def test_the_provider_is_called_with_a_deadline_a_size_cap_and_no_transact
     assert time.monotonic() - at < 2
     with pytest.raises(Unreachable):
         await oidc.discovery("https://login.directory.test/huge", fresh=True)
+    patient = Oidc(
+        ctx.settings.model_copy(update={"oidc_deadline_seconds": 8.0}),
+        transport=httpx.MockTransport(provider),
+        resolver=names,
+    )
+    at = time.monotonic()
+    with pytest.raises(Unreachable):  # cut at the size cap, long before the deadline
+        await patient.discovery("https://login.directory.test/endless", fresh=True)
+    assert time.monotonic() - at < 4
 
 
 async def test_addresses_are_resolved_and_must_be_public_on_port_443(
