@@ -180,26 +180,27 @@ class Oidc:
             timeout=self.timeout, transport=self.transport, follow_redirects=False
         )
 
-    async def _call(
-        self, method: str, url: str, **kwargs: Any
-    ) -> tuple[int, bytes]:
+    async def _call(self, method: str, url: str, **kwargs: Any) -> tuple[int, bytes]:
         """One call to the provider: its host checked first, the whole of it (connection,
         answer, body) within ``oidc_deadline_seconds``, the body read as a stream and cut at
         ``oidc_max_response_bytes`` (``TooLarge``): a slow or endless provider costs identity
         at most that. ``httpx.HTTPError`` or ``TimeoutError`` otherwise."""
         if not await self.reachable_url(url):
             raise httpx.InvalidURL("the address is not a public https one")
-        async with asyncio.timeout(self.deadline), self._client() as client:
-            async with client.stream(method, url, **kwargs) as response:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
+        async with (
+            asyncio.timeout(self.deadline),
+            self._client() as client,
+            client.stream(method, url, **kwargs) as response,
+        ):
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise TooLarge
+            body = bytearray()
+            async for chunk in response.aiter_bytes():  # decoded: a zip bomb is cut too
+                body += chunk
+                if len(body) > self.max_bytes:
                     raise TooLarge
-                body = bytearray()
-                async for chunk in response.aiter_bytes():  # decoded: a zip bomb is cut too
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise TooLarge
-                return response.status_code, bytes(body)
+            return response.status_code, bytes(body)
 
     async def _json(self, url: str) -> dict[str, Any]:
         try:

@@ -56,7 +56,7 @@ PROVIDER_MAIL = (
     "n'était pas prévu, vérifiez-le dans « Connexion » et prévenez votre délégué à la "
     "protection des données.\n\nHello,\n\nAn administrator of your company just changed "
     "the sign-in with the company's directory on the platform (issuer: {issuer}). If this "
-    "change was not planned, check it under \"Sign-in\" and tell your data protection "
+    'change was not planned, check it under "Sign-in" and tell your data protection '
     "officer.\n",
 )
 #: The mail to a person whose account was just linked to the directory (a first sign-in).
@@ -300,20 +300,25 @@ async def _spend(
         return _refused(Refusal.STATE, "unknown or used state")
     await db.delete(login)
     await db.flush()
-    if not browser_token or not hmac.compare_digest(sha256(browser_token), login.browser_hash):
-        return _refused(Refusal.STATE, "the sign-in was started by another browser")
-    tenant = await tenants.tenant_by_id(db, login.tenant_id)
-    if tenant is None or tenant.closed_at is not None:
-        return _refused(Refusal.STATE, "the tenant is closed")
-    if login.expires_at <= now:
-        return _refused(Refusal.STATE, "the sign-in expired", tenant.slug)
-    if error is not None or not code:
-        return _refused(Refusal.PROVIDER, "the provider answered an error", tenant.slug)
-    provider = await repository.provider_of(db, tenant.id)
-    if provider is None:
-        return _refused(Refusal.STATE, "the tenant's provider was removed", tenant.slug)
-    if issuer is not None and issuer != provider.issuer:  # RFC 9207: a mix-up of providers
-        return _refused(Refusal.TOKEN, "the answer names another issuer", tenant.slug)
+    slug = None  # the tenant to send the browser back to, once it is known to be open
+    try:
+        if not browser_token or not hmac.compare_digest(sha256(browser_token), login.browser_hash):
+            raise Refused(Refusal.STATE, "the sign-in was started by another browser")
+        tenant = await tenants.tenant_by_id(db, login.tenant_id)
+        if tenant is None or tenant.closed_at is not None:
+            raise Refused(Refusal.STATE, "the tenant is closed")
+        slug = tenant.slug
+        if login.expires_at <= now:
+            raise Refused(Refusal.STATE, "the sign-in expired")
+        if error is not None or not code:
+            raise Refused(Refusal.PROVIDER, "the provider answered an error")
+        provider = await repository.provider_of(db, tenant.id)
+        if provider is None:
+            raise Refused(Refusal.STATE, "the tenant's provider was removed")
+        if issuer is not None and issuer != provider.issuer:  # RFC 9207: providers mixed up
+            raise Refused(Refusal.TOKEN, "the answer names another issuer")
+    except Refused as refused:
+        return _refused(refused.refusal, refused.reason, slug)
     return _Pending(
         tenant_id=tenant.id,
         slug=tenant.slug,

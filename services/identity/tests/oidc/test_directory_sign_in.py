@@ -2,13 +2,13 @@
 the process (an httpx transport: it is outside the platform). The ID tokens are signed with
 real RSA keys by PyJWT; the platform's verification is the one it runs in production."""
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
 import json
-import secrets
-import asyncio
 import logging
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
+from starlette.requests import Request
 
 from identity.accounts.models import User
 from identity.context import Context
@@ -563,7 +564,7 @@ async def test_the_callback_sends_a_second_factor_account_to_the_login_pages_sec
         "app": App,
         "client": ("198.51.100.7", 1234),
     }
-    response = await api.callback(api.Request(scope), oidc_ctx)
+    response = await api.callback(Request(scope), oidc_ctx)
     assert response.headers["location"] == "/#/login?mfa=1&tenant=demo"
     cookies = response.headers.getlist("set-cookie")
     assert any(c.startswith("__Host-mfa=") and "samesite=strict" in c.lower() for c in cookies)
