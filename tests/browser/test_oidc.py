@@ -4,8 +4,10 @@ son compte entreprise" for that company; the employee signs in at the directory 
 oidc-provider, tests/oidc) and lands in the portal signed in; a refused sign-in comes back to
 the login page with its reason. axe-core on each screen."""
 
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -72,6 +74,40 @@ def test_admin_sets_up_the_directory_and_an_employee_signs_in_with_it(
     person.shot("signed-in-with-company-account")
     me = login.context.request.get(f"{platform.url}/api/auth/me")
     assert me.ok and me.json()["email"] == "oidc-browser@demo.test"
+
+    # With an authenticator app enrolled, the directory leads to the login page's code step.
+    csrf = next(c["value"] for c in login.context.cookies() if c["name"] == "csrf_token")
+    api = login.context.request
+    secret = api.post(f"{platform.url}/api/auth/mfa/setup", headers={"X-CSRF-Token": csrf}).json()[
+        "secret"
+    ]
+    confirmed = api.post(
+        f"{platform.url}/api/auth/mfa/setup/confirm",
+        headers={"X-CSRF-Token": csrf},
+        data={"code": pyotp.TOTP(secret).now()},
+    )
+    assert confirmed.ok, confirmed.text()
+    again = browse.tab()
+    second = again.page
+    again.open("/login")
+    second.get_by_label("Entreprise").fill("demo")
+    second.get_by_label("Adresse e-mail").focus()
+    second.get_by_role("link", name="Se connecter avec son compte entreprise").click()
+    second.wait_for_url(f"{directory}/**")
+    second.locator("input[name=login]").fill(PERSON)
+    second.locator("input[name=password]").fill("any-password-at-the-directory")
+    second.locator("button[type=submit]").click()
+    if second.url.startswith(directory):
+        second.locator("button[type=submit]").click()
+    second.wait_for_url(f"{platform.url}/**")
+    assert "#/login?mfa=1" in second.url
+    expect(second.get_by_label("Code de vérification")).to_be_visible()
+    again.axe("second step after the company account")
+    # The next time step's code: the one used to confirm the enrolment cannot serve again.
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    second.get_by_label("Code de vérification").fill(code)
+    second.get_by_role("button", name="Valider").click()
+    expect(second.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
 def test_a_refused_sign_in_comes_back_to_the_login_page_with_its_reason(

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
+import pyotp
 import pytest
 
 from tests.e2e.conftest import Platform
@@ -280,3 +281,37 @@ def test_a_person_without_an_account_is_refused(
     with platform.client() as browser:
         callback = sign_in_at_directory(platform, browser, directory, person="nobody")
         refused(come_back(browser, callback), "no_account", browser)
+
+
+def test_an_employee_with_a_second_factor_passes_it_after_the_directory(
+    platform: Platform, directory: str, configured: str
+) -> None:
+    """The directory does not stand in for the authenticator app the employee enrolled: the
+    callback sets the pending second step's cookie and sends the browser to the login page's
+    code step; no session until the code."""
+    with platform.client() as browser:
+        assert (
+            come_back(browser, sign_in_at_directory(platform, browser, directory)).headers[
+                "location"
+            ]
+            == "/#/"
+        )
+        browser.headers["X-CSRF-Token"] = browser.cookies["csrf_token"]
+        secret = browser.post("/api/auth/mfa/setup").json()["secret"]
+        codes = browser.post(
+            "/api/auth/mfa/setup/confirm", json={"code": pyotp.TOTP(secret).now()}
+        ).json()["recovery_codes"]
+    with platform.client() as browser:
+        answer = come_back(browser, sign_in_at_directory(platform, browser, directory))
+        assert answer.headers["location"] == "/#/login?mfa=1&tenant=demo"
+        assert "__Host-mfa" in browser.cookies and "__Host-session" not in browser.cookies
+        assert browser.get("/api/auth/me").status_code == 401
+        assert browser.post("/api/auth/mfa", json={"code": "000000"}).status_code == 401
+        done = browser.post("/api/auth/mfa", json={"code": codes[0]})
+        assert done.status_code == 200, done.text
+        browser.headers["X-CSRF-Token"] = browser.cookies["csrf_token"]
+        me = browser.get("/api/auth/me")
+        assert me.status_code == 200 and me.json()["email"] == configured
+        # Back as the other tests of this module expect it: no second factor.
+        off = browser.post("/api/auth/mfa/disable", json={"code": codes[1]})
+        assert off.status_code in (200, 204), off.text

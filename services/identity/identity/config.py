@@ -73,6 +73,11 @@ class Settings(ServiceSettings):
     #: keys at once, within seconds, when a token names a key not seen yet).
     oidc_cache_seconds: int = 3600
     oidc_http_timeout_seconds: float = 5.0
+    #: The whole of one call to a provider (connection, answer, body) ends within this: one
+    #: tenant's slow provider cannot hold identity's workers.
+    oidc_deadline_seconds: float = 10.0
+    #: A provider's discovery document, keys or token answer is cut beyond this many bytes.
+    oidc_max_response_bytes: int = 256 * 1024
     #: Clock difference tolerated on an ID token's ``exp`` and ``iat``.
     oidc_clock_leeway_seconds: int = 60
     #: Plain-HTTP issuers and endpoints (the tests' provider on loopback); production refuses.

@@ -71,6 +71,7 @@ export default {
   "login.oidcError.nonce": "Your company's directory sent an answer to another sign-in. No session was opened.",
   "login.oidcError.no_account": "No account of this company matches your company account. Ask your works council to check your employee number.",
   "login.oidcError.staff": "Staff accounts sign in with their password and their authenticator app.",
+  "login.oidcError.link": "Your account was being linked to your company account in another sign-in at the same moment. Start again.",
   "mfa.title": "Two-step verification",
   "mfa.intro": "Enter the 6-digit code shown by your authenticator app.",
   "mfa.code": "Verification code",

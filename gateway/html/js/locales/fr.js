@@ -71,6 +71,7 @@ export default {
   "login.oidcError.nonce": "L'annuaire de votre entreprise a envoyé la réponse d'une autre connexion. Aucune session n'a été ouverte.",
   "login.oidcError.no_account": "Aucun compte de cette entreprise ne correspond à votre compte entreprise. Demandez à votre CSE de vérifier votre matricule.",
   "login.oidcError.staff": "Les comptes du personnel se connectent avec leur mot de passe et leur application d'authentification.",
+  "login.oidcError.link": "Votre compte était relié à votre compte entreprise par une autre connexion au même moment. Recommencez.",
   "mfa.title": "Vérification en deux étapes",
   "mfa.intro": "Saisissez le code à 6 chiffres affiché par votre application d'authentification.",
   "mfa.code": "Code de vérification",

@@ -11,7 +11,7 @@ function loginQuery() {
   return new URLSearchParams(at >= 0 ? hash.slice(at + 1) : "");
 }
 
-const OIDC_ERRORS = ["provider", "state", "code", "token", "nonce", "no_account", "staff"];
+const OIDC_ERRORS = ["provider", "state", "code", "token", "nonce", "no_account", "staff", "link"];
 
 /** "Sign in with your company account", shown when the tenant typed has a directory (a
  * public answer without any setting); a plain link: the provider's pages are a top-level
@@ -47,6 +47,12 @@ function directoryBox(tenant) {
 export function loginPage(body, ctx) {
   const status = statusLine();
   const query = loginQuery();
+  // The employer's directory confirmed the person, whose account has a second factor: the
+  // same second step as after the password (its pending cookie was set by the callback).
+  if (query.get("mfa") === "1") {
+    secondStep(body, ctx, null);
+    return;
+  }
   const tenant = field({ label: t("login.tenant"), name: "tenant", required: true, autocomplete: "organization", hint: t("login.tenantHint"),
     value: /^[a-z0-9-]{1,63}$/.test(query.get("tenant") || "") ? query.get("tenant") : undefined });
   const directory = directoryBox(tenant);

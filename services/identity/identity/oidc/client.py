@@ -6,12 +6,15 @@ an ID token, and the ID token verified (PyJWT: signature against the provider's 
 Nothing here is hand-made cryptography: PKCE is SHA-256 of a random verifier (RFC 7636), the
 signature check is PyJWT's, the encryption ``kit.crypto.AesGcm``."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -31,6 +34,18 @@ ALGORITHMS = frozenset(
 _FOREIGN_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
 #: An unknown key id makes the keys be fetched again, at most this often.
 _REFETCH_SECONDS = 10.0
+#: A host name's addresses (``getaddrinfo``); a unit test stands in a resolver.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (every one: a name may point anywhere)."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, proto=6)
+    return [str(entry[4][0]) for entry in found]
+
+
+class TooLarge(Exception):
+    """A provider's answer beyond ``oidc_max_response_bytes``."""
 
 
 class Refused(Exception):
@@ -68,12 +83,20 @@ class Oidc:
     discovery documents and keys cached for ``oidc_cache_seconds``. ``transport`` lets a unit
     test stand a provider in the process."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver = resolve,
+    ):
         secret = settings.secret_key.get_secret_value().encode()
         key = hmac.new(secret, b"oidc-client-secret-encryption", hashlib.sha256).digest()
         self.cipher = AesGcm({"o1": key}, "o1")
         self.allow_http = settings.oidc_allow_http
         self.timeout = settings.oidc_http_timeout_seconds
+        self.deadline = settings.oidc_deadline_seconds
+        self.max_bytes = settings.oidc_max_response_bytes
+        self.resolver = resolver
         self.cache_seconds = settings.oidc_cache_seconds
         self.leeway = settings.oidc_clock_leeway_seconds
         self.transport = transport
@@ -110,11 +133,45 @@ class Oidc:
             return False
         if parts.fragment or (port is not None and not 0 < port < 65536):
             return False
+        if port not in (None, 443) and not self.allow_http:
+            return False  # a provider answers on 443; another port is someone's service
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             return host != "localhost" and not host.endswith(".localhost")
         return self.allow_http and address.is_loopback
+
+    def _allowed_address(self, text: str) -> bool:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if self.allow_http and address.is_loopback:
+            return True  # the tests' provider on 127.0.0.1 (OIDC_ALLOW_HTTP only)
+        return address.is_global and not (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_reserved
+            or address.is_unspecified
+        )
+
+    async def reachable_url(self, url: str) -> bool:
+        """``usable_url``, and every address its host name resolves to is a public one: a
+        name (``127.1``, ``2130706433``, ``postgres``) never leads into the platform's
+        network. A name that does not resolve is refused too."""
+        if not self.usable_url(url):
+            return False
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            addresses = await self.resolver(host, parts.port or 443)
+        except (OSError, UnicodeError):
+            return False
+        try:
+            return bool(addresses) and all(self._allowed_address(a) for a in addresses)
+        except ValueError:
+            return False
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -123,13 +180,35 @@ class Oidc:
             timeout=self.timeout, transport=self.transport, follow_redirects=False
         )
 
+    async def _call(self, method: str, url: str, **kwargs: Any) -> tuple[int, bytes]:
+        """One call to the provider: its host checked first, the whole of it (connection,
+        answer, body) within ``oidc_deadline_seconds``, the body read as a stream and cut at
+        ``oidc_max_response_bytes`` (``TooLarge``): a slow or endless provider costs identity
+        at most that. ``httpx.HTTPError`` or ``TimeoutError`` otherwise."""
+        if not await self.reachable_url(url):
+            raise httpx.InvalidURL("the address is not a public https one")
+        async with (
+            asyncio.timeout(self.deadline),
+            self._client() as client,
+            client.stream(method, url, **kwargs) as response,
+        ):
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise TooLarge
+            body = bytearray()
+            async for chunk in response.aiter_bytes():  # decoded: a zip bomb is cut too
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise TooLarge
+            return response.status_code, bytes(body)
+
     async def _json(self, url: str) -> dict[str, Any]:
         try:
-            async with self._client() as client:
-                response = await client.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            status, body = await self._call("GET", url, headers={"Accept": "application/json"})
+            if status != 200:
+                raise Unreachable(f"cannot read {urlsplit(url).path or '/'} ({status})")
+            document = json.loads(body)
+        except (httpx.HTTPError, TimeoutError, TooLarge, ValueError) as exc:
             raise Unreachable(f"cannot read {urlsplit(url).path or '/'}") from exc
         if not isinstance(document, dict):
             raise Unreachable("not a JSON object")
@@ -197,25 +276,24 @@ class Oidc:
             f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode()
         ).decode()
         try:
-            async with self._client() as client:
-                response = await client.post(
-                    discovery.token_endpoint,
-                    data={
-                        "grant_type": "authorization_code",
-                        "code": code,
-                        "redirect_uri": redirect_uri,
-                        "code_verifier": code_verifier,
-                    },
-                    headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
-                )
-        except httpx.HTTPError as exc:
-            raise Refused(Refusal.CODE, "the token endpoint could not be reached") from exc
-        if response.status_code != 200:
-            raise Refused(
-                Refusal.CODE, f"the token endpoint refused the code ({response.status_code})"
+            status, body = await self._call(
+                "POST",
+                discovery.token_endpoint,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": code_verifier,
+                },
+                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
             )
+        except (httpx.HTTPError, TimeoutError, TooLarge) as exc:
+            raise Refused(Refusal.CODE, "the token endpoint could not be reached") from exc
+        if status != 200:
+            raise Refused(Refusal.CODE, f"the token endpoint refused the code ({status})")
         try:
-            token = response.json().get("id_token")
+            answer = json.loads(body)
+            token = answer.get("id_token")
         except (ValueError, AttributeError) as exc:
             raise Refused(Refusal.CODE, "the token endpoint answered no JSON") from exc
         if not isinstance(token, str):

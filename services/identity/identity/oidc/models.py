@@ -26,6 +26,7 @@ class Refusal(StrEnum):
     NONCE = "nonce"  # the ID token is not the answer to this sign-in
     NO_ACCOUNT = "no_account"  # no account of the tenant matches (nor is linked)
     STAFF = "staff"  # staff sign in with their password and second factor
+    LINK = "link"  # two first sign-ins of one account at the same time: the other one won
 
 
 class OidcProvider(Base):

@@ -203,6 +203,16 @@ async def _second_step_due(
     return LoginResult(mfa_token=token, enrolment=enrolment)
 
 
+async def pending_second_step(
+    db: AsyncSession, ctx: Context, *, user: User, client: Client, now: datetime
+) -> str:
+    """A second step due after another first step (the employer's directory): the pending
+    token ``second_step`` takes with the person's code, as after the password."""
+    result = await _second_step_due(db, ctx, user=user, client=client, now=now, device_key=None)
+    assert result.mfa_token is not None
+    return result.mfa_token
+
+
 async def second_step(
     db: AsyncSession,
     ctx: Context,

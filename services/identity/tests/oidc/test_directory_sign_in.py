@@ -2,12 +2,16 @@
 the process (an httpx transport: it is outside the platform). The ID tokens are signed with
 real RSA keys by PyJWT; the platform's verification is the one it runs in production."""
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
 import json
+import logging
 import secrets
+import socket
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,21 +20,24 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
+from starlette.requests import Request
 
 from identity.accounts.models import User
 from identity.context import Context
 from identity.models import Base, subject_data
-from identity.oidc import service
-from identity.oidc.client import Oidc
+from identity.oidc import api, service
+from identity.oidc.client import Oidc, Refused, Unreachable
 from identity.oidc.models import OidcLink, OidcLogin, OidcProvider, Refusal
 from identity.oidc.schemas import ProviderSettings
 from identity.sessions.models import Session
+from identity.signin import service as signin
 from identity.tenants.models import Tenant
 from kit.auth import Principal
-from kit.db import Database
-from kit.errors import Invalid, NotFound
+from kit.db import Database, utcnow
+from kit.errors import Forbidden, Invalid, NotFound
+from kit.mail import MAIL
 from kit.privacy.declarations import Personal, declaration
-from services.identity.tests.factories import NOW, add_tenant, add_user, principal_of
+from services.identity.tests.factories import NOW, add_tenant, add_user, enrol, outbox, principal_of
 
 ISSUER = "https://login.directory.test/tenant-1/v2.0"
 CLIENT_ID = "platform-client"
@@ -127,10 +134,21 @@ def directory() -> Directory:
     return Directory()
 
 
+#: The test's name service: the directory's host name is a public address (Microsoft's).
+NAMES = {"login.directory.test": ["20.190.128.1"]}
+
+
+async def names(host: str, port: int) -> list[str]:
+    if host not in NAMES:
+        raise socket.gaierror(socket.EAI_NONAME, "unknown name")
+    return NAMES[host]
+
+
 @pytest.fixture
 def oidc_ctx(ctx: Context, directory: Directory) -> Context:
     return dataclasses.replace(
-        ctx, oidc=Oidc(ctx.settings, transport=httpx.MockTransport(directory.handler))
+        ctx,
+        oidc=Oidc(ctx.settings, transport=httpx.MockTransport(directory.handler), resolver=names),
     )
 
 
@@ -166,8 +184,7 @@ async def tenant(database: Database, oidc_ctx: Context) -> Tenant:
 
 
 async def started(database: Database, ctx: Context) -> service.Started:
-    async with database.transaction() as db:
-        return await service.start(db, ctx, tenant="demo", now=NOW)
+    return await service.start(database, ctx, tenant="demo", now=NOW)
 
 
 async def finish(
@@ -181,8 +198,7 @@ async def finish(
         "browser_token": begun.browser_token,
         "now": NOW,
     } | kw
-    async with database.transaction() as db:
-        return await service.finish(db, ctx, **args)
+    return await service.finish(database, ctx, **args)
 
 
 async def sessions(database: Database) -> int:
@@ -383,8 +399,8 @@ async def test_the_client_secret_is_stored_encrypted_and_settings_are_checked(
         await service.remove(db, principal=principal)
     async with database.transaction() as db:
         assert not await service.has_directory(db, "demo")
-        with pytest.raises(NotFound):
-            await service.start(db, oidc_ctx, tenant="demo", now=NOW)
+    with pytest.raises(NotFound):
+        await service.start(database, oidc_ctx, tenant="demo", now=NOW)
 
 
 def test_only_https_host_names_are_called_never_the_platforms_network(ctx: Context) -> None:
@@ -426,3 +442,229 @@ async def test_the_link_is_exported_and_erased_with_the_person(
     assert {r.table: r.erased_rows for r in report}["oidc_links"] == 1
     async with database.transaction() as db:
         assert list(await db.scalars(select(OidcLink))) == []
+
+
+# -- the audit's findings (H2, M1, M5, L1, L5) ---------------------------------------------------
+
+
+async def _user(database: Database, email: str) -> User:
+    async with database.transaction() as db:
+        found = await db.scalar(select(User).where(User.email == email))
+    assert found is not None
+    return found
+
+
+async def test_changing_the_directory_needs_a_recent_sign_in(
+    database: Database, oidc_ctx: Context, tenant: Tenant
+) -> None:
+    """H2: an admin's stolen or idle session cannot repoint the tenant's sign-in."""
+    admin = admin_of(tenant, await _user(database, "admin@demo.test"))
+    data = ProviderSettings(issuer=ISSUER, client_id="another", match_claim="employee_number")
+    for stale in (None, int(time.time()) - 3600):
+        principal = dataclasses.replace(admin, auth_time=stale)
+        async with database.transaction() as db:
+            with pytest.raises(Forbidden):
+                await api.configure(data, principal, db, oidc_ctx)
+            with pytest.raises(Forbidden):
+                await api.remove(principal, db)
+    async with database.transaction() as db:
+        assert (await service.provider_of(db, principal=admin)).client_id == CLIENT_ID
+    fresh = dataclasses.replace(admin, auth_time=int(time.time()))
+    async with database.transaction() as db:
+        assert (await api.configure(data, fresh, db, oidc_ctx)).client_id == "another"
+    async with database.transaction() as db:
+        assert (await api.remove(fresh, db)).status_code == 204
+
+
+async def test_the_other_admins_are_mailed_when_the_provider_changes(
+    database: Database, oidc_ctx: Context, tenant: Tenant
+) -> None:
+    """H2: the tenant's other admins hear of a new issuer (and of its removal); the one who
+    made the change and the employees do not."""
+    await add_user(database, tenant.id, "second-admin@demo.test", roles=["tenant_admin"])
+    await add_user(
+        database, tenant.id, "gone-admin@demo.test", roles=["tenant_admin"], is_active=False
+    )
+    admin = admin_of(tenant, await _user(database, "admin@demo.test"))
+    before = len(await outbox(database, MAIL))
+    data = ProviderSettings(issuer=ISSUER, client_id=CLIENT_ID, match_claim="employee_number")
+    async with database.transaction() as db:
+        await service.configure(db, oidc_ctx, principal=admin, data=data, now=NOW)
+    async with database.transaction() as db:
+        await service.remove(db, principal=admin)
+    mails = (await outbox(database, MAIL))[before:]
+    assert [m["payload"]["to"] for m in mails] == ["second-admin@demo.test"] * 2
+    assert ISSUER in mails[0]["payload"]["text"]
+    assert "Directory sign-in changed" in mails[0]["payload"]["subject"]
+
+
+async def test_a_first_link_is_mailed_to_the_person_and_logged_without_personal_data(
+    database: Database,
+    oidc_ctx: Context,
+    directory: Directory,
+    tenant: Tenant,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """H2: a link made by someone else (an issuer an admin controls) does not go unnoticed."""
+    caplog.set_level(logging.INFO)  # the platform's own logs (a driver's DEBUG shows SQL)
+    for _ in range(2):
+        begun = await started(database, oidc_ctx)
+        code, state = directory.authorize(begun.location)
+        assert (await finish(database, oidc_ctx, begun, code, state)).session_token is not None
+    mails = [m for m in await outbox(database, MAIL) if m["payload"]["to"] == "jeanne@demo.test"]
+    assert len(mails) == 1  # the first link only
+    assert "works council" in mails[0]["payload"]["text"]
+    assert "comité social" in mails[0]["payload"]["text"]
+    for secret in ("jeanne", "E-1042", "sub-0042", "Dupont"):
+        assert secret not in caplog.text
+
+
+async def test_an_account_with_a_second_factor_passes_it_after_the_directory(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    """M1: the directory does not stand in for the authenticator app the person enrolled."""
+    app = await enrol(database, oidc_ctx, await _user(database, "jeanne@demo.test"))
+    begun = await started(database, oidc_ctx)
+    code, state = directory.authorize(begun.location)
+    outcome = await finish(database, oidc_ctx, begun, code, state)
+    assert outcome.session_token is None and outcome.mfa_token is not None
+    assert outcome.tenant == "demo"
+    assert await sessions(database) == 0
+    async with database.transaction() as db:
+        wrong = await signin.second_step(
+            db, oidc_ctx, mfa_token=outcome.mfa_token, code="000000", now=NOW
+        )
+    assert wrong.session_token is None
+    async with database.transaction() as db:
+        right = await signin.second_step(
+            db, oidc_ctx, mfa_token=outcome.mfa_token, code=app.at(NOW), now=NOW
+        )
+    assert right.session_token is not None
+    assert await sessions(database) == 1
+
+
+async def test_the_callback_sends_a_second_factor_account_to_the_login_pages_second_step(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    """M1: the callback's answer: the pending cookie of the password flow, and ``#/login?mfa=1``."""
+    await enrol(database, oidc_ctx, await _user(database, "jeanne@demo.test"))
+    begun = await service.start(database, oidc_ctx, tenant="demo", now=utcnow())
+    code, state = directory.authorize(begun.location)
+
+    class App:
+        class state:  # noqa: N801 (what FastAPI's request.app.state looks like)
+            db = database
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/auth/oidc/callback",
+        "query_string": f"code={code}&state={state}".encode(),
+        "headers": [(b"x-oidc-token", begun.browser_token.encode())],
+        "app": App,
+        "client": ("198.51.100.7", 1234),
+    }
+    response = await api.callback(Request(scope), oidc_ctx)
+    assert response.headers["location"] == "/#/login?mfa=1&tenant=demo"
+    cookies = response.headers.getlist("set-cookie")
+    assert any(c.startswith("__Host-mfa=") and "samesite=strict" in c.lower() for c in cookies)
+    assert not any(c.startswith("__Host-session") for c in cookies)
+
+
+async def test_the_provider_is_called_with_a_deadline_a_size_cap_and_no_transaction_open(
+    database: Database, ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    """M5: a slow or endless provider costs identity a bounded time and memory, and holds no
+    database transaction (the pending sign-in is spent and committed before the call)."""
+    seen: list[int] = []
+
+    async def provider(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            async with database.transaction() as db:  # another connection: committed rows only
+                seen.append(len(list(await db.scalars(select(OidcLogin)))))
+        if request.url.path == "/slow/.well-known/openid-configuration":
+            await asyncio.sleep(5)
+        if request.url.path == "/huge/.well-known/openid-configuration":
+            return httpx.Response(200, content=b" " * (300 * 1024) + b"{}")
+        if request.url.path == "/endless/.well-known/openid-configuration":
+
+            async def endless() -> AsyncIterator[bytes]:
+                while True:  # no length announced, never ending
+                    await asyncio.sleep(0)
+                    yield b" " * 4096
+
+            return httpx.Response(200, content=endless())
+        return directory.handler(request)
+
+    settings = ctx.settings.model_copy(update={"oidc_deadline_seconds": 0.3})
+    oidc = Oidc(settings, transport=httpx.MockTransport(provider), resolver=names)
+    quick = dataclasses.replace(ctx, oidc=oidc)
+    begun = await started(database, quick)
+    code, state = directory.authorize(begun.location)
+    assert (await finish(database, quick, begun, code, state)).session_token is not None
+    assert seen == [0]  # the pending sign-in was already gone for everyone
+    at = time.monotonic()
+    with pytest.raises(Unreachable):
+        await oidc.discovery("https://login.directory.test/slow", fresh=True)
+    assert time.monotonic() - at < 2
+    with pytest.raises(Unreachable):
+        await oidc.discovery("https://login.directory.test/huge", fresh=True)
+    patient = Oidc(
+        ctx.settings.model_copy(update={"oidc_deadline_seconds": 8.0}),
+        transport=httpx.MockTransport(provider),
+        resolver=names,
+    )
+    at = time.monotonic()
+    with pytest.raises(Unreachable):  # cut at the size cap, long before the deadline
+        await patient.discovery("https://login.directory.test/endless", fresh=True)
+    assert time.monotonic() - at < 4
+
+
+async def test_addresses_are_resolved_and_must_be_public_on_port_443(
+    ctx: Context, database: Database, oidc_ctx: Context, tenant: Tenant
+) -> None:
+    """L1: a host name that means loopback or the platform's network is refused, whatever its
+    spelling; so is a port other than 443. The tests' setting allows loopback only."""
+
+    async def lan(host: str, port: int) -> list[str]:
+        return {"postgres": ["172.18.0.3"], "both.test": ["20.190.128.1", "10.0.0.9"]}.get(
+            host
+        ) or await names(host, port)
+
+    real = Oidc(ctx.settings)  # the machine's own resolver
+    for url in ("https://127.1/", "https://2130706433/", "https://0x7f.1/", "https://0/"):
+        assert not await real.reachable_url(url), url
+    strict = Oidc(ctx.settings, resolver=lan)
+    assert await strict.reachable_url("https://login.directory.test/v2.0")
+    assert await strict.reachable_url("https://login.directory.test:443/v2.0")
+    for url in (
+        "https://postgres/",
+        "https://postgres:5432/",
+        "https://login.directory.test:8443/",  # another port
+        "https://both.test/",  # one private address among public ones
+        "https://unknown.test/",  # no address at all
+    ):
+        assert not await strict.reachable_url(url), url
+    loose = Oidc(ctx.settings.model_copy(update={"oidc_allow_http": True}))
+    assert await loose.reachable_url("http://127.0.0.1:4000/")
+    assert not await loose.reachable_url("http://10.0.0.7:4000/")
+    admin = admin_of(tenant, await _user(database, "admin@demo.test"))
+    data = ProviderSettings(issuer="https://127.1/v2.0", client_id="x", match_claim="sub")
+    with pytest.raises(Invalid):
+        async with database.transaction() as db:
+            await service.configure(db, oidc_ctx, principal=admin, data=data, now=NOW)
+
+
+async def test_two_first_sign_ins_at_once_end_in_a_clean_refusal(
+    database: Database, oidc_ctx: Context, directory: Directory, tenant: Tenant
+) -> None:
+    """L5: the unique link met by the second of two simultaneous first sign-ins is a refusal
+    (``link``), never a server error; the transaction stays usable."""
+    jeanne = await _user(database, "jeanne@demo.test")
+    async with database.transaction() as db:
+        await service.link(db, jeanne, issuer=ISSUER, subject="sub-0042", now=NOW)
+    async with database.transaction() as db:
+        with pytest.raises(Refused) as raced:
+            await service.link(db, jeanne, issuer=ISSUER, subject="sub-other", now=NOW)
+        assert raced.value.refusal == Refusal.LINK
+        assert len(list(await db.scalars(select(OidcLink)))) == 1
