@@ -106,7 +106,7 @@ function secondStep(body, ctx, enrolment) {
   const status = statusLine();
   const code = field({
     label: t("mfa.code"), name: "code", required: true, autocomplete: "one-time-code",
-    inputmode: "numeric", hint: t("mfa.codeHint"), maxlength: 20,
+    hint: t("mfa.codeHint"), maxlength: 40, // a recovery code is 29 characters, letters too
   });
   const parts = [];
   if (enrolment) {
