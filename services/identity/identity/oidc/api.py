@@ -25,6 +25,16 @@ OIDC_COOKIE = "__Host-oidc"
 OIDC_HEADER = "x-oidc-token"
 
 
+#: A redirect (top-level navigation), no body: what the OpenAPI document says of both routes.
+REDIRECT = {
+    303: {
+        "description": "Redirect (no body): the Location header says where.",
+        "content": {},
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def _public(ctx: Context, found: OidcProvider) -> ProviderPublic:
     return ProviderPublic(
         issuer=found.issuer,
@@ -70,7 +80,12 @@ async def sign_in_options(slug: str, db: SessionDep) -> SignInOptions:
     return SignInOptions(directory=await service.has_directory(db, slug))
 
 
-@router.get("/oidc/{tenant}/start", status_code=status.HTTP_303_SEE_OTHER)
+@router.get(
+    "/oidc/{tenant}/start",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=Response,
+    responses=REDIRECT,  # type: ignore[arg-type]
+)
 async def start(tenant: str, request: Request, ctx: ContextDep) -> Response:
     """303 to the provider's authorization endpoint (code flow, PKCE S256, state, nonce),
     with the cookie that binds the sign-in to this browser. 404 for a tenant without one."""
@@ -90,7 +105,12 @@ async def start(tenant: str, request: Request, ctx: ContextDep) -> Response:
     return response
 
 
-@router.get("/oidc/callback", status_code=status.HTTP_303_SEE_OTHER)
+@router.get(
+    "/oidc/callback",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=Response,
+    responses=REDIRECT,  # type: ignore[arg-type]
+)
 async def callback(request: Request, ctx: ContextDep) -> Response:
     """The provider sends the browser back here. 303 to the portal with the platform's
     session cookies, or to the login page with ``oidc_error=<why>`` and no session."""
