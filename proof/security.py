@@ -82,6 +82,10 @@ NOT_FUZZED = {
     ("POST", "/api/auth/logout"): "ends the very session the run uses",
     ("DELETE", "/api/auth/sessions/{session_id}"): "Schemathesis reuses the ids it reads in"
     " GET /api/auth/sessions, and ends the session the run uses",
+    # The platform administrator's alone (no caller of the run has that role; every other
+    # caller's 403 is the role matrix's): tests/e2e/test_processor_duties.py.
+    ("GET", "/api/privacy/closures/{tenant_id}/archive"): "the platform administrator's alone",
+    ("PUT", "/api/privacy/clients/{tenant_id}/contract"): "the platform administrator's alone",
 }
 #: Operations that answer a caller they let in with 401/403 whatever a fuzzer sends (a code,
 #: a password or a signature it cannot know): Schemathesis' "only 401/403" warning is expected.
