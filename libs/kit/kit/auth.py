@@ -15,6 +15,7 @@ that caller (``service_caller``), and a user's own token never is.
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -61,6 +62,15 @@ class Principal:
 class KeySource(Protocol):
     async def keys(self, *, refresh: bool = False) -> dict[str, jwt.PyJWK]: ...
 
+    @property
+    def ready(self) -> bool:
+        """Whether keys are at hand (a service without them can verify no session)."""
+        ...
+
+    async def warm(self) -> None:
+        """Get the keys before the first request needs them."""
+        ...
+
 
 def parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
     keys: dict[str, jwt.PyJWK] = {}
@@ -85,6 +95,13 @@ class StaticKeys:
             self._document, self._keys = document, parse_jwks(document)
         return self._keys
 
+    @property
+    def ready(self) -> bool:
+        return True
+
+    async def warm(self) -> None:
+        await self.keys()
+
 
 class RemoteJwks:
     """The identity service's JWKS over HTTP, cached; refetched on an unknown ``kid``."""
@@ -106,6 +123,20 @@ class RemoteJwks:
                 if age > self.min_refresh_interval or not self._keys:
                     await self._fetch()
         return self._keys
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._keys)
+
+    async def warm(self, pause: float = 1.0) -> None:
+        """Fetch the keys at start, again every ``pause`` seconds until identity answers: the
+        first request then finds them, instead of fetching them itself within its own deadline
+        (the compose test once met a slow identity there: two 503s)."""
+        while not self._keys:
+            with contextlib.suppress(Unavailable):
+                await self.keys()
+            if not self._keys:
+                await asyncio.sleep(pause)
 
     async def _fetch(self) -> None:
         """Fetch the keys; when identity cannot be reached, keep the keys we have (a 503 only

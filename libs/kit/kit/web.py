@@ -217,7 +217,9 @@ def health_router() -> APIRouter:
         broker: Broker | None = getattr(request.app.state, "broker", None)
         if broker is not None:
             checks["broker"] = "ok" if broker.connected else "connecting"
-        ready = checks["database"] == "ok"
+        verifier: TokenVerifier = request.app.state.verifier
+        checks["keys"] = "ok" if verifier.source.ready else "fetching"
+        ready = checks["database"] == "ok" and checks["keys"] == "ok"
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,
@@ -256,6 +258,7 @@ def create_app(
             issuer=settings.jwt_issuer,
             audience=settings.service_name,
         )
+        keys_task = asyncio.create_task(app.state.verifier.source.warm(), name="warm-keys")
         app.state.events = events
         app.state.peers = Peers(settings)  # calls to the other services (kit.clients)
         relay_task: asyncio.Task[None] | None = None
@@ -272,6 +275,8 @@ def create_app(
             else:
                 yield
         finally:
+            keys_task.cancel()
+            await asyncio.gather(keys_task, return_exceptions=True)
             if relay_task is not None:
                 relay_task.cancel()
                 await asyncio.gather(relay_task, return_exceptions=True)
