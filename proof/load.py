@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import uvloop
 
@@ -724,6 +725,63 @@ class MemoryWatch(threading.Thread):
         self.join()
 
 
+class DatabaseWatch(threading.Thread):
+    """What this stack's PostgreSQL sessions are doing, ``every`` 0.25 s: each session's state
+    and what it waits on (``pg_stat_activity``), counted per phase of the run. Where the time of
+    a slow request goes when the CPU is not saturated: running queries, waiting on a lock or on
+    the disk (``IO``/``LWLock`` on the WAL), or a transaction left open while the service does
+    something else (``idle in transaction``)."""
+
+    SQL = """
+        SELECT state, coalesce(wait_event_type, 'CPU'), coalesce(wait_event, ''), count(*)
+        FROM pg_stat_activity
+        WHERE datname = ANY($1) AND pid <> pg_backend_pid() AND state <> 'idle'
+        GROUP BY 1, 2, 3
+    """
+
+    def __init__(self, stack: Stack, recorder: Recorder, every: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.recorder, self.every = recorder, every
+        self.url = stack.config.database_urls["privacy"].replace("postgresql+asyncpg", "postgresql")
+        self.databases = [urlsplit(u).path.lstrip("/") for u in stack.config.database_urls.values()]
+        self.seen: dict[str, Counter[str]] = {}
+        self.ticks: Counter[str] = Counter()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._watch())
+
+    async def _watch(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            while not self.done.wait(self.every):
+                rows = await conn.fetch(self.SQL, self.databases)
+                phase = self.recorder.phase
+                self.ticks[phase] += 1
+                seen = self.seen.setdefault(phase, Counter())
+                for state, kind, event, count in rows:
+                    if state.startswith("idle in"):  # waits on the service (ClientRead)
+                        seen["idle in transaction"] += count
+                    else:
+                        seen[f"{kind}:{event}" if event else kind] += count
+        finally:
+            await conn.close()
+
+    def line(self, phase: str, top: int = 6) -> str:
+        """Sessions not idle, on average, and what they did, the most frequent first."""
+        ticks = self.ticks.get(phase, 0)
+        if not ticks:
+            return "not sampled"
+        seen = self.seen.get(phase, Counter())
+        busy = sum(seen.values()) / ticks
+        parts = ", ".join(f"{what} {n / ticks:.2f}" for what, n in seen.most_common(top))
+        return f"{busy:.2f} sessions busy on average ({ticks} samples): {parts or 'none'}"
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
 # -- after the load ----------------------------------------------------------------------------
 
 
@@ -884,7 +942,11 @@ def per_process_line(samples: list[MemorySample], top: int = 8) -> str:
 
 
 def summarise(
-    outcome: Outcome, memory: list[MemorySample], setup_s: float, loaded: dict[str, Any]
+    outcome: Outcome,
+    memory: list[MemorySample],
+    setup_s: float,
+    loaded: dict[str, Any],
+    database: DatabaseWatch,
 ) -> int:
     run = outcome.run
     by_phase: dict[str, list[MemorySample]] = {}
@@ -1042,6 +1104,13 @@ def summarise(
                 None,
             )
         )
+        checks.append(
+            Check(
+                "PostgreSQL sessions of this stack during the run (pg_stat_activity)",
+                database.line("run"),
+                None,
+            )
+        )
     else:
         checks.append(Check("memory of the whole local stack", "no sample taken", False))
     checks.append(
@@ -1110,10 +1179,12 @@ def summarise(
         "Ramp:",
         "",
         *[
-            f"- {w.line()}; CPU per process: {per_process_line(by_phase.get(w.phase, []))}"
+            f"- {w.line()}; CPU per process: {per_process_line(by_phase.get(w.phase, []))};"
+            f" PostgreSQL: {database.line(w.phase, top=4)}"
             for w in outcome.steps
         ],
-        f"- {run.line()}; CPU per process: {per_process_line(by_phase.get('run', []))}",
+        f"- {run.line()}; CPU per process: {per_process_line(by_phase.get('run', []))};"
+        f" PostgreSQL: {database.line('run', top=4)}",
         "",
         f"Per route during the {SECONDS:.0f} s run:",
         "",
@@ -1184,13 +1255,15 @@ def main() -> int:
     with bench_stack("proof-load", "proof-load.events", ports=PORTS[SUITE]) as stack:
         say(SUITE, f"stack up in {time.monotonic() - started:.0f} s")
         people, erasable, loaded = population(stack)
-        watch = MemoryWatch(stack, recorder)
+        watch, database = MemoryWatch(stack, recorder), DatabaseWatch(stack, recorder)
         watch.start()
+        database.start()
         try:
             outcome = uvloop.run(scenario(stack, people, erasable, recorder))
         finally:
             watch.stop()
-    return summarise(outcome, watch.samples, outcome.ready_at - started, loaded)
+            database.stop()
+    return summarise(outcome, watch.samples, outcome.ready_at - started, loaded, database)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ N people over T tenants (default N/2,000; the first is ``demo``, the others are 
 ``<prefix>-<k>`` with an admin, a DPO and a support agent enrolled in two-factor login), each
 with three years of what an employee of a works council accumulates (``bench/data/plan.py``),
 written into each service's own database through its own models (``bench/data/<service>.py``),
-one process per service, side by side. The running platform's databases are those of the local
-run (``make run``: SQLite under var/db) unless a service's ``DATABASE_URL`` is set; the
-benchmarks call ``load`` with their stack's settings instead.
+one process per service, side by side; then each table is vacuumed and analyzed and, on
+PostgreSQL, a CHECKPOINT writes it all out, as a client's database would be. The running
+platform's databases are those of the local run (``make run``: SQLite under var/db) unless a
+service's ``DATABASE_URL`` is set; the benchmarks call ``load`` with their stack's settings
+instead.
 
 Prints what it wrote per service and the time it took, and writes 20 of the people (tenant,
 email) and the generated tenants' staff to ``var/data-sample.json``. With ``PASSWORD`` (or
@@ -58,6 +60,7 @@ async def _write_one(service: str, plan: Plan, password: str | None, chunk: int)
     chunks = [(s, min(s + chunk, plan.subjects)) for s in range(0, plan.subjects, chunk)]
     try:
         await writer.write(plan, bulk, chunks, password)
+        await bulk.settle()
     finally:
         await database.dispose()
     return bulk.report()
@@ -107,17 +110,50 @@ def load(
         reports[service] = json.loads(out.strip().splitlines()[-1])
     if failed:
         raise RuntimeError(f"the data generator failed for {', '.join(failed)} (see above)")
+    postgres = any("postgresql" in env.get("DATABASE_URL", "") for env in envs.values())
+    checkpointed = checkpoint() if postgres else None
     result = {
         "subjects": subjects,
         "tenants": plan.tenants,
         "prefix": plan.prefix,
         "seconds": round(time.perf_counter() - started, 1),
         "rows": sum(r["total"] for r in reports.values()),
+        "checkpoint_seconds": checkpointed,
         "services": reports,
     }
     if sample:
         write_sample(plan, sample, password is not None)
     return plan, result
+
+
+def checkpoint() -> float | None:
+    """A CHECKPOINT once the population is in: the gigabytes just written reach their files
+    now, not in the middle of the benchmark that follows (a checkpoint spreads its writes over
+    most of ``checkpoint_timeout``, and the first change of each page after it puts the whole
+    page in the WAL). It needs a superuser (or pg_checkpoint): as the ``postgres`` system user,
+    else as the ``postgres`` role over TCP. Its time in seconds, or None when neither may."""
+    started = time.perf_counter()
+    attempts = (
+        ["runuser", "-u", "postgres", "--", "psql", "-qAtc", "CHECKPOINT"],
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc", "CHECKPOINT"],
+    )
+    for argv in attempts:
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=900,
+                env=os.environ | {"PGCONNECT_TIMEOUT": "5"},
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            seconds = round(time.perf_counter() - started, 1)
+            say(f"CHECKPOINT in {seconds} s")
+            return seconds
+    say("no CHECKPOINT: neither the postgres system user nor the postgres role may run it")
+    return None
 
 
 def load_into(stack: Stack, subjects: int, **kwargs: Any) -> tuple[Plan, dict[str, Any]]:
@@ -157,7 +193,10 @@ def write_sample(plan: Plan, path: Path, with_password: bool) -> None:
 def print_report(result: dict[str, Any]) -> None:
     for service, report in result["services"].items():
         rows = ", ".join(f"{table} {count:,}" for table, count in report["rows"].items())
-        print(f"  {service:<10} {report['total']:>11,} rows in {report['seconds']:>6} s: {rows}")
+        print(
+            f"  {service:<10} {report['total']:>11,} rows in {report['seconds']:>6} s "
+            f"(vacuum and analyze {report.get('settle_seconds', 0)} s of it): {rows}"
+        )
     print(
         f"{result['subjects']:,} people over {result['tenants']} tenants: "
         f"{result['rows']:,} rows in {result['seconds']} s"
