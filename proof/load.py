@@ -733,10 +733,10 @@ class DatabaseWatch(threading.Thread):
     something else (``idle in transaction``)."""
 
     SQL = """
-        SELECT state, coalesce(wait_event_type, 'CPU'), coalesce(wait_event, ''), count(*)
+        SELECT datname, state, coalesce(wait_event_type, 'CPU'), coalesce(wait_event, ''),
+               left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
         FROM pg_stat_activity
         WHERE datname = ANY($1) AND pid <> pg_backend_pid() AND state <> 'idle'
-        GROUP BY 1, 2, 3
     """
 
     def __init__(self, stack: Stack, recorder: Recorder, every: float = 0.25) -> None:
@@ -744,7 +744,13 @@ class DatabaseWatch(threading.Thread):
         self.recorder, self.every = recorder, every
         self.url = stack.config.database_urls["privacy"].replace("postgresql+asyncpg", "postgresql")
         self.databases = [urlsplit(u).path.lstrip("/") for u in stack.config.database_urls.values()]
+        self.services = {
+            urlsplit(u).path.lstrip("/"): name for name, u in stack.config.database_urls.items()
+        }
         self.seen: dict[str, Counter[str]] = {}
+        #: per phase: service, wait and statement of the sessions in a transaction left open
+        #: or waiting for a lock (the statement of an open transaction is its last one)
+        self.statements: dict[str, Counter[str]] = {}
         self.ticks: Counter[str] = Counter()
         self.done = threading.Event()
 
@@ -759,11 +765,16 @@ class DatabaseWatch(threading.Thread):
                 phase = self.recorder.phase
                 self.ticks[phase] += 1
                 seen = self.seen.setdefault(phase, Counter())
-                for state, kind, event, count in rows:
+                where = self.statements.setdefault(phase, Counter())
+                for database, state, kind, event, query in rows:
                     if state.startswith("idle in"):  # waits on the service (ClientRead)
-                        seen["idle in transaction"] += count
+                        what = "idle in transaction"
                     else:
-                        seen[f"{kind}:{event}" if event else kind] += count
+                        what = f"{kind}:{event}" if event else kind
+                    seen[what] += 1
+                    if what == "idle in transaction" or kind == "Lock":
+                        service = self.services.get(database, database)
+                        where[f"{service}, {what}, after `{query}`"] += 1
         finally:
             await conn.close()
 
@@ -776,6 +787,13 @@ class DatabaseWatch(threading.Thread):
         busy = sum(seen.values()) / ticks
         parts = ", ".join(f"{what} {n / ticks:.2f}" for what, n in seen.most_common(top))
         return f"{busy:.2f} sessions busy on average ({ticks} samples): {parts or 'none'}"
+
+    def statements_line(self, phase: str, top: int = 8) -> str:
+        ticks = self.ticks.get(phase, 0)
+        where = self.statements.get(phase, Counter())
+        if not ticks or not where:
+            return "none"
+        return "; ".join(f"{what}: {n / ticks:.2f}" for what, n in where.most_common(top))
 
     def stop(self) -> None:
         self.done.set()
@@ -1108,6 +1126,13 @@ def summarise(
             Check(
                 "PostgreSQL sessions of this stack during the run (pg_stat_activity)",
                 database.line("run"),
+                None,
+            )
+        )
+        checks.append(
+            Check(
+                "PostgreSQL: transactions left open and lock waits, by statement (run)",
+                database.statements_line("run"),
                 None,
             )
         )

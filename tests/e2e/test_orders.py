@@ -390,6 +390,38 @@ def test_admin_edits_and_withdraws_offers_of_their_tenant_only(platform: Platfor
     assert bob.get(f"/api/orders/{order['id']}").json()["items"][0]["title"] == "Museum"
 
 
+def test_the_last_units_of_a_stock_go_to_as_many_orders_at_once_and_no_more(
+    platform: Platform,
+) -> None:
+    """The stock is taken after the call to subsidies (place_order), so that no order holds the
+    offer's row during another service's answer: eight orders at once for five units still
+    sell five, refuse three with a 409, and never take the stock below zero."""
+    admin = platform.login("admin@demo.test")
+    created = admin.post(
+        "/api/offers", json={"title": "Concert", "kind": "ticket", "price_cents": 2500, "stock": 5}
+    ).json()
+    buyers = [platform.login(new_employee(platform)[0]) for _ in range(8)]
+    too_many = buyers[0].post(
+        "/api/orders", json={"items": [{"offer_id": created["id"], "quantity": 6}]}
+    )
+    assert too_many.status_code == 409
+    assert too_many.json() == {"detail": "not enough left of an offer"}
+
+    async def place(client: httpx.Client) -> int:
+        body = {"items": [{"offer_id": created["id"], "quantity": 1}]}
+        answer = await asyncio.to_thread(client.post, "/api/orders", json=body)
+        return answer.status_code
+
+    async def all_at_once() -> list[int]:
+        return list(await asyncio.gather(*(place(b) for b in buyers)))
+
+    statuses = asyncio.run(all_at_once())
+    assert sorted(statuses) == [201] * 5 + [409] * 3, statuses
+    left = {o["id"]: o for o in admin.get("/api/offers").json()}[created["id"]]["stock"]
+    assert left == 0
+    assert admin.delete(f"/api/offers/{created['id']}").status_code == 204
+
+
 def test_a_corrected_delivery_address_reaches_the_partner(platform: Platform) -> None:
     email, _last, _user_id = new_employee(platform)
     person = platform.login(email)

@@ -58,12 +58,22 @@ async def place_order(
     identity: IdentityClient,
     subsidies: SubsidiesClient,
 ) -> Order:
-    """Price the order from the offers, take the stock, reserve the buyer's subsidies (held
-    until ``order.placed`` confirms them), and mail the confirmation to the email given or,
-    by default, the account's."""
+    """Price the order from the offers, reserve the buyer's subsidies (held until
+    ``order.placed`` confirms them), take the stock, and mail the confirmation to the email
+    given or, by default, the account's.
+
+    The subsidies before the stock: taking a limited stock locks the offer's row until the
+    commit, and taken before the call to subsidies it made every order of that offer wait for
+    the other orders' calls (``make load``, docs/performance.md). When another order takes the
+    last units in between, this one is refused (409) and its hold is released when it ends
+    (subsidies' ``HOLD_MINUTES``), as for an order never confirmed."""
     email = data.email or await identity.contact()
-    lines, total = await _priced_lines(db, principal=principal, data=data)
+    lines, total, limited = await _priced_lines(db, principal=principal, data=data)
     order_id = new_id()
+    subsidy_cents = await subsidies.reserve(order_id, lines)
+    for offer_id, quantity in limited:
+        if not await offers.take_stock(db, offer_id=offer_id, quantity=quantity):
+            raise Conflict("not enough left of an offer")
     order = Order(
         id=order_id,
         tenant_id=principal.tenant_id,
@@ -71,7 +81,7 @@ async def place_order(
         status=OrderStatus.CREATED,
         items=lines,
         total_cents=total,
-        subsidy_cents=await subsidies.reserve(order_id, lines),
+        subsidy_cents=subsidy_cents,
         email=email,
         **_delivery(data.delivery_address),
         billing_name=data.billing_address.name if data.billing_address else None,
@@ -90,8 +100,9 @@ async def place_order(
 
 async def _priced_lines(
     db: AsyncSession, *, principal: Principal, data: OrderCreate
-) -> tuple[list[dict[str, Any]], int]:
-    """The order's lines at the offers' prices, and their total; a limited stock is taken."""
+) -> tuple[list[dict[str, Any]], int, list[tuple[str, int]]]:
+    """The order's lines at the offers' prices, their total, and the quantities to take from
+    limited stocks; refused when one has too few left (taken later, ``place_order``)."""
     ids = [item.offer_id for item in data.items]
     if len(set(ids)) != len(ids):
         raise Invalid("each offer once, with its quantity")
@@ -101,12 +112,13 @@ async def _priced_lines(
     if any(o.kind == OfferKind.GOODS for o in found.values()) and data.delivery_address is None:
         raise Invalid("physical goods need a delivery address")
     lines: list[dict[str, Any]] = []
+    limited: list[tuple[str, int]] = []
     for item in data.items:
         offer = found[item.offer_id]
-        if offer.stock is not None and not await offers.take_stock(
-            db, offer_id=offer.id, quantity=item.quantity
-        ):
-            raise Conflict("not enough left of an offer")
+        if offer.stock is not None:
+            if offer.stock < item.quantity:
+                raise Conflict("not enough left of an offer")
+            limited.append((offer.id, item.quantity))
         lines.append(
             {
                 "offer_id": offer.id,
@@ -116,7 +128,7 @@ async def _priced_lines(
                 "unit_price_cents": offer.price_cents,
             }
         )
-    return lines, sum(line["quantity"] * line["unit_price_cents"] for line in lines)
+    return lines, sum(line["quantity"] * line["unit_price_cents"] for line in lines), limited
 
 
 def _delivery(address: Address | None) -> dict[str, str | None]:
