@@ -203,7 +203,8 @@ async def read_back(clients: list[httpx.AsyncClient], last: dict[int, str]) -> d
     ]
     return {
         "orders_read": len(orders),
-        "paid": sum(o["status"] == "paid" for o in orders),
+        # fulfilled comes after paid, once the partners acknowledged (the orders worker)
+        "paid": sum(o["status"] in ("paid", "fulfilled") for o in orders),
         "subsidised": sum(o["subsidy_cents"] > 0 for o in orders),
     }
 

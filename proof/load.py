@@ -35,7 +35,7 @@ last rate held and the first that failed. The measured run lasts ``LOAD_SECONDS`
 10 s steps, a step sometimes held a rate that the 60 s run could not (49 operations/s held
 for 10 s, then p99 9 s at 44/s): 20 s steps do not.
 
-Checked: the highest rate held at least ``LOAD_MIN_RATE`` (30 operations/s;
+Checked: the highest rate held at least ``LOAD_MIN_RATE`` (45 operations/s;
 docs/performance.md, "Load"), no 5xx and no connection error in the run, p99 within the bound,
 no non-2xx but the expected ones, the memory of the whole local stack under 1.5 GiB at its
 peak, every outbox drained and every data-subject request filed during the load completed
@@ -97,7 +97,7 @@ FIXED_RATE = float(os.environ.get("LOAD_RATE", "0"))
 P99_BOUND_MS = float(os.environ.get("LOAD_P99_MS", "500"))
 #: The verdict fails when the highest rate held (in the ramp; with LOAD_RATE, the run's rate if
 #: the run held) is below this, in operations per second: docs/performance.md, "Load".
-MIN_RATE = float(os.environ.get("LOAD_MIN_RATE", "30"))
+MIN_RATE = float(os.environ.get("LOAD_MIN_RATE", "45"))
 SHARE = float(os.environ.get("LOAD_SHARE", "0.85"))
 #: Between the ramp, which ends above capacity, and the measured run.
 SETTLE_SECONDS = 10

@@ -121,6 +121,17 @@ def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> Asy
     return engine
 
 
+@asynccontextmanager
+async def apart(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A session of its own on ``db``'s database, closed at the end of the block: reads made
+    before a call to another service, so that the request holds no pooled connection, and no
+    open transaction, while it waits for the answer (a request's session keeps its connection
+    from its first statement to its commit; under ``make load``, orders' placements held theirs
+    across subsidies' answer and the other requests queued for the pool)."""
+    async with AsyncSession(db.bind, expire_on_commit=False) as session:
+        yield session
+
+
 def dialect_insert(session: AsyncSession) -> Any:
     """The dialect's ``insert`` (PostgreSQL or SQLite), which has ``on_conflict_do_update``."""
     if session.get_bind().dialect.name == "postgresql":

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal, Role
 from kit.clients import IdentityClient, SubsidiesClient
-from kit.db import new_id
+from kit.db import apart, new_id
 from kit.errors import Conflict, Invalid, NotFound
 from kit.mail import queue_mail
 from orders.base import Event, events, subject_data
@@ -62,13 +62,16 @@ async def place_order(
     ``order.placed`` confirms them), take the stock, and mail the confirmation to the email
     given or, by default, the account's.
 
-    The subsidies before the stock: taking a limited stock locks the offer's row until the
-    commit, and taken before the call to subsidies it made every order of that offer wait for
-    the other orders' calls (``make load``, docs/performance.md). When another order takes the
+    The subsidies before the stock, and the prices read apart: taking a limited stock locks the
+    offer's row until the commit, and the request's session keeps a pooled connection from its
+    first statement; both were held across subsidies' answer, so every order of that offer
+    waited for the other orders' calls, and every other request of orders for a connection
+    (``make load``, ``bench/orders.py``, docs/performance.md). When another order takes the
     last units in between, this one is refused (409) and its hold is released when it ends
     (subsidies' ``HOLD_MINUTES``), as for an order never confirmed."""
     email = data.email or await identity.contact()
-    lines, total, limited = await _priced_lines(db, principal=principal, data=data)
+    async with apart(db) as reading:  # no connection of the request's held during the calls
+        lines, total, limited = await _priced_lines(reading, principal=principal, data=data)
     order_id = new_id()
     subsidy_cents = await subsidies.reserve(order_id, lines)
     for offer_id, quantity in limited:
