@@ -65,15 +65,18 @@ async def add_cinema_rule(database: Database, *, budget: int = 100_000, cap: int
 async def order_grant(database: Database, user: str, order: str, quantity: int = 1) -> int:
     """The subsidy held for an order of ``quantity`` cinema tickets at 7.50 €."""
     async with database.transaction() as db:
-        return await grants.grant(
+        return await grants.settle(
             db,
-            tenant_id=TENANT,
-            user_id=user,
-            lines=[grants.LineIn(OfferKind.TICKET, quantity, 750)],
-            now=NOW,
-            status=GrantStatus.HELD,
-            hold_until=NOW + timedelta(minutes=15),
-            order_id=order,
+            await grants.plan(
+                db,
+                tenant_id=TENANT,
+                user_id=user,
+                lines=[grants.LineIn(OfferKind.TICKET, quantity, 750)],
+                now=NOW,
+                status=GrantStatus.HELD,
+                hold_until=NOW + timedelta(minutes=15),
+                order_id=order,
+            ),
         )
 
 

@@ -48,14 +48,17 @@ async def book(
     )
     db.add(booking)
     await db.flush()
-    booking.subsidy_cents = await grants.grant(
+    booking.subsidy_cents = await grants.settle(
         db,
-        tenant_id=principal.tenant_id,
-        user_id=principal.user_id,
-        lines=[grants.LineIn(OfferKind.ACTIVITY, 1, activity.price_cents)],
-        now=now,
-        status=GrantStatus.PLACED,
-        booking_id=booking.id,
+        await grants.plan(
+            db,
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            lines=[grants.LineIn(OfferKind.ACTIVITY, 1, activity.price_cents)],
+            now=now,
+            status=GrantStatus.PLACED,
+            booking_id=booking.id,
+        ),
     )
     if booking.price_cents > booking.subsidy_cents:
         mandate.last_collection_at = now  # the debit is scheduled with the bank

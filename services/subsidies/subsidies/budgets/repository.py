@@ -11,9 +11,9 @@ async def budget(
 ) -> Budget | None:
     query = select(Budget).where(Budget.tenant_id == tenant_id, Budget.year == year)
     if for_update:
-        # Every grant of a tenant's year takes this row first: caps and budget are checked
-        # by one transaction at a time, so concurrent orders never overspend.
-        query = query.with_for_update()
+        # A grant whose reservation found the budget taken meanwhile plans again under this
+        # lock (grants.service.grant); read again, not from the session's identity map.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await db.scalar(query)
 
 

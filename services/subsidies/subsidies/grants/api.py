@@ -35,7 +35,7 @@ async def reserve(
     (``order.placed``) and released if it never is, or when it is cancelled."""
     now = utcnow()
     hold_until = now + timedelta(minutes=context.settings.hold_minutes)
-    total = await service.grant(
+    pending = await service.plan(
         db,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
@@ -47,14 +47,16 @@ async def reserve(
         hold_until=hold_until,
         order_id=body.order_id,
     )
-    # What is left to pay is taken from the buyer's gift vouchers, held the same way.
+    # What is left to pay is taken from the buyer's gift vouchers, held the same way; before
+    # the subsidies are settled, which takes the tenant's rows until the commit (service.plan).
     vouchers = await campaigns.consume(
         db,
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
         order_id=body.order_id,
-        payable_cents=sum(i.quantity * i.unit_price_cents for i in body.lines) - total,
+        payable_cents=sum(i.quantity * i.unit_price_cents for i in body.lines) - pending.total,
         now=now,
         hold_until=hold_until,
     )
+    total = await service.settle(db, pending)
     return GrantAnswer(subsidy_cents=total + vouchers, voucher_cents=vouchers)

@@ -254,13 +254,16 @@ async def approved(database: Database, context: Context, user: str, bracket: str
 
 async def activity_grant(database: Database, user: str, now: datetime = NOW) -> int:
     async with database.transaction() as db:
-        return await grants.grant(
+        return await grants.settle(
             db,
-            tenant_id=TENANT,
-            user_id=user,
-            lines=[grants.LineIn(OfferKind.ACTIVITY, 1, 10_000)],
-            now=now,
-            status=GrantStatus.PLACED,
+            await grants.plan(
+                db,
+                tenant_id=TENANT,
+                user_id=user,
+                lines=[grants.LineIn(OfferKind.ACTIVITY, 1, 10_000)],
+                now=now,
+                status=GrantStatus.PLACED,
+            ),
         )
 
 
