@@ -257,12 +257,16 @@ async def current_bracket(
     db: AsyncSession, *, tenant_id: str, user_id: str, now: datetime
 ) -> str | None:
     """The bracket a person's subsidies use now: the approved one while its tax year lasts,
-    else the tenant's default bracket (None where the tenant has no family quotient)."""
-    valid = await repository.valid_bracket(db, tenant_id=tenant_id, user_id=user_id, now=now)
-    if valid is not None:
-        return valid.bracket
+    else the tenant's default bracket (None where the tenant has no family quotient).
+
+    The settings first: without them no declaration can be filed (``declare``) and they are
+    never deleted, so most tenants, which have none, answer after one query (every shop and
+    profile page asks, through the eligibility: docs/performance.md, "Load")."""
     found = await repository.settings_of(db, tenant_id=tenant_id)
-    return found.default_bracket if found is not None else None
+    if found is None:
+        return None
+    valid = await repository.valid_bracket(db, tenant_id=tenant_id, user_id=user_id, now=now)
+    return valid.bracket if valid is not None else found.default_bracket
 
 
 async def own_status(db: AsyncSession, *, principal: Principal, now: datetime) -> QuotientStatus:
