@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
+from bench.data.__main__ import load_into
+from tests.e2e.conftest import PASSWORD, Platform
 from tests.e2e.test_privacy import new_employee
 from tests.e2e.test_subsidies import cinema, wait_until
 
@@ -129,3 +130,39 @@ def test_a_gift_campaign_within_the_exemption_limit(platform: Platform) -> None:
         r for r in rows if r["user_id"] == eligible_id
     ).items()
     assert "Erin" not in as_csv.text  # ids only, never a name
+
+
+def test_a_campaign_with_no_condition_reaches_every_active_employee(platform: Platform) -> None:
+    """Employees who never saved a subsidies profile get a Christmas voucher too (identity
+    says who the tenant's active employees are); a removed one does not. In a tenant of its
+    own (a few generated people), so that no other test's employees get vouchers."""
+    plan, _ = load_into(platform.stack, 4, tenants=1, password=PASSWORD, with_demo=False)
+    tenant = plan.generated_tenants[0]
+    admin = platform.login(plan.staff_email(tenant, "admin"), tenant=tenant.slug)
+    accounts = {}
+    for name in ("newcomer", "leaver"):
+        body = {
+            "email": f"{name}@{tenant.slug}.test",
+            "first_name": name.title(),
+            "last_name": "Nouveau",
+            "password": PASSWORD,
+        }
+        created = admin.post("/api/users", json=body)
+        assert created.status_code == 201, created.text
+        accounts[name] = created.json()["id"]
+    assert admin.delete(f"/api/users/{accounts['leaver']}").status_code in (200, 202, 204)
+    newcomer = platform.login(f"newcomer@{tenant.slug}.test", tenant=tenant.slug)
+    assert newcomer.get("/api/subsidies/profile").json().get("children_count") in (None, 0)
+
+    body = {"name": "Noël", "event": "christmas", "amount_cents": 4_000}
+    preview = admin.post("/api/subsidies/campaigns/preview", json=body)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["beneficiaries"] == 5  # the 4 generated people and the newcomer
+    created = admin.post("/api/subsidies/campaigns", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["beneficiaries"] == 5
+    vouchers = newcomer.get("/api/subsidies/vouchers").json()
+    assert [(v["amount_cents"], v["remaining_cents"]) for v in vouchers] == [(4_000, 4_000)]
+    year = created.json()["year"]
+    people = {line["user_id"] for line in report(admin, year)}
+    assert accounts["newcomer"] in people and accounts["leaver"] not in people

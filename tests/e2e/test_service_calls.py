@@ -54,8 +54,13 @@ def call(platform: Platform, service: str, method: str, path: str, token: str) -
 def test_each_internal_route_hears_only_the_service_it_expects(platform: Platform) -> None:
     alice = platform.login("alice@demo.test")
     dpo = platform.login("dpo@demo.test")
+    admin = platform.login("admin@demo.test")
     orders_token = gateway_token(platform, alice, "orders")
     privacy_token = gateway_token(platform, dpo, "privacy")
+    admin_from_subsidies = exchange(
+        platform, gateway_token(platform, admin, "subsidies"), "identity"
+    )
+    assert admin_from_subsidies.status_code == 200, admin_from_subsidies.text
     from_orders = exchange(platform, orders_token, "subsidies")
     assert from_orders.status_code == 200, from_orders.text
     assert from_orders.json()["issued_token_type"] == "urn:ietf:params:oauth:token-type:jwt"
@@ -66,11 +71,15 @@ def test_each_internal_route_hears_only_the_service_it_expects(platform: Platfor
         ("subsidies", "POST", "/internal/grants"): from_orders.json()["access_token"],
         ("identity", "POST", "/internal/users/lookup"): dpo_for_identity,
         ("identity", "GET", "/internal/users/contact"): for_identity,
+        ("identity", "GET", "/internal/users/employees"): admin_from_subsidies.json()[
+            "access_token"
+        ],
     }
+    own = {"lookup": dpo, "employees": admin}
     for (service, method, path), allowed in routes.items():
         refused = {
             "the person's own token for that service": gateway_token(
-                platform, dpo if "lookup" in path else alice, service
+                platform, own.get(path.rsplit("/", 1)[-1], alice), service
             ),
             "a token made for another service": orders_token,
             "a token exchanged by another service": (
@@ -113,3 +122,28 @@ def test_exchanges_are_limited_and_exchanged_tokens_stay_internal(platform: Plat
         headers={"X-Session-Token": alice.cookies["__Host-session"], "X-Token-Audience": "x"},
     )
     assert unknown.status_code == 401
+
+
+def test_subsidies_lists_the_tenant_employees_for_an_admin_only(platform: Platform) -> None:
+    """A gift campaign with no condition reaches every employee: subsidies asks identity, for
+    a tenant admin, the ids of the tenant's active employees (ids only), and for nobody else."""
+    admin = platform.login("admin@demo.test")
+    alice = platform.login("alice@demo.test")
+    for_admin = exchange(platform, gateway_token(platform, admin, "subsidies"), "identity")
+    answer = httpx.get(
+        platform.service_url("identity", "/internal/users/employees"),
+        headers={"X-Internal-Token": for_admin.json()["access_token"]},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"ids", "next"}
+    assert alice.get("/api/auth/me").json()["id"] in body["ids"]
+    assert admin.get("/api/auth/me").json()["id"] not in body["ids"]  # an admin, no employee
+    carol = platform.login("carol@other.test", tenant="other")
+    assert carol.get("/api/auth/me").json()["id"] not in body["ids"]  # another tenant's
+    for_alice = exchange(platform, gateway_token(platform, alice, "subsidies"), "identity")
+    refused = httpx.get(
+        platform.service_url("identity", "/internal/users/employees"),
+        headers={"X-Internal-Token": for_alice.json()["access_token"]},
+    )
+    assert refused.status_code == 403

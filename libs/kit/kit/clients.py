@@ -141,6 +141,22 @@ class IdentityClient(PeerClient):
             raise Unavailable("the identity service cannot answer right now")
         return str(response.json()["id"])
 
+    async def employees(self) -> list[str]:
+        """The ids of the caller's tenant's active employees (a tenant admin's gift campaign),
+        every page of them."""
+        ids: list[str] = []
+        after: str | None = None
+        while True:
+            path = "/internal/users/employees" + (f"?after={after}" if after else "")
+            response = await self.call("GET", path)
+            if response.status_code != 200:
+                raise Unavailable("the identity service cannot answer right now")
+            page = response.json()
+            ids.extend(str(i) for i in page["ids"])
+            after = page["next"]
+            if not after:
+                return ids
+
     async def tenant_slug(self, slug: str) -> str:
         """The company's slug as identity knows it (its public route); 404 when unknown."""
         cannot_check = Unavailable("the platform cannot check the company right now")

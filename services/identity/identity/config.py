@@ -26,10 +26,12 @@ class Settings(ServiceSettings):
     audiences: list[str] = ["identity", "orders", "subsidies", "support", "privacy"]
     #: Who may call whom on a person's behalf (token exchange, ``identity.tokens``): caller ->
     #: the services it may get a token for. Orders reserves subsidies and reads the buyer's
-    #: email; privacy looks accounts up for a DPO.
+    #: email; privacy looks accounts up for a DPO; subsidies lists a tenant admin's employees
+    #: (ids) for a gift campaign.
     token_exchanges: dict[str, list[str]] = {
         "orders": ["subsidies", "identity"],
         "privacy": ["identity"],
+        "subsidies": ["identity"],
     }
     #: Origins allowed to send cookie-authenticated unsafe requests (the gateway's public URL).
     public_origins: list[str] = ["https://localhost:8443"]

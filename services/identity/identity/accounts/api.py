@@ -3,12 +3,13 @@ account (``/api/auth/me``), and what the orders and privacy services may ask (in
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from identity.accounts import service
 from identity.accounts.models import User
 from identity.accounts.schemas import (
     Contact,
+    Employees,
     Found,
     Lookup,
     RemovalAccepted,
@@ -113,3 +114,16 @@ async def contact(
 ) -> Contact:
     """For the orders service, on behalf of a buyer: their own email, for the order's mails."""
     return Contact(email=await service.contact(db, principal=buyer))
+
+
+@internal_router.get("/internal/users/employees")
+async def employees(
+    admin: Annotated[Principal, Depends(service_caller("subsidies", roles=[Role.TENANT_ADMIN]))],
+    db: SessionDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> Employees:
+    """For the subsidies service, on behalf of a tenant admin creating a gift campaign: the ids
+    of the tenant's active employees (every one is a beneficiary of a campaign with no
+    condition, profile or not), a page at a time."""
+    ids, after_this = await service.employee_ids(db, principal=admin, after=after)
+    return Employees(ids=ids, next=after_this)

@@ -66,3 +66,26 @@ async def active_users_with_role(db: AsyncSession, *, tenant_id: str, role: str)
         cast(User.roles, String).like(f'%"{role}"%'),
     )
     return [u for u in (await db.scalars(query)).all() if role in u.roles]
+
+
+async def active_employee_ids(
+    db: AsyncSession, *, tenant_id: str, after: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    """One page of the ids of the tenant's active employees, by id (for subsidies' gift
+    campaigns), and the id to continue after, or None on the last page. Ids only: no name,
+    no email."""
+    query = (
+        select(User.id, User.roles)
+        .where(
+            User.tenant_id == tenant_id,
+            User.is_active.is_(True),
+            cast(User.roles, String).like('%"employee"%'),
+        )
+        .order_by(User.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(User.id > after)
+    rows = (await db.execute(query)).all()
+    ids = [user_id for user_id, roles in rows if "employee" in roles]
+    return ids, (rows[-1][0] if len(rows) == limit else None)

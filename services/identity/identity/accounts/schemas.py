@@ -69,3 +69,11 @@ class Found(BaseModel):
 
 class Contact(BaseModel):
     email: str
+
+
+class Employees(BaseModel):
+    """One page of the ids of the caller's tenant's active employees."""
+
+    ids: list[str]
+    #: Ask again with ``after`` set to this for the next page; None on the last.
+    next: str | None

@@ -124,6 +124,19 @@ async def account_id(db: AsyncSession, *, tenant_id: str, email: str) -> str:
     return user.id
 
 
+#: Ids a page of ``/internal/users/employees`` gives.
+EMPLOYEES_PAGE = 1000
+
+
+async def employee_ids(
+    db: AsyncSession, *, principal: Principal, after: str | None
+) -> tuple[list[str], str | None]:
+    """The ids of the caller's tenant's active employees, a page at a time."""
+    return await repository.active_employee_ids(
+        db, tenant_id=principal.tenant_id, after=after, limit=EMPLOYEES_PAGE
+    )
+
+
 async def contact(db: AsyncSession, *, principal: Principal) -> str:
     """The person's own email (the orders service's, for the mails of their orders)."""
     user = await repository.user_by_id(db, tenant_id=principal.tenant_id, user_id=principal.user_id)

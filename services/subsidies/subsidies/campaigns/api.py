@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
+from kit.clients import ClientsDep
 from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, NEXT_CURSOR_HEADER, PAGED_RESPONSES, Cursor, Limit
 from subsidies.campaigns import service
@@ -40,20 +41,36 @@ async def events(admin: TenantAdmin, context: ContextDep) -> list[EventPublic]:
 
 @router.post("/campaigns/preview")
 async def preview(
-    body: CampaignIn, admin: TenantAdmin, context: ContextDep, db: SessionDep
+    body: CampaignIn,
+    admin: TenantAdmin,
+    context: ContextDep,
+    db: SessionDep,
+    clients: ClientsDep,
 ) -> PreviewPublic:
-    """The dry run: who would receive what, and who would go over the exemption limit."""
+    """The dry run: who would receive what, and who would go over the exemption limit. The
+    beneficiaries are the tenant's active employees (identity's list, ids only)."""
     plan = await service.plan(
-        db, settings=context.settings, tenant_id=admin.tenant_id, draft=body.draft(), now=utcnow()
+        db,
+        settings=context.settings,
+        tenant_id=admin.tenant_id,
+        draft=body.draft(),
+        now=utcnow(),
+        employees=clients.identity.employees,
     )
     return PreviewPublic.of(plan)
 
 
 @router.post("/campaigns", status_code=status.HTTP_201_CREATED)
 async def create(
-    body: CampaignCreate, admin: TenantAdmin, context: ContextDep, db: SessionDep
+    body: CampaignCreate,
+    admin: TenantAdmin,
+    context: ContextDep,
+    db: SessionDep,
+    clients: ClientsDep,
 ) -> CampaignPublic:
-    """Issue the vouchers; 409 when some go over the limit without ``confirm_over_limit``."""
+    """Issue the vouchers to the tenant's active employees meeting the condition (with no
+    condition, every one, profile or not); 409 when some go over the limit without
+    ``confirm_over_limit``."""
     campaign, _ = await service.create(
         db,
         settings=context.settings,
@@ -61,6 +78,7 @@ async def create(
         draft=body.draft(),
         confirm_over_limit=body.confirm_over_limit,
         now=utcnow(),
+        employees=clients.identity.employees,
     )
     return CampaignPublic.of(campaign)
 

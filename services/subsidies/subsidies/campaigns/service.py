@@ -16,7 +16,7 @@ to pay (``consume``, called by ``POST /internal/grants``), held until the order 
 released when it is cancelled, refunded or never committed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +31,9 @@ from subsidies.campaigns import repository
 from subsidies.campaigns.models import Campaign, GiftTotal, LimitBasis, Voucher, VoucherUse
 from subsidies.config import Settings
 from subsidies.grants.models import GrantStatus, OrderEvent
+
+#: What gives the tenant's active employees' ids (identity, asked for the admin calling).
+Employees = Callable[[], Awaitable[Sequence[str]]]
 
 #: At most this many beneficiaries over the limit are listed in a preview (all are counted).
 LISTED = 100
@@ -165,10 +168,22 @@ def events_of(settings: Settings, year: int) -> list[tuple[str, LimitBasis, int]
 
 
 async def plan(
-    db: AsyncSession, *, settings: Settings, tenant_id: str, draft: Draft, now: datetime
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    tenant_id: str,
+    draft: Draft,
+    now: datetime,
+    employees: Employees | None = None,
 ) -> Plan:
     """The dry run: every eligible beneficiary's voucher and, for those it takes past the limit
-    of the event's year (what they already received for it included), the excess."""
+    of the event's year (what they already received for it included), the excess.
+
+    ``employees`` gives the tenant's active employees (identity's ids; None: not asked), asked
+    once the draft is known to be valid: only
+    they receive a voucher (not a departed employee whose profile is still held), and with no
+    condition on children each of them does, whether or not they ever saved a profile; a
+    condition on children needs the profile that says how many."""
     basis = limit_basis(settings, draft.event)
     if draft.per_child and basis != LimitBasis.CHILD:
         raise Invalid("an amount per child is for the events counted per child")
@@ -178,6 +193,12 @@ async def plan(
     result = Plan(draft.event, year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
+    if employees is not None:
+        active = set(await employees())
+        people = [(user, children) for user, children in people if user in active]
+        if min_children == 0:
+            known = {user for user, _ in people}
+            people = sorted([*people, *((user, 0) for user in active - known)])
     # Art. 18: a restricted person's profile is kept, not used: no voucher is issued on it.
     frozen: set[str] = set()
     for start in range(0, len(people), CHUNK):
@@ -244,12 +265,15 @@ async def create(
     draft: Draft,
     confirm_over_limit: bool,
     now: datetime,
+    employees: Employees | None = None,
 ) -> tuple[Campaign, Plan]:
     """Issue the campaign's vouchers. When some go over the exemption limit, nothing is issued
     unless the admin confirmed it (``confirm_over_limit``): the whole event's amount of those
     people is then recorded as not exempt (campaigns, vouchers and the yearly report)."""
     await repository.lock_tenant_campaigns(db, tenant_id=tenant_id)
-    result = await plan(db, settings=settings, tenant_id=tenant_id, draft=draft, now=now)
+    result = await plan(
+        db, settings=settings, tenant_id=tenant_id, draft=draft, now=now, employees=employees
+    )
     if result.exceeding_count and not confirm_over_limit:
         raise Conflict(
             f"{result.exceeding_count} beneficiaries would go over the exemption limit "

@@ -52,6 +52,25 @@ async def campaign(
         return created
 
 
+def identity_answers(*ids: str) -> service.Employees:
+    """What identity's ``/internal/users/employees`` answers for the tenant's admin."""
+
+    async def employees() -> list[str]:
+        return list(ids)
+
+    return employees
+
+
+async def identity_is_not_asked() -> list[str]:
+    raise AssertionError("identity was asked before the draft was checked")
+
+
+async def vouchers_of(database: Database) -> dict[str, int]:
+    async with database.transaction() as db:
+        rows = await db.execute(select(Voucher.user_id, Voucher.amount_cents))
+        return {user: int(amount) for user, amount in rows.all()}
+
+
 async def report(database: Database, year: int = 2026) -> dict[tuple[str, str], service.Exemption]:
     async with database.transaction() as db:
         page = await service.report(
@@ -306,3 +325,55 @@ async def test_the_books_record_the_campaign_once_and_the_vouchers_an_order_spen
     assert owed == {"5122": 3_000, "4672": 1_000, "4082": 5_000, "4012": -9_000}
     for entry in books:
         assert sum(x.debit_cents for x in entry.lines) == sum(x.credit_cents for x in entry.lines)
+
+
+async def test_with_no_condition_every_active_employee_gets_a_voucher_profile_or_not(
+    database: Database,
+) -> None:
+    """Issue 19: a Christmas campaign reaches the tenant's employees, not only those who once
+    saved a profile; a departed employee whose profile is still held gets nothing."""
+    await people(database, kept=2, departed=1)
+    draft = Draft(name="Noël", event="christmas", amount_cents=5_000)
+    async with database.transaction() as db:
+        created, result = await service.create(
+            db,
+            settings=SETTINGS,
+            tenant_id=TENANT,
+            draft=draft,
+            confirm_over_limit=False,
+            now=NOW,
+            employees=identity_answers("kept", "never-saved-a-profile"),
+        )
+    assert created.beneficiaries == result.beneficiaries == 2
+    assert await vouchers_of(database) == {"kept": 5_000, "never-saved-a-profile": 5_000}
+    line = (await report(database))[("never-saved-a-profile", "christmas")]
+    assert (line.exempt_cents, line.not_exempt_cents) == (5_000, 0)
+
+
+async def test_a_condition_on_children_needs_the_profile_that_says_how_many(
+    database: Database,
+) -> None:
+    await people(database, parent=2, departed=3)
+    async with database.transaction() as db:
+        result = await service.plan(
+            db,
+            settings=SETTINGS,
+            tenant_id=TENANT,
+            draft=Draft(name="Rentrée", event="back_to_school", amount_cents=3_000, min_children=1),
+            now=NOW,
+            employees=identity_answers("parent", "never-saved-a-profile"),
+        )
+    assert [issue.user_id for issue in result.issues] == ["parent"]
+
+
+async def test_a_bad_draft_is_refused_before_identity_is_asked(database: Database) -> None:
+    async with database.transaction() as db:
+        with pytest.raises(Invalid, match="per child"):
+            await service.plan(
+                db,
+                settings=SETTINGS,
+                tenant_id=TENANT,
+                draft=Draft(name="x", event="christmas", amount_cents=100, per_child=True),
+                now=NOW,
+                employees=identity_is_not_asked,
+            )

@@ -2,6 +2,7 @@
 (nothing issued), the yearly report paged as JSON and as CSV, the employee's own vouchers, who
 may call what, and bad input refused."""
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -14,7 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert
 
 from kit.auth import Principal, Role
+from kit.db import Database
+from kit.errors import Conflict
 from kit.testing import BadgeVerifier, badge
+from subsidies.campaigns import service
+from subsidies.campaigns.schemas import CampaignIn, PreviewPublic
 from subsidies.config import Settings
 from subsidies.main import build_app
 from subsidies.models import Base, Profile
@@ -53,6 +58,43 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
+async def plan_or_create(
+    client: TestClient, *, create: bool = False, confirm: bool = False
+) -> service.Plan:
+    """The campaign of ``BODY`` previewed, or created, with identity's answer: the tenant's
+    employees p0 to p6 (all with a profile)."""
+
+    async def employees() -> list[str]:
+        return [f"p{n}" for n in range(7)]
+
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    database = Database(settings.database_url)
+    draft = CampaignIn.model_validate(BODY).draft()
+    try:
+        async with database.transaction() as db:
+            if not create:
+                return await service.plan(
+                    db,
+                    settings=settings,
+                    tenant_id=TENANT,
+                    draft=draft,
+                    now=NOW,
+                    employees=employees,
+                )
+            _, result = await service.create(
+                db,
+                settings=settings,
+                tenant_id=TENANT,
+                draft=draft,
+                confirm_over_limit=confirm,
+                now=NOW,
+                employees=employees,
+            )
+            return result
+    finally:
+        await database.dispose()
+
+
 def report_pages(client: TestClient, *, limit: int) -> list[list[dict[str, Any]]]:
     pages, cursor = [], None
     while True:
@@ -75,7 +117,9 @@ def test_over_the_limit_is_warned_refused_then_confirmed_and_reported(
     admin = badge("admin")
     events = client.get("/api/subsidies/campaigns/events", headers=admin).json()
     assert {"event": "christmas", "per_child_limit": False, "limit_cents": LIMIT} in events
-    preview = client.post("/api/subsidies/campaigns/preview", json=BODY, headers=admin).json()
+    # The preview and the creation ask identity for the tenant's employees: through the real
+    # identity in tests/e2e/test_campaigns.py; here the service is called with its answer.
+    preview = PreviewPublic.of(asyncio.run(plan_or_create(client))).model_dump()
     assert (preview["beneficiaries"], preview["exceeding_count"]) == (7, 7)  # not t-2's
     assert preview["exceeding"][0] == {
         "user_id": "p0",
@@ -84,14 +128,13 @@ def test_over_the_limit_is_warned_refused_then_confirmed_and_reported(
         "limit_cents": LIMIT,
         "excess_cents": LIMIT + 1,  # one cent above: the whole voucher is subject
     }
-    refused = client.post("/api/subsidies/campaigns", json=BODY, headers=admin)
-    assert refused.status_code == 409 and "7 beneficiaries" in refused.json()["detail"]
+    with pytest.raises(Conflict, match="7 beneficiaries"):
+        asyncio.run(plan_or_create(client, create=True))
     assert client.get("/api/subsidies/campaigns", headers=admin).json() == []
     assert client.get("/api/subsidies/vouchers", headers=badge("p0")).json() == []
-    created = client.post(
-        "/api/subsidies/campaigns", json=BODY | {"confirm_over_limit": True}, headers=admin
-    )
-    assert created.status_code == 201 and created.json()["not_exempt_cents"] == 7 * (LIMIT + 1)
+    asyncio.run(plan_or_create(client, create=True, confirm=True))
+    listed = client.get("/api/subsidies/campaigns", headers=admin).json()
+    assert [c["not_exempt_cents"] for c in listed] == [7 * (LIMIT + 1)]
 
     pages = report_pages(client, limit=3)
     assert [len(p) for p in pages] == [3, 3, 1]
