@@ -154,11 +154,11 @@ def test_a_campaign_with_no_condition_reaches_every_active_employee(platform: Pl
     newcomer = platform.login(f"newcomer@{tenant.slug}.test", tenant=tenant.slug)
     assert newcomer.get("/api/subsidies/profile").json().get("children_count") in (None, 0)
 
-    body = {"name": "Noël", "event": "christmas", "amount_cents": 4_000}
-    preview = admin.post("/api/subsidies/campaigns/preview", json=body)
+    gift: dict[str, Any] = {"name": "Noël", "event": "christmas", "amount_cents": 4_000}
+    preview = admin.post("/api/subsidies/campaigns/preview", json=gift)
     assert preview.status_code == 200, preview.text
     assert preview.json()["beneficiaries"] == 5  # the 4 generated people and the newcomer
-    created = admin.post("/api/subsidies/campaigns", json=body)
+    created = admin.post("/api/subsidies/campaigns", json=gift)
     assert created.status_code == 201, created.text
     assert created.json()["beneficiaries"] == 5
     vouchers = newcomer.get("/api/subsidies/vouchers").json()
