@@ -218,3 +218,45 @@ def test_a_person_sees_and_ends_their_sessions(platform: Platform) -> None:
     assert laptop.post("/api/auth/sessions/end-others").json() == {"ended": 1}
     assert third.post("/api/auth/logout").status_code == 401
     assert laptop.get("/api/auth/me").status_code == 200
+
+
+def test_an_admin_gives_an_employee_number_that_a_directory_sign_in_matches(
+    platform: Platform,
+) -> None:
+    """The employer's number (matricule) that a directory sign-in is matched by: given when
+    the admin creates the account (not only by an import), one per account in the tenant; the
+    demo employees have one."""
+    admin = platform.login("admin@demo.test")
+    number = f"M-{secrets.token_hex(4)}"
+    body = {
+        "email": f"num-{secrets.token_hex(4)}@demo.test",
+        "first_name": "Nina",
+        "last_name": "Numéro",
+        "employee_number": number,
+    }
+    created = admin.post("/api/users", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["employee_number"] == number
+    twin = admin.post("/api/users", json=body | {"email": f"twin-{secrets.token_hex(4)}@demo.test"})
+    assert twin.status_code == 409 and "employee number" in twin.json()["detail"]
+    assert number not in twin.text  # the error names no value
+    too_long = admin.post(
+        "/api/users",
+        json=body
+        | {"email": f"long-{secrets.token_hex(4)}@demo.test", "employee_number": "9" * 65},
+    )
+    assert too_long.status_code == 422
+    numbers: dict[str, str | None] = {}
+    cursor: str | None = None
+    while True:
+        page = admin.get(
+            "/api/users", params={"limit": 200, **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        numbers |= {u["email"]: u["employee_number"] for u in page.json()}
+        cursor = page.headers.get("x-next-cursor")
+        if cursor is None:
+            break
+    assert numbers["alice@demo.test"] == "DEMO-0001"
+    assert numbers[body["email"]] == number
+    assert not any(e.startswith(("twin-", "long-")) for e in numbers)

@@ -36,6 +36,14 @@ ACCOUNTS = [
     ("other", "carol@other.test", "Carol", "Petit", [Role.EMPLOYEE]),
 ]
 
+#: The demo employees' numbers (matricules), so that a tenant's directory sign-in matched by
+#: ``employee_number`` finds them as it finds imported people.
+EMPLOYEE_NUMBERS = {
+    "alice@demo.test": "DEMO-0001",
+    "bob@demo.test": "DEMO-0002",
+    "carol@other.test": "OTHER-0001",
+}
+
 
 async def seed(password: str) -> None:
     settings = get_settings()
@@ -73,6 +81,8 @@ async def seed(password: str) -> None:
                         created_at=now,
                     )
                     db.add(user)
+                if user.employee_number is None:
+                    user.employee_number = EMPLOYEE_NUMBERS.get(email)
                 user.password_hash = password_hash
                 user.password_changed_at = now
                 if staff(user.roles):  # staff log in with a second step: DEMO_TOTP_SECRET

@@ -38,6 +38,7 @@ def public(user: User, tenant: str) -> UserPublic:
         tenant=tenant,
         roles=list(user.roles),
         two_factor=user.totp_secret is not None,
+        employee_number=user.employee_number,
     )
 
 

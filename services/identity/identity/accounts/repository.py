@@ -15,6 +15,14 @@ async def user_by_email(db: AsyncSession, *, tenant_id: str, email: str) -> User
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
 
 
+async def user_by_employee_number(
+    db: AsyncSession, *, tenant_id: str, employee_number: str
+) -> User | None:
+    return await db.scalar(
+        select(User).where(User.tenant_id == tenant_id, User.employee_number == employee_number)
+    )
+
+
 async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
     return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
 

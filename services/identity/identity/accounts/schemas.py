@@ -32,12 +32,18 @@ Password = Annotated[
 ]
 
 
+#: The employer's number for the person (matricule): what a first sign-in through the
+#: tenant's directory is matched by (``identity.oidc``), as the import sets it.
+EmployeeNumber = Annotated[str, text(64)]
+
+
 class UserCreate(Strict):
     email: Email
     first_name: Name
     last_name: Name
     roles: list[Role] = Field(default_factory=lambda: [Role.EMPLOYEE], min_length=1, max_length=5)
     password: Password | None = None
+    employee_number: EmployeeNumber | None = None
 
 
 class UserPublic(BaseModel):
@@ -51,6 +57,8 @@ class UserPublic(BaseModel):
     restricted: bool = False
     #: Two-factor login is on.
     two_factor: bool = False
+    #: The employer's number (matricule), when the admin or an import gave one.
+    employee_number: str | None = None
 
 
 class RemovalAccepted(BaseModel):

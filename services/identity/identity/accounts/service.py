@@ -25,6 +25,7 @@ ASSIGNABLE_BY_TENANT_ADMIN = frozenset(
     {Role.EMPLOYEE, Role.TENANT_ADMIN, Role.SUPPORT_AGENT, Role.DPO}
 )
 EXISTS = "a user with this email already exists in this tenant"
+NUMBER_TAKEN = "another account of this tenant has this employee number"
 
 
 async def current_user(db: AsyncSession, *, principal: Principal) -> User:
@@ -44,6 +45,10 @@ async def create_user(
         check_policy(data.password)
     if await repository.user_by_email(db, tenant_id=principal.tenant_id, email=data.email):
         raise Conflict(EXISTS)
+    if data.employee_number is not None and await repository.user_by_employee_number(
+        db, tenant_id=principal.tenant_id, employee_number=data.employee_number
+    ):
+        raise Conflict(NUMBER_TAKEN)
     user = User(
         tenant_id=principal.tenant_id,
         email=data.email,
@@ -54,6 +59,7 @@ async def create_user(
         is_active=True,
         created_at=now,
         password_changed_at=now if data.password else None,
+        employee_number=data.employee_number,
     )
     db.add(user)
     try:

@@ -51,14 +51,6 @@ async def linked_user(
     )
 
 
-async def user_by_employee_number(
-    db: AsyncSession, *, tenant_id: str, employee_number: str
-) -> User | None:
-    return await db.scalar(
-        select(User).where(User.tenant_id == tenant_id, User.employee_number == employee_number)
-    )
-
-
 async def link_of(db: AsyncSession, *, user_id: str, issuer: str) -> OidcLink | None:
     return await db.scalar(
         select(OidcLink).where(OidcLink.user_id == user_id, OidcLink.issuer == issuer)

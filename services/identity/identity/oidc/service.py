@@ -370,7 +370,7 @@ async def _account(
         value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         return None
-    user = await repository.user_by_employee_number(
+    user = await accounts.user_by_employee_number(
         db, tenant_id=provider.tenant_id, employee_number=value.strip()
     )
     if user is None or not user.is_active:
