@@ -4,6 +4,7 @@ released when it is cancelled or refunded)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.events import Envelope, Subscription
 from kit.privacy.participant import Participant
 from kit.privacy.protocol import Action
@@ -24,8 +25,17 @@ participant = Participant(
 
 
 async def on_order(session: AsyncSession, envelope: Envelope) -> None:
+    """The books' entries are written now, however late the event arrives (a period already
+    exported never changes); their documents are dated when the order was paid or refunded."""
     event_type, order_id = OrderEvent(envelope.type), str(envelope.payload["order_id"])
-    await grants.on_order(session, event_type=event_type, order_id=order_id)
+    now = utcnow()
+    await grants.on_order(
+        session,
+        event_type=event_type,
+        order_id=order_id,
+        occurred_at=envelope.occurred_at,
+        now=now,
+    )
     await campaigns.on_order(session, event_type=event_type, order_id=order_id)
     await accounting.on_order_event(
         session,
@@ -34,6 +44,7 @@ async def on_order(session: AsyncSession, envelope: Envelope) -> None:
         user_id=envelope.subject,
         payload=envelope.payload,
         occurred_at=envelope.occurred_at,
+        now=now,
     )
 
 

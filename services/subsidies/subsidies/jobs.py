@@ -26,7 +26,7 @@ Run = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 async def release_expired_holds(db: AsyncSession, now: datetime) -> int:
     """Grants held for orders that never got placed (the order's transaction failed)."""
-    return await release(db, await grants.expired_holds(db, now=now))
+    return await release(db, await grants.expired_holds(db, now=now), now=now)
 
 
 def lapse_job(settings: Settings) -> Run:

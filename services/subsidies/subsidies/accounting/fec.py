@@ -50,14 +50,14 @@ def _rows(
                 entry.journal_code,
                 _text(entry.journal_label),
                 str(entry.number),
-                day.of(entry.entry_date),
+                day.of(entry.entry_date),  # the booking: when the entry was written
                 line.account_number,
                 _text(line.account_label),
                 line.aux or "",
                 # The auxiliary account's label: the record's id again, never a person's name.
                 line.aux or "",
                 entry.piece_ref,
-                day.of(entry.entry_date),
+                day.of(entry.piece_date),  # the document: when the operation happened
                 _text(entry.label),
                 money.of(line.debit_cents),
                 money.of(line.credit_cents),

@@ -60,14 +60,20 @@ class LedgerEntry(Base):
     budget: Mapped[str] = mapped_column(String(10), info=BOOKS)
     journal_code: Mapped[str] = mapped_column(String(8), info=BOOKS)
     journal_label: Mapped[str] = mapped_column(String(100), info=BOOKS)
+    #: The booking date (``EcritureDate``, ``ValidDate``): the day the entry was written, in the
+    #: works council's time zone; the exports select a period by it.
     entry_date: Mapped[date] = mapped_column(Date, info=BOOKS)
     #: The record the operation is about (an order, booking, voucher or grant id).
     piece_ref: Mapped[str] = mapped_column(String(64), info=not_personal("random id of a record"))
+    #: The date of that record (``PieceDate``): the day the operation happened (an order paid or
+    #: refunded, a grant made, a voucher issued), in the works council's time zone.
+    piece_date: Mapped[date] = mapped_column(Date, info=BOOKS)
     label: Mapped[str] = mapped_column(String(200), info=BOOKS)
     #: What recorded it, e.g. ``order.paid:<order id>``: unique per tenant.
     source_key: Mapped[str] = mapped_column(String(120), info=BOOKS)
     #: The entry this one reverses (a correction), if any.
     reverses_id: Mapped[str | None] = mapped_column(String(36), info=BOOKS)
+    #: When the entry was written (the platform's clock), its ``entry_date`` in the council's time.
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, info=BOOKS)
 
     lines: Mapped[list["LedgerLine"]] = relationship(

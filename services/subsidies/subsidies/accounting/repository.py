@@ -39,7 +39,8 @@ async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> Ledg
 async def entries_between(
     db: AsyncSession, *, tenant_id: str, start: date, end: date
 ) -> Sequence[LedgerEntry]:
-    """The tenant's entries dated in [start, end], in their number's order, with their lines."""
+    """The tenant's entries written in [start, end] (their booking date, ``entry_date``), in
+    their number's order, with their lines."""
     return (
         await db.scalars(
             select(LedgerEntry)

@@ -2,6 +2,13 @@
 its budget's journal; nothing is ever changed once written, a correction is a new entry that
 reverses the first. No HTTP here.
 
+**Two dates**, as French bookkeeping has them: an entry is dated (``EcritureDate``, the period
+the exports select it by) the day it is written, in the works council's time zone; its
+supporting document (``PieceDate``) is dated the day the operation happened (an order paid or
+refunded, a grant made, a voucher issued). An event the worker receives late, or a payment a
+minute before midnight at a month's end, is so written in the period still open, never in one
+already exported; its numbers (``EcritureNum``) follow the order entries are written in.
+
 Each entry is recorded once per source (``source_key``, unique per tenant): an event delivered
 twice, or a call made twice, finds the entry already there and records nothing more.
 
@@ -19,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import utcnow
 from kit.errors import Invalid
 from subsidies.accounting import repository
 from subsidies.accounting.chart import Account, Budget, Chart, Role, Source
@@ -52,7 +60,7 @@ class Books:
         return self._chart
 
     def day(self, when: datetime) -> date:
-        """The entry's date: ``when`` in the works council's time zone."""
+        """``when``'s day in the works council's time zone (an entry's and its document's)."""
         if self._zone is None:
             raise RuntimeError("subsidies: the books' time zone is not bound (build_context)")
         return when.astimezone(self._zone).date()
@@ -80,11 +88,13 @@ async def _write(
     label: str,
     lines: Sequence[Line],
     when: datetime,
+    now: datetime | None,
     user_id: str | None,
     reverses_id: str | None = None,
 ) -> LedgerEntry | None:
-    """One balanced entry, numbered next in the tenant's sequence; None when it is already
-    recorded or moves no money."""
+    """One balanced entry, numbered next in the tenant's sequence, dated ``now`` (when it is
+    written: the platform's clock unless given), its document dated ``when`` (when the
+    operation happened); None when it is already recorded or moves no money."""
     if await repository.entry_of(db, tenant_id=tenant_id, source_key=source_key) is not None:
         return None
     lines = [line for line in lines if line.debit or line.credit]
@@ -93,18 +103,20 @@ async def _write(
     if sum(x.debit for x in lines) != sum(x.credit for x in lines):
         raise ValueError(f"unbalanced entry {source_key}")  # a bug, never the caller's input
     journal = books.chart.journals[budget]
+    written = utcnow() if now is None else now
     entry = LedgerEntry(
         tenant_id=tenant_id,
         number=await repository.next_number(db, tenant_id=tenant_id),
         budget=budget,
         journal_code=journal.code,
         journal_label=journal.label,
-        entry_date=books.day(when),
+        entry_date=books.day(written),
         piece_ref=piece_ref,
+        piece_date=books.day(when),
         label=label,
         source_key=source_key,
         reverses_id=reverses_id,
-        recorded_at=when,
+        recorded_at=written,
     )
     entry.lines = [
         LedgerLine(
@@ -121,7 +133,9 @@ async def _write(
     await db.flush()
     if user_id is not None:
         db.add(
-            LedgerSubject(entry_id=entry.id, tenant_id=tenant_id, user_id=user_id, recorded_at=when)
+            LedgerSubject(
+                entry_id=entry.id, tenant_id=tenant_id, user_id=user_id, recorded_at=written
+            )
         )
         await db.flush()
         await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
@@ -136,10 +150,13 @@ async def _reverse(
     source_key: str,
     label: str,
     when: datetime,
+    now: datetime | None,
     user_id: str | None,
 ) -> LedgerEntry | None:
     """A new entry that cancels the one recorded for ``of`` (its lines, debits and credits
-    swapped, with the accounts it was written with); None when there is nothing to reverse."""
+    swapped, with the accounts it was written with), dated like any entry: written ``now``,
+    its document (the cancellation, the refund) ``when``; None when there is nothing to
+    reverse."""
     original = await repository.entry_of(db, tenant_id=tenant_id, source_key=of)
     if original is None:
         return None
@@ -160,6 +177,7 @@ async def _reverse(
             for x in original.lines
         ],
         when=when,
+        now=now,
         user_id=user_id,
         reverses_id=original.id,
     )
@@ -174,7 +192,8 @@ def _account(source: Source, role: Role) -> Account:
 
 
 async def record_grant(db: AsyncSession, grant: Grant) -> LedgerEntry | None:
-    """A subsidy granted: the budget's expense, owed to the order or booking it pays for."""
+    """A subsidy granted: the budget's expense, owed to the order or booking it pays for.
+    Called in the transaction that makes the grant: written and dated its ``created_at``."""
     record = grant.order_id or grant.booking_id or grant.id
     return await _write(
         db,
@@ -188,19 +207,24 @@ async def record_grant(db: AsyncSession, grant: Grant) -> LedgerEntry | None:
             Line(_account(Source.GRANT, Role.BENEFICIARIES), credit=grant.amount_cents, aux=record),
         ],
         when=grant.created_at,
+        now=grant.created_at,
         user_id=grant.user_id,
     )
 
 
-async def release_grant(db: AsyncSession, grant: Grant, *, now: datetime) -> LedgerEntry | None:
-    """A subsidy given back (order cancelled or refunded, hold expired, booking cancelled)."""
+async def release_grant(
+    db: AsyncSession, grant: Grant, *, now: datetime, occurred_at: datetime | None = None
+) -> LedgerEntry | None:
+    """A subsidy given back (order cancelled or refunded, hold expired, booking cancelled):
+    written ``now``, its document dated ``occurred_at`` (the order's event) or ``now``."""
     return await _reverse(
         db,
         tenant_id=grant.tenant_id,
         of=f"grant:{grant.id}",
         source_key=f"grant.released:{grant.id}",
         label="Annulation subvention",
-        when=now,
+        when=now if occurred_at is None else occurred_at,
+        now=now,
         user_id=grant.user_id,
     )
 
@@ -215,10 +239,12 @@ async def record_order_paid(
     subsidy_cents: int,
     when: datetime,
     voucher_cents: int = 0,
+    now: datetime | None = None,
 ) -> LedgerEntry | None:
     """An order paid: what the buyer paid reaches the bank, the subsidy settles what the
     grant owed and what the order took from gift vouchers (``voucher_cents``, part of
-    ``subsidy_cents``) what the vouchers owed, and the partner is owed the whole price."""
+    ``subsidy_cents``) what the vouchers owed, and the partner is owed the whole price.
+    Its document is dated ``when`` (the payment), the entry ``now`` (written)."""
     if total_cents < 0 or not 0 <= subsidy_cents <= total_cents:
         raise Invalid("an order's amounts are inconsistent")
     voucher_cents = min(max(voucher_cents, 0), subsidy_cents)
@@ -240,14 +266,22 @@ async def record_order_paid(
             Line(_account(Source.ORDER, Role.PARTNERS), credit=total_cents, aux=order_id),
         ],
         when=when,
+        now=now,
         user_id=user_id,
     )
 
 
 async def record_order_refunded(
-    db: AsyncSession, *, tenant_id: str, user_id: str | None, order_id: str, when: datetime
+    db: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str | None,
+    order_id: str,
+    when: datetime,
+    now: datetime | None = None,
 ) -> LedgerEntry | None:
-    """A paid order refunded: its payment's entry reversed (its grants are released apart)."""
+    """A paid order refunded: its payment's entry reversed (its grants are released apart),
+    its document dated ``when`` (the refund), the entry ``now`` (written)."""
     return await _reverse(
         db,
         tenant_id=tenant_id,
@@ -255,12 +289,14 @@ async def record_order_refunded(
         source_key=f"order.refunded:{order_id}",
         label="Remboursement commande",
         when=when,
+        now=now,
         user_id=user_id,
     )
 
 
 async def record_booking(db: AsyncSession, booking: Booking) -> LedgerEntry | None:
-    """An activity booked: the rest after the subsidy is collected by SEPA direct debit."""
+    """An activity booked: the rest after the subsidy is collected by SEPA direct debit.
+    Called in the booking's transaction: written and dated its ``created_at``."""
     debit = booking.price_cents - booking.subsidy_cents
     return await _write(
         db,
@@ -283,6 +319,7 @@ async def record_booking(db: AsyncSession, booking: Booking) -> LedgerEntry | No
             ),
         ],
         when=booking.created_at,
+        now=booking.created_at,
         user_id=booking.user_id,
     )
 
@@ -295,6 +332,7 @@ async def cancel_booking(db: AsyncSession, booking: Booking, *, now: datetime) -
         source_key=f"booking.cancelled:{booking.id}",
         label="Annulation activité, prélèvement remboursé",
         when=now,
+        now=now,
         user_id=booking.user_id,
     )
 
@@ -308,12 +346,15 @@ async def record_voucher(
     amount_cents: int = 0,
     user_id: str | None = None,
     cancelled: bool = False,
+    now: datetime | None = None,
 ) -> LedgerEntry | None:
     """A gift voucher issued (``cancelled=False``) or cancelled: the budget's expense, owed to
     the voucher's issuer (auxiliary account: the voucher's id). Call it in the transaction that
     issues or cancels the voucher; calling again records nothing more. ``user_id`` is the
     beneficiary's account id (never a name or an email), kept apart from the books. A
-    cancellation needs no amount: it reverses the entry of the issue, if there is one."""
+    cancellation needs no amount: it reverses the entry of the issue, if there is one. The
+    document is dated ``when`` (the issue or the cancellation), the entry ``now`` (when it is
+    written: the platform's clock unless given)."""
     if cancelled:
         return await _reverse(
             db,
@@ -322,6 +363,7 @@ async def record_voucher(
             source_key=f"voucher.cancelled:{voucher_id}",
             label="Annulation bon d'achat",
             when=when,
+            now=now,
             user_id=user_id,
         )
     if amount_cents <= 0:
@@ -342,6 +384,7 @@ async def record_voucher(
             ),
         ],
         when=when,
+        now=now,
         user_id=user_id,
     )
 
@@ -354,9 +397,13 @@ async def on_order_event(
     user_id: str | None,
     payload: dict[str, Any],
     occurred_at: datetime,
+    now: datetime | None = None,
 ) -> None:
     """The orders' events the books follow: ``order.paid`` (with ``total_cents`` and
-    ``subsidy_cents``) and ``order.refunded``; the grants' side is recorded by the grants."""
+    ``subsidy_cents``) and ``order.refunded``; the grants' side is recorded by the grants.
+    The entry is dated ``now``, when the worker writes it (the platform's clock unless given),
+    however late the event arrives; its document ``occurred_at``, when the order was paid or
+    refunded."""
     order_id = str(payload["order_id"])
     if tenant_id is None:
         return
@@ -371,10 +418,16 @@ async def on_order_event(
             subsidy_cents=int(payload.get("subsidy_cents", 0)),
             voucher_cents=sum(u.amount_cents for u in uses if u.status != GrantStatus.RELEASED),
             when=occurred_at,
+            now=now,
         )
     elif event_type == "order.refunded":
         await record_order_refunded(
-            db, tenant_id=tenant_id, user_id=user_id, order_id=order_id, when=occurred_at
+            db,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            order_id=order_id,
+            when=occurred_at,
+            now=now,
         )
 
 

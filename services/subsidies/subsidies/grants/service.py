@@ -219,8 +219,16 @@ async def settle(db: AsyncSession, pending: Pending) -> int:
     return pending.total
 
 
-async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
-    """Give the grants' amounts back to their budgets (an order cancelled, a hold expired)."""
+async def release(
+    db: AsyncSession,
+    grants: Sequence[Grant],
+    *,
+    now: datetime | None = None,
+    occurred_at: datetime | None = None,
+) -> int:
+    """Give the grants' amounts back to their budgets (an order cancelled, a hold expired).
+    Their reversing entries are written ``now`` (the platform's clock unless given), their
+    document dated ``occurred_at`` (the order's cancellation or refund) or ``now``."""
     for item in grants:
         item.status = GrantStatus.RELEASED
         item.hold_until = None
@@ -229,9 +237,9 @@ async def release(db: AsyncSession, grants: Sequence[Grant]) -> int:
         )
     # The books after the budget, in the order a grant takes them (budget row, then the
     # entries' counter): two transactions never wait on each other's lock.
-    now = utcnow()
+    now = utcnow() if now is None else now
     for item in grants:
-        await accounting.release_grant(db, item, now=now)  # a reversing entry
+        await accounting.release_grant(db, item, now=now, occurred_at=occurred_at)
     return len(grants)
 
 
@@ -248,11 +256,19 @@ ORDER_OUTCOME = {
 }
 
 
-async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -> None:
+async def on_order(
+    db: AsyncSession,
+    *,
+    event_type: OrderEvent,
+    order_id: str,
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> None:
+    """An order's event (``occurred_at``: when it happened) received ``now``."""
     outcome = ORDER_OUTCOME[event_type]
     grants = await repository.grants_for(db, order_id=order_id)
     if outcome == GrantStatus.RELEASED:
-        await release(db, grants)
+        await release(db, grants, now=now, occurred_at=occurred_at)
         return
     for item in grants:
         if outcome == GrantStatus.PAID or item.status == GrantStatus.HELD:

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from kit.db import Database
 from kit.errors import Invalid
+from kit.events import Envelope
 from kit.testing import BadgeVerifier, badge
 from services.subsidies.tests.factories import (
     NOW,
@@ -24,6 +25,7 @@ from services.subsidies.tests.factories import (
     order_grant,
     rule_row,
 )
+from subsidies import handlers
 from subsidies.accounting import fec, service
 from subsidies.accounting.chart import Budget as BudgetOf
 from subsidies.accounting.chart import Role, Source
@@ -78,6 +80,7 @@ async def paid(database: Database, order: str, total: int, subsidy: int, user: s
             user_id=user,
             payload={"order_id": order, "total_cents": total, "subsidy_cents": subsidy},
             occurred_at=NOW + timedelta(hours=1),
+            now=NOW + timedelta(hours=1),
         )
 
 
@@ -241,7 +244,7 @@ async def test_the_fec_has_the_18_columns_tab_separated_and_amounts_with_a_comma
 ) -> None:
     async with database.transaction() as db:
         await service.record_voucher(
-            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=1234, when=NOW
+            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=1234, when=NOW, now=NOW
         )
         found = await service.journal(db, tenant_id=TENANT, start=JUNE[0], end=JUNE[1])
         body, table = fec.fec(found), fec.as_csv(found)
@@ -330,7 +333,7 @@ async def test_the_treasurer_downloads_the_fec_and_the_csv(
 ) -> None:
     async with database.transaction() as db:
         await service.record_voucher(
-            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=1000, when=NOW
+            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=1000, when=NOW, now=NOW
         )
     query = "?from=2026-06-01&to=2026-06-30"
     answer = client.get("/api/accounting/entries.fec" + query, headers=badge("admin"))
@@ -397,7 +400,7 @@ async def test_entries_are_dated_in_the_works_councils_time(database: Database) 
     late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
     async with database.transaction() as db:
         await service.record_voucher(
-            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=100, when=late
+            db, tenant_id=TENANT, voucher_id="v-1", amount_cents=100, when=late, now=late
         )
         june = await service.journal(db, tenant_id=TENANT, start=JUNE[0], end=JUNE[1])
         july = await service.journal(
@@ -405,3 +408,97 @@ async def test_entries_are_dated_in_the_works_councils_time(database: Database) 
         )
     assert june == [] and [e.entry_date for e in july] == [date(2026, 7, 1)]
     assert b"\t20260701\t" in fec.fec(july)
+
+
+# -- two dates: the entry's (when it is written) and its document's (when it happened) ---------
+
+JULY = (date(2026, 7, 1), date(2026, 7, 31))
+AUGUST = (date(2026, 8, 1), date(2026, 8, 31))
+
+
+async def exported(database: Database, period: tuple[date, date]) -> bytes:
+    async with database.transaction() as db:
+        return fec.fec(await service.journal(db, tenant_id=TENANT, start=period[0], end=period[1]))
+
+
+def records(body: bytes) -> list[tuple[str, str, str, str, str]]:
+    """Per entry of a FEC: its number, EcritureDate, PieceDate, PieceRef and ValidDate."""
+    lines = [line.split("\t") for line in body.decode(fec.FEC_ENCODING).split("\r\n")[1:-1]]
+    return sorted({(x[2], x[3], x[9], x[8], x[15]) for x in lines}, key=lambda x: int(x[0]))
+
+
+def order_event(kind: str, order: str, occurred_at: datetime) -> Envelope:
+    return Envelope(
+        type=kind,
+        source="orders",
+        tenant=TENANT,
+        subject="u-1",
+        occurred_at=occurred_at,
+        payload={"order_id": order, "total_cents": 1500, "subsidy_cents": 600},
+    )
+
+
+async def test_an_order_paid_on_a_months_last_day_received_after_its_export_books_in_the_next(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paid at noon on 30 June, the event reaches the subsidies worker on 2 July, after June
+    was exported: June exports again byte for byte the same, the entry is July's (written 2
+    July, numbered after June's), its document dated 30 June. Refunded on 31 July, received
+    on 3 August: the same, July unchanged and the reversals in August."""
+    await add_cinema_rule(database)
+    await subsidised_person(database)
+    assert await order_grant(database, "u-1", "o-1", quantity=2) == 600  # 1 June
+    june = await exported(database, JUNE)
+    assert [x[:4] for x in records(june)] == [("1", "20260601", "20260601", "o-1")]
+
+    paid_at = datetime(2026, 6, 30, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(
+        handlers, "utcnow", lambda: datetime(2026, 7, 2, 8, 0, tzinfo=UTC), raising=False
+    )
+    async with database.transaction() as db:
+        await handlers.on_order(db, order_event("order.paid", "o-1", paid_at))
+    assert await exported(database, JUNE) == june
+    july = await exported(database, JULY)
+    assert records(july) == [("2", "20260702", "20260630", "o-1", "20260702")]
+
+    refunded_at = datetime(2026, 7, 31, 20, 0, tzinfo=UTC)
+    monkeypatch.setattr(
+        handlers, "utcnow", lambda: datetime(2026, 8, 3, 9, 0, tzinfo=UTC), raising=False
+    )
+    async with database.transaction() as db:
+        await handlers.on_order(db, order_event("order.refunded", "o-1", refunded_at))
+    assert await exported(database, JUNE) == june and await exported(database, JULY) == july
+    august = records(await exported(database, AUGUST))
+    assert [x[:3] for x in august] == [("3", "20260803", "20260731"), ("4", "20260803", "20260731")]
+    found = await entries(database)
+    assert [e.source_key.split(":")[0] for e in found[2:]] == ["grant.released", "order.refunded"]
+    for account in ("6572", "4672", "5122", "4012"):
+        assert by_account(found, account) == 0, account
+
+
+async def test_the_booking_date_is_the_works_councils_day_near_midnight_utc(
+    database: Database,
+) -> None:
+    """Both paid at 21:30 UTC on 30 June (23:30 in Paris: their documents are of 30 June); one
+    written at 21:45 UTC (23:45 in Paris: June's books), the other at 22:30 UTC (00:30 on 1 July
+    in Paris: July's books, although it is still 30 June in UTC)."""
+    paid_at = datetime(2026, 6, 30, 21, 30, tzinfo=UTC)
+    async with database.transaction() as db:
+        for order, written in (
+            ("o-1", paid_at.replace(minute=45)),
+            ("o-2", paid_at.replace(hour=22)),
+        ):
+            await service.on_order_event(
+                db,
+                event_type="order.paid",
+                tenant_id=TENANT,
+                user_id="u-1",
+                payload={"order_id": order, "total_cents": 1000, "subsidy_cents": 0},
+                occurred_at=paid_at,
+                now=written,
+            )
+    june, july = await exported(database, JUNE), await exported(database, JULY)
+    assert records(june) == [("1", "20260630", "20260630", "o-1", "20260630")]
+    assert records(july) == [("2", "20260701", "20260630", "o-2", "20260701")]
+    found = await entries(database)
+    assert [e.recorded_at for e in found] == [paid_at.replace(minute=45), paid_at.replace(hour=22)]
