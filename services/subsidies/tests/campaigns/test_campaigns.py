@@ -37,6 +37,7 @@ async def campaign(
     event: str = "christmas",
     confirm: bool = False,
     now: datetime = NOW,
+    employees: service.Employees | None = None,
     **extra: bool | int,
 ) -> Campaign:
     draft = Draft(name=f"{event} gift", event=event, amount_cents=amount, **extra)  # type: ignore[arg-type]
@@ -48,6 +49,7 @@ async def campaign(
             draft=draft,
             confirm_over_limit=confirm,
             now=now,
+            employees=employees,
         )
         return created
 
@@ -333,18 +335,10 @@ async def test_with_no_condition_every_active_employee_gets_a_voucher_profile_or
     """Issue 19: a Christmas campaign reaches the tenant's employees, not only those who once
     saved a profile; a departed employee whose profile is still held gets nothing."""
     await people(database, kept=2, departed=1)
-    draft = Draft(name="Noël", event="christmas", amount_cents=5_000)
-    async with database.transaction() as db:
-        created, result = await service.create(
-            db,
-            settings=SETTINGS,
-            tenant_id=TENANT,
-            draft=draft,
-            confirm_over_limit=False,
-            now=NOW,
-            employees=identity_answers("kept", "never-saved-a-profile"),
-        )
-    assert created.beneficiaries == result.beneficiaries == 2
+    created = await campaign(
+        database, 5_000, employees=identity_answers("kept", "never-saved-a-profile")
+    )
+    assert created.beneficiaries == 2
     assert await vouchers_of(database) == {"kept": 5_000, "never-saved-a-profile": 5_000}
     line = (await report(database))[("never-saved-a-profile", "christmas")]
     assert (line.exempt_cents, line.not_exempt_cents) == (5_000, 0)
