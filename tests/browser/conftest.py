@@ -390,3 +390,31 @@ def mailed(platform: Platform, to: str, pattern: str, timeout: float = 30) -> st
                 return found.group(1)
         assert time.monotonic() < deadline, f"no mail to {to} matching {pattern}"
         time.sleep(0.25)
+
+
+# -- English -----------------------------------------------------------------------------------
+
+
+def switch_to_english(tab: Tab) -> None:
+    """The header's language switch: the page redraws itself in English (the choice is kept in
+    this browser context's storage only)."""
+    tab.page.get_by_role("button", name="English").click()
+    expect(tab.page.locator("html")).to_have_attribute("lang", "en")
+    expect(tab.page.get_by_role("button", name="Français")).to_be_visible()
+    tab.settle()
+
+
+def english_staff_tab(browse: Browse, person: Staff, route: str, *, phone: bool = False) -> Tab:
+    """``route`` in English with ``person``'s session, copied into a browser context of its own:
+    its language is its own too, so the staff sessions the tests share stay French."""
+    context = browse.context(phone=phone)
+    context.add_cookies(
+        [
+            {"name": c["name"], "value": c["value"], "url": person.base}
+            for c in person.context.cookies()
+        ]
+    )
+    tab = browse.tab(context)
+    tab.open(route)
+    switch_to_english(tab)
+    return tab

@@ -44,6 +44,7 @@ ADMIN = [
     "/admin/users",
     "/admin/offers",
     "/admin/rules",
+    "/admin/quotient",
     "/admin/campaigns",
     "/admin/stats",
     "/admin/accounting",

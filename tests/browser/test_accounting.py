@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from subsidies.accounting import fec
-from tests.browser.conftest import Browse, Staff, staff_tab
+from tests.browser.conftest import Browse, Staff, english_staff_tab, staff_tab
 from tests.e2e.conftest import Platform
 from tests.e2e.test_accounting import assert_balanced, gift_voucher, parse
 
@@ -63,19 +63,9 @@ def test_the_treasurer_reads_the_totals_and_downloads_the_fec_and_the_csv(
 def test_the_accounts_screen_in_english_on_a_phone(
     browse: Browse, staff: Callable[[str], Staff]
 ) -> None:
-    admin = staff("admin@demo.test")
     # The treasurer's session in a phone's browser of its own (its language is its own too).
-    context = browse.context(phone=True)
-    context.add_cookies(
-        [
-            {"name": c["name"], "value": c["value"], "url": admin.base}
-            for c in admin.context.cookies()
-        ]
-    )
-    tab = browse.tab(context)
+    tab = english_staff_tab(browse, staff("admin@demo.test"), "/admin/accounting", phone=True)
     page = tab.page
-    tab.open("/admin/accounting")
-    page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
     expect(page.get_by_role("table", name="Totals from")).to_contain_text("Operating budget (AEP)")
     expect(page.get_by_role("link", name="Download the FEC")).to_be_visible()

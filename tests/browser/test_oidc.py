@@ -2,7 +2,7 @@
 the employer's directory on ``#/admin/sign-in``; the login page then offers "Se connecter avec
 son compte entreprise" for that company; the employee signs in at the directory (panva's
 oidc-provider, tests/oidc) and lands in the portal signed in; a refused sign-in comes back to
-the login page with its reason. axe-core on each screen."""
+the login page with its reason. axe-core on each screen, in French and in English."""
 
 import time
 from collections.abc import Callable
@@ -11,7 +11,13 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Browse, Staff, staff_tab
+from tests.browser.conftest import (
+    Browse,
+    Staff,
+    english_staff_tab,
+    staff_tab,
+    switch_to_english,
+)
 from tests.e2e.conftest import Platform
 from tests.e2e.test_oidc import CLIENT_ID, CLIENT_SECRET, NUMBER, PERSON, directory
 
@@ -120,3 +126,67 @@ def test_a_refused_sign_in_comes_back_to_the_login_page_with_its_reason(
     expect(page.get_by_label("Entreprise")).to_have_value("demo")
     tab.shot("company-sign-in-refused")
     tab.axe("refused company sign-in")
+
+
+def test_the_company_sign_in_screens_in_english(
+    browse: Browse, staff: Callable[[str], Staff], platform: Platform, directory: str
+) -> None:
+    admin = staff("admin@demo.test")
+    # Set up by the test above; alone, this test sets it up itself (through the same route).
+    current = admin.context.request.get(f"{platform.url}/api/auth/directory")
+    if current.status == 404:
+        admin.api(
+            "PUT",
+            "/api/auth/directory",
+            {
+                "issuer": directory,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "match_claim": "employee_number",
+                "extra_scopes": "employee",
+            },
+        )
+
+    tab = english_staff_tab(browse, admin, "/admin/sign-in")
+    page = tab.page
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign-in with the company account")
+    expect(page.get_by_text("Employees may sign in with their company account.")).to_be_visible()
+    expect(page.get_by_text("Redirect URI to register at your provider:")).to_contain_text(
+        f"{platform.url}/api/auth/oidc/callback"
+    )
+    expect(page.get_by_label("Issuer URL")).to_have_value(directory)
+    expect(page.get_by_label("Client ID")).to_have_value(CLIENT_ID)
+    expect(page.get_by_label("Client secret")).to_have_value("")
+    expect(page.get_by_text("Leave empty to keep the stored secret")).to_be_visible()
+    expect(page.get_by_label("Claim holding the employee number")).to_have_value("employee_number")
+    expect(page.get_by_role("button", name="Turn off")).to_be_visible()
+    for french in ("Les salariés peuvent se connecter", "URL de l'émetteur", "Fournisseur"):
+        expect(page.get_by_text(french)).to_have_count(0)
+    # A required field left empty: said in English, and nothing is sent.
+    page.get_by_label("Issuer URL").fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please fill in the required fields")
+    tab.shot("directory-settings-en")
+    tab.axe("directory settings in English")
+
+    person = browse.tab()
+    login = person.page
+    person.open("/login")
+    switch_to_english(person)
+    expect(login.get_by_role("heading", level=1)).to_have_text("Log in")
+    login.get_by_label("Company (identifier)").fill("demo")
+    login.get_by_label("Email address").focus()  # the company is known once typed
+    company = login.get_by_role("link", name="Sign in with your company account")
+    expect(company).to_be_visible()
+    expect(login.get_by_text("You will sign in at your employer's directory")).to_be_visible()
+    expect(login.get_by_text("Se connecter avec son compte entreprise")).to_have_count(0)
+    person.shot("login-with-company-account-en")
+    person.axe("login with the company account in English")
+
+    # A refused sign-in comes back to the login page with its reason, in English too.
+    person.open("/login?oidc_error=nonce&tenant=demo")
+    expect(login.get_by_role("alert")).to_contain_text("an answer to another sign-in")
+    expect(login.get_by_label("Company (identifier)")).to_have_value("demo")
+    expect(login.get_by_text("la réponse d'une autre connexion")).to_have_count(0)
+    person.shot("company-sign-in-refused-en")
+    person.axe("refused company sign-in in English")
