@@ -5,9 +5,9 @@ text's ``{setting}`` is filled, and must match one of the catalogue's templates)
 service's ``subject_data`` inventory (categories, sources, recipients, how long, lifetimes,
 retention reasons, articles, exemptions), the purposes of the register (``PURPOSES``), the legal
 bases, the register's controller, the archive's fixed texts, the processors the platform starts
-with, and every literal the renderers translate (``text("...")``, and the labels of the
-register's and the record's pages). A feature that declares a text without its French fails
-here, whichever helper added it."""
+with, and every literal the renderers translate (``text("...")``, the labels of the
+register's and the record's pages, the register CSV's columns). A feature that declares a
+text without its French fails here, whichever helper added it."""
 
 import ast
 import importlib.util
@@ -26,6 +26,7 @@ from orders.models import subject_data as orders
 from privacy.archives import document
 from privacy.config import Settings as PrivacySettings
 from privacy.models import subject_data as privacy
+from privacy.register import render as register_render
 from privacy.register import service as register
 from subsidies.config import Settings as SubsidiesSettings
 from subsidies.models import subject_data as subsidies
@@ -96,6 +97,7 @@ def fixed_texts() -> list[str]:
     texts += [document.COMPLAINT, document.CONTROLLER, document.NO_RECIPIENT]
     texts += [document.NO_AUTOMATED_DECISION, *register.CONTROLLER.values()]
     texts += list(BASIS_NAMES.values())
+    texts += list(register_render.CSV_COLUMNS)  # the CSV's header
     return texts
 
 

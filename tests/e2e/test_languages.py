@@ -96,11 +96,14 @@ def test_the_register_exports_follow_the_language(platform: Platform) -> None:
     fr_rows = list(csv.DictReader(io.StringIO(french.text)))
     en_rows = list(csv.DictReader(io.StringIO(english.text)))
     assert len(fr_rows) == len(en_rows) > 10
-    fr_orders = {r["data_category"] for r in fr_rows if r["purpose"] == "order_processing"}
+    # The header too: French columns in French, English ones in English.
+    assert list(fr_rows[0])[:4] == ["finalité", "intitulé", "description", "base_légale"]
+    assert list(en_rows[0])[:4] == ["purpose", "title", "description", "legal_basis"]
+    fr_orders = {r["catégorie_de_données"] for r in fr_rows if r["finalité"] == "order_processing"}
     en_orders = {r["data_category"] for r in en_rows if r["purpose"] == "order_processing"}
     assert {"achat", "facture", "adresse de livraison"} <= fr_orders
     assert {"purchase", "invoice", "delivery address"} <= en_orders
-    assert {r["legal_basis"] for r in fr_rows} >= {"contrat", "intérêts légitimes"}
+    assert {r["base_légale"] for r in fr_rows} >= {"contrat", "intérêts légitimes"}
     # ?lang= (the front end's links, which the browser fetches itself) wins over the header.
     page = dpo.get("/api/privacy/register", params={"format": "html", "lang": "en"}, headers=FR)
     assert "<html lang='en'>" in page.text and "Legal basis" in page.text

@@ -8,6 +8,8 @@ from typing import Any
 
 from kit.i18n import Language, language, text
 
+#: The CSV's columns, in order, and its header in English: in another language the header is
+#: their translation from the catalogue (``kit/locales/<lang>.json``), like every other text.
 CSV_COLUMNS = (
     "purpose",
     "title",
@@ -52,13 +54,18 @@ def _lang(document: dict[str, Any]) -> Language:
     return language(document.get("language", "en"))
 
 
+def csv_header(lang: Language) -> list[str]:
+    """The CSV's header in ``lang``: the columns' names translated (English: as they are)."""
+    return [text(column, lang) for column in CSV_COLUMNS]
+
+
 def to_csv(document: dict[str, Any]) -> str:
     """One row per purpose, service and data category (a purpose no service declared yet
-    still has its row, without a category)."""
+    still has its row, without a category); the header in the document's language."""
     lang = _lang(document)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_header(lang))
     for purpose in document["purposes"]:
         basis = purpose["legal_basis"]
         common = {

@@ -294,6 +294,38 @@ async def test_csv_has_one_row_per_purpose_and_data_category(
     assert formula["data_category"] == "'=support request"
 
 
+async def test_the_csv_header_is_in_the_registers_language(
+    database: Database, settings: Settings
+) -> None:
+    """Asked in French, the CSV's columns are named in French (from the catalogue, like the
+    rest of the register); in English, as they always were."""
+    await declare_all(database)
+    headers = {}
+    for lang in ("fr", "en"):
+        async with database.transaction() as db:
+            doc = await register.register(db, settings, NOW, tenant_id=TENANT, lang=lang)
+        headers[lang] = next(csv.reader(io.StringIO(render.to_csv(doc))))
+    assert headers["en"] == list(render.CSV_COLUMNS)
+    assert headers["fr"] == [
+        "finalité",
+        "intitulé",
+        "description",
+        "base_légale",
+        "article",
+        "motif_de_la_base_légale",
+        "autres_bases_légales",
+        "catégories_de_personnes",
+        "service",
+        "catégorie_de_données",
+        "destinataires",
+        "transferts_hors_ue",
+        "durée_de_conservation",
+        "conservation_par_table",
+        "mesures_de_sécurité",
+    ]
+    assert render.csv_header("fr") == headers["fr"]
+
+
 async def test_html_is_a_readable_page_with_everything_escaped(
     database: Database, settings: Settings
 ) -> None:
@@ -357,9 +389,11 @@ async def test_the_register_in_french_translates_every_text_and_keeps_the_codes(
     assert {p["name"] for p in doc["processors"]} >= {"Hébergeur", "Relais de courriel"}
 
     rows = list(csv.DictReader(io.StringIO(render.to_csv(doc))))
-    row = next(r for r in rows if r["data_category"] == "achat")
-    assert (row["purpose"], row["legal_basis"]) == ("order_processing", "contrat")
-    assert "orders : tant que votre compte existe (après effacement" in row["retention_of_tables"]
+    row = next(r for r in rows if r["catégorie_de_données"] == "achat")
+    assert (row["finalité"], row["base_légale"]) == ("order_processing", "contrat")
+    assert (
+        "orders : tant que votre compte existe (après effacement" in row["conservation_par_table"]
+    )
     page = render.to_html(doc)
     assert "<html lang='fr'>" in page
     assert "Registre des activités de traitement (art. 30(1) RGPD)" in page
