@@ -89,9 +89,18 @@ def test_admin_manages_offers_rules_sees_statistics_and_sends_a_newsletter(
     create.get_by_label("Adresse e-mail").fill(single)
     create.get_by_label("Prénom").fill("Olga")
     create.get_by_label("Nom", exact=True).fill("Seule")
+    matricule = f"M-{secrets.token_hex(3)}"
+    create.get_by_label("Matricule (facultatif)").fill(matricule)
     create.get_by_label("Rôle").select_option("employee")
     create.get_by_role("button", name="Créer le compte").click()
     expect(create.get_by_text("Compte créé.")).to_be_visible()
+    expect(create.get_by_label("Matricule (facultatif)")).to_have_value("")
+    made = next(
+        u
+        for u in platform.login("admin@demo.test").get("/api/users", params={"limit": 50}).json()
+        if u["email"] == single
+    )
+    assert made["employee_number"] == matricule  # what a directory sign-in is matched by
     page.get_by_label("Rechercher").fill(single)
     expect(page.get_by_role("table", name="Comptes").locator("tbody tr")).to_contain_text("Olga")
     tab.shot("user-created")

@@ -462,6 +462,8 @@ export default {
   "users.email": "Email address",
   "users.firstName": "First name",
   "users.lastName": "Last name",
+  "users.employeeNumber": "Employee number (optional)",
+  "users.employeeNumberHint": "What a sign-in with the company account is matched by.",
   "users.role": "Role",
   "users.roles": "Roles",
   "users.twoFactor": "Two-step login",

@@ -462,6 +462,8 @@ export default {
   "users.email": "Adresse e-mail",
   "users.firstName": "Prénom",
   "users.lastName": "Nom",
+  "users.employeeNumber": "Matricule (facultatif)",
+  "users.employeeNumberHint": "Ce qui relie la connexion avec le compte de l’entreprise à ce compte.",
   "users.role": "Rôle",
   "users.roles": "Rôles",
   "users.twoFactor": "Double authentification",

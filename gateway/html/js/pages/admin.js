@@ -57,8 +57,9 @@ export async function usersPage(body, ctx) {
   const email = field({ label: t("users.email"), name: "email", type: "email", required: true, autocomplete: "off" });
   const first = field({ label: t("users.firstName"), name: "first_name", required: true, autocomplete: "off" });
   const last = field({ label: t("users.lastName"), name: "last_name", required: true, autocomplete: "off" });
+  const number = field({ label: t("users.employeeNumber"), name: "employee_number", autocomplete: "off", hint: t("users.employeeNumberHint") });
   const role = field({ label: t("users.role"), name: "role", type: "select", options: ROLES.map((r) => [r, t(`role.${r}`)]) });
-  const createForm = h("form", { class: "stack narrow", novalidate: true }, email.wrap, first.wrap, last.wrap, role.wrap,
+  const createForm = h("form", { class: "stack narrow", novalidate: true }, email.wrap, first.wrap, last.wrap, number.wrap, role.wrap,
     h("p", { class: "hint" }, t("users.createHint")),
     h("div", { class: "actions" }, button(t("users.create"), null, { type: "submit", kind: "primary" })), status.el);
   createForm.addEventListener("submit", async (event) => {
@@ -71,9 +72,11 @@ export async function usersPage(body, ctx) {
     }
     await busy(createForm, async () => {
       try {
-        await post("/api/users", { email: email.input.value.trim(), first_name: first.input.value.trim(), last_name: last.input.value.trim(), roles: [role.input.value] });
+        const employeeNumber = number.input.value.trim();
+        await post("/api/users", { email: email.input.value.trim(), first_name: first.input.value.trim(), last_name: last.input.value.trim(), roles: [role.input.value],
+          ...(employeeNumber ? { employee_number: employeeNumber } : {}) });
         status.ok(t("users.created"));
-        [email, first, last].forEach((f) => { f.input.value = ""; });
+        [email, first, last, number].forEach((f) => { f.input.value = ""; });
         drawUsers();
       } catch (error) {
         status.error(describe(error));
