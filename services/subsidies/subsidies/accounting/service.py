@@ -20,7 +20,7 @@ it (docs/subsidies.md, "Accounting").
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,6 +64,12 @@ class Books:
         if self._zone is None:
             raise RuntimeError("subsidies: the books' time zone is not bound (build_context)")
         return when.astimezone(self._zone).date()
+
+    def midnight(self, day: date) -> datetime:
+        """00:00 on ``day`` in the works council's time zone, as a UTC time."""
+        if self._zone is None:
+            raise RuntimeError("subsidies: the books' time zone is not bound (build_context)")
+        return datetime(day.year, day.month, day.day, tzinfo=self._zone).astimezone(UTC)
 
 
 books = Books()

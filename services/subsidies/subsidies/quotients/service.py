@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -139,8 +139,10 @@ async def rotate_documents(db: AsyncSession, *, cipher: AesGcm, limit: int) -> i
 
 
 def _end_of(tax_year: int) -> datetime:
-    """A bracket approved for ``tax_year`` counts until the year is over."""
-    return datetime(tax_year + 1, 1, 1, tzinfo=UTC)
+    """A bracket approved for ``tax_year`` counts until the year is over in the works
+    council's time zone (``ACCOUNTING_TIMEZONE``, as ``check_tax_year``): 1 January 00:00 in
+    Paris, 23:00 UTC on 31 December in winter."""
+    return books.midnight(date(tax_year + 1, 1, 1))
 
 
 def _years_after(when: datetime, years: int) -> datetime:

@@ -6,6 +6,7 @@ erasure, the row's lifetime)."""
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,8 @@ NOTICE = b"%PDF-1.7\n% avis d'imposition MARKER-7f3a9 revenu fiscal 28 740\n%%EO
 INCOME = 28_740  # / 2.5 shares / 12 = 958 euros a month: bracket B
 MAX = 100_000
 PROOF_YEARS = 3
+#: The works council's time zone (ACCOUNTING_TIMEZONE's default).
+PARIS = ZoneInfo("Europe/Paris")
 SETTINGS = QuotientSettingsIn.model_validate(
     {
         "formula": "monthly",
@@ -170,7 +173,7 @@ async def test_the_notice_and_figures_wait_encrypted_then_the_check_deletes_them
             now=NOW,
         )
     assert checked.status == "approved" and checked.checked_by == "adm"
-    assert checked.ends_at == datetime(NOW.year + 1, 1, 1, tzinfo=UTC)
+    assert checked.ends_at == datetime(NOW.year + 1, 1, 1, tzinfo=PARIS)
     async with database.transaction() as db:
         assert (await db.scalars(select(QuotientDocument))).all() == []
         row = (await db.scalars(select(QuotientDeclaration))).one()
@@ -302,6 +305,28 @@ async def test_rules_by_bracket_apply_until_the_tax_year_ends(
     assert await activity_grant(database, "u-a", now=next_year) == 3_000
     async with database.transaction() as db:
         status = await service.own_status(db, principal=make_person("u-a"), now=next_year)
+    assert (status.bracket, status.is_default, status.status) == ("C", True, "expired")
+
+
+async def test_a_bracket_ends_at_midnight_on_1_january_in_the_works_councils_time(
+    database: Database, context: Context
+) -> None:
+    """The tax year is the works council's (``check_tax_year``: Paris): a bracket approved for
+    2026 ends at 00:00 on 1 January 2027 in Paris, 23:00 UTC on 31 December, not an hour
+    later at midnight UTC."""
+    await configured(database)
+    await approved(database, context, "u-a", "A")
+    new_year = datetime(NOW.year + 1, 1, 1, tzinfo=PARIS)
+    async with database.transaction() as db:
+        row = (await db.scalars(select(QuotientDeclaration))).one()
+        assert row.ends_at == new_year == datetime(NOW.year, 12, 31, 23, tzinfo=UTC)
+        before = new_year - timedelta(minutes=1)
+        after = new_year + timedelta(minutes=30)  # still 31 December in UTC
+        assert after.astimezone(UTC).year == NOW.year
+        still = await service.current_bracket(db, tenant_id=TENANT, user_id="u-a", now=before)
+        gone = await service.current_bracket(db, tenant_id=TENANT, user_id="u-a", now=after)
+        status = await service.own_status(db, principal=make_person("u-a"), now=after)
+    assert (still, gone) == ("A", "C")  # C: the default bracket
     assert (status.bracket, status.is_default, status.status) == ("C", True, "expired")
 
 
