@@ -24,13 +24,13 @@ class Abort(Exception):
     pass
 
 
-async def archived(database: Database, ctx: Context, **fields: Any) -> Request:
-    """A request (``make_request(**fields)``) with its archive made, committed."""
+async def archived(database: Database, ctx: Context, at: datetime = NOW, **fields: Any) -> Request:
+    """A request (``make_request(**fields)``) with its archive made at ``at``, committed."""
     async with database.transaction() as db:
         request = make_request(**fields)
         db.add(request)
         await db.flush()
-        await archives.make_archive(db, ctx, request, NOW)
+        await archives.make_archive(db, ctx, request, at)
     return request
 
 
@@ -114,7 +114,9 @@ async def test_the_purge_sweeps_files_without_a_row(database: Database, ctx: Con
     a pending file of a transaction long gone, a committed archive whose rename was lost."""
     assert ctx.settings.exports_dir is not None
     folder = ctx.settings.exports_dir
-    await archived(database, ctx)
+    # Made now: the files' ages are the clock's, and the archive must not be past its date
+    # (made at the factories' fixed NOW, it was from 2026-12-04 noon on).
+    await archived(database, ctx, at=datetime.now(UTC))
     async with database.transaction() as db:
         kept = (await db.scalars(select(Archive.file_name))).one()
     os.replace(folder / kept, archive.pending_path(folder / kept))  # its rename never happened
