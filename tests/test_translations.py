@@ -24,6 +24,7 @@ from kit.privacy.subject import SubjectData
 from orders.config import Settings as OrdersSettings
 from orders.models import subject_data as orders
 from privacy.archives import document
+from privacy.clients import render as clients_render
 from privacy.config import Settings as PrivacySettings
 from privacy.models import subject_data as privacy
 from privacy.register import render as register_render
@@ -98,6 +99,7 @@ def fixed_texts() -> list[str]:
     texts += [document.NO_AUTOMATED_DECISION, *register.CONTROLLER.values()]
     texts += list(BASIS_NAMES.values())
     texts += list(register_render.CSV_COLUMNS)  # the CSV's header
+    texts += [*clients_render.CSV_COLUMNS, *clients_render.SECTIONS]  # the processor record's
     return texts
 
 

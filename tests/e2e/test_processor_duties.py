@@ -134,11 +134,14 @@ def test_the_client_reads_its_processor_record_in_its_language(
     # The same formats as the controller's register.
     as_csv = admin.get("/api/privacy/register", params={"role": "processor", "format": "csv"})
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert {r["controller"] for r in rows} == {"demo"}
-    assert {r["subprocessor"] for r in rows if r["section"] == "subprocessor"} >= {
-        "Prestataire de paiement"
-    }
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))  # French by default, header too
+    assert {r["responsable_du_traitement"] for r in rows} == {"demo"}
+    subs = {r["sous-traitant_ultérieur"] for r in rows if r["section"] == "sous-traitant_ultérieur"}
+    assert subs >= {"Prestataire de paiement"}
+    in_english = admin.get(
+        "/api/privacy/register", params={"role": "processor", "format": "csv", "lang": "en"}
+    )
+    assert in_english.text.startswith("section,controller,contract,")
     page = admin.get("/api/privacy/register", params={"role": "processor", "format": "html"})
     assert page.status_code == 200 and page.text.startswith("<!DOCTYPE html>")
     # A tenant admin reads their own only, and not the controller's register (the DPO's).

@@ -5,7 +5,7 @@ import csv
 import io
 from typing import Any
 
-from kit.i18n import language, text
+from kit.i18n import Language, language, text
 from privacy.register.render import cell, escape, listed, row
 
 CSV_COLUMNS = (
@@ -29,10 +29,21 @@ CSV_COLUMNS = (
 )
 
 
+#: The two kinds of rows (the ``section`` column's values), translated like the header.
+SECTIONS = ("processing", "subprocessor")
+
+
+def csv_header(lang: Language) -> list[str]:
+    """The CSV's header in ``lang``: the columns' names translated (English: as they are)."""
+    return [text(column, lang) for column in CSV_COLUMNS]
+
+
 def to_csv(record: dict[str, Any]) -> str:
+    """The header and the sections in the record's language, like the controller's register."""
+    lang = language(record.get("language"))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_header(lang))
     dpo = record["processor"]["dpo"]
     common = {
         "controller": record["controller"]["name"],
@@ -54,7 +65,7 @@ def to_csv(record: dict[str, Any]) -> str:
                 blank
                 | common
                 | {
-                    "section": "processing",
+                    "section": text("processing", lang),
                     "purpose": purpose["purpose"],
                     "title": purpose["title"],
                     "categories_of_people": "; ".join(purpose["categories_of_people"]),
@@ -68,7 +79,7 @@ def to_csv(record: dict[str, Any]) -> str:
             blank
             | common
             | {
-                "section": "subprocessor",
+                "section": text("subprocessor", lang),
                 "subprocessor": sub["name"],
                 "subprocessor_role": sub["role"],
                 "data_category": ", ".join(sub["data_categories"]),

@@ -165,6 +165,19 @@ async def test_csv_and_html_have_the_same_content(database: Database, settings: 
     assert "dpo@platform.test" in page and "Payment provider" in page
 
 
+async def test_the_csv_is_in_the_records_language(database: Database, settings: Settings) -> None:
+    """Asked in French, the header and the sections are French too, not only the cells."""
+    await declare_all(database)
+    french = list(
+        csv.reader(io.StringIO(render.to_csv(await record(database, settings, lang="fr"))))
+    )
+    assert french[0] == render.csv_header("fr") != list(render.CSV_COLUMNS)
+    assert french[0][:3] == ["section", "responsable_du_traitement", "contrat"]
+    assert {line[0] for line in french[1:]} == {"traitement", "sous-traitant_ultérieur"}
+    english = list(csv.reader(io.StringIO(render.to_csv(await record(database, settings)))))
+    assert tuple(english[0]) == render.CSV_COLUMNS
+
+
 # -- the contract and the sub-processors -----------------------------------------------------
 
 
