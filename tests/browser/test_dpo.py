@@ -134,7 +134,8 @@ def test_dpo_reads_and_exports_the_register_and_keeps_the_processors(
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter en CSV").click()
     text = download.value.path().read_text(encoding="utf-8")
-    assert text.splitlines()[0].startswith("purpose,title,description,legal_basis")
+    # In the page's language (French), the header too.
+    assert text.splitlines()[0].startswith("finalité,intitulé,description,base_légale")
 
     tab.open("/dpo/processors")
     name = f"Archivage {secrets.token_hex(2)}"
