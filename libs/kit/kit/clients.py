@@ -13,6 +13,7 @@ domain errors: the peer down or failing is ``Unavailable`` (503), never a 500.
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import Depends, Request
@@ -20,7 +21,7 @@ from opentelemetry.trace import SpanKind
 
 from kit import tracing
 from kit.auth import INTERNAL_TOKEN_HEADER
-from kit.errors import Invalid, NotFound, Unavailable
+from kit.errors import Forbidden, Invalid, NotFound, Unavailable
 from kit.settings import ServiceSettings
 
 #: What a caller says when a peer cannot answer: nothing of the peer's own answer leaks.
@@ -147,15 +148,20 @@ class IdentityClient(PeerClient):
         ids: list[str] = []
         after: str | None = None
         while True:
-            path = "/internal/users/employees" + (f"?after={after}" if after else "")
-            response = await self.call("GET", path)
+            query = f"?{urlencode({'after': after})}" if after else ""
+            response = await self.call("GET", f"/internal/users/employees{query}")
+            if response.status_code == 403:
+                raise Forbidden("not allowed for your role")
             if response.status_code != 200:
                 raise Unavailable("the identity service cannot answer right now")
             page = response.json()
             ids.extend(str(i) for i in page["ids"])
-            after = page["next"]
-            if not after:
+            following = page["next"]
+            if not following:
                 return ids
+            if after is not None and str(following) <= after:  # pages go forward, by id
+                raise Unavailable("the identity service cannot answer right now")
+            after = str(following)
 
     async def tenant_slug(self, slug: str) -> str:
         """The company's slug as identity knows it (its public route); 404 when unknown."""

@@ -64,8 +64,8 @@ async def create_user(
     db.add(user)
     try:
         await db.flush()
-    except IntegrityError as exc:  # a concurrent creation of the same email
-        raise Conflict(EXISTS) from exc
+    except IntegrityError as exc:  # a concurrent creation of the same email or number
+        raise Conflict(NUMBER_TAKEN if "employee_number" in str(exc.orig) else EXISTS) from exc
     await events.add(
         db,
         Event.USER_CREATED,

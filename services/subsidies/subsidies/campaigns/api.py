@@ -3,12 +3,13 @@
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.clients import ClientsDep
+from kit.clients import Clients, ClientsDep
 from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, NEXT_CURSOR_HEADER, PAGED_RESPONSES, Cursor, Limit
 from subsidies.campaigns import service
@@ -21,12 +22,24 @@ from subsidies.campaigns.schemas import (
     PreviewPublic,
     VoucherPublic,
 )
+from subsidies.campaigns.service import Draft
+from subsidies.config import Settings
 from subsidies.context import ContextDep
 
 router = APIRouter(prefix="/api/subsidies", tags=["gift campaigns"])
 
 Year = Annotated[int, Query(ge=2000, le=2100)]
 CSV_COLUMNS = list(ExemptionPublic.model_fields)
+
+
+async def active_employees(
+    settings: Settings, draft: Draft, now: datetime, clients: Clients
+) -> set[str]:
+    """The tenant's active employees, asked of identity for the admin once the draft is known
+    to be valid, and before the route's first statement: the call holds no pooled connection
+    and no lock of the tenant's campaigns."""
+    service.check(settings, draft, now)
+    return set(await clients.identity.employees())
 
 
 @router.get("/campaigns/events")
@@ -49,13 +62,15 @@ async def preview(
 ) -> PreviewPublic:
     """The dry run: who would receive what, and who would go over the exemption limit. The
     beneficiaries are the tenant's active employees (identity's list, ids only)."""
+    draft, now = body.draft(), utcnow()
+    employees = await active_employees(context.settings, draft, now, clients)
     plan = await service.plan(
         db,
         settings=context.settings,
         tenant_id=admin.tenant_id,
-        draft=body.draft(),
-        now=utcnow(),
-        employees=clients.identity.employees,
+        draft=draft,
+        now=now,
+        employees=employees,
     )
     return PreviewPublic.of(plan)
 
@@ -71,14 +86,16 @@ async def create(
     """Issue the vouchers to the tenant's active employees meeting the condition (with no
     condition, every one, profile or not); 409 when some go over the limit without
     ``confirm_over_limit``."""
+    draft, now = body.draft(), utcnow()
+    employees = await active_employees(context.settings, draft, now, clients)
     campaign, _ = await service.create(
         db,
         settings=context.settings,
         tenant_id=admin.tenant_id,
-        draft=body.draft(),
+        draft=draft,
         confirm_over_limit=body.confirm_over_limit,
-        now=utcnow(),
-        employees=clients.identity.employees,
+        now=now,
+        employees=employees,
     )
     return CampaignPublic.of(campaign)
 

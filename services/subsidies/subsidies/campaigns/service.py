@@ -16,7 +16,7 @@ to pay (``consume``, called by ``POST /internal/grants``), held until the order 
 released when it is cancelled, refunded or never committed.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,9 +31,6 @@ from subsidies.campaigns import repository
 from subsidies.campaigns.models import Campaign, GiftTotal, LimitBasis, Voucher, VoucherUse
 from subsidies.config import Settings
 from subsidies.grants.models import GrantStatus, OrderEvent
-
-#: What gives the tenant's active employees' ids (identity, asked for the admin calling).
-Employees = Callable[[], Awaitable[Sequence[str]]]
 
 #: At most this many beneficiaries over the limit are listed in a preview (all are counted).
 LISTED = 100
@@ -167,6 +164,15 @@ def events_of(settings: Settings, year: int) -> list[tuple[str, LimitBasis, int]
     return [(event, LimitBasis(basis), limit) for event, basis in settings.gift_events.items()]
 
 
+def check(settings: Settings, draft: Draft, now: datetime) -> None:
+    """Refuse a draft that cannot be planned (an unknown event, an amount per child for an
+    event counted per employee, a year without its ceiling), before anyone is asked anything."""
+    basis = limit_basis(settings, draft.event)
+    if draft.per_child and basis != LimitBasis.CHILD:
+        raise Invalid("an amount per child is for the events counted per child")
+    unit_limit(settings, year_of(now))
+
+
 async def plan(
     db: AsyncSession,
     *,
@@ -174,27 +180,25 @@ async def plan(
     tenant_id: str,
     draft: Draft,
     now: datetime,
-    employees: Employees | None = None,
+    employees: Collection[str] | None = None,
 ) -> Plan:
     """The dry run: every eligible beneficiary's voucher and, for those it takes past the limit
     of the event's year (what they already received for it included), the excess.
 
-    ``employees`` gives the tenant's active employees (identity's ids; None: not asked), asked
-    once the draft is known to be valid: only
-    they receive a voucher (not a departed employee whose profile is still held), and with no
-    condition on children each of them does, whether or not they ever saved a profile; a
-    condition on children needs the profile that says how many."""
-    basis = limit_basis(settings, draft.event)
-    if draft.per_child and basis != LimitBasis.CHILD:
-        raise Invalid("an amount per child is for the events counted per child")
-    per_child_limit = basis == LimitBasis.CHILD
+    ``employees`` are the tenant's active employees (identity's ids, asked by the route before
+    its first statement: no connection or lock is held during that call; None: not asked).
+    Only they receive a voucher (not a departed employee whose profile is still held), and
+    with no condition on children each of them does, whether or not they ever saved a
+    profile; a condition on children needs the profile that says how many."""
+    check(settings, draft, now)
+    per_child_limit = limit_basis(settings, draft.event) == LimitBasis.CHILD
     year = year_of(now)
     limit = unit_limit(settings, year)
     result = Plan(draft.event, year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
     if employees is not None:
-        active = set(await employees())
+        active = set(employees)
         people = [(user, children) for user, children in people if user in active]
         if min_children == 0:
             known = {user for user, _ in people}
@@ -265,7 +269,7 @@ async def create(
     draft: Draft,
     confirm_over_limit: bool,
     now: datetime,
-    employees: Employees | None = None,
+    employees: Collection[str] | None = None,
 ) -> tuple[Campaign, Plan]:
     """Issue the campaign's vouchers. When some go over the exemption limit, nothing is issued
     unless the admin confirmed it (``confirm_over_limit``): the whole event's amount of those

@@ -37,7 +37,7 @@ async def campaign(
     event: str = "christmas",
     confirm: bool = False,
     now: datetime = NOW,
-    employees: service.Employees | None = None,
+    employees: set[str] | None = None,
     **extra: bool | int,
 ) -> Campaign:
     draft = Draft(name=f"{event} gift", event=event, amount_cents=amount, **extra)  # type: ignore[arg-type]
@@ -52,19 +52,6 @@ async def campaign(
             employees=employees,
         )
         return created
-
-
-def identity_answers(*ids: str) -> service.Employees:
-    """What identity's ``/internal/users/employees`` answers for the tenant's admin."""
-
-    async def employees() -> list[str]:
-        return list(ids)
-
-    return employees
-
-
-async def identity_is_not_asked() -> list[str]:
-    raise AssertionError("identity was asked before the draft was checked")
 
 
 async def vouchers_of(database: Database) -> dict[str, int]:
@@ -335,9 +322,7 @@ async def test_with_no_condition_every_active_employee_gets_a_voucher_profile_or
     """Issue 19: a Christmas campaign reaches the tenant's employees, not only those who once
     saved a profile; a departed employee whose profile is still held gets nothing."""
     await people(database, kept=2, departed=1)
-    created = await campaign(
-        database, 5_000, employees=identity_answers("kept", "never-saved-a-profile")
-    )
+    created = await campaign(database, 5_000, employees={"kept", "never-saved-a-profile"})
     assert created.beneficiaries == 2
     assert await vouchers_of(database) == {"kept": 5_000, "never-saved-a-profile": 5_000}
     line = (await report(database))[("never-saved-a-profile", "christmas")]
@@ -355,19 +340,18 @@ async def test_a_condition_on_children_needs_the_profile_that_says_how_many(
             tenant_id=TENANT,
             draft=Draft(name="Rentrée", event="back_to_school", amount_cents=3_000, min_children=1),
             now=NOW,
-            employees=identity_answers("parent", "never-saved-a-profile"),
+            employees={"parent", "never-saved-a-profile"},
         )
     assert [issue.user_id for issue in result.issues] == ["parent"]
 
 
-async def test_a_bad_draft_is_refused_before_identity_is_asked(database: Database) -> None:
-    async with database.transaction() as db:
-        with pytest.raises(Invalid, match="per child"):
-            await service.plan(
-                db,
-                settings=SETTINGS,
-                tenant_id=TENANT,
-                draft=Draft(name="x", event="christmas", amount_cents=100, per_child=True),
-                now=NOW,
-                employees=identity_is_not_asked,
-            )
+def test_a_bad_draft_is_refused_before_identity_is_asked() -> None:
+    """The route asks identity only after ``check``: a bad draft is a 422 that asks nothing."""
+    with pytest.raises(Invalid, match="per child"):
+        service.check(
+            SETTINGS, Draft(name="x", event="christmas", amount_cents=100, per_child=True), NOW
+        )
+    with pytest.raises(Invalid, match="2031"):
+        service.check(
+            SETTINGS, Draft(name="x", event="christmas", amount_cents=100), NOW.replace(year=2031)
+        )

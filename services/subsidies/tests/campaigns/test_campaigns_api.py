@@ -64,9 +64,6 @@ async def plan_or_create(
     """The campaign of ``BODY`` previewed, or created, with identity's answer: the tenant's
     employees p0 to p6 (all with a profile)."""
 
-    async def employees() -> list[str]:
-        return [f"p{n}" for n in range(7)]
-
     settings = client.app.state.settings  # type: ignore[attr-defined]
     database = Database(settings.database_url)
     draft = CampaignIn.model_validate(BODY).draft()
@@ -79,7 +76,7 @@ async def plan_or_create(
                     tenant_id=TENANT,
                     draft=draft,
                     now=NOW,
-                    employees=employees,
+                    employees={f"p{n}" for n in range(7)},
                 )
             _, result = await service.create(
                 db,
@@ -88,7 +85,7 @@ async def plan_or_create(
                 draft=draft,
                 confirm_over_limit=confirm,
                 now=NOW,
-                employees=employees,
+                employees={f"p{n}" for n in range(7)},
             )
             return result
     finally:
