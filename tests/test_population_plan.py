@@ -3,8 +3,12 @@ works council's employees, with records old enough for every retention rule to h
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bench.data.plan import ACTIVITY_CAP, TICKET_CAP, Plan
 from bench.data.subsidies import iban
+from proof import chaos
+from support.config import Settings as SupportSettings
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -84,3 +88,19 @@ def test_ibans_have_a_valid_checksum() -> None:
         rearranged = value[4:] + value[:4]
         digits = "".join(str(int(c, 36)) for c in rearranged)
         assert int(digits) % 97 == 1
+
+
+def test_the_chaos_suite_erases_people_every_service_holds_data_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the draw, a tenth of the people the chaos suite erases have tickets support
+    still holds, so its "rows erased" line always has rows to count."""
+    monkeypatch.setattr(chaos, "PEOPLE", 150)
+    monkeypatch.setattr(chaos, "REQUESTS", 30)
+    kept_days = SupportSettings.model_fields["closed_ticket_retention_days"].default
+    for run in range(20):
+        plan = Plan(subjects=150, tenants=1, prefix=f"chaos{run}", now=NOW)
+        people = chaos.erased_people(plan)
+        assert len(people) == len(set(people)) == 30 and all(0 <= i < 150 for i in people)
+        with_tickets = [i for i in people if plan.person(i).tickets_kept(kept_days)]
+        assert len(with_tickets) >= 3, run
