@@ -28,6 +28,15 @@ async def next_number(db: AsyncSession, *, tenant_id: str) -> int:
     return int(last)  # type: ignore[arg-type]
 
 
+async def date_of_number(db: AsyncSession, *, tenant_id: str, number: int) -> date | None:
+    """The booking date of the tenant's entry ``number`` (None: there is none)."""
+    return await db.scalar(
+        select(LedgerEntry.entry_date).where(
+            LedgerEntry.tenant_id == tenant_id, LedgerEntry.number == number
+        )
+    )
+
+
 async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> LedgerEntry | None:
     return await db.scalar(
         select(LedgerEntry).where(

@@ -109,14 +109,19 @@ async def _write(
     if sum(x.debit for x in lines) != sum(x.credit for x in lines):
         raise ValueError(f"unbalanced entry {source_key}")  # a bug, never the caller's input
     journal = books.chart.journals[budget]
-    written = utcnow() if now is None else now
+    number = await repository.next_number(db, tenant_id=tenant_id)  # waits for the others
+    written = utcnow() if now is None else now  # after the wait: the time it is written
+    # Numbers follow the dates: an entry whose clock was read before a later-dated one took
+    # the number before it (around midnight) is booked on that later day, never before it.
+    before = await repository.date_of_number(db, tenant_id=tenant_id, number=number - 1)
+    booked = max(books.day(written), before) if before else books.day(written)
     entry = LedgerEntry(
         tenant_id=tenant_id,
-        number=await repository.next_number(db, tenant_id=tenant_id),
+        number=number,
         budget=budget,
         journal_code=journal.code,
         journal_label=journal.label,
-        entry_date=books.day(written),
+        entry_date=booked,
         piece_ref=piece_ref,
         piece_date=books.day(when),
         label=label,

@@ -502,3 +502,28 @@ async def test_the_booking_date_is_the_works_councils_day_near_midnight_utc(
     assert records(july) == [("2", "20260701", "20260630", "o-2", "20260701")]
     found = await entries(database)
     assert [e.recorded_at for e in found] == [paid_at.replace(minute=45), paid_at.replace(hour=22)]
+
+
+async def test_numbers_never_go_back_in_date_around_midnight(database: Database) -> None:
+    """An entry whose clock was read at 23:59 in Paris but which took its number after one
+    written at 00:01 (it waited for the books' counter) is booked on the later day: the numbers
+    follow the dates, and the day before, maybe exported already, gets nothing new."""
+    paid_at = datetime(2026, 6, 30, 21, 0, tzinfo=UTC)
+    async with database.transaction() as db:
+        for order, written in (
+            ("o-late", datetime(2026, 6, 30, 22, 1, tzinfo=UTC)),  # 00:01 on 1 July in Paris
+            ("o-early", datetime(2026, 6, 30, 21, 59, tzinfo=UTC)),  # 23:59 on 30 June
+        ):
+            await service.on_order_event(
+                db,
+                event_type="order.paid",
+                tenant_id=TENANT,
+                user_id="u-1",
+                payload={"order_id": order, "total_cents": 1000, "subsidy_cents": 0},
+                occurred_at=paid_at,
+                now=written,
+            )
+    june, july = await exported(database, JUNE), await exported(database, JULY)
+    assert records(june) == []
+    assert [r[0] for r in records(july)] == ["1", "2"]
+    assert {r[1] for r in records(july)} == {"20260701"}
