@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
 from kit.errors import Invalid
@@ -476,6 +477,19 @@ async def test_an_order_paid_on_a_months_last_day_received_after_its_export_book
         assert by_account(found, account) == 0, account
 
 
+async def paid_event(db: AsyncSession, order: str, paid_at: datetime, *, written: datetime) -> None:
+    """``order.paid`` of a 10 EUR order paid at ``paid_at``, received at ``written``."""
+    await service.on_order_event(
+        db,
+        event_type="order.paid",
+        tenant_id=TENANT,
+        user_id="u-1",
+        payload={"order_id": order, "total_cents": 1000, "subsidy_cents": 0},
+        occurred_at=paid_at,
+        now=written,
+    )
+
+
 async def test_the_booking_date_is_the_works_councils_day_near_midnight_utc(
     database: Database,
 ) -> None:
@@ -484,19 +498,8 @@ async def test_the_booking_date_is_the_works_councils_day_near_midnight_utc(
     in Paris: July's books, although it is still 30 June in UTC)."""
     paid_at = datetime(2026, 6, 30, 21, 30, tzinfo=UTC)
     async with database.transaction() as db:
-        for order, written in (
-            ("o-1", paid_at.replace(minute=45)),
-            ("o-2", paid_at.replace(hour=22)),
-        ):
-            await service.on_order_event(
-                db,
-                event_type="order.paid",
-                tenant_id=TENANT,
-                user_id="u-1",
-                payload={"order_id": order, "total_cents": 1000, "subsidy_cents": 0},
-                occurred_at=paid_at,
-                now=written,
-            )
+        await paid_event(db, "o-1", paid_at, written=paid_at.replace(minute=45))
+        await paid_event(db, "o-2", paid_at, written=paid_at.replace(hour=22))
     june, july = await exported(database, JUNE), await exported(database, JULY)
     assert records(june) == [("1", "20260630", "20260630", "o-1", "20260630")]
     assert records(july) == [("2", "20260701", "20260630", "o-2", "20260701")]
@@ -510,19 +513,9 @@ async def test_numbers_never_go_back_in_date_around_midnight(database: Database)
     follow the dates, and the day before, maybe exported already, gets nothing new."""
     paid_at = datetime(2026, 6, 30, 21, 0, tzinfo=UTC)
     async with database.transaction() as db:
-        for order, written in (
-            ("o-late", datetime(2026, 6, 30, 22, 1, tzinfo=UTC)),  # 00:01 on 1 July in Paris
-            ("o-early", datetime(2026, 6, 30, 21, 59, tzinfo=UTC)),  # 23:59 on 30 June
-        ):
-            await service.on_order_event(
-                db,
-                event_type="order.paid",
-                tenant_id=TENANT,
-                user_id="u-1",
-                payload={"order_id": order, "total_cents": 1000, "subsidy_cents": 0},
-                occurred_at=paid_at,
-                now=written,
-            )
+        # 00:01 on 1 July in Paris, then one whose clock said 23:59 on 30 June.
+        await paid_event(db, "o-late", paid_at, written=datetime(2026, 6, 30, 22, 1, tzinfo=UTC))
+        await paid_event(db, "o-early", paid_at, written=datetime(2026, 6, 30, 21, 59, tzinfo=UTC))
     june, july = await exported(database, JUNE), await exported(database, JULY)
     assert records(june) == []
     assert [r[0] for r in records(july)] == ["1", "2"]
