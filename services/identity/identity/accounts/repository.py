@@ -4,7 +4,7 @@ commands name the person by id (ids are unique)."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, cast, select, update
+from sqlalchemy import ColumnElement, String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.models import User
@@ -65,14 +65,19 @@ async def users_by_id(
     return (await db.scalars(query)).all()
 
 
-async def active_users_with_role(db: AsyncSession, *, tenant_id: str, role: str) -> list[User]:
-    """The tenant's active accounts holding ``role`` (its admins, its DPO): few people, found
-    through the roles' JSON text on SQLite and PostgreSQL alike, then checked exactly."""
-    query = select(User).where(
+def _active_with_role(tenant_id: str, role: str) -> list[ColumnElement[bool]]:
+    """The tenant's active accounts that may hold ``role``: found through the roles' JSON text
+    on SQLite and PostgreSQL alike; the caller checks each row's roles exactly."""
+    return [
         User.tenant_id == tenant_id,
         User.is_active.is_(True),
         cast(User.roles, String).like(f'%"{role}"%'),
-    )
+    ]
+
+
+async def active_users_with_role(db: AsyncSession, *, tenant_id: str, role: str) -> list[User]:
+    """The tenant's active accounts holding ``role`` (its admins, its DPO): few people."""
+    query = select(User).where(*_active_with_role(tenant_id, role))
     return [u for u in (await db.scalars(query)).all() if role in u.roles]
 
 
@@ -84,11 +89,7 @@ async def active_employee_ids(
     no email."""
     query = (
         select(User.id, User.roles)
-        .where(
-            User.tenant_id == tenant_id,
-            User.is_active.is_(True),
-            cast(User.roles, String).like('%"employee"%'),
-        )
+        .where(*_active_with_role(tenant_id, "employee"))
         .order_by(User.id)
         .limit(limit)
     )

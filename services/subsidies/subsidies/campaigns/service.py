@@ -164,13 +164,14 @@ def events_of(settings: Settings, year: int) -> list[tuple[str, LimitBasis, int]
     return [(event, LimitBasis(basis), limit) for event, basis in settings.gift_events.items()]
 
 
-def check(settings: Settings, draft: Draft, now: datetime) -> None:
+def check(settings: Settings, draft: Draft, now: datetime) -> tuple[LimitBasis, int]:
     """Refuse a draft that cannot be planned (an unknown event, an amount per child for an
-    event counted per employee, a year without its ceiling), before anyone is asked anything."""
+    event counted per employee, a year without its ceiling), before anyone is asked anything;
+    else what the event's limit counts, and the limit of the year."""
     basis = limit_basis(settings, draft.event)
     if draft.per_child and basis != LimitBasis.CHILD:
         raise Invalid("an amount per child is for the events counted per child")
-    unit_limit(settings, year_of(now))
+    return basis, unit_limit(settings, year_of(now))
 
 
 async def plan(
@@ -190,10 +191,9 @@ async def plan(
     Only they receive a voucher (not a departed employee whose profile is still held), and
     with no condition on children each of them does, whether or not they ever saved a
     profile; a condition on children needs the profile that says how many."""
-    check(settings, draft, now)
-    per_child_limit = limit_basis(settings, draft.event) == LimitBasis.CHILD
+    basis, limit = check(settings, draft, now)
+    per_child_limit = basis == LimitBasis.CHILD
     year = year_of(now)
-    limit = unit_limit(settings, year)
     result = Plan(draft.event, year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
