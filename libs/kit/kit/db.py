@@ -1,7 +1,9 @@
 """Async SQLAlchemy per service: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) by URL.
 
 Services never commit: the request dependency commits when the route returns and rolls back
-when it raises, so a route is one transaction, business rows and outbox rows together.
+when it raises, so a route is one transaction, business rows and outbox rows together. A route
+that only reads takes ``ReadSessionDep`` instead: no transaction (each statement on its own, as
+READ COMMITTED reads anyway), and any write refused.
 
 An erasure must leave nothing readable in the database files (issue 14): on SQLite every
 connection zeroes what it deletes (``secure_delete``), and a transaction marked with
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
+from sqlalchemy import DateTime, Dialect, TextClause, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 log = logging.getLogger("kit.db")
 
@@ -139,12 +142,49 @@ def dialect_insert(session: AsyncSession) -> Any:
     return sqlite.insert
 
 
+class ReadOnly(RuntimeError):
+    """A write through a reading session (``Database.reading``): a bug of the route."""
+
+
+class _ReadingSession(Session):
+    """The sync session under ``Database.reading``'s, which the write guards listen on."""
+
+
+def _refuse_writes(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        reads = statement.text.lstrip().upper().startswith("SELECT")
+    else:
+        reads = state.is_select and not state.is_insert and not state.is_update
+    if not reads:
+        raise ReadOnly("a reading session does not write; the route needs SessionDep")
+
+
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnly("a reading session does not write; the route needs SessionDep")
+
+
+event.listen(_ReadingSession, "do_orm_execute", _refuse_writes)
+event.listen(_ReadingSession, "before_flush", _refuse_flush)
+
+
 class Database:
-    """One service's database: engine and session factory."""
+    """One service's database: engine and session factories."""
 
     def __init__(self, url: str, *, pool_size: int = 6, max_overflow: int = 2) -> None:
         self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; a connection handed out through it starts no transaction. On PostgreSQL
+        # (asyncpg) that is the BEGIN and the COMMIT of every request, two round trips of the
+        # one or two a read page needs: 10 to 25 % of an API's samples under make load
+        # (docs/performance.md). Under READ COMMITTED every statement reads its own snapshot
+        # inside a transaction too, so a page reads what it read before.
+        self.reader = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            sync_session_class=_ReadingSession,
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -159,6 +199,12 @@ class Database:
                 yield session
             if session.info.pop(ERASURE, False):
                 await self.wipe_log()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads, in no transaction: ``ReadOnly`` on any write."""
+        async with self.reader() as session:
+            yield session
 
     async def wipe_log(self) -> bool:
         """SQLite: copy the write-ahead log into the database and truncate it to zero bytes
@@ -201,6 +247,16 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 #: The route's session. ``scope="function"`` commits before the response is sent, so a client
 #: never sees a success whose commit failed.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _reading_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.db
+    async with database.reading() as session:
+        yield session
+
+
+#: The session of a route that only reads (``Database.reading``).
+ReadSessionDep = Annotated[AsyncSession, Depends(_reading_session, scope="function")]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

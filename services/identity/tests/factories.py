@@ -12,7 +12,7 @@ from identity.accounts.models import User
 from identity.base import events
 from identity.context import Context
 from identity.sessions.models import Session
-from identity.sessions.service import verify_session
+from identity.sessions.service import mark_seen, verify_session
 from identity.signin import service as signin
 from identity.signin.service import LoginResult
 from identity.tenants.models import Tenant
@@ -105,8 +105,11 @@ async def verify(database: Database, ctx: Context, token: str, **kw: object) -> 
         "audience": "identity",
     }
     args.update(kw)
-    async with database.transaction() as db:
-        issued = await verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
+    async with database.reading() as db:  # as the route: a read, then the activity's write
+        issued, seen = await verify_session(db, ctx, token=token, **args)  # type: ignore[arg-type]
+    if seen is not None:
+        async with database.transaction() as db:
+            await mark_seen(db, seen)
     return issued[str(args["audience"])]
 
 

@@ -20,7 +20,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit import tracing
@@ -70,6 +70,12 @@ class Consumer:
         self.store = store
         self.broker = broker
         self.queue_name = queue
+        # Built once (parameters at each event): building them again cost more than running them.
+        inbox = store.inbox
+        self._seen = select(inbox.c.event_id).where(
+            inbox.c.event_id == bindparam("event_id"), inbox.c.consumer == bindparam("consumer")
+        )
+        self._record = insert(inbox)
         self.handlers = dict(handlers)
         self.service = service
         #: The services whose messages this queue takes; None: any service of the platform.
@@ -207,20 +213,11 @@ class Consumer:
 
     async def handle(self, envelope: Envelope, handler: Handler) -> bool:
         """Run ``handler`` once per event id; returns False when it was a duplicate."""
-        inbox = self.store.inbox
+        key = {"event_id": envelope.id, "consumer": self.queue_name}
         async with self.database.transaction() as session:
-            seen = await session.scalar(
-                select(inbox.c.event_id).where(
-                    inbox.c.event_id == envelope.id, inbox.c.consumer == self.queue_name
-                )
-            )
-            if seen is not None:
+            if await session.scalar(self._seen, key) is not None:
                 return False
             # The primary key makes a concurrent duplicate fail here and roll back whole.
-            await session.execute(
-                insert(inbox).values(
-                    event_id=envelope.id, consumer=self.queue_name, handled_at=utcnow()
-                )
-            )
+            await session.execute(self._record, key | {"handled_at": utcnow()})
             await handler(session, envelope)
         return True

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from aiormq.exceptions import PublishError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from kit.db import Database, utcnow
 from kit.events.broker import Broker
@@ -50,6 +50,7 @@ class Relay:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_backoff = max_backoff
         self.relay_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._statements = _Statements(store.outbox, batch_size)
         self._wake = asyncio.Event()
         self._handed: list[OutboxRow] = []
         self._drain_due = True
@@ -168,54 +169,19 @@ class Relay:
         return timedelta(seconds=min(2 ** min(attempts, 8), 300))
 
     async def _claim(self) -> list[OutboxRow]:
-        outbox = self.store.outbox
         now = utcnow()
-        claimable = and_(
-            outbox.c.sent_at.is_(None),
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-        )
-        pending = (
-            select(outbox.c.id)
-            .where(claimable)
-            .order_by(outbox.c.created_at)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-            .cte("picked")
-            # Materialized: a subquery in the UPDATE's condition may be run again for each
-            # row on PostgreSQL, and its LIMIT then holds for none (one relay took all).
-            .prefix_with("MATERIALIZED", dialect="*")
-        )
-        # One statement: the oldest pending rows that no other relay holds, leased to this
-        # one and read back. The condition again outside: on SQLite there is no row lock, the
-        # check is the lock.
-        claim = (
-            update(outbox)
-            .where(outbox.c.id.in_(select(pending.c.id)), claimable)
-            .values(claimed_by=self.relay_id, claimed_until=now + self.lease)
-            .returning(
-                outbox.c.id,
-                outbox.c.type,
-                outbox.c.routing_key,
-                outbox.c.body,
-                outbox.c.attempts,
-                outbox.c.created_at,
-            )
-        )
+        params = {"now": now, "relay": self.relay_id, "until": now + self.lease}
         async with self.database.transaction() as session:
-            rows = sorted((await session.execute(claim)).all(), key=lambda r: r.created_at)
+            found = await session.execute(self._statements.claim, params)
+            rows = sorted(found.all(), key=lambda r: r.created_at)
         return [OutboxRow(r.id, r.type, r.routing_key, r.body, r.attempts) for r in rows]
 
     async def _mark_sent(self, ids: list[str]) -> None:
         if not ids:
             return
-        outbox = self.store.outbox
         async with self.database.transaction() as session:
             await session.execute(
-                update(outbox)
-                .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
-                # The body goes once RabbitMQ has it: commands and answers name people by id,
-                # and a sent event has no reason to stay in this database.
-                .values(sent_at=utcnow(), claimed_by=None, claimed_until=None, body="")
+                self._statements.mark_sent, {"ids": ids, "relay": self.relay_id, "now": utcnow()}
             )
 
     async def _release(
@@ -237,3 +203,58 @@ class Relay:
                     last_error=type(exc).__name__,
                 )
             )
+
+
+class _Statements:
+    """The relay's statements, built once with parameters: built again at every poll of every
+    process, they cost more CPU than running them (docs/performance.md)."""
+
+    def __init__(self, outbox: Table, batch_size: int) -> None:
+        now = bindparam("now", type_=outbox.c.claimed_until.type)
+        relay = bindparam("relay", type_=outbox.c.claimed_by.type)
+        claimable = and_(
+            outbox.c.sent_at.is_(None),
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+        )
+        pending = (
+            select(outbox.c.id)
+            .where(claimable)
+            .order_by(outbox.c.created_at)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+            # Materialized: a subquery in the UPDATE's condition may be run again for each
+            # row on PostgreSQL, and its LIMIT then holds for none (one relay took all).
+            .prefix_with("MATERIALIZED", dialect="*")
+        )
+        #: One statement: the oldest pending rows that no other relay holds, leased to this
+        #: one and read back. The condition again outside: on SQLite there is no row lock, the
+        #: check is the lock.
+        self.claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(select(pending.c.id)), claimable)
+            .values(
+                claimed_by=relay,
+                claimed_until=bindparam("until", type_=outbox.c.claimed_until.type),
+            )
+            .returning(
+                outbox.c.id,
+                outbox.c.type,
+                outbox.c.routing_key,
+                outbox.c.body,
+                outbox.c.attempts,
+                outbox.c.created_at,
+            )
+        )
+        self.mark_sent = (
+            update(outbox)
+            .where(
+                and_(
+                    outbox.c.id.in_(bindparam("ids", expanding=True)),
+                    outbox.c.claimed_by == relay,
+                )
+            )
+            # The body goes once RabbitMQ has it: commands and answers name people by id,
+            # and a sent event has no reason to stay in this database.
+            .values(sent_at=now, claimed_by=None, claimed_until=None, body="")
+        )

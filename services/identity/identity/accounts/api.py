@@ -18,7 +18,7 @@ from identity.accounts.schemas import (
 )
 from identity.context import ContextDep
 from kit.auth import CurrentUser, Principal, Role, require_roles, service_caller
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Audit, Auditor
 
@@ -89,7 +89,7 @@ async def remove_user(
 
 
 @auth_router.get("/me")
-async def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
+async def me(principal: CurrentUser, db: ReadSessionDep) -> UserPublic:
     user = await service.current_user(db, principal=principal)
     return public(user, principal.tenant)
 
@@ -111,7 +111,7 @@ async def lookup(
 
 @internal_router.get("/internal/users/contact")
 async def contact(
-    buyer: Annotated[Principal, Depends(service_caller("orders"))], db: SessionDep
+    buyer: Annotated[Principal, Depends(service_caller("orders"))], db: ReadSessionDep
 ) -> Contact:
     """For the orders service, on behalf of a buyer: their own email, for the order's mails."""
     return Contact(email=await service.contact(db, principal=buyer))

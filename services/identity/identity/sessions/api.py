@@ -97,8 +97,9 @@ async def verify(
     """Nginx's ``auth_request``: 204 with one token per service (``X-Internal-Token-<service>``,
     each addressed to that service alone; the gateway forwards each service its own), or with
     ``X-Internal-Token`` for the one service ``X-Token-Audience`` names; or 401/403."""
-    async with request.app.state.db.sessionmaker() as db:
-        issued = await service.verify_session(
+    database = request.app.state.db
+    async with database.reading() as db:  # one statement, no BEGIN and COMMIT around it
+        issued, seen = await service.verify_session(
             db,
             ctx,
             token=x_session_token,
@@ -109,7 +110,9 @@ async def verify(
             now=utcnow(),
             audience=x_token_audience,
         )
-        await db.commit()  # the session's last activity, written at most once a minute
+    if seen is not None:  # the session's last activity, written at most once a minute
+        async with database.transaction() as db:
+            await service.mark_seen(db, seen)
     if x_token_audience:
         response.headers["X-Internal-Token"] = issued[x_token_audience]
     else:

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from ipaddress import ip_network
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +106,13 @@ async def open_session(
     return token
 
 
+class SeenAt(NamedTuple):
+    """A session's last activity, to write."""
+
+    session_id: str
+    at: datetime
+
+
 async def verify_session(
     db: AsyncSession,
     ctx: Context,
@@ -116,10 +124,12 @@ async def verify_session(
     fetch_site: str | None,
     now: datetime,
     audience: str = "",
-) -> dict[str, str]:
+) -> tuple[dict[str, str], SeenAt | None]:
     """The gateway's check of a request: returns the internal token for each service (its
-    audience), or for ``audience`` alone when one is named. The gateway caches the answer
-    for the session (2 s, reads) and forwards each service only its own token.
+    audience), or for ``audience`` alone when one is named, and the session's last activity
+    to write (``mark_seen``) when the last one written is older than a minute. Only reads:
+    ``db`` may be a reading session. The gateway caches the answer for the session (2 s,
+    reads) and forwards each service only its own token.
 
     Raises 401 for a missing, unknown, expired or revoked session, 403 for an unsafe request
     without the session's CSRF token or sent from another site.
@@ -132,8 +142,7 @@ async def verify_session(
     seen = found.last_seen_at or found.created_at
     if staff(found.roles) and now - seen > timedelta(minutes=ctx.settings.staff_idle_minutes):
         raise Unauthenticated("authentication required")  # the staff session ended idle
-    if now - seen > SEEN_EVERY:
-        await repository.mark_seen(db, session_id=found.id, now=now)
+    due = SeenAt(found.id, now) if now - seen > SEEN_EVERY else None
     if method.upper() not in SAFE_METHODS:
         if fetch_site == "cross-site" or (origin and origin not in ctx.settings.public_origins):
             raise Forbidden("cross-site request refused")
@@ -155,7 +164,11 @@ async def verify_session(
             gateway_claims(ctx.settings, service, person), lifetime=lifetime, reuse=reuse
         )
         for service in ([audience] if audience else ctx.settings.audiences)
-    }
+    }, due
+
+
+async def mark_seen(db: AsyncSession, seen: SeenAt) -> None:
+    await repository.mark_seen(db, session_id=seen.session_id, now=seen.at)
 
 
 async def sessions_page(

@@ -21,8 +21,8 @@ async def test_the_gateways_check_gives_each_service_a_token_only_it_accepts(
 ) -> None:
     session = (await login(database, ctx, PASSWORD)).session_token
     assert session
-    async with database.transaction() as db:
-        issued = await verify_session(
+    async with database.reading() as db:
+        issued, _ = await verify_session(
             db, ctx, token=session, method="GET", csrf=None, origin=None, fetch_site=None, now=NOW
         )
     assert set(issued) == set(ctx.settings.audiences)

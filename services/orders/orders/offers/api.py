@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from orders.offers import repository, service
 from orders.offers.models import Offer
@@ -25,7 +25,7 @@ def public(offer: Offer) -> OfferPublic:
 @router.get("", responses=PAGED_RESPONSES)
 async def list_offers(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, Role
 from kit.clients import ClientsDep
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from orders.orders import repository, service
@@ -47,7 +47,7 @@ async def place(
 @router.get("", responses=PAGED_RESPONSES)
 async def list_orders(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     audit: Auditor,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,

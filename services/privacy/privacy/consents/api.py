@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from privacy.consents import repository, service
 from privacy.consents.models import ConsentChannel
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/privacy", tags=["consents"])
 
 
 @router.get("/consents")
-async def get_consents(principal: CurrentUser, db: SessionDep) -> list[ConsentPublic]:
+async def get_consents(principal: CurrentUser, db: ReadSessionDep) -> list[ConsentPublic]:
     """Every purpose that needs consent, with the person's current choice (one per purpose of
     ``service.NOTICES``: a short list the code fixes, never cut, so not paged)."""
     mine = await repository.consents_of(db, subject=principal.user_id)

@@ -7,7 +7,7 @@ from fastapi import Request as HttpRequest
 
 from kit.auth import CurrentUser, DpoUser, Role, require_recent_sign_in
 from kit.clients import ClientsDep
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.errors import Forbidden, Invalid
 from kit.i18n import negotiate
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
@@ -132,7 +132,7 @@ async def verify(
 @router.get("", responses=PAGED_RESPONSES)
 async def list_requests(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     scope: ListScopeValue = "mine",
     limit: Limit = DEFAULT_LIMIT,
@@ -167,7 +167,7 @@ async def list_requests(
 async def get(
     request_id: str,
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     accept_language: AcceptLanguage = None,
 ) -> RequestPublic:
     """A request, its status per service and, for one that changed data, its report (rows

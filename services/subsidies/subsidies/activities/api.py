@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, TenantAdmin
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.activities import repository, service
 from subsidies.activities.schemas import ActivityIn, ActivityPublic
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/subsidies", tags=["activities"])
 @router.get("/activities", responses=PAGED_RESPONSES)
 async def list_activities(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

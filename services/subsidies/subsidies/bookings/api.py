@@ -4,7 +4,7 @@ mandate shows masked."""
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.bookings import repository, service
 from subsidies.bookings.schemas import BookingIn, BookingPublic
@@ -34,7 +34,7 @@ async def book(
 async def list_bookings(
     context: ContextDep,
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

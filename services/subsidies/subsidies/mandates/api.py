@@ -4,7 +4,7 @@ masked."""
 from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.context import ContextDep
 from subsidies.mandates import repository, service
@@ -28,7 +28,7 @@ async def add_mandate(
 async def list_mandates(
     context: ContextDep,
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 
 from kit.auth import CurrentUser
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from subsidies.profiles import service
 from subsidies.profiles.schemas import Eligibility, ProfileIn, ProfilePublic
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/subsidies", tags=["profile"])
 
 
 @router.get("/profile")
-async def get_profile(principal: CurrentUser, db: SessionDep) -> ProfilePublic:
+async def get_profile(principal: CurrentUser, db: ReadSessionDep) -> ProfilePublic:
     return ProfilePublic.of(await service.own_profile(db, principal=principal))
 
 
@@ -28,7 +28,7 @@ async def put_profile(body: ProfileIn, principal: CurrentUser, db: SessionDep) -
 @router.get("/eligibility", responses=PAGED_RESPONSES)
 async def eligibility(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

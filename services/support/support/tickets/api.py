@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, Principal, SupportAgent
-from kit.db import SessionDep, utcnow
+from kit.db import ReadSessionDep, SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from support.tickets import service
@@ -69,7 +69,7 @@ async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep
 @router.get("", responses=PAGED_RESPONSES)
 async def list_tickets(
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     audit: Auditor,
     response: Response,
     status: Annotated[StatusValue | None, Query()] = None,
@@ -102,7 +102,7 @@ async def get_ticket(
 async def list_messages(
     ticket_id: str,
     principal: CurrentUser,
-    db: SessionDep,
+    db: ReadSessionDep,
     audit: Auditor,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,

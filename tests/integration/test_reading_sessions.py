@@ -1,0 +1,46 @@
+"""Routes that only read (``kit.db.ReadSessionDep``) on PostgreSQL: no transaction around
+their statements, so no BEGIN and COMMIT round trips, and every write refused."""
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, insert, select, update
+
+from kit.db import Database, ReadOnly
+from tests.conftest import CreateDatabase
+
+metadata = MetaData()
+things = Table("things", metadata, Column("id", String(36), primary_key=True))
+
+
+async def in_transaction(session: object) -> bool:
+    """Whether asyncpg's connection under ``session`` is inside a transaction."""
+    connection = await session.connection()  # type: ignore[attr-defined]
+    raw = await connection.get_raw_connection()
+    return bool(raw.driver_connection.is_in_transaction())
+
+
+async def test_a_reading_session_opens_no_transaction_and_writes_nothing(
+    fresh_database: CreateDatabase,
+) -> None:
+    database = Database(await fresh_database("reading"))
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with database.transaction() as db:
+            await db.execute(insert(things).values(id="kept"))
+            assert await in_transaction(db)  # a writing route: one transaction, as before
+        async with database.reading() as db:
+            assert (await db.execute(select(things.c.id))).scalars().all() == ["kept"]
+            assert not await in_transaction(db)
+            with pytest.raises(ReadOnly):
+                await db.execute(update(things).values(id="changed"))
+            with pytest.raises(ReadOnly):
+                await db.execute(insert(things).values(id="added"))
+        # The pool's connections go back to transactions for the next writing route.
+        async with database.transaction() as db:
+            await db.execute(insert(things).values(id="second"))
+            assert await in_transaction(db)
+        async with database.reading() as db:
+            rows = (await db.execute(select(things.c.id).order_by(things.c.id))).scalars().all()
+        assert rows == ["kept", "second"]
+    finally:
+        await database.dispose()
