@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import asyncpg
 import httpx
 import uvloop
@@ -153,8 +154,65 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @dataclass
+class Answer:
+    """What the operations read of a response (the body is read whole, as the page does)."""
+
+    status_code: int
+    body: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Gateway:
+    """One pool of ``CONNECTIONS`` keep-alive HTTPS connections to the gateway for everyone
+    (aiohttp on uvloop). Sign-ins go through httpx (bench.common); the load goes through
+    aiohttp, whose client cost about a quarter of httpx's CPU per request: with httpx the
+    generator took 10 to 24 % of the two cores the platform runs on, most of it in httpcore's
+    pool (every pooled connection checked on each request) and anyio's TLS stream
+    (docs/performance.md)."""
+
+    def __init__(self, base: str, context: ssl.SSLContext) -> None:
+        self.base = base
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=CONNECTIONS, ssl=context),
+            cookie_jar=aiohttp.DummyCookieJar(),  # each person's cookies go in their headers
+            timeout=aiohttp.ClientTimeout(total=30),
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+@dataclass
+class Caller:
+    """A signed-in person's side of the gateway: their session and CSRF cookies and the CSRF
+    header, as their browser sends them."""
+
+    gateway: Gateway
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, gateway: Gateway, client: httpx.Client | httpx.AsyncClient) -> "Caller":
+        cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        csrf = client.headers["X-CSRF-Token"]
+        return cls(gateway, {"Cookie": cookies, "X-CSRF-Token": csrf})
+
+    async def request(self, method: str, path: str, json: Any = None) -> Answer:
+        url = path if path.startswith("https://") else self.gateway.base + path
+        async with self.gateway.session.request(
+            method, url, json=json, headers=self.headers
+        ) as response:
+            return Answer(response.status, await response.read())
+
+
+@dataclass
 class Employee:
-    client: httpx.AsyncClient
+    client: Caller
     busy: bool = False
     tickets: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -166,7 +224,7 @@ class Platform:
     DPO may erase, and where to record."""
 
     employees: list[Employee]
-    dpo: httpx.AsyncClient
+    dpo: Caller
     offers: dict[str, str]  # "ticket", "voucher", "limited" -> offer id
     erasable: list[str]
     recorder: Recorder
@@ -175,18 +233,18 @@ class Platform:
 
     async def call(
         self,
-        client: httpx.AsyncClient,
+        client: Caller,
         kind: str,
         method: str,
         path: str,
         route: str | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response | None:
+        json: Any = None,
+    ) -> Answer | None:
         """One request, recorded under ``kind`` and ``route`` (the path, ids replaced)."""
         started = time.perf_counter()
         try:
-            response = await client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+            response: Answer | None = await client.request(method, path, json=json)
+        except (aiohttp.ClientError, TimeoutError) as exc:
             response = None
             self.recorder.errors[f"{type(exc).__name__} on {method} {route or path}"] += 1
         took = (time.perf_counter() - started) * 1000
@@ -203,7 +261,7 @@ class Platform:
             ["shop", "orders", "me", "profile", "activities", "privacy", "tickets"],
             [30, 20, 10, 10, 10, 10, 10],
         )[0]
-        answers: list[httpx.Response | None]
+        answers: list[Answer | None]
         if page == "shop":
             answers = await gather(
                 self.call(c, "browse", get, "/api/offers"),
@@ -358,7 +416,7 @@ class Platform:
             self.recorder.operations.append(Operation(phase, kind, took, ok))
 
 
-async def gather(*calls: Awaitable[httpx.Response | None]) -> list[httpx.Response | None]:
+async def gather(*calls: Awaitable[Answer | None]) -> list[Answer | None]:
     """Calls made at once, as the page's ``Promise.all`` does."""
     return list(await asyncio.gather(*calls))
 
@@ -495,43 +553,37 @@ async def ramp(platform: Platform) -> tuple[float, list[Window]]:
 # -- setting up --------------------------------------------------------------------------------
 
 
-async def staff_session(
-    base: str, context: ssl.SSLContext, transport: httpx.AsyncHTTPTransport, email: str
-) -> httpx.AsyncClient:
+async def staff_session(base: str, context: ssl.SSLContext, gateway: Gateway, email: str) -> Caller:
     """A staff member logged in (password and TOTP, once: a code works once per account)."""
     with httpx.Client(base_url=base, verify=context, timeout=30) as client:
         await asyncio.to_thread(login, client, email)
-        return httpx.AsyncClient(
-            base_url=base,
-            transport=transport,
-            timeout=30,
-            cookies=dict(client.cookies),
-            headers={"X-CSRF-Token": client.headers["X-CSRF-Token"]},
-        )
+        return Caller.of(gateway, client)
 
 
 async def set_up(
-    stack: Stack, people: list[str], erasable: list[str], recorder: Recorder
+    stack: Stack, people: list[str], erasable: list[str], recorder: Recorder, gateway: Gateway
 ) -> Platform:
-    base = f"https://localhost:{stack.config.https_port}"
+    base = gateway.base
     context = ssl.create_default_context(cafile=str(stack.config.var_dir / "tls" / "gateway.crt"))
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    # One pool for everyone: each employee's client keeps its own cookies only.
-    transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
-    admin = await staff_session(base, context, transport, "admin@demo.test")
-    dpo = await staff_session(base, context, transport, "dpo@demo.test")
+    admin = await staff_session(base, context, gateway, "admin@demo.test")
+    dpo = await staff_session(base, context, gateway, "dpo@demo.test")
     started = time.perf_counter()
     gate = asyncio.Semaphore(4)
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
 
-    async def employee(email: str) -> httpx.AsyncClient:
-        async with gate:
+    async def employee(email: str) -> Caller:
+        async with gate:  # the client is not closed: that would close the shared transport
             client = httpx.AsyncClient(base_url=base, transport=transport, timeout=30)
-            return await log_in(client, email)
+            return Caller.of(gateway, await log_in(client, email))
 
-    clients = list(await asyncio.gather(*(employee(email) for email in people)))
-    employees = [Employee(c) for c in clients]
+    try:
+        callers = list(await asyncio.gather(*(employee(email) for email in people)))
+    finally:
+        await transport.aclose()
+    employees = [Employee(c) for c in callers]
     say(SUITE, f"{len(people)} employees logged in in {time.perf_counter() - started:.0f} s")
-    offers = (await admin.get("/api/offers")).json()
+    offers = (await admin.request("GET", "/api/offers")).json()
     by_title = {o["title"]: o["id"] for o in offers}
     return Platform(
         employees=employees,
@@ -864,7 +916,18 @@ class Outcome:
 async def scenario(
     stack: Stack, people: list[str], erasable: list[str], recorder: Recorder
 ) -> Outcome:
-    platform = await set_up(stack, people, erasable, recorder)
+    context = ssl.create_default_context(cafile=str(stack.config.var_dir / "tls" / "gateway.crt"))
+    gateway = Gateway(f"https://localhost:{stack.config.https_port}", context)
+    try:
+        return await measured(stack, people, erasable, recorder, gateway)
+    finally:
+        await gateway.close()
+
+
+async def measured(
+    stack: Stack, people: list[str], erasable: list[str], recorder: Recorder, gateway: Gateway
+) -> Outcome:
+    platform = await set_up(stack, people, erasable, recorder, gateway)
     ready_at, since = time.monotonic(), datetime.now(UTC)
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
