@@ -107,7 +107,26 @@ MAX_STEPS = 14
 COOL_DOWN = 5.0
 MEMORY_TARGET_MIB = 1536.0
 #: The share of each kind of operation (of a hundred).
-MIX = {"browse": 70, "order": 15, "tickets": 10, "privacy": 5}
+DEFAULT_MIX = {"browse": 70, "order": 15, "tickets": 10, "privacy": 5}
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    """``LOAD_MIX``: ``order`` (that kind alone) or ``browse=70,order=30``; empty: the default.
+    One kind alone gives its CPU per operation, process by process (docs/performance.md)."""
+    if not text.strip():
+        return dict(DEFAULT_MIX)
+    mix: dict[str, int] = {}
+    for part in text.split(","):
+        kind, _, weight = part.strip().partition("=")
+        if kind not in DEFAULT_MIX or (weight and not weight.isdigit()):
+            raise SystemExit(
+                f"LOAD_MIX: {part!r}: expected kind[=weight], kinds {list(DEFAULT_MIX)}"
+            )
+        mix[kind] = int(weight or 1)
+    return mix
+
+
+MIX = parse_mix(os.environ.get("LOAD_MIX", ""))
 #: Non-2xx answers that are the platform's right answer under this mix.
 EXPECTED = {
     ("POST /api/orders", 409): "the theme-park pass (stock 200) sold out: 409, as designed",
