@@ -142,6 +142,20 @@ def dialect_insert(session: AsyncSession) -> Any:
     return sqlite.insert
 
 
+async def take_next(db: AsyncSession, counter: Any, **key: Any) -> int:
+    """The next number of ``counter`` (a mapped class with a unique ``key`` and a ``last``
+    column), taken for good in one statement: the counter's row made at 1 or added one to,
+    and read back. Concurrent transactions wait on its row, never share a number, and leave
+    no gap. One statement where an insert-if-missing then an update took two."""
+    statement = (
+        dialect_insert(db)(counter)
+        .values(**key, last=1)
+        .on_conflict_do_update(index_elements=list(key), set_={"last": counter.last + 1})
+        .returning(counter.last)
+    )
+    return int(await db.scalar(statement))
+
+
 class ReadOnly(RuntimeError):
     """A write through a reading session (``Database.reading``): a bug of the route."""
 
@@ -255,7 +269,9 @@ async def _reading_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-#: The session of a route that only reads (``Database.reading``).
+#: The session of a route that only reads (``Database.reading``). A route that records who
+#: read whose data (``kit.privacy.audit.Auditor``) still does: the auditor writes through the
+#: request's ``SessionDep``, a transaction of its own, begun only when there is a record.
 ReadSessionDep = Annotated[AsyncSession, Depends(_reading_session, scope="function")]
 
 

@@ -20,7 +20,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit import tracing
@@ -70,12 +70,11 @@ class Consumer:
         self.store = store
         self.broker = broker
         self.queue_name = queue
-        # Built once (parameters at each event): building them again cost more than running them.
-        inbox = store.inbox
-        self._seen = select(inbox.c.event_id).where(
-            inbox.c.event_id == bindparam("event_id"), inbox.c.consumer == bindparam("consumer")
+        # Built once (parameters at each event): building it again cost more than running it.
+        insert = postgresql.insert if database.is_postgres else sqlite.insert
+        self._record = (
+            insert(store.inbox).on_conflict_do_nothing().returning(store.inbox.c.event_id)
         )
-        self._record = insert(inbox)
         self.handlers = dict(handlers)
         self.service = service
         #: The services whose messages this queue takes; None: any service of the platform.
@@ -213,11 +212,12 @@ class Consumer:
 
     async def handle(self, envelope: Envelope, handler: Handler) -> bool:
         """Run ``handler`` once per event id; returns False when it was a duplicate."""
-        key = {"event_id": envelope.id, "consumer": self.queue_name}
+        row = {"event_id": envelope.id, "consumer": self.queue_name, "handled_at": utcnow()}
         async with self.database.transaction() as session:
-            if await session.scalar(self._seen, key) is not None:
+            # One statement: the event's row, unless it is there already (a duplicate). A
+            # concurrent duplicate waits on the first one's row here, then finds it (or, if
+            # the first one rolled back, handles the event itself).
+            if await session.scalar(self._record, row) is None:
                 return False
-            # The primary key makes a concurrent duplicate fail here and roll back whole.
-            await session.execute(self._record, key | {"handled_at": utcnow()})
             await handler(session, envelope)
         return True

@@ -65,7 +65,7 @@ async def list_orders(
 
 @router.get("/{order_id}")
 async def get_order(
-    order_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
+    order_id: str, principal: CurrentUser, db: ReadSessionDep, audit: Auditor
 ) -> OrderPublic:
     order = await service.visible_order(db, principal=principal, order_id=order_id)
     await audit.read([order.user_id], "order")

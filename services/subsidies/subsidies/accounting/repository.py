@@ -3,29 +3,17 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import dialect_insert
+from kit.db import take_next
 from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine
 
 
 async def next_number(db: AsyncSession, *, tenant_id: str) -> int:
     """The tenant's next entry number, taken for good: concurrent entries wait on the
     counter's row, never share a number, and leave no gap."""
-    insert = dialect_insert(db)
-    await db.execute(
-        insert(LedgerCounter)
-        .values(tenant_id=tenant_id, last=0)
-        .on_conflict_do_nothing(index_elements=["tenant_id"])
-    )
-    last = await db.scalar(
-        update(LedgerCounter)
-        .where(LedgerCounter.tenant_id == tenant_id)
-        .values(last=LedgerCounter.last + 1)
-        .returning(LedgerCounter.last)
-    )
-    return int(last)  # type: ignore[arg-type]
+    return await take_next(db, LedgerCounter, tenant_id=tenant_id)
 
 
 async def date_of_number(db: AsyncSession, *, tenant_id: str, number: int) -> date | None:

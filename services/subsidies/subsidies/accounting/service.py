@@ -419,7 +419,7 @@ async def on_order_event(
     if tenant_id is None:
         return
     if event_type == "order.paid" and "total_cents" in payload:
-        uses = await campaigns.uses_for(db, order_id=order_id)
+        uses = await campaigns.uses_of_order(db, order_id=order_id)
         await record_order_paid(
             db,
             tenant_id=tenant_id,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
 from subsidies.campaigns.models import Campaign, GiftTotal, Voucher, VoucherUse
-from subsidies.grants.models import LIVE, GrantStatus
+from subsidies.grants.models import GrantStatus
 from subsidies.profiles.models import Profile
 
 #: The tenant's campaigns, the newest first.
@@ -100,16 +100,10 @@ async def open_vouchers(db: AsyncSession, *, tenant_id: str, user_id: str) -> Se
     return (await db.scalars(query)).all()
 
 
-async def uses_for(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
-    query = select(VoucherUse).where(VoucherUse.order_id == order_id, VoucherUse.status.in_(LIVE))
-    return (await db.scalars(query)).all()
-
-
-async def released_uses_for(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
-    query = select(VoucherUse).where(
-        VoucherUse.order_id == order_id, VoucherUse.status == GrantStatus.RELEASED
-    )
-    return (await db.scalars(query)).all()
+async def uses_of_order(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
+    """Every use of vouchers by an order, live or released: one query for what each of an
+    order's events needs of both (most orders have none)."""
+    return (await db.scalars(select(VoucherUse).where(VoucherUse.order_id == order_id))).all()
 
 
 async def voucher(db: AsyncSession, *, voucher_id: str) -> Voucher | None:

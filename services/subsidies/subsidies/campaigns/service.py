@@ -30,7 +30,7 @@ from subsidies.base import events, subject_data
 from subsidies.campaigns import repository
 from subsidies.campaigns.models import Campaign, GiftTotal, LimitBasis, Voucher, VoucherUse
 from subsidies.config import Settings
-from subsidies.grants.models import GrantStatus, OrderEvent
+from subsidies.grants.models import LIVE, GrantStatus, OrderEvent
 
 #: At most this many beneficiaries over the limit are listed in a preview (all are counted).
 LISTED = 100
@@ -407,13 +407,13 @@ async def consume(
     # waits here, then sees the first one's uses and takes nothing more (the unique
     # (order_id, voucher_id) of ``voucher_uses`` is the backstop).
     vouchers = await repository.open_vouchers(db, tenant_id=tenant_id, user_id=user_id)
-    existing = await repository.uses_for(db, order_id=order_id)
-    if existing:
-        return sum(use.amount_cents for use in existing)
+    live, released_uses = _by_state(await repository.uses_of_order(db, order_id=order_id))
+    if live:
+        return sum(use.amount_cents for use in live)
     if payable_cents <= 0:
         return 0
     # A use released earlier for this order (its hold expired) is taken up again, not doubled.
-    released = {u.voucher_id: u for u in await repository.released_uses_for(db, order_id=order_id)}
+    released = {u.voucher_id: u for u in released_uses}
     left, taken = payable_cents, 0
     for item in vouchers:
         amount = min(left, item.amount_cents - item.used_cents)
@@ -485,11 +485,11 @@ async def _take_again(db: AsyncSession, uses: Sequence[VoucherUse], outcome: Gra
 
 async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -> None:
     """An order's event moves what it took from vouchers as it moves its grants."""
-    uses = await repository.uses_for(db, order_id=order_id)
+    uses, released = _by_state(await repository.uses_of_order(db, order_id=order_id))
     if event_type in (OrderEvent.CANCELLED, OrderEvent.REFUNDED):
-        await release(db, uses)
+        await release(db, uses)  # their hold_until cleared too
         # A late placed/paid event of a cancelled order takes nothing up again.
-        for use in await repository.released_uses_for(db, order_id=order_id):
+        for use in released:
             use.hold_until = None
         return
     outcome = GrantStatus.PAID if event_type == OrderEvent.PAID else GrantStatus.PLACED
@@ -497,8 +497,13 @@ async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -
         if outcome == GrantStatus.PAID or use.status == GrantStatus.HELD:
             use.status = outcome
             use.hold_until = None
-    expired = [u for u in await repository.released_uses_for(db, order_id=order_id) if u.hold_until]
-    await _take_again(db, expired, outcome)
+    await _take_again(db, [u for u in released if u.hold_until], outcome)
+
+
+def _by_state(uses: Sequence[VoucherUse]) -> tuple[list[VoucherUse], list[VoucherUse]]:
+    """An order's uses of vouchers: the live ones (held, placed, paid), then the released."""
+    live = [u for u in uses if u.status in LIVE]
+    return live, [u for u in uses if u.status == GrantStatus.RELEASED]
 
 
 # -- for the accounting journal ----------------------------------------------------------------

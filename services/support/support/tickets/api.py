@@ -91,7 +91,7 @@ async def list_tickets(
 
 @router.get("/{ticket_id}")
 async def get_ticket(
-    ticket_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
+    ticket_id: str, principal: CurrentUser, db: ReadSessionDep, audit: Auditor
 ) -> TicketDetail:
     ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
     await audit.read([ticket.requester_id], "support conversation")
