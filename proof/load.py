@@ -123,10 +123,20 @@ def parse_mix(text: str) -> dict[str, int]:
                 f"LOAD_MIX: {part!r}: expected kind[=weight], kinds {list(DEFAULT_MIX)}"
             )
         mix[kind] = int(weight or 1)
+    if not sum(mix.values()):
+        raise SystemExit("LOAD_MIX: every weight is 0")
     return mix
 
 
 MIX = parse_mix(os.environ.get("LOAD_MIX", ""))
+
+
+def mix_text() -> str:
+    """The mix as shares of the operations: "browse 70 %, order 15 %..."."""
+    total = sum(MIX.values())
+    return ", ".join(f"{kind} {weight * 100 / total:.3g} %" for kind, weight in MIX.items())
+
+
 #: Non-2xx answers that are the platform's right answer under this mix.
 EXPECTED = {
     ("POST /api/orders", 409): "the theme-park pass (stock 200) sold out: 409, as designed",
@@ -1252,7 +1262,7 @@ def summarise(
         f"{loaded['subjects']:,} people and {loaded['rows']:,} rows loaded in"
         f" {loaded['seconds']:.0f} s, {EMPLOYEES} of them logged in) took "
         f"{setup_s:.0f} s.",
-        f"Mix: {', '.join(f'{k} {v} %' for k, v in MIX.items())} of operations (module docstring"
+        f"Mix: {mix_text()} of operations (module docstring"
         " of proof/load.py); latency is per HTTP request through the gateway, measured by the "
         "client.",
         "Memory: PSS divides each shared page among the processes that map it (PostgreSQL's "

@@ -269,9 +269,10 @@ async def _reading_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-#: The session of a route that only reads (``Database.reading``). A route that records who
-#: read whose data (``kit.privacy.audit.Auditor``) still does: the auditor writes through the
-#: request's ``SessionDep``, a transaction of its own, begun only when there is a record.
+#: The session of a route that only reads (``Database.reading``). Not for a route that records
+#: who read whose data (``kit.privacy.audit.Auditor``): the auditor writes through the request's
+#: ``SessionDep``, and the route would then hold two pooled connections at once (enough such
+#: requests together would each wait for a second one that none gives back).
 ReadSessionDep = Annotated[AsyncSession, Depends(_reading_session, scope="function")]
 
 

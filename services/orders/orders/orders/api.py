@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from kit.auth import CurrentUser, Role
 from kit.clients import ClientsDep
-from kit.db import ReadSessionDep, SessionDep, utcnow
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from orders.orders import repository, service
@@ -47,7 +47,7 @@ async def place(
 @router.get("", responses=PAGED_RESPONSES)
 async def list_orders(
     principal: CurrentUser,
-    db: ReadSessionDep,
+    db: SessionDep,
     audit: Auditor,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
@@ -65,7 +65,7 @@ async def list_orders(
 
 @router.get("/{order_id}")
 async def get_order(
-    order_id: str, principal: CurrentUser, db: ReadSessionDep, audit: Auditor
+    order_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
 ) -> OrderPublic:
     order = await service.visible_order(db, principal=principal, order_id=order_id)
     await audit.read([order.user_id], "order")

@@ -109,8 +109,6 @@ async def _write(
     if sum(x.debit for x in lines) != sum(x.credit for x in lines):
         raise ValueError(f"unbalanced entry {source_key}")  # a bug, never the caller's input
     journal = books.chart.journals[budget]
-    if user_id is not None:  # before the number: the counter's row is held from there on
-        await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
     number = await repository.next_number(db, tenant_id=tenant_id)  # waits for the others
     written = utcnow() if now is None else now  # after the wait: the time it is written
     # Numbers follow the dates: an entry whose clock was read before a later-dated one took
@@ -151,6 +149,7 @@ async def _write(
             )
         )
         await db.flush()
+        await subject_data.record_personal_data(db, events, subject=user_id, tenant=tenant_id)
     return entry
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from kit.auth import CurrentUser, Principal, SupportAgent
-from kit.db import ReadSessionDep, SessionDep, utcnow
+from kit.db import SessionDep, utcnow
 from kit.pagination import DEFAULT_LIMIT, PAGED_RESPONSES, Cursor, Limit
 from kit.privacy.audit import Auditor
 from support.tickets import service
@@ -69,7 +69,7 @@ async def open_ticket(body: TicketCreate, principal: CurrentUser, db: SessionDep
 @router.get("", responses=PAGED_RESPONSES)
 async def list_tickets(
     principal: CurrentUser,
-    db: ReadSessionDep,
+    db: SessionDep,
     audit: Auditor,
     response: Response,
     status: Annotated[StatusValue | None, Query()] = None,
@@ -91,7 +91,7 @@ async def list_tickets(
 
 @router.get("/{ticket_id}")
 async def get_ticket(
-    ticket_id: str, principal: CurrentUser, db: ReadSessionDep, audit: Auditor
+    ticket_id: str, principal: CurrentUser, db: SessionDep, audit: Auditor
 ) -> TicketDetail:
     ticket = await service.visible_ticket(db, principal=principal, ticket_id=ticket_id)
     await audit.read([ticket.requester_id], "support conversation")
@@ -102,7 +102,7 @@ async def get_ticket(
 async def list_messages(
     ticket_id: str,
     principal: CurrentUser,
-    db: ReadSessionDep,
+    db: SessionDep,
     audit: Auditor,
     response: Response,
     limit: Limit = DEFAULT_LIMIT,
