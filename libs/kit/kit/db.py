@@ -135,11 +135,13 @@ async def apart(db: AsyncSession) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def dialect_insert(session: AsyncSession) -> Any:
+def dialect_insert(session_or_database: "AsyncSession | Database") -> Any:
     """The dialect's ``insert`` (PostgreSQL or SQLite), which has ``on_conflict_do_update``."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
+    if isinstance(session_or_database, Database):
+        dialect = session_or_database.engine.dialect.name
+    else:
+        dialect = session_or_database.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def take_next(db: AsyncSession, counter: Any, **key: Any) -> int:

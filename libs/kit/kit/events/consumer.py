@@ -20,11 +20,10 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit import tracing
-from kit.db import Database, is_transient, utcnow
+from kit.db import Database, dialect_insert, is_transient, utcnow
 from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
 from kit.events.store import EventStore
@@ -71,9 +70,10 @@ class Consumer:
         self.broker = broker
         self.queue_name = queue
         # Built once (parameters at each event): building it again cost more than running it.
-        insert = postgresql.insert if database.is_postgres else sqlite.insert
         self._record = (
-            insert(store.inbox).on_conflict_do_nothing().returning(store.inbox.c.event_id)
+            dialect_insert(database)(store.inbox)
+            .on_conflict_do_nothing()
+            .returning(store.inbox.c.event_id)
         )
         self.handlers = dict(handlers)
         self.service = service
