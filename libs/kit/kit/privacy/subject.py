@@ -114,6 +114,8 @@ class SubjectData:
         self._key = key
         self.settings: Any = None
         self.reveal = reveal
+        #: (number of tables, (categories, digest)): ``_announcement``'s memo.
+        self._announced_for: tuple[int, tuple[tuple[str, ...], str]] | None = None
         self.archive = Table(
             "restricted_archive",
             metadata,
@@ -445,17 +447,26 @@ class SubjectData:
 
     def categories(self) -> list[str]:
         """Every category of personal data this service can hold on a person."""
-        return sorted(
-            {decl.category for table, _ in self.tables() for _, decl in personal_columns(table)}
-        )
+        return list(self._announcement()[0])
+
+    def _announcement(self) -> tuple[tuple[str, ...], str]:
+        """The categories and their digest, worked out again only when the metadata gains a
+        table: sorting the tables and reading every column's declaration for each mark cost
+        each order's handlers more than the mark's own statement (docs/performance.md)."""
+        tables = len(self.metadata.tables)
+        if self._announced_for is None or self._announced_for[0] != tables:
+            categories = sorted(
+                {decl.category for table, _ in self.tables() for _, decl in personal_columns(table)}
+            )
+            self._announced_for = (tables, (tuple(categories), self._digest(categories)))
+        return self._announced_for[1]
 
     async def record_personal_data(
         self, session: AsyncSession, events: EventStore, *, subject: str, tenant: str
     ) -> None:
         """Tell the privacy service's data map that this service holds data on ``subject``:
         published in the caller's transaction the first time, and when the categories change."""
-        categories = self.categories()
-        digest = self._digest(categories)
+        categories, digest = self._announcement()
         known = await session.scalar(
             select(self.announced.c.categories).where(self.announced.c.subject == subject)
         )
@@ -470,7 +481,7 @@ class SubjectData:
             PERSONAL_DATA_RECORDED,
             tenant=tenant,
             subject=subject,
-            payload={"service": self.service, "categories": categories},
+            payload={"service": self.service, "categories": list(categories)},
             routing_key=DATA_MAP_KEY,
         )
 
@@ -487,8 +498,7 @@ class SubjectData:
         writes it), in a few statements whatever their number."""
         if not subjects:
             return
-        categories = self.categories()
-        digest = self._digest(categories)
+        categories, digest = self._announcement()
         announced = self.announced.c
         known: set[str] = set()
         for start in range(0, len(subjects), _CHUNK):
@@ -513,7 +523,7 @@ class SubjectData:
             batch.add(
                 PERSONAL_DATA_RECORDED,
                 subject=subject,
-                payload={"service": self.service, "categories": categories},
+                payload={"service": self.service, "categories": list(categories)},
                 routing_key=DATA_MAP_KEY,
             )
 

@@ -1,28 +1,38 @@
 """Every query of the books."""
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import take_next
+from kit.db import take_next_with
 from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine
 
 
-async def next_number(db: AsyncSession, *, tenant_id: str) -> int:
-    """The tenant's next entry number, taken for good: concurrent entries wait on the
-    counter's row, never share a number, and leave no gap."""
-    return await take_next(db, LedgerCounter, tenant_id=tenant_id)
+#: The booking date of the entry before the number just taken, in the counter's RETURNING
+#: (written out: SQLAlchemy renders a returned subquery's columns unqualified).
+_DATE_BEFORE = (
+    "(SELECT e.entry_date FROM ledger_entries AS e"
+    " WHERE e.tenant_id = ledger_counters.tenant_id AND e.number = ledger_counters.last - 1)"
+)
 
 
-async def date_of_number(db: AsyncSession, *, tenant_id: str, number: int) -> date | None:
-    """The booking date of the tenant's entry ``number`` (None: there is none)."""
-    return await db.scalar(
-        select(LedgerEntry.entry_date).where(
-            LedgerEntry.tenant_id == tenant_id, LedgerEntry.number == number
-        )
-    )
+async def next_number(db: AsyncSession, *, tenant_id: str) -> tuple[int, date | None]:
+    """The tenant's next entry number, taken for good (concurrent entries wait on the
+    counter's row, never share a number, and leave no gap), and the booking date of the entry
+    numbered before it (None: there is none), read in the same statement: the row is held
+    until the commit, one round trip less under it."""
+    before = literal_column(_DATE_BEFORE, Date)
+    number, day = await take_next_with(db, LedgerCounter, before, tenant_id=tenant_id)
+    assert day is None or isinstance(day, date), type(day)
+    return number, day
+
+
+def _as_date(value: Any) -> date | None:
+    """A date read through a subquery (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> LedgerEntry | None:
