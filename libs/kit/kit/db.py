@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, Dialect, TextClause, TypeDecorator, event, literal, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    TextClause,
+    TypeDecorator,
+    event,
+    literal,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError

@@ -18,6 +18,7 @@ import functools
 import os
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,19 +67,72 @@ def _context_for(_cafile: str | None, _capath: str | None) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _send(settings: ServiceSettings, message: EmailMessage) -> None:
+def _connect(settings: ServiceSettings) -> smtplib.SMTP:
+    """A connection to the relay, upgraded to TLS and logged in as the settings say."""
     smtp = (
         smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=10, context=_tls_context())
         if settings.smtp_tls == "implicit"
         else smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
     )
-    with smtp:
+    try:
         if settings.smtp_tls == "starttls":
             smtp.starttls(context=_tls_context())
         if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_user, password)
-        smtp.send_message(message)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+class Connections:
+    """The worker's connections to the relay, kept open between mails (at most ``keep`` idle).
+
+    A connection per mail (connect, greeting, TLS, login, then QUIT) cost the sending worker
+    and the relay more than the mail itself under ``make load`` (docs/performance.md). A kept
+    connection the relay has closed meanwhile (its idle timeout) fails on first use: the mail
+    then goes once more over a new connection. Any other error closes the connection and
+    reaches the consumer, which retries as before. Used from ``asyncio.to_thread``: each
+    connection serves one mail at a time."""
+
+    def __init__(self, settings: ServiceSettings, keep: int = 4) -> None:
+        self.settings = settings
+        self.keep = keep
+        self._idle: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            kept = self._idle.pop() if self._idle else None
+        if kept is not None:
+            try:
+                kept.send_message(message)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                kept.close()  # closed by the relay while idle: a new connection below
+            except BaseException:
+                kept.close()
+                raise
+            else:
+                self._give_back(kept)
+                return
+        smtp = _connect(self.settings)
+        try:
+            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        self._give_back(smtp)
+
+    def _give_back(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(smtp)
+                return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
 
 
 def mail_subscription(settings: ServiceSettings) -> Subscription:
@@ -93,6 +147,8 @@ def mail_sender(settings: ServiceSettings) -> Handler:
     """The worker's handler of ``mail.requested``: sends the mail (SMTP errors propagate, so the
     consumer retries: ``OSError`` while the server is away, redelivery otherwise)."""
 
+    relay = Connections(settings)
+
     async def send(_session: AsyncSession, envelope: Envelope) -> None:
         message = EmailMessage()
         message["From"] = settings.smtp_from
@@ -100,6 +156,6 @@ def mail_sender(settings: ServiceSettings) -> Handler:
         message["Subject"] = str(envelope.payload["subject"])
         message["Message-ID"] = f"<{envelope.id}@platform>"
         message.set_content(str(envelope.payload["text"]))
-        await asyncio.to_thread(_send, settings, message)
+        await asyncio.to_thread(relay.send, message)
 
     return send

@@ -5,6 +5,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devstack.tls import ensure_certificate
 from kit.events import Envelope
-from kit.mail import MAIL, mail_sender
+from kit.mail import MAIL, Connections, mail_sender
 from kit.settings import ServiceSettings, SmtpTls
 
 USER, PASSWORD = "platform", "Relay-Password-From-The-Vault"
@@ -145,3 +146,48 @@ async def test_an_untrusted_relay_certificate_is_refused(
     with pytest.raises(ssl.SSLCertVerificationError):
         await send(starttls_server.port, "starttls")
     assert starttls_server.relay.received == []
+
+
+@dataclass
+class Counting(Relay):
+    """A relay that also counts the connections made to it."""
+
+    connections: int = 0
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+
+def message(n: int) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@b.test", "c@d.test", f"Mail {n}"
+    mail.set_content("Body")
+    return mail
+
+
+def test_mails_share_a_kept_connection_and_a_closed_one_is_replaced() -> None:
+    relay, port = Counting(), free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        connections = Connections(ServiceSettings(smtp_host="127.0.0.1", smtp_port=port))
+        for n in range(3):
+            connections.send(message(n))
+        assert relay.connections == 1  # one connection carried the three mails
+        # The relay drops the idle connection (its timeout, a restart): the next mail goes
+        # over a new one, once, and none is lost.
+        controller.stop()
+        controller = Controller(relay, hostname="127.0.0.1", port=port)
+        controller.start()
+        connections.send(message(3))
+        assert relay.connections == 2
+        subjects = [c for c, _tls, _auth in relay.received]
+        assert [b"Subject: Mail %d" % n in content for n, content in enumerate(subjects)] == [
+            True
+        ] * 4
+    finally:
+        controller.stop()

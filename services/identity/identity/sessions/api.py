@@ -1,7 +1,6 @@
 """The person's sessions and logout (``/api/auth/...``), the session cookies, and the
 gateway's check of each request (``/internal/verify``, never exposed by Nginx)."""
 
-
 from fastapi import APIRouter, Request, Response, status
 
 from identity.context import Context, ContextDep

@@ -1,7 +1,6 @@
 """Every query of the books."""
 
 from collections.abc import Sequence
-from typing import Any
 from datetime import date
 
 from sqlalchemy import Date, func, literal_column, select
@@ -9,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import take_next_with
 from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine
-
 
 #: The booking date of the entry before the number just taken, in the counter's RETURNING
 #: (written out: SQLAlchemy renders a returned subquery's columns unqualified).
@@ -26,13 +24,7 @@ async def next_number(db: AsyncSession, *, tenant_id: str) -> tuple[int, date | 
     until the commit, one round trip less under it."""
     before = literal_column(_DATE_BEFORE, Date)
     number, day = await take_next_with(db, LedgerCounter, before, tenant_id=tenant_id)
-    assert day is None or isinstance(day, date), type(day)
-    return number, day
-
-
-def _as_date(value: Any) -> date | None:
-    """A date read through a subquery (SQLite gives its text)."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return number, day  # a date on both dialects: the column is typed Date
 
 
 async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> LedgerEntry | None:
