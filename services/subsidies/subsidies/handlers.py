@@ -36,7 +36,7 @@ async def on_order(session: AsyncSession, envelope: Envelope) -> None:
         occurred_at=envelope.occurred_at,
         now=now,
     )
-    await campaigns.on_order(session, event_type=event_type, order_id=order_id)
+    uses = await campaigns.on_order(session, event_type=event_type, order_id=order_id)
     await accounting.on_order_event(
         session,
         event_type=envelope.type,
@@ -45,6 +45,7 @@ async def on_order(session: AsyncSession, envelope: Envelope) -> None:
         payload=envelope.payload,
         occurred_at=envelope.occurred_at,
         now=now,
+        voucher_uses=uses,
     )
 
 

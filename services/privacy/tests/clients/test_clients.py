@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kit.db import Database
+from kit.db import Database, utcnow
 from kit.errors import Forbidden, NotFound
 from kit.i18n import Language
 from kit.privacy.declarations import PURPOSES
@@ -236,13 +236,16 @@ async def test_a_new_subprocessor_is_announced_to_every_client_then_accepted(
 async def test_the_processors_in_place_at_signature_are_in_the_contract(
     database: Database, settings: Settings
 ) -> None:
+    # The platform's processors are seeded by the migration at the real clock's time: the
+    # contract is signed after that, whatever the day the tests run.
+    signed = utcnow() + timedelta(days=400)
     async with database.transaction() as db:
         contract = await service.set_contract(
             db,
             tenant_id="t-1",
             client_name="Acme SA",
             contract_reference="DPA-2026-001",
-            signed_at=NOW + timedelta(days=400),
+            signed_at=signed,
             now=NOW,
         )
         assert contract.client_name == "Acme SA"
@@ -252,7 +255,7 @@ async def test_the_processors_in_place_at_signature_are_in_the_contract(
     assert doc["controller"]["name"] == "Acme SA"
     assert doc["controller"]["contract"] == {
         "reference": "DPA-2026-001",
-        "signed_at": (NOW + timedelta(days=400)).isoformat(),
+        "signed_at": signed.isoformat(),
     }
     assert {s["status"] for s in doc["subprocessors"]} == {"in_contract"}
 

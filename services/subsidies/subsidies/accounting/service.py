@@ -34,6 +34,7 @@ from subsidies.accounting.models import LedgerEntry, LedgerLine, LedgerSubject
 from subsidies.base import events, subject_data
 from subsidies.bookings.models import Booking
 from subsidies.campaigns import repository as campaigns
+from subsidies.campaigns.models import VoucherUse
 from subsidies.grants.models import Grant, GrantStatus
 
 #: A date as the routes take it: YYYY-MM-DD, ASCII digits (not an ISO week, not ``20260101``).
@@ -409,17 +410,23 @@ async def on_order_event(
     payload: dict[str, Any],
     occurred_at: datetime,
     now: datetime | None = None,
+    voucher_uses: Sequence[VoucherUse] | None = None,
 ) -> None:
     """The orders' events the books follow: ``order.paid`` (with ``total_cents`` and
     ``subsidy_cents``) and ``order.refunded``; the grants' side is recorded by the grants.
     The entry is dated ``now``, when the worker writes it (the platform's clock unless given),
     however late the event arrives; its document ``occurred_at``, when the order was paid or
-    refunded."""
+    refunded. ``voucher_uses``: the order's uses of vouchers when the caller has just moved
+    them (read here otherwise)."""
     order_id = str(payload["order_id"])
     if tenant_id is None:
         return
     if event_type == "order.paid" and "total_cents" in payload:
-        uses = await campaigns.uses_of_order(db, order_id=order_id)
+        uses = (
+            voucher_uses
+            if voucher_uses is not None
+            else await campaigns.uses_of_order(db, order_id=order_id)
+        )
         await record_order_paid(
             db,
             tenant_id=tenant_id,

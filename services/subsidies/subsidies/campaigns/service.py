@@ -483,21 +483,26 @@ async def _take_again(db: AsyncSession, uses: Sequence[VoucherUse], outcome: Gra
         use.hold_until = None
 
 
-async def on_order(db: AsyncSession, *, event_type: OrderEvent, order_id: str) -> None:
-    """An order's event moves what it took from vouchers as it moves its grants."""
-    uses, released = _by_state(await repository.uses_of_order(db, order_id=order_id))
+async def on_order(
+    db: AsyncSession, *, event_type: OrderEvent, order_id: str
+) -> Sequence[VoucherUse]:
+    """An order's event moves what it took from vouchers as it moves its grants; returns the
+    order's uses as they now stand (the books' entry of the event reads them)."""
+    found = await repository.uses_of_order(db, order_id=order_id)
+    uses, released = _by_state(found)
     if event_type in (OrderEvent.CANCELLED, OrderEvent.REFUNDED):
         await release(db, uses)  # their hold_until cleared too
         # A late placed/paid event of a cancelled order takes nothing up again.
         for use in released:
             use.hold_until = None
-        return
+        return found
     outcome = GrantStatus.PAID if event_type == OrderEvent.PAID else GrantStatus.PLACED
     for use in uses:
         if outcome == GrantStatus.PAID or use.status == GrantStatus.HELD:
             use.status = outcome
             use.hold_until = None
     await _take_again(db, [u for u in released if u.hold_until], outcome)
+    return found
 
 
 def _by_state(uses: Sequence[VoucherUse]) -> tuple[list[VoucherUse], list[VoucherUse]]:
