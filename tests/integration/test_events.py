@@ -5,6 +5,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 import pytest
@@ -424,3 +425,28 @@ async def test_two_instances_of_a_worker_handle_every_event_once(world: World) -
     handled = seen["a"] + seen["b"]
     assert sorted(handled) == sorted(ids)  # each once
     assert seen["a"] and seen["b"], {k: len(v) for k, v in seen.items()}  # both competed
+
+
+async def test_callers_connecting_at_once_share_one_connection(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's relay and consumers connect together as it starts: one connection is opened,
+    none is left open and unreferenced (it used to be one per caller, all but the last lost)."""
+    opened: list[aio_pika.abc.AbstractRobustConnection] = []
+    connect = aio_pika.connect_robust
+
+    async def counting(*args: Any, **kwargs: Any) -> aio_pika.abc.AbstractRobustConnection:
+        connection: aio_pika.abc.AbstractRobustConnection = await connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(aio_pika, "connect_robust", counting)
+    broker = world.broker()
+    try:
+        exchanges = await asyncio.gather(*(broker.connect() for _ in range(5)))
+        assert len(opened) == 1
+        assert all(exchange is exchanges[0] for exchange in exchanges)
+    finally:
+        await broker.close()
+        for connection in opened:
+            await connection.close()

@@ -5,6 +5,7 @@ RabbitMQ refuses a ``user_id`` that differs from the connection's account, so a 
 trust it as the publisher's identity, which the envelope's own ``source`` is not.
 """
 
+import asyncio
 from urllib.parse import unquote, urlsplit
 
 import aio_pika
@@ -25,6 +26,9 @@ class Broker:
         self.connection: AbstractRobustConnection | None = None
         self.channel: AbstractRobustChannel | None = None
         self.exchange: AbstractExchange | None = None
+        #: One connection at a time: a worker's relay and consumers connect at once when it
+        #: starts, and each used to open its own, all but the last left open and unreferenced.
+        self._connecting = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
@@ -33,19 +37,24 @@ class Broker:
     async def connect(self) -> AbstractExchange:
         """Connect once; after that ``connect_robust`` restores everything by itself."""
         if self.exchange is None:
-            connection = await aio_pika.connect_robust(self.url, timeout=5)
-            try:
-                # A mandatory message that no queue takes comes back and raises PublishError.
-                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                exchange = await channel.declare_exchange(
-                    self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-                )
-            except BaseException:
-                await connection.close()
-                raise
-            self.connection, self.channel, self.exchange = connection, channel, exchange
+            async with self._connecting:
+                if self.exchange is None:  # not made meanwhile by the one we waited for
+                    await self._open()
         assert self.exchange is not None
         return self.exchange
+
+    async def _open(self) -> None:
+        connection = await aio_pika.connect_robust(self.url, timeout=5)
+        try:
+            # A mandatory message that no queue takes comes back and raises PublishError.
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            exchange = await channel.declare_exchange(
+                self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+        except BaseException:
+            await connection.close()
+            raise
+        self.connection, self.channel, self.exchange = connection, channel, exchange
 
     async def publish(
         self, body: bytes, *, routing_key: str, message_id: str, mandatory: bool = False
