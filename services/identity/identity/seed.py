@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 
 from identity.accounts.models import User
-from identity.accounts.repository import user_by_email
+from identity.accounts.repository import user_by_email, user_by_employee_number
 from identity.config import get_settings
 from identity.mfa.totp import Totp, staff
 from identity.models import events, subject_data
@@ -81,8 +81,15 @@ async def seed(password: str) -> None:
                         created_at=now,
                     )
                     db.add(user)
-                if user.employee_number is None:
-                    user.employee_number = EMPLOYEE_NUMBERS.get(email)
+                number = EMPLOYEE_NUMBERS.get(email)
+                if user.employee_number is None and number is not None:
+                    # A number an import gave someone else meanwhile stays theirs: the
+                    # demo account then goes without one rather than the seed failing.
+                    holder = await user_by_employee_number(
+                        db, tenant_id=tenant_id, employee_number=number
+                    )
+                    if holder is None:
+                        user.employee_number = number
                 user.password_hash = password_hash
                 user.password_changed_at = now
                 if staff(user.roles):  # staff log in with a second step: DEMO_TOTP_SECRET
