@@ -22,16 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import (
-    ColumnElement,
-    DateTime,
-    Dialect,
-    TextClause,
-    TypeDecorator,
-    event,
-    literal,
-    text,
-)
+from sqlalchemy import DateTime, Dialect, TextClause, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -158,24 +149,13 @@ async def take_next(db: AsyncSession, counter: Any, **key: Any) -> int:
     column), taken for good in one statement: the counter's row made at 1 or added one to,
     and read back. Concurrent transactions wait on its row, never share a number, and leave
     no gap. One statement where an insert-if-missing then an update took two."""
-    number, _ = await take_next_with(db, counter, literal(None), **key)
-    return int(number)
-
-
-async def take_next_with(
-    db: AsyncSession, counter: Any, also: ColumnElement[Any], **key: Any
-) -> tuple[int, Any]:
-    """``take_next``, and ``also`` read in the same statement (a scalar subquery on the number
-    just taken, ``counter.last``): what the caller would otherwise read in one more round trip
-    while it holds the counter's row."""
     statement = (
         dialect_insert(db)(counter)
         .values(**key, last=1)
         .on_conflict_do_update(index_elements=list(key), set_={"last": counter.last + 1})
-        .returning(counter.last, also)
+        .returning(counter.last)
     )
-    number, value = (await db.execute(statement)).one()
-    return int(number), value
+    return int(await db.scalar(statement))
 
 
 class ReadOnly(RuntimeError):

@@ -19,6 +19,7 @@ import os
 import smtplib
 import ssl
 import threading
+import time
 from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,30 +87,40 @@ def _connect(settings: ServiceSettings) -> smtplib.SMTP:
     return smtp
 
 
+#: A relay answers this before it closes a connection (its idle timeout, a restart).
+CLOSING = 421
+
+
 class Connections:
-    """The worker's connections to the relay, kept open between mails (at most ``keep`` idle).
+    """The worker's connections to the relay, kept open between mails (at most ``keep`` idle,
+    each for at most ``idle_seconds``).
 
     A connection per mail (connect, greeting, TLS, login, then QUIT) cost the sending worker
     and the relay more than the mail itself under ``make load`` (docs/performance.md). A kept
-    connection the relay has closed meanwhile (its idle timeout) fails on first use: the mail
-    then goes once more over a new connection. Any other error closes the connection and
-    reaches the consumer, which retries as before. Used from ``asyncio.to_thread``: each
-    connection serves one mail at a time."""
+    connection idle for longer than ``idle_seconds`` is closed rather than used (relays close
+    idle ones, some silently); one the relay has closed meanwhile all the same (no answer, or
+    421 to the first command) is replaced by a new connection for the mail at hand, once. Any
+    other error closes the connection and reaches the consumer, which retries as before. Used
+    from ``asyncio.to_thread``: each connection serves one mail at a time."""
 
-    def __init__(self, settings: ServiceSettings, keep: int = 4) -> None:
+    def __init__(self, settings: ServiceSettings, keep: int = 4, idle_seconds: float = 15) -> None:
         self.settings = settings
         self.keep = keep
-        self._idle: list[smtplib.SMTP] = []
+        self.idle_seconds = idle_seconds
+        self._idle: list[tuple[float, smtplib.SMTP]] = []
         self._lock = threading.Lock()
 
     def send(self, message: EmailMessage) -> None:
-        with self._lock:
-            kept = self._idle.pop() if self._idle else None
+        kept = self._take()
         if kept is not None:
             try:
                 kept.send_message(message)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 kept.close()  # closed by the relay while idle: a new connection below
+            except smtplib.SMTPResponseException as exc:
+                kept.close()
+                if exc.smtp_code != CLOSING:
+                    raise
             except BaseException:
                 kept.close()
                 raise
@@ -124,15 +135,34 @@ class Connections:
             raise
         self._give_back(smtp)
 
+    def _take(self) -> smtplib.SMTP | None:
+        """The most recently used idle connection still young enough; older ones are closed."""
+        stale: list[smtplib.SMTP] = []
+        kept = None
+        with self._lock:
+            while self._idle:
+                since, smtp = self._idle.pop()
+                if time.monotonic() - since <= self.idle_seconds:
+                    kept = smtp
+                    break
+                stale.append(smtp)
+        for smtp in stale:
+            _quit(smtp)
+        return kept
+
     def _give_back(self, smtp: smtplib.SMTP) -> None:
         with self._lock:
             if len(self._idle) < self.keep:
-                self._idle.append(smtp)
+                self._idle.append((time.monotonic(), smtp))
                 return
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
+        _quit(smtp)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def mail_subscription(settings: ServiceSettings) -> Subscription:

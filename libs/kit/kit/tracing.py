@@ -57,7 +57,8 @@ class _WhileExported(Sampler):
     the context still travels (calls, events) but no span object, attributes or end time is
     made for nothing: under ``make load`` those were 3.5 % of the APIs' samples
     (docs/performance.md). The parent's sampled flag is not followed: each process records
-    when it exports."""
+    when it exports. A span not recorded goes on with the flags ``00`` (not sampled) in the
+    ``traceparent`` it passes on, and with the caller's ``tracestate``."""
 
     def __init__(self) -> None:
         self.recording = False
@@ -72,12 +73,11 @@ class _WhileExported(Sampler):
         links: Sequence[Link] | None = None,
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
-        if not self.recording:
-            return SamplingResult(Decision.DROP)
         parent = trace.get_current_span(parent_context).get_span_context()
-        return SamplingResult(
-            Decision.RECORD_AND_SAMPLE, attributes, parent.trace_state if parent.is_valid else None
-        )
+        trace_state = parent.trace_state if parent.is_valid else None
+        if not self.recording:  # the caller's tracestate still travels on
+            return SamplingResult(Decision.DROP, None, trace_state)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, trace_state)
 
     def get_description(self) -> str:
         return "WhileExported"

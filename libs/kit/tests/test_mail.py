@@ -150,9 +150,20 @@ async def test_an_untrusted_relay_certificate_is_refused(
 
 @dataclass
 class Counting(Relay):
-    """A relay that also counts the connections made to it."""
+    """A relay that also counts the connections made to it, and can answer the next mail's
+    first command with 421 as a relay closing an idle connection does."""
 
     connections: int = 0
+    closing: bool = False
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.closing:
+            self.closing = False
+            return "421 closing the connection: idle too long"
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_EHLO(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -189,5 +200,26 @@ def test_mails_share_a_kept_connection_and_a_closed_one_is_replaced() -> None:
         assert [b"Subject: Mail %d" % n in content for n, content in enumerate(subjects)] == [
             True
         ] * 4
+    finally:
+        controller.stop()
+
+
+def test_a_relay_closing_with_421_or_an_old_connection_gets_a_new_one() -> None:
+    relay, port = Counting(), free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = ServiceSettings(smtp_host="127.0.0.1", smtp_port=port)
+        connections = Connections(settings)
+        connections.send(message(0))
+        relay.closing = True  # the kept connection: 421 to the next MAIL
+        connections.send(message(1))
+        assert relay.connections == 2
+        # A connection idle for longer than idle_seconds is not used at all.
+        aged = Connections(settings, idle_seconds=0)
+        aged.send(message(2))
+        aged.send(message(3))
+        assert relay.connections == 4
+        assert len(relay.received) == 4  # every mail delivered once
     finally:
         controller.stop()

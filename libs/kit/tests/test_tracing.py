@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import BaseModel
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -182,12 +183,15 @@ def test_nothing_is_exported_without_an_endpoint() -> None:
     assert tracing.otlp_exporter({"OTEL_EXPORTER_OTLP_ENDPOINT": " "}) is None
     provider = tracing.build_provider("orders", {})
     assert provider._active_span_processor._span_processors == ()
-    parent = tracing.extract(f"00-{'ab' * 16}-{'cd' * 8}-01")
+    parent = TraceContextTextMapPropagator().extract(
+        {"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01", "tracestate": "vendor=abc"}
+    )
     with provider.get_tracer("test").start_as_current_span("kept", context=parent) as span:
         context = span.get_span_context()
         assert context.is_valid  # the context still travels, in the parent's trace
         assert context.trace_id == int("ab" * 16, 16)
         assert context.span_id != int("cd" * 8, 16)
+        assert context.trace_state.get("vendor") == "abc"  # and the caller's tracestate
         assert not span.is_recording()  # nothing receives it: no span is recorded
     provider.add_span_processor(SimpleSpanProcessor(memory := InMemorySpanExporter()))
     with provider.get_tracer("test").start_as_current_span("recorded") as span:

@@ -114,8 +114,8 @@ class SubjectData:
         self._key = key
         self.settings: Any = None
         self.reveal = reveal
-        #: (number of tables, (categories, digest)): ``_announcement``'s memo.
-        self._announced_for: tuple[int, tuple[tuple[str, ...], str]] | None = None
+        #: (the tables' ids, (categories, digest)): ``_announcement``'s memo.
+        self._announced_for: tuple[tuple[int, ...], tuple[tuple[str, ...], str]] | None = None
         self.archive = Table(
             "restricted_archive",
             metadata,
@@ -450,10 +450,11 @@ class SubjectData:
         return list(self._announcement()[0])
 
     def _announcement(self) -> tuple[tuple[str, ...], str]:
-        """The categories and their digest, worked out again only when the metadata gains a
-        table: sorting the tables and reading every column's declaration for each mark cost
-        each order's handlers more than the mark's own statement (docs/performance.md)."""
-        tables = len(self.metadata.tables)
+        """The categories and their digest, worked out again only when the metadata's tables
+        change (one added or replaced): sorting the tables and reading every column's
+        declaration for each mark cost each order's handlers more than the mark's own statement
+        (docs/performance.md)."""
+        tables = tuple(map(id, self.metadata.tables.values()))
         if self._announced_for is None or self._announced_for[0] != tables:
             categories = sorted(
                 {decl.category for table, _ in self.tables() for _, decl in personal_columns(table)}

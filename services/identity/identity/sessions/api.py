@@ -80,7 +80,28 @@ async def logout(principal: CurrentUser, db: SessionDep, response: Response) -> 
     clear_session_cookies(response)
 
 
-@internal_router.get("/internal/verify", status_code=status.HTTP_204_NO_CONTENT)
+#: The gateway's headers ``verify`` reads itself, documented as the parameters they are.
+_VERIFY_HEADERS = {
+    "X-Session-Token": "the session cookie's value",
+    "X-Original-Method": "the method of the request being checked (GET by default)",
+    "X-CSRF-Token": "the page's CSRF token, required on unsafe methods",
+    "X-Original-Origin": "the Origin header of the request being checked",
+    "X-Sec-Fetch-Site": "its Sec-Fetch-Site header",
+    "X-Token-Audience": "one service whose token alone is wanted (X-Internal-Token)",
+}
+
+
+@internal_router.get(
+    "/internal/verify",
+    status_code=status.HTTP_204_NO_CONTENT,
+    openapi_extra={
+        "parameters": [
+            {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+            | {"description": text}
+            for name, text in _VERIFY_HEADERS.items()
+        ]
+    },
+)
 async def verify(request: Request, response: Response, ctx: ContextDep) -> None:
     """Nginx's ``auth_request``: 204 with one token per service (``X-Internal-Token-<service>``,
     each addressed to that service alone; the gateway forwards each service its own), or with
@@ -88,7 +109,7 @@ async def verify(request: Request, response: Response, ctx: ContextDep) -> None:
 
     The gateway's headers (``X-Session-Token``, ``X-Original-Method``, ``X-CSRF-Token``,
     ``X-Original-Origin``, ``X-Sec-Fetch-Site``, ``X-Token-Audience``) are read straight from
-    the request: declared as seven ``Header`` parameters, FastAPI's validation of them was
+    the request: declared as six ``Header`` parameters, FastAPI's validation of them was
     about a tenth of this route's CPU, and it runs before every request of the platform."""
     headers = request.headers
     x_token_audience = headers.get("x-token-audience", "")

@@ -3,28 +3,31 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Date, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import take_next_with
+from kit.db import take_next
 from subsidies.accounting.models import LedgerCounter, LedgerEntry, LedgerLine
 
-#: The booking date of the entry before the number just taken, in the counter's RETURNING
-#: (written out: SQLAlchemy renders a returned subquery's columns unqualified).
-_DATE_BEFORE = (
-    "(SELECT e.entry_date FROM ledger_entries AS e"
-    " WHERE e.tenant_id = ledger_counters.tenant_id AND e.number = ledger_counters.last - 1)"
-)
+
+async def next_number(db: AsyncSession, *, tenant_id: str) -> int:
+    """The tenant's next entry number, taken for good: concurrent entries wait on the
+    counter's row, never share a number, and leave no gap."""
+    return await take_next(db, LedgerCounter, tenant_id=tenant_id)
 
 
-async def next_number(db: AsyncSession, *, tenant_id: str) -> tuple[int, date | None]:
-    """The tenant's next entry number, taken for good (concurrent entries wait on the
-    counter's row, never share a number, and leave no gap), and the booking date of the entry
-    numbered before it (None: there is none), read in the same statement: the row is held
-    until the commit, one round trip less under it."""
-    before = literal_column(_DATE_BEFORE, Date)
-    number, day = await take_next_with(db, LedgerCounter, before, tenant_id=tenant_id)
-    return number, day  # a date on both dialects: the column is typed Date
+async def date_of_number(db: AsyncSession, *, tenant_id: str, number: int) -> date | None:
+    """The booking date of the tenant's entry ``number`` (None: there is none).
+
+    A statement of its own, after the counter's: on PostgreSQL (READ COMMITTED) it reads a
+    snapshot taken after the wait on the counter's row, so it sees the entry the transaction
+    it waited for committed. Read in the counter's own statement (its RETURNING), it would
+    not: that statement's snapshot is taken before the wait."""
+    return await db.scalar(
+        select(LedgerEntry.entry_date).where(
+            LedgerEntry.tenant_id == tenant_id, LedgerEntry.number == number
+        )
+    )
 
 
 async def entry_of(db: AsyncSession, *, tenant_id: str, source_key: str) -> LedgerEntry | None:

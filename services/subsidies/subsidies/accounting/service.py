@@ -110,11 +110,11 @@ async def _write(
     if sum(x.debit for x in lines) != sum(x.credit for x in lines):
         raise ValueError(f"unbalanced entry {source_key}")  # a bug, never the caller's input
     journal = books.chart.journals[budget]
-    # Waits for the others; with the number comes the booking date of the entry before it.
-    number, before = await repository.next_number(db, tenant_id=tenant_id)
+    number = await repository.next_number(db, tenant_id=tenant_id)  # waits for the others
     written = utcnow() if now is None else now  # after the wait: the time it is written
     # Numbers follow the dates: an entry whose clock was read before a later-dated one took
     # the number before it (around midnight) is booked on that later day, never before it.
+    before = await repository.date_of_number(db, tenant_id=tenant_id, number=number - 1)
     booked = max(books.day(written), before) if before else books.day(written)
     entry = LedgerEntry(
         tenant_id=tenant_id,
