@@ -432,15 +432,14 @@ async def test_callers_connecting_at_once_share_one_connection(
 ) -> None:
     """A worker's relay and consumers connect together as it starts: one connection is opened,
     none is left open and unreferenced (it used to be one per caller, all but the last lost)."""
-    opened: list[aio_pika.abc.AbstractRobustConnection] = []
-    connect = aio_pika.connect_robust
+    opened: list[aio_pika.RobustConnection] = []
+    connect = aio_pika.RobustConnection.connect
 
-    async def counting(*args: Any, **kwargs: Any) -> aio_pika.abc.AbstractRobustConnection:
-        connection: aio_pika.abc.AbstractRobustConnection = await connect(*args, **kwargs)
-        opened.append(connection)
-        return connection
+    async def counting(self: aio_pika.RobustConnection, timeout: Any = None) -> None:
+        opened.append(self)
+        await connect(self, timeout)
 
-    monkeypatch.setattr(aio_pika, "connect_robust", counting)
+    monkeypatch.setattr(aio_pika.RobustConnection, "connect", counting)
     broker = world.broker()
     try:
         exchanges = await asyncio.gather(*(broker.connect() for _ in range(5)))
@@ -448,5 +447,37 @@ async def test_callers_connecting_at_once_share_one_connection(
         assert all(exchange is exchanges[0] for exchange in exchanges)
     finally:
         await broker.close()
-        for connection in opened:
-            await connection.close()
+    assert all(connection.is_closed for connection in opened)
+
+
+async def test_a_connection_interrupted_while_connecting_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An app stopping while its relay connects (the task cancelled): the half-made connection
+    is closed at once, not left to reconnect until the garbage collector finds it."""
+    opened: list[aio_pika.RobustConnection] = []
+    connect = aio_pika.RobustConnection.connect
+
+    async def counting(self: aio_pika.RobustConnection, timeout: Any = None) -> None:
+        opened.append(self)
+        await connect(self, timeout)
+
+    monkeypatch.setattr(aio_pika.RobustConnection, "connect", counting)
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)  # accepts, never speaks AMQP: the client waits
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        broker = Broker(f"amqp://guest:guest@127.0.0.1:{port}/", "events")
+        task = asyncio.create_task(broker.connect())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert len(opened) == 1 and opened[0].is_closed
+        assert broker.connection is None
+    finally:
+        server.close()

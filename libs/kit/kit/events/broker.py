@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.connection import make_url
 
 #: Where messages that keep failing end up; one dead-letter queue per consuming queue.
 DEAD_LETTER_EXCHANGE = "events.dead"
@@ -44,8 +45,12 @@ class Broker:
         return self.exchange
 
     async def _open(self) -> None:
-        connection = await aio_pika.connect_robust(self.url, timeout=5)
+        # connect_robust's two steps, so that a connection interrupted while it connects (the
+        # app stopping, its relay cancelled) is closed here rather than left to the garbage
+        # collector, reconnecting meanwhile.
+        connection = aio_pika.RobustConnection(make_url(self.url))
         try:
+            await connection.connect(timeout=5)
             # A mandatory message that no queue takes comes back and raises PublishError.
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             exchange = await channel.declare_exchange(
