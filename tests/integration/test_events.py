@@ -427,19 +427,25 @@ async def test_two_instances_of_a_worker_handle_every_event_once(world: World) -
     assert seen["a"] and seen["b"], {k: len(v) for k, v in seen.items()}  # both competed
 
 
-async def test_callers_connecting_at_once_share_one_connection(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker's relay and consumers connect together as it starts: one connection is opened,
-    none is left open and unreferenced (it used to be one per caller, all but the last lost)."""
-    opened: list[aio_pika.RobustConnection] = []
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[aio_pika.RobustConnection]:
+    """Every connection the broker starts to open, in order."""
+    made: list[aio_pika.RobustConnection] = []
     connect = aio_pika.RobustConnection.connect
 
     async def counting(self: aio_pika.RobustConnection, timeout: Any = None) -> None:
-        opened.append(self)
+        made.append(self)
         await connect(self, timeout)
 
     monkeypatch.setattr(aio_pika.RobustConnection, "connect", counting)
+    return made
+
+
+async def test_callers_connecting_at_once_share_one_connection(
+    world: World, opened: list[aio_pika.RobustConnection]
+) -> None:
+    """A worker's relay and consumers connect together as it starts: one connection is opened,
+    none is left open and unreferenced (it used to be one per caller, all but the last lost)."""
     broker = world.broker()
     try:
         exchanges = await asyncio.gather(*(broker.connect() for _ in range(5)))
@@ -451,18 +457,10 @@ async def test_callers_connecting_at_once_share_one_connection(
 
 
 async def test_a_connection_interrupted_while_connecting_is_closed(
-    monkeypatch: pytest.MonkeyPatch,
+    opened: list[aio_pika.RobustConnection],
 ) -> None:
     """An app stopping while its relay connects (the task cancelled): the half-made connection
     is closed at once, not left to reconnect until the garbage collector finds it."""
-    opened: list[aio_pika.RobustConnection] = []
-    connect = aio_pika.RobustConnection.connect
-
-    async def counting(self: aio_pika.RobustConnection, timeout: Any = None) -> None:
-        opened.append(self)
-        await connect(self, timeout)
-
-    monkeypatch.setattr(aio_pika.RobustConnection, "connect", counting)
 
     async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(30)  # accepts, never speaks AMQP: the client waits
