@@ -10,13 +10,13 @@
 #                         "netavark: No such file or directory" on the first container),
 #                         docker-compose, debootstrap and Debian's keyring (the stand-ins' base):
 #                         the compose test (tests/compose)
-#   system-deps.sh python python3-venv (what `python3 -m venv` needs)
+#   system-deps.sh python python3-venv (what `$PYTHON -m venv` needs; PYTHON: python3 by default)
 set -euo pipefail
 want=(nginx)
 case "${1:-run}" in
   python)
     want=()
-    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
+    "${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
   test) want+=(docker-compose chromium npm) ;;
   bench) want+=(wrk) ;;
   compose) want=(podman runc netavark aardvark-dns iptables docker-compose debootstrap debian-archive-keyring) ;;
