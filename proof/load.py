@@ -1360,9 +1360,11 @@ def write_chart(windows: list["Window"], path: Path) -> Path:
     return path
 
 
-#: Two identity API processes (deploy/devstack, ``StackConfig.min_replicas``): every request's
-#: session check goes through identity (docs/performance.md, "What saturated first").
-REPLICAS = os.environ.get("DEVSTACK_REPLICAS", "identity=2")
+#: One process per API, as in the other stacks; ``DEVSTACK_REPLICAS=identity=2`` (deploy/devstack,
+#: ``StackConfig.min_replicas``) runs more. A second identity process once took the queue off the
+#: session check's event loop (docs/performance.md, "What saturated first"); since the check got
+#: cheaper it saved no CPU and cost 120 MiB ("2026-12-04 late").
+REPLICAS = os.environ.get("DEVSTACK_REPLICAS", "")
 
 
 def main() -> int:

@@ -87,10 +87,11 @@ class StackConfig:
     #: refuses connections, passes the request to the next.
     api_replicas: int = 1
     #: At least this many processes of these APIs, whatever ``api_replicas`` says; by default
-    #: from ``DEVSTACK_REPLICAS`` ("identity=2"), which ``make load`` sets: identity answers the
-    #: gateway's check of nearly every request (``auth_request``), so its one event loop was
-    #: where every request queued first under load (docs/performance.md). Other stacks (the
-    #: tests kill "identity" and expect it gone) keep one process each.
+    #: from ``DEVSTACK_REPLICAS`` ("identity=2"), which ``make load`` passes on when it is set:
+    #: identity answers the gateway's check of nearly every request (``auth_request``), and
+    #: its one event loop was once where every request queued first under load
+    #: (docs/performance.md). By default every stack runs one process per API (the tests kill
+    #: "identity" and expect it gone).
     min_replicas: dict[str, int] = field(default_factory=replicas_from_env)
 
     def port(self, spec: ServiceSpec) -> int:
