@@ -10,13 +10,18 @@
 #                         "netavark: No such file or directory" on the first container),
 #                         docker-compose, debootstrap and Debian's keyring (the stand-ins' base):
 #                         the compose test (tests/compose)
-#   system-deps.sh python python3-venv (what `$PYTHON -m venv` needs; PYTHON: python3 by default)
+#   system-deps.sh python python3.X-venv (what `$PYTHON -m venv` needs; PYTHON: python3 by default)
 set -euo pipefail
 want=(nginx)
 case "${1:-run}" in
   python)
     want=()
-    "${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1 || want+=(python3-venv) ;;
+    # The venv module of that interpreter's own version (python3.11-venv for python3.11: on a
+    # system whose default python3 is another version, python3-venv would not bring it).
+    py="${PYTHON:-python3}"
+    if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+      want+=("python$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv")
+    fi ;;
   test) want+=(docker-compose chromium npm) ;;
   bench) want+=(wrk) ;;
   compose) want=(podman runc netavark aardvark-dns iptables docker-compose debootstrap debian-archive-keyring) ;;
@@ -32,7 +37,7 @@ missing=()
 for pkg in "${want[@]}"; do
   case "$pkg" in
     nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
-    python3-venv) missing+=(python3-venv) ;;
+    python3*-venv) missing+=("$pkg") ;;
     rabbitmq-server) missing+=(rabbitmq-server) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     netavark|aardvark-dns) [ -x "/usr/lib/podman/$pkg" ] || missing+=("$pkg") ;;
