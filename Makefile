@@ -2,11 +2,13 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-# The interpreter of .venv: the distribution's python3.11 where there is one (Debian builds it
-# with profile-guided and link-time optimisation and links libpython in; pyenv's default build
-# from source took 9 % more CPU per operation under `make load`, docs/performance.md), otherwise
-# the python3 on PATH. `make PYTHON=...` chooses another; an existing .venv is kept as it is.
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
+# The interpreter of .venv: the distribution's own python3 when it is 3.11 or newer (Debian builds
+# it with profile-guided and link-time optimisation and links libpython in; pyenv's default build
+# from source took about 10 % more CPU per operation under `make load`, docs/performance.md),
+# otherwise the python3 on PATH. `make PYTHON=...` chooses another (a PYTHON in the environment
+# is left alone: other tools use that name); an existing .venv is kept as it is.
+PYTHON := $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && echo /usr/bin/python3 || echo python3)
 PACKAGES := libs/kit services/identity services/orders services/subsidies services/support services/privacy deploy/devstack
 SERVICES := identity orders subsidies support privacy
 CODE := libs/kit $(foreach s,$(SERVICES),services/$(s)/$(s)) deploy/devstack/devstack bench proof tests
@@ -108,8 +110,8 @@ load: venv
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
-	@PYTHON=$(PYTHON) deploy/local/system-deps.sh python
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@PYTHON='$(PYTHON)' deploy/local/system-deps.sh python
+	@test -x $(PY) || '$(PYTHON)' -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt \
 		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
 	@touch $@

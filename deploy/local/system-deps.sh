@@ -19,7 +19,9 @@ case "${1:-run}" in
     # The venv module of that interpreter's own version (python3.11-venv for python3.11: on a
     # system whose default python3 is another version, python3-venv would not bring it).
     py="${PYTHON:-python3}"
-    if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    if ! command -v "$py" >/dev/null 2>&1; then
+      want+=(python3-venv)  # no interpreter yet: python3-venv brings python3 too
+    elif ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
       want+=("python$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv")
     fi ;;
   test) want+=(docker-compose chromium npm) ;;
