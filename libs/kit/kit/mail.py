@@ -114,20 +114,17 @@ class Connections:
         kept = self._take()
         if kept is not None:
             try:
-                kept.send_message(message)
+                self._send_over(kept, message)
+                return
             except (smtplib.SMTPServerDisconnected, ConnectionError):
-                kept.close()  # closed by the relay while idle: a new connection below
+                pass  # closed by the relay while idle: a new connection below
             except smtplib.SMTPResponseException as exc:
-                kept.close()
                 if exc.smtp_code != CLOSING:
                     raise
-            except BaseException:
-                kept.close()
-                raise
-            else:
-                self._give_back(kept)
-                return
-        smtp = _connect(self.settings)
+        self._send_over(_connect(self.settings), message)
+
+    def _send_over(self, smtp: smtplib.SMTP, message: EmailMessage) -> None:
+        """``message`` over ``smtp``, which is then kept; closed when anything fails."""
         try:
             smtp.send_message(message)
         except BaseException:
