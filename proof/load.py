@@ -1023,12 +1023,12 @@ def routes_table(run: Window) -> list[str]:
     return lines
 
 
-def cpu_cost_line(samples: list[MemorySample], window: "Window", top: int = 6) -> str:
-    """CPU milliseconds the platform spent per operation and per request (all its processes,
-    then the busiest): what an operation costs, whatever share of the machine the platform got
-    (other work on the machine lowers the rate held, not this)."""
+def cpu_cost(samples: list[MemorySample], window: "Window") -> dict[str, Any] | None:
+    """CPU milliseconds the platform spent per operation and per request, and each process's
+    per request (the busiest first): what an operation costs, whatever share of the machine
+    the platform got (other work on the machine lowers the rate held, not this)."""
     if len(samples) < 2 or not window.operations or not window.samples:
-        return "no sample"
+        return None
     first, last = samples[0], samples[-1]
     spent = {
         name: 1000 * (last.process_cpu_s[name] - first.process_cpu_s.get(name, 0.0))
@@ -1038,11 +1038,25 @@ def cpu_cost_line(samples: list[MemorySample], window: "Window", top: int = 6) -
     scale = window.seconds / max(last.at - first.at, 1e-9)
     operations, requests = len(window.operations), len(window.samples)
     total = sum(spent.values()) * scale
-    busiest = sorted(spent.items(), key=lambda kv: -kv[1])[:top]
+    return {
+        "ms_per_operation": round(total / operations, 1),
+        "ms_per_request": round(total / requests, 2),
+        "per_request_ms_by_process": {
+            name: round(ms * scale / requests, 2)
+            for name, ms in sorted(spent.items(), key=lambda kv: -kv[1])
+        },
+    }
+
+
+def cpu_cost_line(samples: list[MemorySample], window: "Window", top: int = 6) -> str:
+    cost = cpu_cost(samples, window)
+    if cost is None:
+        return "no sample"
+    busiest = list(cost["per_request_ms_by_process"].items())[:top]
     return (
-        f"{total / operations:.0f} ms per operation, {total / requests:.1f} ms per request; "
-        "per request: "
-        + ", ".join(f"{name} {ms * scale / requests:.1f} ms" for name, ms in busiest)
+        f"{cost['ms_per_operation']:.0f} ms per operation,"
+        f" {cost['ms_per_request']:.1f} ms per request; per request: "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in busiest)
     )
 
 
@@ -1308,9 +1322,129 @@ def summarise(
         *routes_table(run),
         "",
         f"Chart of latency and throughput against the offered rate: {chart.name}"
-        " (proof/results/load-latest.png is the latest).",
+        " (proof/results/load-latest.png is the latest); the same figures as JSON:"
+        f" {chart.with_suffix('.json').name} (load-latest.json).",
     ]
+    write_json(
+        chart.with_suffix(".json"),
+        outcome=outcome,
+        memory=memory,
+        checks=checks,
+        held_rate=held_rate,
+        setup_s=setup_s,
+        loaded=loaded,
+    )
     return report(SUITE, checks, notes, latest=True)
+
+
+def window_json(window: Window, samples: list[MemorySample]) -> dict[str, Any]:
+    """One ramp step, or the measured run, as figures."""
+    ms = [s.ms for s in window.samples]
+    return {
+        "phase": window.phase,
+        "offered_operations_per_s": window.target,
+        "seconds": window.seconds,
+        "operations_per_s": round(window.operations_per_s, 2),
+        "requests_per_s": round(window.requests_per_s, 2),
+        "requests": len(window.samples),
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "server_errors": window.server_errors,
+        "no_answer": window.no_answer,
+        "arrivals_all_busy": window.missed,
+        "generator_lag_p99_ms": percentile(window.lags, 99),
+        "held": window.held,
+        "cpu_percent_of_one_core_by_process": process_shares(samples),
+        "cpu_percent_of_machine": cpu_shares(samples),
+        "platform_cpu": cpu_cost(samples, window),
+    }
+
+
+def write_json(
+    path: Path,
+    *,
+    outcome: Outcome,
+    memory: list[MemorySample],
+    checks: list[Check],
+    held_rate: float,
+    setup_s: float,
+    loaded: dict[str, Any],
+) -> None:
+    """The run's figures for a program to read (the table says the same for a person): every
+    step and the measured run, the run per kind of operation and per route, the memory peaks
+    and each check's verdict; at ``path`` and at proof/results/load-latest.json."""
+    run = outcome.run
+    by_phase: dict[str, list[MemorySample]] = {}
+    for m in memory:
+        by_phase.setdefault(m.phase, []).append(m)
+    kinds: dict[str, Any] = {}
+    for kind in MIX:
+        ms = [s.ms for s in run.samples if s.kind == kind]
+        ops = [o for o in run.operations if o.kind == kind]
+        kinds[kind] = {
+            "operations": len(ops),
+            "failed": sum(1 for o in ops if not o.ok),
+            "requests": len(ms),
+            "p50_ms": percentile(ms, 50),
+            "p95_ms": percentile(ms, 95),
+            "p99_ms": percentile(ms, 99),
+        }
+    routes: dict[str, Any] = {}
+    for s in run.samples:
+        routes.setdefault(s.route, []).append(s)
+    during = [m for m in memory if m.phase != "setup"] or memory
+    peak = max(during, key=lambda m: m.pss) if during else None
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count()},
+        "population": {
+            "subjects": loaded["subjects"],
+            "rows": loaded["rows"],
+            "load_seconds": round(loaded["seconds"], 1),
+        },
+        "setup_seconds": round(setup_s, 1),
+        "employees": EMPLOYEES,
+        "mix_percent": MIX,
+        "p99_bound_ms": P99_BOUND_MS,
+        "min_rate": MIN_RATE,
+        "rate_held": held_rate,
+        "steps": [window_json(w, by_phase.get(w.phase, [])) for w in outcome.steps],
+        "run": {
+            **window_json(run, by_phase.get("run", [])),
+            "kinds": kinds,
+            "routes": {
+                route: {
+                    "requests": len(samples),
+                    "non_2xx": dict(
+                        Counter(str(s.status) for s in samples if not 200 <= s.status < 300)
+                    ),
+                    "p50_ms": percentile([s.ms for s in samples], 50),
+                    "p99_ms": percentile([s.ms for s in samples], 99),
+                }
+                for route, samples in sorted(routes.items(), key=lambda item: -len(item[1]))
+            },
+        },
+        "memory_peak_pss_mib": None
+        if peak is None
+        else {
+            "total": round(peak.pss),
+            **{group: round(peak.groups[group][0]) for group in peak.groups},
+            "target": MEMORY_TARGET_MIB,
+        },
+        "checks": [
+            {
+                "name": c.name,
+                "result": {True: "pass", False: "fail", None: "info"}[c.passed],
+                "figure": c.figure,
+            }
+            for c in checks
+        ],
+        "passed": all(c.passed is not False for c in checks),
+    }
+    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text)
+    path.with_name("load-latest.json").write_text(text)
 
 
 def write_chart(windows: list["Window"], path: Path) -> Path:

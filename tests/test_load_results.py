@@ -1,0 +1,81 @@
+"""make load's JSON result (proof/load.py, ``write_json``): the figures of every step and of the
+measured run, as the table gives them, for a program to read."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from proof.common import Check
+from proof.load import MIX, MemorySample, Operation, Outcome, Sample, Window, write_json
+
+
+def _memory(phase: str, at: float, orders_cpu: float, identity_cpu: float) -> MemorySample:
+    return MemorySample(
+        phase=phase,
+        at=at,
+        groups={"platform": (800.0, 1000.0, 15), "postgres": (250.0, 3000.0, 40)},
+        cpu_s={"platform": orders_cpu + identity_cpu, "generator": 0.0, "machine": 10 * at},
+        process_cpu_s={"orders": orders_cpu, "identity": identity_cpu},
+    )
+
+
+def _window(phase: str, target: float, statuses: list[int]) -> Window:
+    window = Window(phase, target, seconds=10.0, arrivals=len(statuses))
+    window.samples = [
+        Sample(phase, "order", "POST /api/orders", status, 10.0 * (i + 1))
+        for i, status in enumerate(statuses)
+    ]
+    window.operations = [Operation(phase, "order", 50.0, status < 500) for status in statuses]
+    return window
+
+
+def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
+    held = _window("step 1", 20, [200] * 10)
+    failed = _window("step 2", 25, [200] * 8 + [503, 409])
+    run = _window("run", 17, [200] * 9 + [409])
+    outcome = Outcome(
+        best=20,
+        steps=[held, failed],
+        run=run,
+        errors=Counter(),
+        outbox={"orders": 0},
+        outbox_s=0.0,
+        requests=Counter(),
+        requests_s=0.0,
+        filed=0,
+        ready_at=0.0,
+        logged=Counter(),
+        max_connections=100,
+    )
+    # 10 s of run: orders used 2 s of CPU and identity 1 s, for 10 operations of 10 requests.
+    memory = [_memory("run", 100.0, 5.0, 1.0), _memory("run", 110.0, 7.0, 2.0)]
+    checks = [Check("5xx answers", "0", True), Check("rate held", "20", False)]
+    path = tmp_path / "load-20261205T000000.json"
+
+    write_json(
+        path,
+        outcome=outcome,
+        memory=memory,
+        checks=checks,
+        held_rate=20,
+        setup_s=12.3,
+        loaded={"subjects": 10_000, "rows": 1_258_543, "seconds": 22.5},
+    )
+
+    result = json.loads(path.read_text())
+    assert (tmp_path / "load-latest.json").read_text() == path.read_text()
+    assert result["rate_held"] == 20
+    assert result["population"] == {"subjects": 10_000, "rows": 1_258_543, "load_seconds": 22.5}
+    assert [s["held"] for s in result["steps"]] == [True, False]
+    assert result["steps"][1]["server_errors"] == 1
+    assert result["run"]["requests"] == 10
+    assert result["run"]["p99_ms"] == 100.0
+    assert result["run"]["routes"]["POST /api/orders"]["non_2xx"] == {"409": 1}
+    assert set(result["run"]["kinds"]) == set(MIX)
+    assert result["run"]["kinds"]["order"]["operations"] == 10
+    cost = result["run"]["platform_cpu"]
+    assert cost["ms_per_operation"] == 300.0  # 3 s of CPU over 10 operations
+    assert cost["per_request_ms_by_process"] == {"orders": 200.0, "identity": 100.0}
+    assert result["memory_peak_pss_mib"]["total"] == 1050
+    assert [c["result"] for c in result["checks"]] == ["pass", "fail"]
+    assert result["passed"] is False
