@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, TextClause, TypeDecorator, event, text
+from sqlalchemy import DateTime, Dialect, Executable, Row, TextClause, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -215,6 +215,17 @@ class Database:
                 yield session
             if session.info.pop(ERASURE, False):
                 await self.wipe_log()
+
+    async def statement(self, statement: Executable, params: dict[str, Any]) -> list[Row[Any]]:
+        """One statement that writes, on its own: no BEGIN and COMMIT around it (a statement
+        alone is atomic), so one round trip where a transaction takes three; its rows (a
+        ``RETURNING``), fetched before the connection goes back to the pool. The outbox relay's
+        claims and marks: one after each commit with events, in every process
+        (docs/performance.md, "2026-12-05")."""
+        async with self.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -1,4 +1,5 @@
 """The outbox relay: publishes committed events with publisher confirms, then marks them sent.
+Its claims, marks and releases are each one statement, run on its own (``Database.statement``).
 
 Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so any number of
 relays can run side by side and each event is published by one of them. A relay that dies
@@ -171,18 +172,16 @@ class Relay:
     async def _claim(self) -> list[OutboxRow]:
         now = utcnow()
         params = {"now": now, "relay": self.relay_id, "until": now + self.lease}
-        async with self.database.transaction() as session:
-            found = await session.execute(self._statements.claim, params)
-            rows = sorted(found.all(), key=lambda r: r.created_at)
+        found = await self.database.statement(self._statements.claim, params)
+        rows = sorted(found, key=lambda r: r.created_at)
         return [OutboxRow(r.id, r.type, r.routing_key, r.body, r.attempts) for r in rows]
 
     async def _mark_sent(self, ids: list[str]) -> None:
         if not ids:
             return
-        async with self.database.transaction() as session:
-            await session.execute(
-                self._statements.mark_sent, {"ids": ids, "relay": self.relay_id, "now": utcnow()}
-            )
+        await self.database.statement(
+            self._statements.mark_sent, {"ids": ids, "relay": self.relay_id, "now": utcnow()}
+        )
 
     async def _release(
         self, ids: list[str], exc: BaseException, *, delay: timedelta | None = None
@@ -192,17 +191,17 @@ class Relay:
             return
         outbox = self.store.outbox
         until = utcnow() + delay if delay else None
-        async with self.database.transaction() as session:
-            await session.execute(
-                update(outbox)
-                .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
-                .values(
-                    claimed_by=None,
-                    claimed_until=until,
-                    attempts=outbox.c.attempts + 1,
-                    last_error=type(exc).__name__,
-                )
-            )
+        await self.database.statement(
+            update(outbox)
+            .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == self.relay_id))
+            .values(
+                claimed_by=None,
+                claimed_until=until,
+                attempts=outbox.c.attempts + 1,
+                last_error=type(exc).__name__,
+            ),
+            {},
+        )
 
 
 class _Statements:
