@@ -4,7 +4,7 @@ their statements, so no BEGIN and COMMIT round trips, and every write refused.""
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select, update
 
-from kit.db import Database, ReadOnly
+from kit.db import Database, ReadOnly, apart
 from tests.conftest import CreateDatabase
 
 metadata = MetaData()
@@ -42,5 +42,28 @@ async def test_a_reading_session_opens_no_transaction_and_writes_nothing(
         async with database.reading() as db:
             rows = (await db.execute(select(things.c.id).order_by(things.c.id))).scalars().all()
         assert rows == ["kept", "second"]
+    finally:
+        await database.dispose()
+
+
+async def test_reads_apart_from_a_request_open_no_transaction_either(
+    fresh_database: CreateDatabase,
+) -> None:
+    database = Database(await fresh_database("apart"))
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with database.transaction() as db:
+            await db.execute(insert(things).values(id="kept"))
+            async with apart(db) as reading:  # what orders reads before calling subsidies
+                assert (await reading.execute(select(things.c.id))).scalars().all() == []
+                assert not await in_transaction(reading)
+                with pytest.raises(ReadOnly):
+                    await reading.execute(insert(things).values(id="added"))
+            assert await in_transaction(db)  # the request's own transaction goes on
+        async with database.transaction() as db:
+            rows = (await db.execute(select(things.c.id))).scalars().all()
+            assert await in_transaction(db)  # and the pool's connections are as before
+        assert rows == ["kept"]
     finally:
         await database.dispose()

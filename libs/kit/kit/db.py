@@ -130,8 +130,15 @@ async def apart(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     before a call to another service, so that the request holds no pooled connection, and no
     open transaction, while it waits for the answer (a request's session keeps its connection
     from its first statement to its commit; under ``make load``, orders' placements held theirs
-    across subsidies' answer and the other requests queued for the pool)."""
-    async with AsyncSession(db.bind, expire_on_commit=False) as session:
+    across subsidies' answer and the other requests queued for the pool). It reads as
+    ``Database.reading`` does, in no transaction (``ReadOnly`` on any write): no BEGIN and
+    ROLLBACK around its reads, two round trips of an order's placement."""
+    bind = db.bind
+    if isinstance(bind, AsyncEngine):  # a session bound to one connection (a test's) keeps it
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+    async with AsyncSession(
+        bind, expire_on_commit=False, sync_session_class=_ReadingSession
+    ) as session:
         yield session
 
 

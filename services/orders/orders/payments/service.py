@@ -15,7 +15,6 @@ from orders.orders.models import Order, OrderStatus
 from orders.orders.service import announce, own_order, to_pay
 from orders.partners.service import Fulfilment, send_to_partners
 from orders.payments import repository
-from orders.payments.models import PaymentEvent
 from orders.payments.provider import Intent, PaymentProvider, PaymentStatus, SandboxProvider
 
 
@@ -67,9 +66,8 @@ async def handle_webhook(
     """Apply a provider's signed webhook once, in order of status, whatever order they come in;
     answers the order's new status or why nothing changed (an ``Outcome``)."""
     event = provider.verify_webhook(body, signature)
-    if await repository.webhook_handled(db, event.id):
+    if not await repository.first_handling(db, event_id=event.id, type=event.type, now=now):
         return Outcome.DUPLICATE
-    db.add(PaymentEvent(id=event.id, type=event.type, received_at=now))
     order = await orders.order_by_reference(db, event.reference)
     target = WEBHOOK_STATUS.get(event.type)
     if order is None or target is None:
