@@ -50,7 +50,9 @@ machine), each platform process's share of one core in every step (what saturate
 platform's CPU per operation and per request, PostgreSQL connections (this stack's and other
 clients'), and the errors the services logged (what a 5xx was). The table goes to the console
 and proof/results/load-<time>.md, with a chart of latency and throughput against the offered
-rate (load-<time>.png); load-latest.md and load-latest.png are kept in git. The whole suite
+rate (load-<time>.png) and the same figures as JSON for a program (load-<time>.json: every
+step and the run, per kind and route, CPU, memory, each check's verdict); load-latest.md,
+load-latest.png and load-latest.json are kept in git. The whole suite
 takes about 4 minutes. On a 2-core machine the load generator shares the CPU with the stack, so
 the rate found is the machine's, not only the platform's; other suites running at the same time
 lower it (the summary says so when "other" took more than 15 % of the CPU), and share
@@ -545,6 +547,9 @@ async def drive(platform: Platform, phase: str, rate: float, seconds: float) -> 
     window.drain_s = round(time.perf_counter() - ended, 1)
     window.samples = recorder.of(phase)
     window.operations = [o for o in recorder.operations if o.phase == phase]
+    # The cool-down after a failed step and the settling after the ramp are no step's: their
+    # CPU and memory samples would spread a step's CPU over seconds it did not run.
+    recorder.phase = "between"
     return window
 
 
@@ -1039,16 +1044,16 @@ def cpu_cost(samples: list[MemorySample], window: "Window") -> dict[str, Any] | 
     operations, requests = len(window.operations), len(window.samples)
     total = sum(spent.values()) * scale
     return {
-        "ms_per_operation": round(total / operations, 1),
-        "ms_per_request": round(total / requests, 2),
+        "ms_per_operation": total / operations,
+        "ms_per_request": total / requests,
         "per_request_ms_by_process": {
-            name: round(ms * scale / requests, 2)
-            for name, ms in sorted(spent.items(), key=lambda kv: -kv[1])
+            name: ms * scale / requests for name, ms in sorted(spent.items(), key=lambda kv: -kv[1])
         },
     }
 
 
 def cpu_cost_line(samples: list[MemorySample], window: "Window", top: int = 6) -> str:
+    """``cpu_cost`` as the table's line: per operation, per request, the busiest processes."""
     cost = cpu_cost(samples, window)
     if cost is None:
         return "no sample"
@@ -1325,6 +1330,7 @@ def summarise(
         " (proof/results/load-latest.png is the latest); the same figures as JSON:"
         f" {chart.with_suffix('.json').name} (load-latest.json).",
     ]
+    verdict = report(SUITE, checks, notes, latest=True)
     write_json(
         chart.with_suffix(".json"),
         outcome=outcome,
@@ -1334,7 +1340,7 @@ def summarise(
         setup_s=setup_s,
         loaded=loaded,
     )
-    return report(SUITE, checks, notes, latest=True)
+    return verdict
 
 
 def window_json(window: Window, samples: list[MemorySample]) -> dict[str, Any]:
@@ -1357,7 +1363,21 @@ def window_json(window: Window, samples: list[MemorySample]) -> dict[str, Any]:
         "held": window.held,
         "cpu_percent_of_one_core_by_process": process_shares(samples),
         "cpu_percent_of_machine": cpu_shares(samples),
-        "platform_cpu": cpu_cost(samples, window),
+        "platform_cpu": _rounded(cpu_cost(samples, window)),
+        "arrivals": window.arrivals,
+        "last_answer_after_end_s": window.drain_s,
+    }
+
+
+def _rounded(cost: dict[str, Any] | None) -> dict[str, Any] | None:
+    if cost is None:
+        return None
+    return {
+        "ms_per_operation": round(cost["ms_per_operation"], 1),
+        "ms_per_request": round(cost["ms_per_request"], 2),
+        "per_request_ms_by_process": {
+            name: round(ms, 2) for name, ms in cost["per_request_ms_by_process"].items()
+        },
     }
 
 
@@ -1409,6 +1429,7 @@ def write_json(
         "p99_bound_ms": P99_BOUND_MS,
         "min_rate": MIN_RATE,
         "rate_held": held_rate,
+        "fixed_rate": FIXED_RATE or None,  # LOAD_RATE: one run at that rate, no ramp
         "steps": [window_json(w, by_phase.get(w.phase, [])) for w in outcome.steps],
         "run": {
             **window_json(run, by_phase.get("run", [])),
@@ -1425,7 +1446,9 @@ def write_json(
                 for route, samples in sorted(routes.items(), key=lambda item: -len(item[1]))
             },
         },
-        "memory_peak_pss_mib": None
+        # The sample where the whole stack's PSS peaked, split by group (each group's own peak,
+        # with RSS and processes, is in the checks' "memory: ..." lines).
+        "memory_at_peak_pss_mib": None
         if peak is None
         else {
             "total": round(peak.pss),

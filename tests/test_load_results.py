@@ -65,6 +65,8 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
     result = json.loads(path.read_text())
     assert (tmp_path / "load-latest.json").read_text() == path.read_text()
     assert result["rate_held"] == 20
+    assert result["fixed_rate"] is None  # a ramp, not LOAD_RATE
+    assert result["run"]["arrivals"] == 10
     assert result["population"] == {"subjects": 10_000, "rows": 1_258_543, "load_seconds": 22.5}
     assert [s["held"] for s in result["steps"]] == [True, False]
     assert result["steps"][1]["server_errors"] == 1
@@ -76,6 +78,6 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
     cost = result["run"]["platform_cpu"]
     assert cost["ms_per_operation"] == 300.0  # 3 s of CPU over 10 operations
     assert cost["per_request_ms_by_process"] == {"orders": 200.0, "identity": 100.0}
-    assert result["memory_peak_pss_mib"]["total"] == 1050
+    assert result["memory_at_peak_pss_mib"]["total"] == 1050
     assert [c["result"] for c in result["checks"]] == ["pass", "fail"]
     assert result["passed"] is False

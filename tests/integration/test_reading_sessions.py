@@ -3,6 +3,7 @@ their statements, so no BEGIN and COMMIT round trips, and every write refused.""
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kit.db import Database, ReadOnly, apart
 from tests.conftest import CreateDatabase
@@ -49,7 +50,9 @@ async def test_a_reading_session_opens_no_transaction_and_writes_nothing(
 async def test_reads_apart_from_a_request_open_no_transaction_either(
     fresh_database: CreateDatabase,
 ) -> None:
-    database = Database(await fresh_database("apart"))
+    # Two connections and no more: the request's, and the one apart reads on; both are
+    # checked at the end.
+    database = Database(await fresh_database("apart"), pool_size=2, max_overflow=0)
     try:
         async with database.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
@@ -61,9 +64,36 @@ async def test_reads_apart_from_a_request_open_no_transaction_either(
                 with pytest.raises(ReadOnly):
                     await reading.execute(insert(things).values(id="added"))
             assert await in_transaction(db)  # the request's own transaction goes on
-        async with database.transaction() as db:
+        # Both of the pool's connections open transactions again for the next writing routes.
+        async with database.transaction() as db, database.transaction() as other:
             rows = (await db.execute(select(things.c.id))).scalars().all()
-            assert await in_transaction(db)  # and the pool's connections are as before
+            await other.execute(select(things.c.id))
+            assert await in_transaction(db)
+            assert await in_transaction(other)
         assert rows == ["kept"]
+    finally:
+        await database.dispose()
+
+
+async def test_a_statement_on_its_own_opens_no_transaction_and_leaves_none_behind(
+    fresh_database: CreateDatabase,
+) -> None:
+    # One connection: the statement's is the one the next transaction gets.
+    database = Database(await fresh_database("statement"), pool_size=1, max_overflow=0)
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        rows = await database.statement(
+            insert(things).values(id="alone").returning(things.c.id), {}
+        )
+        assert [tuple(r) for r in rows] == [("alone",)]
+        with pytest.raises(IntegrityError):  # a failed statement leaves nothing open either
+            await database.statement(insert(things).values(id="alone"), {})
+        async with database.transaction() as db:
+            await db.execute(insert(things).values(id="then"))
+            assert await in_transaction(db)  # the pool's connection is as before
+        async with database.reading() as db:
+            ids = (await db.execute(select(things.c.id).order_by(things.c.id))).scalars().all()
+        assert ids == ["alone", "then"]
     finally:
         await database.dispose()

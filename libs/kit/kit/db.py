@@ -15,6 +15,7 @@ in the database files".
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -124,6 +125,19 @@ def create_engine(url: str, *, pool_size: int = 6, max_overflow: int = 2) -> Asy
     return engine
 
 
+#: Each engine's AUTOCOMMIT view, made once (``apart``): the same pool, no BEGIN.
+_AUTOCOMMIT_VIEWS: "weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    view = _AUTOCOMMIT_VIEWS.get(engine)
+    if view is None:
+        view = _AUTOCOMMIT_VIEWS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view
+
+
 @asynccontextmanager
 async def apart(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     """A session of its own on ``db``'s database, closed at the end of the block: reads made
@@ -135,7 +149,7 @@ async def apart(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     ROLLBACK around its reads, two round trips of an order's placement."""
     bind = db.bind
     if isinstance(bind, AsyncEngine):  # a session bound to one connection (a test's) keeps it
-        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        bind = _autocommit(bind)
     async with AsyncSession(
         bind, expire_on_commit=False, sync_session_class=_ReadingSession
     ) as session:
@@ -166,11 +180,12 @@ async def take_next(db: AsyncSession, counter: Any, **key: Any) -> int:
 
 
 class ReadOnly(RuntimeError):
-    """A write through a reading session (``Database.reading``): a bug of the route."""
+    """A write through a reading session (``Database.reading``, ``apart``): a bug of the code."""
 
 
 class _ReadingSession(Session):
-    """The sync session under ``Database.reading``'s, which the write guards listen on."""
+    """The sync session under ``Database.reading``'s and ``apart``'s, which the write guards
+    listen on."""
 
 
 def _refuse_writes(state: ORMExecuteState) -> None:
@@ -180,12 +195,12 @@ def _refuse_writes(state: ORMExecuteState) -> None:
     else:
         reads = state.is_select and not state.is_insert and not state.is_update
     if not reads:
-        raise ReadOnly("a reading session does not write; the route needs SessionDep")
+        raise ReadOnly("a reading session does not write; write through the request's SessionDep")
 
 
 def _refuse_flush(session: Session, *_: Any) -> None:
     if session.new or session.dirty or session.deleted:
-        raise ReadOnly("a reading session does not write; the route needs SessionDep")
+        raise ReadOnly("a reading session does not write; write through the request's SessionDep")
 
 
 event.listen(_ReadingSession, "do_orm_execute", _refuse_writes)
@@ -204,7 +219,7 @@ class Database:
         # (docs/performance.md). Under READ COMMITTED every statement reads its own snapshot
         # inside a transaction too, so a page reads what it read before.
         self.reader = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            _autocommit(self.engine),
             expire_on_commit=False,
             sync_session_class=_ReadingSession,
         )
