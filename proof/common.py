@@ -56,12 +56,15 @@ def gateway_client(stack: Stack, **kwargs: object) -> httpx.Client:
     )
 
 
+#: How a check's result reads in the tables (and, in lower case, in make load's JSON).
+VERDICTS = {True: "pass", False: "FAIL", None: "info"}
+
+
 def report(
     suite: str, checks: list[Check], notes: list[str] | None = None, *, latest: bool = False
 ) -> int:
     """Print the summary table, write it to proof/results (and, with ``latest``, to
     ``<suite>-latest.md`` too: the copy kept in git); 0 when every check passed."""
-    verdicts = {True: "pass", False: "FAIL", None: "info"}
     width = max(len(check.name) for check in checks)
     lines = [
         f"# {suite}: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -69,7 +72,7 @@ def report(
         f"| {'check':<{width}} | result | figure |",
         f"|{'-' * (width + 2)}|--------|--------|",
     ]
-    lines += [f"| {c.name:<{width}} | {verdicts[c.passed]:<6} | {c.figure} |" for c in checks]
+    lines += [f"| {c.name:<{width}} | {VERDICTS[c.passed]:<6} | {c.figure} |" for c in checks]
     if notes:
         lines += ["", *notes]
     failed = [c.name for c in checks if c.passed is False]

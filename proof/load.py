@@ -87,7 +87,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PASSWORD, bench_stack, log_in, login
 from bench.data.__main__ import load_into
 from bench.dsr import percentile as dsr_percentile
-from proof.common import PORTS, RESULTS, Check, fetch, report, say, wait_drained
+from proof.common import PORTS, RESULTS, VERDICTS, Check, fetch, report, say, wait_drained
 
 SUITE = "load"
 EMPLOYEES = int(os.environ.get("LOAD_EMPLOYEES", "200"))
@@ -994,37 +994,58 @@ async def measured(
     )
 
 
-def kind_line(run: Window, kind: str) -> Check:
-    samples = [s for s in run.samples if s.kind == kind]
-    ms = [s.ms for s in samples]
+def kind_figures(run: Window, kind: str) -> dict[str, Any]:
+    """One kind of operation in the run: operations, failures, requests, latency."""
+    ms = [s.ms for s in run.samples if s.kind == kind]
     ops = [o for o in run.operations if o.kind == kind]
-    failed = sum(1 for o in ops if not o.ok)
+    return {
+        "operations": len(ops),
+        "failed": sum(1 for o in ops if not o.ok),
+        "requests": len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": round(max(ms), 1) if ms else 0,
+    }
+
+
+def kind_line(run: Window, kind: str) -> Check:
+    k = kind_figures(run, kind)
     return Check(
         f"{kind}: latency per request",
-        f"{len(ops)} operations ({len(ops) / run.seconds:.1f}/s, {failed} failed), "
-        f"{len(samples)} requests; "
-        f"p50 {percentile(ms, 50)} ms, p95 {percentile(ms, 95)} ms, p99 {percentile(ms, 99)} ms"
-        f", max {round(max(ms), 1) if ms else 0} ms",
+        f"{k['operations']} operations ({k['operations'] / run.seconds:.1f}/s,"
+        f" {k['failed']} failed), {k['requests']} requests; "
+        f"p50 {k['p50_ms']} ms, p95 {k['p95_ms']} ms, p99 {k['p99_ms']} ms, max {k['max_ms']} ms",
         None,
     )
 
 
-def routes_table(run: Window) -> list[str]:
+def route_figures(run: Window) -> dict[str, dict[str, Any]]:
+    """Each route of the run, the busiest first: requests, non-2xx by status, latency."""
     by_route: dict[str, list[Sample]] = {}
     for s in run.samples:
         by_route.setdefault(s.route, []).append(s)
+    return {
+        route: {
+            "requests": len(samples),
+            "non_2xx": dict(
+                sorted(Counter(s.status for s in samples if not 200 <= s.status < 300).items())
+            ),
+            "p50_ms": percentile([s.ms for s in samples], 50),
+            "p99_ms": percentile([s.ms for s in samples], 99),
+        }
+        for route, samples in sorted(by_route.items(), key=lambda item: -len(item[1]))
+    }
+
+
+def routes_table(run: Window) -> list[str]:
     lines = [
         "| route | requests | non-2xx | p50 ms | p99 ms |",
         "|-------|----------|---------|--------|--------|",
     ]
-    for route, samples in sorted(by_route.items(), key=lambda item: -len(item[1])):
-        ms = [s.ms for s in samples]
-        bad = Counter(s.status for s in samples if not 200 <= s.status < 300)
-        statuses = ", ".join(f"{k} x{v}" for k, v in sorted(bad.items())) or "0"
-        lines.append(
-            f"| {route} | {len(samples)} | {statuses} | {percentile(ms, 50)} |"
-            f" {percentile(ms, 99)} |"
-        )
+    for route, r in route_figures(run).items():
+        statuses = ", ".join(f"{k} x{v}" for k, v in r["non_2xx"].items()) or "0"
+        lines.append(f"| {route} | {r['requests']} | {statuses} | {r['p50_ms']} | {r['p99_ms']} |")
     return lines
 
 
@@ -1335,6 +1356,7 @@ def summarise(
         chart.with_suffix(".json"),
         outcome=outcome,
         memory=memory,
+        by_phase=by_phase,
         checks=checks,
         held_rate=held_rate,
         setup_s=setup_s,
@@ -1386,6 +1408,7 @@ def write_json(
     *,
     outcome: Outcome,
     memory: list[MemorySample],
+    by_phase: dict[str, list[MemorySample]],
     checks: list[Check],
     held_rate: float,
     setup_s: float,
@@ -1395,24 +1418,6 @@ def write_json(
     step and the measured run, the run per kind of operation and per route, the memory peaks
     and each check's verdict; at ``path`` and at proof/results/load-latest.json."""
     run = outcome.run
-    by_phase: dict[str, list[MemorySample]] = {}
-    for m in memory:
-        by_phase.setdefault(m.phase, []).append(m)
-    kinds: dict[str, Any] = {}
-    for kind in MIX:
-        ms = [s.ms for s in run.samples if s.kind == kind]
-        ops = [o for o in run.operations if o.kind == kind]
-        kinds[kind] = {
-            "operations": len(ops),
-            "failed": sum(1 for o in ops if not o.ok),
-            "requests": len(ms),
-            "p50_ms": percentile(ms, 50),
-            "p95_ms": percentile(ms, 95),
-            "p99_ms": percentile(ms, 99),
-        }
-    routes: dict[str, Any] = {}
-    for s in run.samples:
-        routes.setdefault(s.route, []).append(s)
     during = [m for m in memory if m.phase != "setup"] or memory
     peak = max(during, key=lambda m: m.pss) if during else None
     result = {
@@ -1433,18 +1438,8 @@ def write_json(
         "steps": [window_json(w, by_phase.get(w.phase, [])) for w in outcome.steps],
         "run": {
             **window_json(run, by_phase.get("run", [])),
-            "kinds": kinds,
-            "routes": {
-                route: {
-                    "requests": len(samples),
-                    "non_2xx": dict(
-                        Counter(str(s.status) for s in samples if not 200 <= s.status < 300)
-                    ),
-                    "p50_ms": percentile([s.ms for s in samples], 50),
-                    "p99_ms": percentile([s.ms for s in samples], 99),
-                }
-                for route, samples in sorted(routes.items(), key=lambda item: -len(item[1]))
-            },
+            "kinds": {kind: kind_figures(run, kind) for kind in MIX},
+            "routes": route_figures(run),
         },
         # The sample where the whole stack's PSS peaked, split by group (each group's own peak,
         # with RSS and processes, is in the checks' "memory: ..." lines).
@@ -1456,11 +1451,7 @@ def write_json(
             "target": MEMORY_TARGET_MIB,
         },
         "checks": [
-            {
-                "name": c.name,
-                "result": {True: "pass", False: "fail", None: "info"}[c.passed],
-                "figure": c.figure,
-            }
+            {"name": c.name, "result": VERDICTS[c.passed].lower(), "figure": c.figure}
             for c in checks
         ],
         "passed": all(c.passed is not False for c in checks),

@@ -56,6 +56,7 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
         path,
         outcome=outcome,
         memory=memory,
+        by_phase={"run": memory},
         checks=checks,
         held_rate=20,
         setup_s=12.3,

@@ -267,10 +267,7 @@ class Database:
         the log."""
         if self.is_postgres:
             return True
-        async with self.engine.connect() as conn:
-            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            busy = result.scalar()
+        (busy, *_), *_ = await self.statement(text("PRAGMA wal_checkpoint(TRUNCATE)"), {})
         if not busy:
             return True
         name = Path(self.engine.url.database or "").name
