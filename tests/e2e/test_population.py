@@ -27,12 +27,15 @@ def population(platform: Platform) -> tuple[Plan, dict[str, Any]]:
 
 
 def someone(plan: Plan, skip: int = 0) -> Person:
-    """A person every service holds data on: orders, tickets, a mandate, consents."""
+    """A person every service holds data on: orders, tickets, a mandate, consents; those with
+    activity bookings first. Bookings are not required: with them too, 8 of 300 trial plans of
+    300 people held fewer than the two the tests need (5.9 on average); without, 17.4 on
+    average and never fewer than 9."""
     found = [
-        p
-        for p in plan.people()
-        if p.orders and p.tickets_kept(730) and p.mandate and p.consents and p.bookings
+        p for p in plan.people() if p.orders and p.tickets_kept(730) and p.mandate and p.consents
     ]
+    found.sort(key=lambda p: not p.bookings)  # stable: the plan's order within each group
+    assert len(found) > skip, f"the plan holds {len(found)} such people"
     return found[skip]
 
 
