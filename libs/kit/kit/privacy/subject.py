@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     insert,
     or_,
@@ -164,6 +165,11 @@ class SubjectData:
             Column("categories", String(64), info=not_personal("a hash of category names")),
             Column("at", UtcDateTime, info=not_personal("a date")),
             info=subject_table("subject"),
+        )
+        #: ``record_personal_data``'s look, which every order, grant and ticket runs: built
+        #: once (built again on each call, it cost two thirds as much CPU again as running it).
+        self._announced_as = select(self.announced.c.categories).where(
+            self.announced.c.subject == bindparam("subject")
         )
         self.handled = Table(
             "dsr_handled",
@@ -468,9 +474,7 @@ class SubjectData:
         """Tell the privacy service's data map that this service holds data on ``subject``:
         published in the caller's transaction the first time, and when the categories change."""
         categories, digest = self._announcement()
-        known = await session.scalar(
-            select(self.announced.c.categories).where(self.announced.c.subject == subject)
-        )
+        known = await session.scalar(self._announced_as, {"subject": subject})
         if known == digest:
             return
         await session.execute(delete(self.announced).where(self.announced.c.subject == subject))

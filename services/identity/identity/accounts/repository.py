@@ -4,7 +4,7 @@ commands name the person by id (ids are unique)."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, cast, select, update
+from sqlalchemy import ColumnElement, String, bindparam, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.accounts.models import User
@@ -23,8 +23,15 @@ async def user_by_employee_number(
     )
 
 
+#: An account in its tenant (every order asks for the buyer's contact): built once with bound
+#: parameters, as every statement a frequent operation runs (docs/performance.md).
+_USER_IN_TENANT = select(User).where(
+    User.tenant_id == bindparam("tenant_id"), User.id == bindparam("user_id")
+)
+
+
 async def user_by_id(db: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
-    return await db.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+    return await db.scalar(_USER_IN_TENANT, {"tenant_id": tenant_id, "user_id": user_id})
 
 
 async def user_by_id_any_tenant(db: AsyncSession, user_id: str) -> User | None:

@@ -1,6 +1,6 @@
 """Every query of the disclosures to partners."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.offers.models import OfferKind
@@ -11,9 +11,12 @@ async def disclosure(db: AsyncSession, disclosure_id: str) -> Disclosure | None:
     return await db.get(Disclosure, disclosure_id)
 
 
+#: Built once (``orders.orders.repository``: the statements every order runs).
+_OF_ORDER = select(Disclosure).where(Disclosure.order_id == bindparam("order_id"))
+
+
 async def disclosures_of_order(db: AsyncSession, order_id: str) -> list[Disclosure]:
-    query = select(Disclosure).where(Disclosure.order_id == order_id)
-    return list((await db.scalars(query)).all())
+    return list((await db.scalars(_OF_ORDER, {"order_id": order_id})).all())
 
 
 async def disclosures_to_person(

@@ -4,7 +4,7 @@ worker's (an answer, a retry) and an erasure's."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,9 +20,21 @@ async def request_in_tenant(
     return await db.scalar(query.with_for_update() if lock else query)
 
 
+#: A request and its tasks, read at each step of every request as the services answer: built
+#: once with bound parameters, as every statement a frequent operation runs (docs/performance.md).
+_REQUEST = select(Request).where(Request.id == bindparam("request_id"))
+_REQUEST_LOCKED = _REQUEST.with_for_update()
+_TASKS_OF = select(Task).where(Task.request_id == bindparam("request_id"))
+_WAITING_TASK = select(Task).where(
+    Task.request_id == bindparam("request_id"),
+    Task.service == bindparam("service"),
+    Task.action == bindparam("action"),
+    Task.status == TaskStatus.WAITING,
+)
+
+
 async def request_by_id(db: AsyncSession, request_id: str, *, lock: bool = False) -> Request | None:
-    query = select(Request).where(Request.id == request_id)
-    return await db.scalar(query.with_for_update() if lock else query)
+    return await db.scalar(_REQUEST_LOCKED if lock else _REQUEST, {"request_id": request_id})
 
 
 #: The deadline of a request: the extended one, if the DPO extended it.
@@ -94,7 +106,7 @@ async def request_on_channel(
 
 
 async def tasks_of(db: AsyncSession, request_id: str) -> Sequence[Task]:
-    return (await db.scalars(select(Task).where(Task.request_id == request_id))).all()
+    return (await db.scalars(_TASKS_OF, {"request_id": request_id})).all()
 
 
 async def tasks_of_many(db: AsyncSession, request_ids: list[str]) -> Sequence[Task]:
@@ -105,12 +117,7 @@ async def waiting_task(
     db: AsyncSession, *, request_id: str, service: str, action: str
 ) -> Task | None:
     return await db.scalar(
-        select(Task).where(
-            Task.request_id == request_id,
-            Task.service == service,
-            Task.action == action,
-            Task.status == TaskStatus.WAITING,
-        )
+        _WAITING_TASK, {"request_id": request_id, "service": service, "action": action}
     )
 
 

@@ -4,7 +4,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import By, Keyset, Page, Part, fetch
@@ -100,10 +100,15 @@ async def open_vouchers(db: AsyncSession, *, tenant_id: str, user_id: str) -> Se
     return (await db.scalars(query)).all()
 
 
+#: Read by each of an order's events: built once with bound parameters, as every statement a
+#: frequent operation runs (docs/performance.md).
+_USES_OF_ORDER = select(VoucherUse).where(VoucherUse.order_id == bindparam("order_id"))
+
+
 async def uses_of_order(db: AsyncSession, *, order_id: str) -> Sequence[VoucherUse]:
     """Every use of vouchers by an order, live or released: one query for what each of an
     order's events needs of both (most orders have none)."""
-    return (await db.scalars(select(VoucherUse).where(VoucherUse.order_id == order_id))).all()
+    return (await db.scalars(_USES_OF_ORDER, {"order_id": order_id})).all()
 
 
 async def voucher(db: AsyncSession, *, voucher_id: str) -> Voucher | None:

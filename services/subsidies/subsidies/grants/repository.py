@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subsidies.grants.models import LIVE, Grant, GrantStatus
@@ -20,18 +20,32 @@ async def lock_person(db: AsyncSession, *, tenant_id: str, user_id: str) -> None
     await db.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, signed=True))))
 
 
+#: What a person used of each rule this year, and an order's or a booking's live grants (every
+#: eligibility, every order's events): built once with bound parameters, as every statement a
+#: frequent operation runs (docs/performance.md).
+_USED_BY_RULE = (
+    select(Grant.rule_id, func.sum(Grant.amount_cents))
+    .where(
+        Grant.tenant_id == bindparam("tenant_id"),
+        Grant.user_id == bindparam("user_id"),
+        Grant.year == bindparam("year"),
+        Grant.status.in_(LIVE),
+    )
+    .group_by(Grant.rule_id)
+)
+_LIVE_OF_ORDER = select(Grant).where(
+    Grant.status.in_(LIVE), Grant.order_id == bindparam("order_id")
+)
+_LIVE_OF_BOOKING = select(Grant).where(
+    Grant.status.in_(LIVE), Grant.booking_id == bindparam("booking_id")
+)
+
+
 async def used_by_rule(
     db: AsyncSession, *, tenant_id: str, user_id: str, year: int
 ) -> dict[str, int]:
     rows = await db.execute(
-        select(Grant.rule_id, func.sum(Grant.amount_cents))
-        .where(
-            Grant.tenant_id == tenant_id,
-            Grant.user_id == user_id,
-            Grant.year == year,
-            Grant.status.in_(LIVE),
-        )
-        .group_by(Grant.rule_id)
+        _USED_BY_RULE, {"tenant_id": tenant_id, "user_id": user_id, "year": year}
     )
     return {rule_id: int(total or 0) for rule_id, total in rows.all()}
 
@@ -39,12 +53,12 @@ async def used_by_rule(
 async def grants_for(
     db: AsyncSession, *, order_id: str | None = None, booking_id: str | None = None
 ) -> Sequence[Grant]:
-    query = select(Grant).where(Grant.status.in_(LIVE))
+    """The live grants of an order or of a booking (one of the two)."""
+    if (order_id is None) == (booking_id is None):
+        raise ValueError("an order or a booking, one of the two")
     if order_id is not None:
-        query = query.where(Grant.order_id == order_id)
-    if booking_id is not None:
-        query = query.where(Grant.booking_id == booking_id)
-    return (await db.scalars(query)).all()
+        return (await db.scalars(_LIVE_OF_ORDER, {"order_id": order_id})).all()
+    return (await db.scalars(_LIVE_OF_BOOKING, {"booking_id": booking_id})).all()
 
 
 async def expired_holds(db: AsyncSession, *, now: datetime, limit: int = 500) -> Sequence[Grant]:
