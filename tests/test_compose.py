@@ -183,6 +183,8 @@ def test_the_broker_loads_its_definitions_at_boot(config: dict[str, Any]) -> Non
     assert mounts["/etc/rabbitmq/definitions"] == "rabbitmq-definitions"
     conf = Path(mounts["/etc/rabbitmq/conf.d/20-definitions.conf"])
     assert "load_definitions = /etc/rabbitmq/definitions/definitions.json" in conf.read_text()
+    limits = Path(mounts["/etc/rabbitmq/conf.d/30-limits.conf"]).read_text()
+    assert "raft.wal_max_size_bytes = 67108864" in limits.splitlines()
     assert "RABBITMQ_DEFAULT_USER" not in (rabbitmq.get("environment") or {})
     assert rabbitmq["depends_on"]["rabbitmq-init"]["condition"] == "service_completed_successfully"
     init = config["services"]["rabbitmq-init"]

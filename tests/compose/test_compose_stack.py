@@ -319,6 +319,17 @@ def test_the_broker_holds_the_definitions_quorum_queues_and_accounts(
         "effective_policy_definition",
     ).stdout
     queues = {q["name"]: q for q in json.loads(listing[listing.index("[") :])}
+    # deploy/rabbitmq/30-limits.conf: the quorum queues' write-ahead log, held in memory until
+    # it rolls over, is bounded at 64 MiB (512 MiB by default).
+    wal = deployment.compose(
+        "exec",
+        "-T",
+        "rabbitmq",
+        "rabbitmqctl",
+        "eval",
+        "application:get_env(ra, wal_max_size_bytes).",
+    ).stdout
+    assert wal.strip() == "{ok,67108864}", wal
     topology = json.loads((Path(__file__).parents[2] / "deploy/rabbitmq/topology.json").read_text())
     assert set(queues) == {q["name"] for q in topology["queues"]}
     for queue in topology["queues"]:
