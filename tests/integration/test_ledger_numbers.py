@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from kit.db import Database
+from kit.testing import database_with_tables
 from subsidies.accounting import service
 from subsidies.accounting.models import LedgerEntry
 from subsidies.config import Settings
@@ -38,10 +39,7 @@ async def test_an_entry_that_waited_for_the_counter_is_booked_on_the_later_day(
 ) -> None:
     settings = Settings()
     service.books.bind(settings.accounting_chart, timezone=settings.accounting_timezone)
-    database = Database(await fresh_database("ledger"))
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+    async with database_with_tables(await fresh_database("ledger"), Base.metadata) as database:
         late_commits, early_commits = asyncio.Event(), asyncio.Event()
         early_commits.set()
         # 00:01 on 1 July in Paris takes number 1 and holds the counter's row...
@@ -69,5 +67,3 @@ async def test_an_entry_that_waited_for_the_counter_is_booked_on_the_later_day(
             (1, "o-late", date(2026, 7, 1)),
             (2, "o-early", date(2026, 7, 1)),  # not 30 June: the numbers follow the dates
         ]
-    finally:
-        await database.dispose()

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kit.db import Database, ReadOnly, apart
+from kit.db import ReadOnly, apart
+from kit.testing import database_with_tables
 from tests.conftest import CreateDatabase
 
 metadata = MetaData()
@@ -22,10 +23,7 @@ async def in_transaction(session: object) -> bool:
 async def test_a_reading_session_opens_no_transaction_and_writes_nothing(
     fresh_database: CreateDatabase,
 ) -> None:
-    database = Database(await fresh_database("reading"))
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(await fresh_database("reading"), metadata) as database:
         async with database.transaction() as db:
             await db.execute(insert(things).values(id="kept"))
             assert await in_transaction(db)  # a writing route: one transaction, as before
@@ -43,8 +41,6 @@ async def test_a_reading_session_opens_no_transaction_and_writes_nothing(
         async with database.reading() as db:
             rows = (await db.execute(select(things.c.id).order_by(things.c.id))).scalars().all()
         assert rows == ["kept", "second"]
-    finally:
-        await database.dispose()
 
 
 async def test_reads_apart_from_a_request_open_no_transaction_either(
@@ -52,10 +48,9 @@ async def test_reads_apart_from_a_request_open_no_transaction_either(
 ) -> None:
     # Two connections and no more: the request's, and the one apart reads on; both are
     # checked at the end.
-    database = Database(await fresh_database("apart"), pool_size=2, max_overflow=0)
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(
+        await fresh_database("apart"), metadata, pool_size=2, max_overflow=0
+    ) as database:
         async with database.transaction() as db:
             await db.execute(insert(things).values(id="kept"))
             async with apart(db) as reading:  # what orders reads before calling subsidies
@@ -71,18 +66,15 @@ async def test_reads_apart_from_a_request_open_no_transaction_either(
             assert await in_transaction(db)
             assert await in_transaction(other)
         assert rows == ["kept"]
-    finally:
-        await database.dispose()
 
 
 async def test_a_statement_on_its_own_opens_no_transaction_and_leaves_none_behind(
     fresh_database: CreateDatabase,
 ) -> None:
     # One connection: the statement's is the one the next transaction gets.
-    database = Database(await fresh_database("statement"), pool_size=1, max_overflow=0)
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async with database_with_tables(
+        await fresh_database("statement"), metadata, pool_size=1, max_overflow=0
+    ) as database:
         rows = await database.statement(
             insert(things).values(id="alone").returning(things.c.id), {}
         )
@@ -95,5 +87,3 @@ async def test_a_statement_on_its_own_opens_no_transaction_and_leaves_none_behin
         async with database.reading() as db:
             ids = (await db.execute(select(things.c.id).order_by(things.c.id))).scalars().all()
         assert ids == ["alone", "then"]
-    finally:
-        await database.dispose()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from kit.db import Database
+from kit.testing import database_with_tables
 from orders.models import Base
 from orders.payments import repository
 from tests.conftest import CreateDatabase
@@ -45,10 +46,7 @@ async def waiting_on_a_lock(database: Database) -> bool:
 async def test_a_repeat_sent_during_the_first_waits_and_is_a_duplicate(
     fresh_database: CreateDatabase,
 ) -> None:
-    database = Database(await fresh_database("webhooks"))
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+    async with database_with_tables(await fresh_database("webhooks"), Base.metadata) as database:
         first_recorded, first_commits = asyncio.Event(), asyncio.Event()
         first = asyncio.create_task(handling(database, first_recorded, first_commits))
         await first_recorded.wait()  # the first has its row, uncommitted
@@ -63,5 +61,3 @@ async def test_a_repeat_sent_during_the_first_waits_and_is_a_duplicate(
             assert not await repository.first_handling(
                 db, event_id="evt-1", type="payment.succeeded", now=NOW
             )
-    finally:
-        await database.dispose()

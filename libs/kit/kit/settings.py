@@ -68,17 +68,18 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "development"
     var_dir: Path = repo_var_dir()
     database_url: str = ""
-    #: PostgreSQL connections of the API process (its worker takes half): with five services
-    #: of two processes each, 10 + 2 per API and 5 + 1 per worker are at most 90 of the server's
-    #: default of 100 connections (69 at the peak of ``make load`` at 78 operations/s). With
-    #: 6 + 2, the APIs' requests queued for a connection near the two cores' limit, where each
-    #: transaction waits longer for its turn on a core: p99 at 78 operations/s was 468 and 681
-    #: ms, against 198 and 367 ms with 10 + 2 (docs/performance.md). Size them to
-    #: ``max_connections`` (or a pooler) in production.
     #: The worker's Prometheus endpoint (``/metrics``): 0 leaves it off. Each worker needs its
     #: own port; ``make run`` gives each one the service's port + 100.
     worker_metrics_port: int = 0
     worker_metrics_host: str = "127.0.0.1"
+    #: PostgreSQL connections of the API process (its worker takes half): with five services
+    #: of two processes each, 10 + 2 per API and 5 + 1 per worker are at most 90 of the server's
+    #: default of 100 connections (69-75 at the peak of ``make load`` at 78 operations/s).
+    #: With 6 + 2, more transactions were open at once than the pool kept near the two cores'
+    #: limit, and a pool closes an overflow connection when it comes back to a full pool:
+    #: PostgreSQL opened 8.6 sessions a second against 1.2, and p99 at 78 operations/s was
+    #: 468-681 ms against 198-367 ms (docs/performance.md, "2026-12-05 morning"). Size
+    #: them to ``max_connections`` (or a pooler) in production.
     db_pool_size: int = 10
     db_max_overflow: int = 2
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"

@@ -39,15 +39,25 @@ def assert_migrations_match_models(alembic_ini: Path, workdir: Path) -> None:
 
 
 @asynccontextmanager
-async def sqlite_database(folder: Path, metadata: MetaData) -> AsyncIterator[Database]:
-    """A fresh SQLite database with ``metadata``'s tables, for unit tests."""
-    database = Database(f"sqlite+aiosqlite:///{folder / 'unit.db'}")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+async def database_with_tables(
+    url: str, metadata: MetaData, *, pool_size: int = 6, max_overflow: int = 2
+) -> AsyncIterator[Database]:
+    """A ``Database`` on ``url`` (an empty database) with ``metadata``'s tables created, its
+    pool disposed of at the end."""
+    database = Database(url, pool_size=pool_size, max_overflow=max_overflow)
     try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
         yield database
     finally:
         await database.dispose()
+
+
+@asynccontextmanager
+async def sqlite_database(folder: Path, metadata: MetaData) -> AsyncIterator[Database]:
+    """A fresh SQLite database with ``metadata``'s tables, for unit tests."""
+    async with database_with_tables(f"sqlite+aiosqlite:///{folder / 'unit.db'}", metadata) as db:
+        yield db
 
 
 class BadgeVerifier(TokenVerifier):
