@@ -30,6 +30,7 @@ from kit.errors import ERROR_STATUSES, DomainError, ErrorBody
 from kit.events.broker import Broker
 from kit.events.relay import Relay
 from kit.events.store import EventStore
+from kit.heap import count_work, freeze_startup_heap
 from kit.logs import configure_logging, request_id_var
 from kit.metrics import REQUEST_SECONDS, metrics_endpoint
 from kit.openapi import install_access_declarations
@@ -128,6 +129,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        count_work()
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         request_id = request_id[:64]
         token = request_id_var.set(request_id)
@@ -271,8 +273,10 @@ def create_app(
         try:
             if lifespan is not None:
                 async with lifespan(app):
+                    freeze_startup_heap()
                     yield
             else:
+                freeze_startup_heap()
                 yield
         finally:
             keys_task.cancel()

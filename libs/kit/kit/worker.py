@@ -26,6 +26,7 @@ from kit.events.consumer import Consumer
 from kit.events.relay import Relay
 from kit.events.store import EventStore
 from kit.events.subscription import Subscription
+from kit.heap import freeze_startup_heap
 from kit.logs import configure_logging
 from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST, PURGED
 from kit.privacy.declarations import DECLARATIONS_KEY, DECLARATIONS_PUBLISHED
@@ -221,6 +222,7 @@ async def run_worker(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    freeze_startup_heap()
     log.info("worker started", extra={"queues": [c.queue_name for c in consumers]})
     try:
         await stop.wait()

@@ -27,6 +27,7 @@ from kit.db import Database, dialect_insert, is_transient, utcnow
 from kit.events.broker import DEAD_LETTER_EXCHANGE, Broker, account_prefix
 from kit.events.envelope import Envelope
 from kit.events.store import EventStore
+from kit.heap import count_work
 from kit.logs import request_id_var
 from kit.security import BROKER_REFUSED, security_event
 
@@ -123,6 +124,7 @@ class Consumer:
         await asyncio.Future()  # consume until cancelled
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        count_work()
         try:
             envelope = Envelope.model_validate_json(message.body)
         except ValidationError:
