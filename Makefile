@@ -72,6 +72,7 @@ data: venv
 bench: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
+	@deploy/local/broker-limits.sh
 	@$(PY) -m bench.gateway
 	@$(PY) -m bench.logins
 	@$(PY) -m bench.dsr
@@ -105,6 +106,7 @@ security: venv
 load: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
+	@deploy/local/broker-limits.sh
 	@$(PY) -m proof.load
 
 venv: $(VENV)/.installed
