@@ -973,6 +973,31 @@ class Outcome:
     ready_at: float  # time.monotonic() when the employees were ready
     logged: Counter[str]  # errors in the services' logs while the load ran
     max_connections: int  # PostgreSQL's
+    probe_ms: tuple[float, float] = (0.0, 0.0)  # speed_probe before the load and after it
+
+
+#: The same pure-Python work every time, in a process of its own: the CPU it takes says how
+#: fast the machine is at that moment (these machines have given the same code 14 to 31 ms
+#: of CPU per operation from one hour to the next; docs/performance.md).
+PROBE = "\n".join(
+    [
+        "import time",
+        "t = time.process_time()",
+        "x = 0",
+        "for i in range(3_000_000):",
+        "    x += i * i",
+        "print((time.process_time() - t) * 1000)",
+    ]
+)
+
+
+async def speed_probe() -> float:
+    """CPU milliseconds of ``PROBE``: about 275 on a quiet machine of the kind CI uses."""
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PROBE, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await probe.communicate()
+    return round(float(out), 0)
 
 
 async def scenario(
@@ -990,6 +1015,7 @@ async def measured(
     stack: Stack, people: list[str], erasable: list[str], recorder: Recorder, gateway: Gateway
 ) -> Outcome:
     platform = await set_up(stack, people, erasable, recorder, gateway)
+    before = await speed_probe()
     ready_at, since = time.monotonic(), datetime.now(UTC)
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
@@ -1003,6 +1029,7 @@ async def measured(
     run = await drive(platform, "run", rate, SECONDS)
     recorder.phase = "after"
     say(SUITE, run.line())
+    probe_ms = (before, await speed_probe())
     filed = sum(len(e.requests) for e in platform.employees) + len(platform.dpo_requests)
     outbox, outbox_s = await wait_drained(stack, within=30)
     requests, requests_s = await wait_requests(stack)
@@ -1019,6 +1046,7 @@ async def measured(
         ready_at,
         logged_errors(stack, since),
         int((await fetch(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
+        probe_ms,
     )
 
 
@@ -1160,6 +1188,14 @@ def summarise(
             f"{held_rate:g} operations/s held with p99 <= {P99_BOUND_MS:g} ms and no 5xx"
             + ("" if outcome.steps else " (the LOAD_RATE run)"),
             held_rate >= MIN_RATE,
+        )
+    )
+    checks.append(
+        Check(
+            "the machine's speed: CPU of a fixed pure-Python loop (lower is faster)",
+            f"{outcome.probe_ms[0]:.0f} ms before the load, {outcome.probe_ms[1]:.0f} ms after"
+            " (about 275 on a quiet machine of this kind)",
+            None,
         )
     )
     checks.append(
@@ -1465,6 +1501,7 @@ def write_json(
         "min_rate": MIN_RATE,
         "rate_held": held_rate,
         "fixed_rate": FIXED_RATE or None,  # LOAD_RATE: one run at that rate, no ramp
+        "speed_probe_cpu_ms": {"before": outcome.probe_ms[0], "after": outcome.probe_ms[1]},
         "steps": [window_json(w, by_phase.get(w.phase, [])) for w in outcome.steps],
         "run": {
             **window_json(run, by_phase.get("run", [])),

@@ -21,8 +21,9 @@ def _memory(phase: str, at: float, orders_cpu: float, identity_cpu: float) -> Me
 
 def _window(phase: str, target: float, statuses: list[int]) -> Window:
     window = Window(phase, target, seconds=10.0, arrivals=len(statuses))
-    window.samples = [
-        Sample(phase, "order", "POST /api/orders", status, 10.0 * (i + 1))
+    window.started = 1000.0
+    window.samples = [  # one request a second, each 10 ms slower than the one before
+        Sample(phase, "order", "POST /api/orders", status, 10.0 * (i + 1), 1000.0 + i)
         for i, status in enumerate(statuses)
     ]
     window.operations = [Operation(phase, "order", 50.0, status < 500) for status in statuses]
@@ -46,6 +47,7 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
         ready_at=0.0,
         logged=Counter(),
         max_connections=100,
+        probe_ms=(276.0, 301.0),
     )
     # 10 s of run: orders used 2 s of CPU and identity 1 s, for 10 operations of 10 requests.
     memory = [_memory("run", 100.0, 5.0, 1.0), _memory("run", 110.0, 7.0, 2.0)]
@@ -82,3 +84,15 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
     assert result["memory_at_peak_pss_mib"]["total"] == 1050
     assert [c["result"] for c in result["checks"]] == ["pass", "fail"]
     assert result["passed"] is False
+    assert result["speed_probe_cpu_ms"] == {"before": 276.0, "after": 301.0}
+
+
+def test_p99_by_when_each_request_was_sent() -> None:
+    window = _window("run", 17, [200] * 25)  # sent at 0, 1, ... 24 s
+
+    slices = window.slices()
+
+    assert [(s["from_s"], s["requests"]) for s in slices] == [(0.0, 10), (10.0, 10), (20.0, 5)]
+    assert [s["max_ms"] for s in slices] == [100.0, 200.0, 250.0]
+    assert slices[1]["p99_ms"] > slices[0]["p99_ms"]
+    assert window.slices_line() == "0 s: 100, 10 s: 200, 20 s: 250"
