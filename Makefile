@@ -72,7 +72,6 @@ data: venv
 bench: venv
 	@deploy/local/system-deps.sh bench
 	@deploy/local/test-services.sh
-	@deploy/local/broker-limits.sh
 	@$(PY) -m bench.gateway
 	@$(PY) -m bench.logins
 	@$(PY) -m bench.dsr

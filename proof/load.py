@@ -476,8 +476,11 @@ class Window:
         """p50 and p99 of the requests sent in each ``width`` seconds: whether the slow ones
         come in bursts (a checkpoint, a cold cache at the start) or are spread."""
         buckets: dict[int, list[float]] = {}
+        last = max(0, int(self.seconds // width) - 1 + (self.seconds % width > 0))
         for s in self.samples:
-            buckets.setdefault(int(max(0.0, s.at - self.started) // width), []).append(s.ms)
+            # An operation's later requests, sent after the window's end, go to its last slice.
+            k = min(last, int(max(0.0, s.at - self.started) // width))
+            buckets.setdefault(k, []).append(s.ms)
         return [
             {
                 "from_s": k * width,
@@ -490,7 +493,9 @@ class Window:
         ]
 
     def slices_line(self, width: float = 10.0) -> str:
-        return ", ".join(f"{s['from_s']:.0f} s: {s['p99_ms']:.0f}" for s in self.slices(width))
+        return ", ".join(
+            f"{s['from_s']:.0f} s: {s['p99_ms']:.0f} ({s['requests']})" for s in self.slices(width)
+        )
 
     @property
     def requests_per_s(self) -> float:
@@ -977,8 +982,9 @@ class Outcome:
 
 
 #: The same pure-Python work every time, in a process of its own: the CPU it takes says how
-#: fast the machine is at that moment (these machines have given the same code 14 to 31 ms
-#: of CPU per operation from one hour to the next; docs/performance.md).
+#: fast the idle machine runs one process at that moment. It does not see everything that slows
+#: a loaded machine ("other" CPU and the platform's CPU per operation do: docs/performance.md,
+#: "2026-12-05 day").
 PROBE = "\n".join(
     [
         "import time",
@@ -992,12 +998,15 @@ PROBE = "\n".join(
 
 
 async def speed_probe() -> float:
-    """CPU milliseconds of ``PROBE``: about 275 on a quiet machine of the kind CI uses."""
-    probe = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", PROBE, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await probe.communicate()
-    return round(float(out), 0)
+    """CPU milliseconds of ``PROBE`` (0 when it could not run: the run's figures are kept)."""
+    try:
+        probe = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PROBE, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await probe.communicate()
+        return round(float(out), 0)
+    except (OSError, ValueError):
+        return 0.0
 
 
 async def scenario(
@@ -1194,7 +1203,7 @@ def summarise(
         Check(
             "the machine's speed: CPU of a fixed pure-Python loop (lower is faster)",
             f"{outcome.probe_ms[0]:.0f} ms before the load, {outcome.probe_ms[1]:.0f} ms after"
-            " (about 275 on a quiet machine of this kind)",
+            " (the idle machine's speed for one process; compare runs by it with care)",
             None,
         )
     )
@@ -1225,7 +1234,9 @@ def summarise(
             run.p99 <= P99_BOUND_MS,
         )
     )
-    checks.append(Check("p99 of each 10 s of the run, ms (by when sent)", run.slices_line(), None))
+    checks.append(
+        Check("p99 of each 10 s of the run, ms (requests), by when sent", run.slices_line(), None)
+    )
     checks += [kind_line(run, kind) for kind in MIX]
     checks.append(
         Check(

@@ -129,7 +129,6 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        count_work()
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         request_id = request_id[:64]
         token = request_id_var.set(request_id)
@@ -146,6 +145,8 @@ class RequestContext:
 
         # Probes and scrapes are not traced: an APM would see little else.
         traced = scope["path"] not in _QUIET_PATHS
+        if traced:  # a probe every 10 s would end an idle process's warm-up before its caches
+            count_work()
         with (
             tracing.span(
                 scope["method"],

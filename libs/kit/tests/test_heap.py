@@ -2,6 +2,7 @@
 collector's full collections then walk only what was made since (kit.heap)."""
 
 import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def unfrozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts from a process that has frozen nothing and has its warm-up ahead,
     and gives the collector back what it froze."""
     gc.unfreeze()
-    monkeypatch.setattr(heap._WarmUp, "left", heap.WARM_UP)
+    monkeypatch.setattr(heap._Freezes, "started", False)
+    monkeypatch.setattr(heap._Freezes, "left", heap.WARM_UP)
     yield
     gc.unfreeze()
 
@@ -63,7 +65,7 @@ def test_an_app_freezes_what_it_holds_once_started_and_only_its_first_start(
 def test_the_warm_up_freezes_once_more_after_its_last_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(heap._WarmUp, "left", 3)
+    monkeypatch.setattr(heap._Freezes, "left", 3)
     with _app(tmp_path) as client:
         cache = [{"n": 1}]  # what the first requests fill
         for _ in range(2):
@@ -83,10 +85,26 @@ def test_freezing_collects_first_so_that_garbage_is_not_kept() -> None:
 
     a, b = Node(), Node()
     a.other, b.other = b, a  # a cycle only the collector frees
+    gone = weakref.ref(a)
     del a, b
     frozen = heap.freeze()
-    assert not any(isinstance(o, Node) for o in gc.get_objects())
+    assert gone() is None  # collected, not frozen for good
     assert frozen == gc.get_freeze_count() > 0
+
+
+def test_probes_and_scrapes_do_not_count_towards_the_warm_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(heap._Freezes, "left", 2)
+    with _app(tmp_path) as client:
+        cache = [{"n": 1}]
+        for _ in range(5):
+            client.get("/healthz")
+            client.get("/metrics")
+        assert not _frozen(cache)
+        assert client.get("/ping").status_code == 200
+        assert client.get("/ping").status_code == 200
+        assert _frozen(cache)
 
 
 class _Unreadable:
@@ -105,7 +123,7 @@ class _Unreadable:
 async def test_a_worker_counts_each_message_towards_its_warm_up(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(heap._WarmUp, "left", 2)
+    monkeypatch.setattr(heap._Freezes, "left", 2)
     metadata = MetaData()
     store = EventStore(metadata, "heap-test")
     async with sqlite_database(tmp_path, metadata) as database:
