@@ -181,28 +181,28 @@ async def plan(
     tenant_id: str,
     draft: Draft,
     now: datetime,
-    employees: Collection[str] | None = None,
+    employees: Collection[str],
 ) -> Plan:
     """The dry run: every eligible beneficiary's voucher and, for those it takes past the limit
     of the event's year (what they already received for it included), the excess.
 
     ``employees`` are the tenant's active employees (identity's ids, asked by the route before
-    its first statement: no connection or lock is held during that call; None: not asked).
-    Only they receive a voucher (not a departed employee whose profile is still held), and
-    with no condition on children each of them does, whether or not they ever saved a
-    profile; a condition on children needs the profile that says how many."""
+    its first statement: no connection or lock is held during that call), and required: a
+    caller that forgot them would issue vouchers on every profile held, a departed employee's
+    included. Only they receive a voucher, and with no condition on children each of them
+    does, whether or not they ever saved a profile; a condition on children needs the profile
+    that says how many."""
     basis, limit = check(settings, draft, now)
     per_child_limit = basis == LimitBasis.CHILD
     year = year_of(now)
     result = Plan(draft.event, year, per_child_limit, limit)
     min_children = max(draft.min_children, 1 if per_child_limit else 0)
     people = await repository.eligible(db, tenant_id=tenant_id, min_children=min_children)
-    if employees is not None:
-        active = set(employees)
-        people = [(user, children) for user, children in people if user in active]
-        if min_children == 0:
-            known = {user for user, _ in people}
-            people = sorted([*people, *((user, 0) for user in active - known)])
+    active = set(employees)
+    people = [(user, children) for user, children in people if user in active]
+    if min_children == 0:
+        known = {user for user, _ in people}
+        people = sorted([*people, *((user, 0) for user in active - known)])
     # Art. 18: a restricted person's profile is kept, not used: no voucher is issued on it.
     frozen: set[str] = set()
     for start in range(0, len(people), CHUNK):
@@ -269,7 +269,7 @@ async def create(
     draft: Draft,
     confirm_over_limit: bool,
     now: datetime,
-    employees: Collection[str] | None = None,
+    employees: Collection[str],
 ) -> tuple[Campaign, Plan]:
     """Issue the campaign's vouchers. When some go over the exemption limit, nothing is issued
     unless the admin confirmed it (``confirm_over_limit``): the whole event's amount of those

@@ -18,6 +18,7 @@ from subsidies.config import Settings
 from subsidies.context import Context
 from subsidies.grants.models import GrantStatus, OrderEvent
 from subsidies.models import subject_data
+from subsidies.profiles.models import Profile
 from subsidies.profiles.service import set_profile
 
 LIMIT = 20_025  # 5 % of the 2026 PMSS, 4 005 €
@@ -42,6 +43,8 @@ async def campaign(
 ) -> Campaign:
     draft = Draft(name=f"{event} gift", event=event, amount_cents=amount, **extra)  # type: ignore[arg-type]
     async with database.transaction() as db:
+        if employees is None:  # everyone with a profile is still employed
+            employees = set(await db.scalars(select(Profile.user_id)))
         created, _ = await service.create(
             db,
             settings=SETTINGS,
@@ -93,7 +96,9 @@ async def test_one_cent_above_needs_the_confirmation_and_is_not_exempt(
     await people(database, a=0, b=0)
     draft = Draft(name="xmas", event="christmas", amount_cents=LIMIT + 1)
     async with database.transaction() as db:
-        preview = await service.plan(db, settings=SETTINGS, tenant_id=TENANT, draft=draft, now=NOW)
+        preview = await service.plan(
+            db, settings=SETTINGS, tenant_id=TENANT, draft=draft, now=NOW, employees={"a", "b"}
+        )
     # Beyond the limit the tolerance does not apply: the whole voucher is subject (BOSS).
     assert preview.exceeding_count == 2 and preview.not_exempt_cents == 2 * (LIMIT + 1)
     assert preview.exceeding[0].excess_cents == LIMIT + 1
@@ -123,6 +128,7 @@ async def test_two_campaigns_of_one_event_add_up_and_other_events_are_separate(
             tenant_id=TENANT,
             draft=Draft(name="more", event="christmas", amount_cents=6_000),
             now=NOW,
+            employees={"a"},
         )
     # The second campaign takes the event over the limit: the first voucher, exempt until now,
     # becomes subject too (the whole event's amount).
@@ -355,3 +361,23 @@ def test_a_bad_draft_is_refused_before_identity_is_asked() -> None:
         service.check(
             SETTINGS, Draft(name="x", event="christmas", amount_cents=100), NOW.replace(year=2031)
         )
+
+
+async def test_the_active_employees_must_be_given(database: Database) -> None:
+    """Without identity's list of active employees, every profile held would be a
+    beneficiary, a departed employee's included: a caller cannot leave it out."""
+    await people(database, a=0)
+    draft = Draft(name="xmas", event="christmas", amount_cents=1_000)
+    async with database.transaction() as db:
+        with pytest.raises(TypeError, match="employees"):
+            await service.plan(db, settings=SETTINGS, tenant_id=TENANT, draft=draft, now=NOW)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="employees"):
+            await service.create(  # type: ignore[call-arg]
+                db,
+                settings=SETTINGS,
+                tenant_id=TENANT,
+                draft=draft,
+                confirm_over_limit=False,
+                now=NOW,
+            )
+    assert await count(database, Voucher) == 0
