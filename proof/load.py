@@ -60,8 +60,8 @@ PostgreSQL's connections with it.
 """
 
 import asyncio
-import gc
 import json
+import math
 import os
 import random
 import re
@@ -83,6 +83,7 @@ import httpx
 import uvloop
 
 from devstack.stack import ROOT, Stack
+from kit.heap import freeze
 
 sys.path.insert(0, str(ROOT))
 from bench.common import PASSWORD, bench_stack, log_in, login
@@ -476,7 +477,7 @@ class Window:
         """p50 and p99 of the requests sent in each ``width`` seconds: whether the slow ones
         come in bursts (a checkpoint, a cold cache at the start) or are spread."""
         buckets: dict[int, list[float]] = {}
-        last = max(0, int(self.seconds // width) - 1 + (self.seconds % width > 0))
+        last = max(0, math.ceil(self.seconds / width) - 1)
         for s in self.samples:
             # An operation's later requests, sent after the window's end, go to its last slice.
             k = min(last, int(max(0.0, s.at - self.started) // width))
@@ -552,8 +553,7 @@ async def drive(platform: Platform, phase: str, rate: float, seconds: float) -> 
     # What the earlier phases left (their samples, the sessions) is never garbage: frozen, the
     # collector's pauses in this process (up to 130 ms as the samples grew, every one of them
     # added to the requests in flight) stay as short as the window's own objects allow.
-    gc.collect()
-    gc.freeze()
+    freeze()
     running: set[asyncio.Task[None]] = set()
     start = time.perf_counter()
     due = window.started = start
