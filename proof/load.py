@@ -31,7 +31,8 @@ until a step fails: p99 above ``LOAD_P99_MS`` (500 ms), or any 5xx, connection e
 timeout, or an operation finding every employee still busy. A failed step whose p50 stayed
 under half the bound (a hiccup, not saturation) is tried once more; then one step between the
 last rate held and the first that failed. The measured run lasts ``LOAD_SECONDS`` (60 s) at
-``LOAD_SHARE`` (0.85) of the highest rate held (``LOAD_RATE=<ops/s>`` skips the ramp). With
+``LOAD_SHARE`` (0.85) of the highest rate held (``LOAD_RATE=<ops/s>`` skips the ramp, and
+runs ``LOAD_WARMUP_SECONDS``, 30 s, at that rate before the measured run). With
 10 s steps, a step sometimes held a rate that the 60 s run could not (49 operations/s held
 for 10 s, then p99 9 s at 44/s): 20 s steps do not.
 
@@ -106,6 +107,13 @@ MIN_RATE = float(os.environ.get("LOAD_MIN_RATE", "45"))
 SHARE = float(os.environ.get("LOAD_SHARE", "0.85"))
 #: Between the ramp, which ends above capacity, and the measured run.
 SETTLE_SECONDS = 10
+#: With ``LOAD_RATE``, the seconds of load at that rate before the measured run (reported on a
+#: line of its own): each process's first 2,000 requests or messages end with a collection and
+#: its heap frozen (``kit.heap``), and the caches fill (compiled statements, each pooled
+#: connection's prepared statements). Measured from a cold start, the first 10 s of a run at 62
+#: operations/s had p99 1,088 ms and the next 110 s 114 - 446 ms (docs/performance.md). The
+#: ramp warms the stack up itself.
+WARM_UP_SECONDS = float(os.environ.get("LOAD_WARMUP_SECONDS", "30"))
 GROWTH = 1.25
 MAX_STEPS = 14
 COOL_DOWN = 5.0
@@ -979,6 +987,7 @@ class Outcome:
     logged: Counter[str]  # errors in the services' logs while the load ran
     max_connections: int  # PostgreSQL's
     probe_ms: tuple[float, float] = (0.0, 0.0)  # speed_probe before the load and after it
+    warm_up: Window | None = None  # LOAD_RATE: the load before the measured run
 
 
 #: The same pure-Python work every time, in a process of its own: the CPU it takes says how
@@ -1026,14 +1035,16 @@ async def measured(
     platform = await set_up(stack, people, erasable, recorder, gateway)
     before = await speed_probe()
     ready_at, since = time.monotonic(), datetime.now(UTC)
+    warm_up = None
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
-        await drive(platform, "warm-up", FIXED_RATE / 2, 5)
+        warm_up = await drive(platform, "warm-up", FIXED_RATE, WARM_UP_SECONDS)
+        say(SUITE, warm_up.line())
     else:
         best, steps = await ramp(platform)
     rate = round((best or START_RATE / 4) * SHARE, 1)
-    if steps:
-        await asyncio.sleep(SETTLE_SECONDS)  # the ramp ended above capacity: let it drain
+    # The ramp ended above capacity, the warm-up maybe: let the workers drain.
+    await asyncio.sleep(SETTLE_SECONDS)
     say(SUITE, f"measured run: {SECONDS:.0f} s at {rate} operations/s")
     run = await drive(platform, "run", rate, SECONDS)
     recorder.phase = "after"
@@ -1056,6 +1067,7 @@ async def measured(
         logged_errors(stack, since),
         int((await fetch(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
         probe_ms,
+        warm_up,
     )
 
 
@@ -1237,6 +1249,16 @@ def summarise(
     checks.append(
         Check("p99 of each 10 s of the run, ms (requests), by when sent", run.slices_line(), None)
     )
+    if outcome.warm_up is not None:
+        warm = outcome.warm_up
+        checks.append(
+            Check(
+                f"warm-up before the run: {warm.seconds:g} s at the run's rate, not counted",
+                f"p50 {warm.p50} ms, p99 {warm.p99} ms, 5xx {warm.server_errors};"
+                f" p99 of each 10 s: {warm.slices_line()}",
+                None,
+            )
+        )
     checks += [kind_line(run, kind) for kind in MIX]
     checks.append(
         Check(
@@ -1514,6 +1536,9 @@ def write_json(
         "fixed_rate": FIXED_RATE or None,  # LOAD_RATE: one run at that rate, no ramp
         "speed_probe_cpu_ms": {"before": outcome.probe_ms[0], "after": outcome.probe_ms[1]},
         "steps": [window_json(w, by_phase.get(w.phase, [])) for w in outcome.steps],
+        "warm_up": None
+        if outcome.warm_up is None
+        else window_json(outcome.warm_up, by_phase.get("warm-up", [])),
         "run": {
             **window_json(run, by_phase.get("run", [])),
             "kinds": {kind: kind_figures(run, kind) for kind in MIX},

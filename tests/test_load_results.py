@@ -85,6 +85,45 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
     assert [c["result"] for c in result["checks"]] == ["pass", "fail"]
     assert result["passed"] is False
     assert result["speed_probe_cpu_ms"] == {"before": 276.0, "after": 301.0}
+    assert result["warm_up"] is None  # a ramp warms the stack up itself
+
+
+def test_the_warm_up_of_a_fixed_rate_run_is_reported_apart(tmp_path: Path) -> None:
+    warm_up = _window("warm-up", 62, [200] * 9 + [503])
+    run = _window("run", 62, [200] * 10)
+    outcome = Outcome(
+        best=62 / 0.85,
+        steps=[],
+        run=run,
+        errors=Counter(),
+        outbox={"orders": 0},
+        outbox_s=0.0,
+        requests=Counter(),
+        requests_s=0.0,
+        filed=0,
+        ready_at=0.0,
+        logged=Counter(),
+        max_connections=100,
+        warm_up=warm_up,
+    )
+    path = tmp_path / "load-20261205T000000.json"
+
+    write_json(
+        path,
+        outcome=outcome,
+        memory=[],
+        by_phase={},
+        checks=[],
+        held_rate=62,
+        setup_s=1.0,
+        loaded={"subjects": 10_000, "rows": 1, "seconds": 1.0},
+    )
+
+    result = json.loads(path.read_text())
+    assert result["warm_up"]["phase"] == "warm-up"
+    assert result["warm_up"]["server_errors"] == 1  # reported, not counted in the run's
+    assert result["run"]["server_errors"] == 0
+    assert result["warm_up"]["by_10_s"][0]["requests"] == 10
 
 
 def test_p99_by_when_each_request_was_sent() -> None:
