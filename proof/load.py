@@ -32,7 +32,9 @@ timeout, or an operation finding every employee still busy. A failed step whose 
 under half the bound (a hiccup, not saturation) is tried once more; then one step between the
 last rate held and the first that failed. The measured run lasts ``LOAD_SECONDS`` (60 s) at
 ``LOAD_SHARE`` (0.85) of the highest rate held (``LOAD_RATE=<ops/s>`` skips the ramp, and
-runs ``LOAD_WARMUP_SECONDS``, 30 s, at that rate before the measured run). With
+runs ``LOAD_WARMUP_SECONDS``, 30 s, at that rate before the measured run, reported and not
+counted; the connection errors and timeouts of the ramp's steps or of the warm-up are reported
+and not counted either). With
 10 s steps, a step sometimes held a rate that the 60 s run could not (49 operations/s held
 for 10 s, then p99 9 s at 44/s): 20 s steps do not.
 
@@ -53,11 +55,11 @@ clients'), and the errors the services logged (what a 5xx was). The table goes t
 and proof/results/load-<time>.md, with a chart of latency and throughput against the offered
 rate (load-<time>.png) and the same figures as JSON for a program (load-<time>.json: every
 step and the run, per kind and route, CPU, memory, each check's verdict); load-latest.md,
-load-latest.png and load-latest.json are kept in git. The whole suite
-takes about 4 minutes. On a 2-core machine the load generator shares the CPU with the stack, so
-the rate found is the machine's, not only the platform's; other suites running at the same time
-lower it (the summary says so when "other" took more than 15 % of the CPU), and share
-PostgreSQL's connections with it.
+load-latest.png and load-latest.json are kept in git. The whole suite takes 9 to 15 minutes
+on 100,000 people, most of it loading them. On a 2-core machine the load generator shares the
+CPU with the stack, so the rate found is the machine's, not only the platform's; other suites
+running at the same time lower it (the summary says so when "other" took more than 15 % of the
+CPU), and share PostgreSQL's connections with it.
 """
 
 import asyncio
@@ -70,7 +72,7 @@ import ssl
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,12 +110,15 @@ SHARE = float(os.environ.get("LOAD_SHARE", "0.85"))
 #: Between the ramp, which ends above capacity, and the measured run.
 SETTLE_SECONDS = 10
 #: With ``LOAD_RATE``, the seconds of load at that rate before the measured run (reported on a
-#: line of its own): each process's first 2,000 requests or messages end with a collection and
-#: its heap frozen (``kit.heap``), and the caches fill (compiled statements, each pooled
-#: connection's prepared statements). Measured from a cold start, the first 10 s of a run at 62
-#: operations/s had p99 1,088 ms and the next 110 s 114 - 446 ms (docs/performance.md). The
+#: line of its own, not counted; 0: none). Measured from a cold start, the first 10 s of a run at
+#: 62 operations/s had p99 1,088 ms and the next 110 s 114 - 446 ms (docs/performance.md): the
+#: caches fill (compiled statements, each pooled connection's prepared statements), and identity,
+#: which sees every request, passes its first 2,000 requests, which end with a collection and
+#: its heap frozen (``kit.heap``; the other processes reach theirs later, within the run). The
 #: ramp warms the stack up itself.
 WARM_UP_SECONDS = float(os.environ.get("LOAD_WARMUP_SECONDS", "30"))
+if WARM_UP_SECONDS < 0:
+    raise SystemExit(f"LOAD_WARMUP_SECONDS: {WARM_UP_SECONDS:g}: expected 0 or more seconds")
 GROWTH = 1.25
 MAX_STEPS = 14
 COOL_DOWN = 5.0
@@ -181,10 +186,15 @@ class Recorder:
     phase: str = "setup"
     samples: list[Sample] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
+    #: Connection errors, timeouts and surprise answers, by phase: only the run's count in its
+    #: verdict (a ramp's step past capacity, or the warm-up, may time out).
+    errors: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def of(self, phase: str) -> list[Sample]:
         return [s for s in self.samples if s.phase == phase]
+
+    def errors_before_run(self) -> Counter[str]:
+        return sum((n for phase, n in self.errors.items() if phase != "run"), Counter())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -288,7 +298,8 @@ class Platform:
             response: Answer | None = await client.request(method, path, json=json)
         except (aiohttp.ClientError, TimeoutError) as exc:
             response = None
-            self.recorder.errors[f"{type(exc).__name__} on {method} {route or path}"] += 1
+            where = f"{type(exc).__name__} on {method} {route or path}"
+            self.recorder.errors[self.recorder.phase][where] += 1
         took = (time.perf_counter() - started) * 1000
         status = response.status_code if response is not None else 0
         self.recorder.samples.append(
@@ -451,7 +462,7 @@ class Platform:
         try:
             ok = await actions[kind](e)
         except Exception as exc:  # a surprise answer (not JSON, missing field): recorded
-            self.recorder.errors[f"{type(exc).__name__} in {kind}"] += 1
+            self.recorder.errors[phase][f"{type(exc).__name__} in {kind}"] += 1
         finally:
             e.busy = False
             took = (time.perf_counter() - started) * 1000
@@ -468,7 +479,8 @@ async def gather(*calls: Awaitable[Answer | None]) -> list[Answer | None]:
 
 @dataclass
 class Window:
-    """What one step of the ramp, or the measured run, saw."""
+    """What one step of the ramp, the warm-up of a ``LOAD_RATE`` run, or the measured run,
+    saw."""
 
     phase: str
     target: float  # operations per second
@@ -988,6 +1000,7 @@ class Outcome:
     max_connections: int  # PostgreSQL's
     probe_ms: tuple[float, float] = (0.0, 0.0)  # speed_probe before the load and after it
     warm_up: Window | None = None  # LOAD_RATE: the load before the measured run
+    errors_before: Counter[str] = field(default_factory=Counter)  # the ramp's, the warm-up's
 
 
 #: The same pure-Python work every time, in a process of its own: the CPU it takes says how
@@ -1038,8 +1051,9 @@ async def measured(
     warm_up = None
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
-        warm_up = await drive(platform, "warm-up", FIXED_RATE, WARM_UP_SECONDS)
-        say(SUITE, warm_up.line())
+        if WARM_UP_SECONDS > 0:
+            warm_up = await drive(platform, "warm-up", FIXED_RATE, WARM_UP_SECONDS)
+            say(SUITE, warm_up.line())
     else:
         best, steps = await ramp(platform)
     rate = round((best or START_RATE / 4) * SHARE, 1)
@@ -1057,7 +1071,7 @@ async def measured(
         best,
         steps,
         run,
-        recorder.errors,
+        recorder.errors["run"],
         outbox,
         outbox_s,
         requests,
@@ -1068,6 +1082,7 @@ async def measured(
         int((await fetch(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
         probe_ms,
         warm_up,
+        recorder.errors_before_run(),
     )
 
 
@@ -1249,16 +1264,7 @@ def summarise(
     checks.append(
         Check("p99 of each 10 s of the run, ms (requests), by when sent", run.slices_line(), None)
     )
-    if outcome.warm_up is not None:
-        warm = outcome.warm_up
-        checks.append(
-            Check(
-                f"warm-up before the run: {warm.seconds:g} s at the run's rate, not counted",
-                f"p50 {warm.p50} ms, p99 {warm.p99} ms, 5xx {warm.server_errors};"
-                f" p99 of each 10 s: {warm.slices_line()}",
-                None,
-            )
-        )
+    checks += before_the_run(outcome)
     checks += [kind_line(run, kind) for kind in MIX]
     checks.append(
         Check(
@@ -1463,8 +1469,36 @@ def summarise(
     return verdict
 
 
+def before_the_run(outcome: Outcome) -> list[Check]:
+    """What came before the measured run and does not count in its verdict, said in the table:
+    the warm-up of a ``LOAD_RATE`` run, and the connection errors and timeouts of the ramp's
+    steps or of the warm-up."""
+    checks = []
+    if outcome.warm_up is not None:
+        warm = outcome.warm_up
+        checks.append(
+            Check(
+                f"warm-up before the run: {warm.seconds:g} s at {warm.target:g} operations/s,"
+                " not counted",
+                f"done {warm.operations_per_s:.1f} operations/s, p50 {warm.p50} ms,"
+                f" p99 {warm.p99} ms, 5xx {warm.server_errors}, no answer {warm.no_answer},"
+                f" all busy {warm.missed}; p99 of each 10 s: {warm.slices_line()}",
+                None,
+            )
+        )
+    if outcome.errors_before:
+        checks.append(
+            Check(
+                "connection errors and timeouts before the run (ramp, warm-up), not counted",
+                str(dict(outcome.errors_before)),
+                None,
+            )
+        )
+    return checks
+
+
 def window_json(window: Window, samples: list[MemorySample]) -> dict[str, Any]:
-    """One ramp step, or the measured run, as figures."""
+    """One ramp step, the warm-up, or the measured run, as figures."""
     ms = [s.ms for s in window.samples]
     return {
         "phase": window.phase,

@@ -6,7 +6,17 @@ from collections import Counter
 from pathlib import Path
 
 from proof.common import Check
-from proof.load import MIX, MemorySample, Operation, Outcome, Sample, Window, write_json
+from proof.load import (
+    MIX,
+    MemorySample,
+    Operation,
+    Outcome,
+    Recorder,
+    Sample,
+    Window,
+    before_the_run,
+    write_json,
+)
 
 
 def _memory(phase: str, at: float, orders_cpu: float, identity_cpu: float) -> MemorySample:
@@ -136,3 +146,50 @@ def test_p99_by_when_each_request_was_sent() -> None:
     assert [s["max_ms"] for s in slices] == [100.0, 250.0]
     assert slices[1]["p99_ms"] > slices[0]["p99_ms"]
     assert window.slices_line() == "0 s: 100 (10), 10 s: 250 (15)"
+
+
+def _outcome(run: Window, **extra: object) -> Outcome:
+    return Outcome(
+        best=62 / 0.85,
+        steps=[],
+        run=run,
+        errors=Counter(),
+        outbox={},
+        outbox_s=0.0,
+        requests=Counter(),
+        requests_s=0.0,
+        filed=0,
+        ready_at=0.0,
+        logged=Counter(),
+        max_connections=100,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_the_warm_up_and_the_errors_before_the_run_are_said_and_not_counted() -> None:
+    recorder = Recorder()
+    recorder.errors["warm-up"]["TimeoutError on GET /api/offers"] += 2
+    recorder.errors["step 9"]["TimeoutError on POST /api/orders"] += 1
+    recorder.errors["run"]["ClientError on GET /api/orders"] += 1
+    warm_up = _window("warm-up", 62, [200] * 9 + [503])
+
+    checks = before_the_run(
+        _outcome(
+            _window("run", 62, [200] * 10),
+            warm_up=warm_up,
+            errors_before=recorder.errors_before_run(),
+        )
+    )
+
+    assert [c.passed for c in checks] == [None, None]  # said, never a verdict
+    assert "5xx 1" in checks[0].figure and "done 1.0 operations/s" in checks[0].figure
+    assert "30 s" not in checks[0].name and "10 s at 62 operations/s" in checks[0].name
+    assert recorder.errors_before_run() == Counter(
+        {"TimeoutError on GET /api/offers": 2, "TimeoutError on POST /api/orders": 1}
+    )
+    assert "TimeoutError on POST /api/orders" in checks[1].figure
+    assert "ClientError" not in checks[1].figure  # the run's own error counts in its check
+
+
+def test_a_ramp_without_errors_says_nothing_before_its_run() -> None:
+    assert before_the_run(_outcome(_window("run", 17, [200] * 10))) == []
