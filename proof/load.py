@@ -33,8 +33,8 @@ under half the bound (a hiccup, not saturation) is tried once more; then one ste
 last rate held and the first that failed. The measured run lasts ``LOAD_SECONDS`` (60 s) at
 ``LOAD_SHARE`` (0.85) of the highest rate held (``LOAD_RATE=<ops/s>`` skips the ramp, and
 runs ``LOAD_WARMUP_SECONDS``, 30 s, at that rate before the measured run, reported and not
-counted; the connection errors and timeouts of the ramp's steps or of the warm-up are reported
-and not counted either). With
+counted; the connection errors and timeouts outside the run, in the ramp's steps or the
+warm-up, are reported and not counted either). With
 10 s steps, a step sometimes held a rate that the 60 s run could not (49 operations/s held
 for 10 s, then p99 9 s at 44/s): 20 s steps do not.
 
@@ -193,7 +193,7 @@ class Recorder:
     def of(self, phase: str) -> list[Sample]:
         return [s for s in self.samples if s.phase == phase]
 
-    def errors_before_run(self) -> Counter[str]:
+    def errors_outside_run(self) -> Counter[str]:
         return sum((n for phase, n in self.errors.items() if phase != "run"), Counter())
 
 
@@ -1000,7 +1000,7 @@ class Outcome:
     max_connections: int  # PostgreSQL's
     probe_ms: tuple[float, float] = (0.0, 0.0)  # speed_probe before the load and after it
     warm_up: Window | None = None  # LOAD_RATE: the load before the measured run
-    errors_before: Counter[str] = field(default_factory=Counter)  # the ramp's, the warm-up's
+    errors_outside: Counter[str] = field(default_factory=Counter)  # ramp, warm-up, after
 
 
 #: The same pure-Python work every time, in a process of its own: the CPU it takes says how
@@ -1082,7 +1082,7 @@ async def measured(
         int((await fetch(stack.config.database_urls["privacy"], "SHOW max_connections"))[0][0]),
         probe_ms,
         warm_up,
-        recorder.errors_before_run(),
+        recorder.errors_outside_run(),
     )
 
 
@@ -1470,9 +1470,9 @@ def summarise(
 
 
 def before_the_run(outcome: Outcome) -> list[Check]:
-    """What came before the measured run and does not count in its verdict, said in the table:
-    the warm-up of a ``LOAD_RATE`` run, and the connection errors and timeouts of the ramp's
-    steps or of the warm-up."""
+    """What does not count in the measured run's verdict, said in the table: the warm-up of a
+    ``LOAD_RATE`` run, and the connection errors and timeouts outside the run (the ramp's steps,
+    the warm-up, the checks after it)."""
     checks = []
     if outcome.warm_up is not None:
         warm = outcome.warm_up
@@ -1486,11 +1486,12 @@ def before_the_run(outcome: Outcome) -> list[Check]:
                 None,
             )
         )
-    if outcome.errors_before:
+    if outcome.errors_outside:
         checks.append(
             Check(
-                "connection errors and timeouts before the run (ramp, warm-up), not counted",
-                str(dict(outcome.errors_before)),
+                "connection errors and timeouts outside the run (ramp, warm-up, after it),"
+                " not counted",
+                str(dict(outcome.errors_outside)),
                 None,
             )
         )

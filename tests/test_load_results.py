@@ -166,7 +166,7 @@ def _outcome(run: Window, **extra: object) -> Outcome:
     )
 
 
-def test_the_warm_up_and_the_errors_before_the_run_are_said_and_not_counted() -> None:
+def test_the_warm_up_and_the_errors_outside_the_run_are_said_and_not_counted() -> None:
     recorder = Recorder()
     recorder.errors["warm-up"]["TimeoutError on GET /api/offers"] += 2
     recorder.errors["step 9"]["TimeoutError on POST /api/orders"] += 1
@@ -177,19 +177,19 @@ def test_the_warm_up_and_the_errors_before_the_run_are_said_and_not_counted() ->
         _outcome(
             _window("run", 62, [200] * 10),
             warm_up=warm_up,
-            errors_before=recorder.errors_before_run(),
+            errors_outside=recorder.errors_outside_run(),
         )
     )
 
     assert [c.passed for c in checks] == [None, None]  # said, never a verdict
     assert "5xx 1" in checks[0].figure and "done 1.0 operations/s" in checks[0].figure
     assert "30 s" not in checks[0].name and "10 s at 62 operations/s" in checks[0].name
-    assert recorder.errors_before_run() == Counter(
+    assert recorder.errors_outside_run() == Counter(
         {"TimeoutError on GET /api/offers": 2, "TimeoutError on POST /api/orders": 1}
     )
     assert "TimeoutError on POST /api/orders" in checks[1].figure
     assert "ClientError" not in checks[1].figure  # the run's own error counts in its check
 
 
-def test_a_ramp_without_errors_says_nothing_before_its_run() -> None:
+def test_a_ramp_without_errors_outside_its_run_says_nothing_more() -> None:
     assert before_the_run(_outcome(_window("run", 17, [200] * 10))) == []
