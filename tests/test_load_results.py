@@ -4,6 +4,7 @@ measured run, as the table gives them, for a program to read."""
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from proof.common import Check
 from proof.load import (
@@ -40,13 +41,13 @@ def _window(phase: str, target: float, statuses: list[int]) -> Window:
     return window
 
 
-def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
-    held = _window("step 1", 20, [200] * 10)
-    failed = _window("step 2", 25, [200] * 8 + [503, 409])
-    run = _window("run", 17, [200] * 9 + [409])
-    outcome = Outcome(
-        best=20,
-        steps=[held, failed],
+def _outcome(
+    run: Window, *, best: float = 62 / 0.85, steps: list[Window] | None = None, **extra: Any
+) -> Outcome:
+    """An outcome around ``run``, with nothing else to say unless ``extra`` says it."""
+    return Outcome(
+        best=best,
+        steps=steps or [],
         run=run,
         errors=Counter(),
         outbox={"orders": 0},
@@ -57,8 +58,15 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
         ready_at=0.0,
         logged=Counter(),
         max_connections=100,
-        probe_ms=(276.0, 301.0),
+        **extra,
     )
+
+
+def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
+    held = _window("step 1", 20, [200] * 10)
+    failed = _window("step 2", 25, [200] * 8 + [503, 409])
+    run = _window("run", 17, [200] * 9 + [409])
+    outcome = _outcome(run, best=20, steps=[held, failed], probe_ms=(276.0, 301.0))
     # 10 s of run: orders used 2 s of CPU and identity 1 s, for 10 operations of 10 requests.
     memory = [_memory("run", 100.0, 5.0, 1.0), _memory("run", 110.0, 7.0, 2.0)]
     checks = [Check("5xx answers", "0", True), Check("rate held", "20", False)]
@@ -101,21 +109,7 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
 def test_the_warm_up_of_a_fixed_rate_run_is_reported_apart(tmp_path: Path) -> None:
     warm_up = _window("warm-up", 62, [200] * 9 + [503])
     run = _window("run", 62, [200] * 10)
-    outcome = Outcome(
-        best=62 / 0.85,
-        steps=[],
-        run=run,
-        errors=Counter(),
-        outbox={"orders": 0},
-        outbox_s=0.0,
-        requests=Counter(),
-        requests_s=0.0,
-        filed=0,
-        ready_at=0.0,
-        logged=Counter(),
-        max_connections=100,
-        warm_up=warm_up,
-    )
+    outcome = _outcome(run, warm_up=warm_up)
     path = tmp_path / "load-20261205T000000.json"
 
     write_json(
@@ -146,24 +140,6 @@ def test_p99_by_when_each_request_was_sent() -> None:
     assert [s["max_ms"] for s in slices] == [100.0, 250.0]
     assert slices[1]["p99_ms"] > slices[0]["p99_ms"]
     assert window.slices_line() == "0 s: 100 (10), 10 s: 250 (15)"
-
-
-def _outcome(run: Window, **extra: object) -> Outcome:
-    return Outcome(
-        best=62 / 0.85,
-        steps=[],
-        run=run,
-        errors=Counter(),
-        outbox={},
-        outbox_s=0.0,
-        requests=Counter(),
-        requests_s=0.0,
-        filed=0,
-        ready_at=0.0,
-        logged=Counter(),
-        max_connections=100,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def test_the_warm_up_and_the_errors_outside_the_run_are_said_and_not_counted() -> None:
