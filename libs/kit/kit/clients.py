@@ -20,8 +20,8 @@ from fastapi import Depends, Request
 from opentelemetry.trace import SpanKind
 
 from kit import tracing
-from kit.auth import INTERNAL_TOKEN_HEADER
-from kit.errors import Forbidden, Invalid, NotFound, Unavailable
+from kit.auth import INTERNAL_TOKEN_HEADER, Principal, TokenVerifier
+from kit.errors import DomainError, Forbidden, Invalid, NotFound, Unavailable
 from kit.settings import ServiceSettings
 
 #: What a caller says when a peer cannot answer: nothing of the peer's own answer leaks.
@@ -36,23 +36,45 @@ class Peers(httpx.AsyncClient):
     Every connection stays open for reuse (httpx keeps 20 of 100 by default, so a busy service
     would open and close most of them for each call), and there are few of them: httpcore checks
     each idle connection on every request. One pool per app: a client per call would load the CA
-    bundle each time, tens of milliseconds."""
+    bundle each time, tens of milliseconds.
 
-    def __init__(self, settings: ServiceSettings, **kwargs: Any) -> None:
+    An exchanged token is kept for the caller as ``verifier`` (the app's) reads the caller's
+    token: the same person, tenant, roles and session. The gateway hands out a new token for a
+    session every 30 s (identity's ``internal_token_reuse_seconds``), so kept for the token
+    itself, an exchange was made again for nearly every order under ``make load``
+    (docs/performance.md). Nothing is granted that the exchange would not grant again: the
+    exchanged token carries exactly those claims, lives at most as long as the token it was
+    exchanged for, and the gateway still checks the session before each request."""
+
+    def __init__(
+        self, settings: ServiceSettings, *, verifier: TokenVerifier | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("timeout", 5)
         kwargs.setdefault("limits", httpx.Limits(max_connections=16, max_keepalive_connections=16))
         super().__init__(**kwargs)
         self.settings = settings
-        self._exchanged: dict[tuple[str, str], tuple[float, str]] = {}
+        self.verifier = verifier
+        self._exchanged: dict[tuple[Principal | str, str], tuple[float, str]] = {}
 
     @property
     def token_url(self) -> str:
         """Identity's token exchange, next to its JWKS."""
         return self.settings.jwks_url.rsplit("/.well-known/", 1)[0] + "/internal/token"
 
+    async def _caller(self, caller_token: str) -> Principal | str:
+        """Who an exchange is kept for: the caller as the token verifies here, or the token
+        itself when it does not (identity then answers for it, and refuses it)."""
+        if self.verifier is not None:
+            try:
+                return await self.verifier.verify(caller_token)
+            except DomainError:
+                pass
+        return caller_token
+
     async def exchanged_token(self, caller_token: str, audience: str) -> str:
         """The caller's token traded at identity for one addressed to ``audience``."""
-        found = self._exchanged.get((caller_token, audience))
+        caller = await self._caller(caller_token)
+        found = self._exchanged.get((caller, audience))
         if found is not None and found[0] > time.monotonic():
             return found[1]
         body = {
@@ -68,7 +90,7 @@ class Peers(httpx.AsyncClient):
         if len(self._exchanged) > 10_000:
             self._exchanged.clear()
         token = str(answer["access_token"])
-        self._exchanged[(caller_token, audience)] = (
+        self._exchanged[(caller, audience)] = (
             time.monotonic() + int(answer["expires_in"]) - 5,
             token,
         )

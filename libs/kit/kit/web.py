@@ -263,7 +263,8 @@ def create_app(
         )
         keys_task = asyncio.create_task(app.state.verifier.source.warm(), name="warm-keys")
         app.state.events = events
-        app.state.peers = Peers(settings)  # calls to the other services (kit.clients)
+        # Calls to the other services (kit.clients).
+        app.state.peers = Peers(settings, verifier=app.state.verifier)
         relay_task: asyncio.Task[None] | None = None
         if events is not None:
             app.state.broker = Broker(settings.amqp_url, settings.events_exchange)

@@ -3,9 +3,11 @@
 import httpx
 import pytest
 
+from kit.auth import Principal
 from kit.clients import IdentityClient, Peers, SubsidiesClient
 from kit.errors import Invalid, NotFound, Unavailable
 from kit.settings import ServiceSettings
+from kit.testing import BadgeVerifier
 
 settings = ServiceSettings(service_name="orders")
 seen: list[tuple[str, str, str | None]] = []
@@ -39,6 +41,32 @@ async def test_a_call_for_the_caller_carries_a_token_exchanged_once(peers: Peers
     assert await identity.contact() == "ann@demo.test"
     assert [s[1] for s in seen].count("/internal/token") == 1  # kept while it lives
     assert seen[-1] == ("GET", "/internal/users/contact", "exchanged")
+
+
+def person(session: str, roles: frozenset[str] = frozenset({"employee"})) -> Principal:
+    return Principal(user_id="u1", tenant_id="t1", tenant="demo", roles=roles, session_id=session)
+
+
+async def test_an_exchange_is_kept_for_the_person_not_for_each_token_of_their_session() -> None:
+    """The gateway signs a new token for a session every 30 s: the next one, verified as the
+    same person, session and roles, finds the exchange still living; another session, other
+    roles or a token that does not verify get an exchange of their own."""
+    seen.clear()
+    verifier = BadgeVerifier(
+        {
+            "first": person("s1"),
+            "next": person("s1"),  # the same session's next token
+            "other-session": person("s2"),
+            "promoted": person("s1", frozenset({"employee", "cse_admin"})),
+        }
+    )
+    peers = Peers(settings, verifier=verifier, transport=httpx.MockTransport(peer))
+    for token in ("first", "next", "first", "other-session", "promoted", "forged", "forged"):
+        assert await IdentityClient(peers, settings.identity_url, token).contact()
+    # first and next share one; other-session, promoted and forged (kept as the token) one each
+    assert [s[1] for s in seen].count("/internal/token") == 4
+    exchanges = [s for s in seen if s[1] == "/internal/token"]
+    assert [s[2] for s in exchanges] == [None] * 4  # the subject token goes in the body
 
 
 async def test_refusals_become_domain_errors(peers: Peers) -> None:

@@ -8,6 +8,7 @@ import pytest
 from identity.accounts.models import User
 from identity.context import Context
 from identity.jobs import purge_expired
+from identity.main import ROUTERS
 from identity.sessions import service as sessions
 from identity.sessions.service import verify_session
 from kit.auth import StaticKeys, TokenVerifier
@@ -151,3 +152,9 @@ async def test_a_staff_session_ends_after_30_idle_minutes_an_employees_does_not(
     await verify(database, ctx, token, now=later)
     with pytest.raises(Unauthenticated):
         await verify(database, ctx, token, now=later + timedelta(minutes=31))
+
+
+def test_the_session_check_is_the_first_route_tried() -> None:
+    """The gateway's check runs before nearly every request of the platform: FastAPI tries
+    the routers in order, so its router comes first (docs/performance.md)."""
+    assert [getattr(route, "path", None) for route in ROUTERS[0].routes] == ["/internal/verify"]
