@@ -14,6 +14,7 @@ Span names and attributes never carry personal data: route templates, event type
 random event ids; never a path with its values, an exception's message or a person's id.
 """
 
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -115,7 +116,12 @@ def configure_tracing(service: str) -> TracerProvider:
     return _providers[0]
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """kit's tracer, made once: the SDK builds a new one, with its instrumentation scope, on
+    every ``get_tracer``, and a span is made for every request, call and event (3.4 % of the
+    session check's CPU, docs/performance.md). Made before ``configure_tracing``, it is the
+    API's proxy, which hands over to the provider once one is set."""
     return trace.get_tracer("kit")
 
 

@@ -210,3 +210,14 @@ def test_an_endpoint_configures_the_otlp_exporter() -> None:
     assert isinstance(processor, BatchSpanProcessor)
     assert provider.resource.attributes["service.name"] == "orders"
     provider.shutdown()
+
+
+async def test_kits_tracer_is_made_once_and_its_spans_are_recorded(
+    spans: InMemorySpanExporter,
+) -> None:
+    """The SDK makes a new tracer on each ``get_tracer``: kit's is made once, and the spans it
+    starts still reach the processors added to the provider afterwards."""
+    assert tracing.tracer() is tracing.tracer()
+    with tracing.span("once"):
+        pass
+    assert "once" in [s.name for s in spans.get_finished_spans()]
