@@ -137,6 +137,43 @@ def test_logout_revokes_the_session_on_the_server(platform: Platform) -> None:
     record_measurement(platform, "revocation_delay_after_logout_s", round(delay, 3))
 
 
+def session_checks(platform: Platform) -> float:
+    """The session checks identity has answered so far (its ``/metrics``, every status)."""
+    text = httpx.get(platform.service_url("identity", "/metrics"), timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("http_request_duration_seconds_count")
+        and 'route="/internal/verify"' in line
+    )
+
+
+def test_a_writes_check_serves_the_reads_that_follow(platform: Platform) -> None:
+    """A write is always checked by identity; its answer then serves the session's reads for
+    2 s, as a read's does: an order's page after its payment asks identity once, not twice."""
+    email, _last, _user_id = new_employee(platform, first="Wanda")
+    client = platform.login(email)
+    before = session_checks(platform)
+    consent = client.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True})
+    assert consent.status_code == 200, consent.text
+    assert client.get("/api/auth/me").status_code == 200
+    assert session_checks(platform) - before == 1
+
+
+def test_a_refused_write_ends_the_sessions_cached_reads_at_once(platform: Platform) -> None:
+    """A stolen cookie's write after the logout is refused by identity, and that refusal
+    replaces the session's cached answer: its next read is refused at once too."""
+    email, _last, _user_id = new_employee(platform, first="Xavier")
+    client = platform.login(email)
+    stolen, csrf = dict(client.cookies), client.headers["X-CSRF-Token"]
+    assert client.get("/api/auth/me").status_code == 200  # the gateway has this session cached
+    assert client.post("/api/auth/logout").status_code == 204  # its own check is stored too
+    with platform.client(cookies=stolen, headers={"X-CSRF-Token": csrf}) as thief:
+        refused = thief.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True})
+        assert refused.status_code == 401
+        assert thief.get("/api/auth/me").status_code == 401
+
+
 def record_measurement(platform: Platform, name: str, value: float) -> None:
     path = platform.var_dir / "measurements.json"
     data = json.loads(path.read_text()) if path.exists() else {}
