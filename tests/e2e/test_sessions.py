@@ -169,7 +169,9 @@ def test_a_refused_write_ends_the_sessions_cached_reads_at_once(platform: Platfo
     assert client.get("/api/auth/me").status_code == 200  # the gateway has this session cached
     assert client.post("/api/auth/logout").status_code == 204  # its own check is stored too
     with platform.client(cookies=stolen, headers={"X-CSRF-Token": csrf}) as thief:
-        refused = thief.put("/api/privacy/consents", json={"purpose": "newsletter", "granted": True})
+        refused = thief.put(
+            "/api/privacy/consents", json={"purpose": "newsletter", "granted": True}
+        )
         assert refused.status_code == 401
         assert thief.get("/api/auth/me").status_code == 401
 
