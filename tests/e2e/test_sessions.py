@@ -176,6 +176,19 @@ def test_a_refused_write_ends_the_sessions_cached_reads_at_once(platform: Platfo
         assert thief.get("/api/auth/me").status_code == 401
 
 
+def test_a_logout_leaves_no_answer_of_its_own_in_the_cache(platform: Platform) -> None:
+    """A write to identity's routes may end the very session it is sent with: its check is
+    not stored, so a stolen cookie's first read after the logout is refused at once."""
+    email, _last, _user_id = new_employee(platform, first="Yann")
+    client = platform.login(email)
+    stolen = dict(client.cookies)
+    before = session_checks(platform)
+    assert client.post("/api/auth/logout").status_code == 204
+    with platform.client(cookies=stolen) as thief:
+        assert thief.get("/api/auth/me").status_code == 401
+    assert session_checks(platform) - before == 2  # the logout's, then the read's
+
+
 def record_measurement(platform: Platform, name: str, value: float) -> None:
     path = platform.var_dir / "measurements.json"
     data = json.loads(path.read_text()) if path.exists() else {}
