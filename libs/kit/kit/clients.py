@@ -10,12 +10,14 @@ Each method answers the value the caller needs and turns the callee's refusals i
 domain errors: the peer down or failing is ``Unavailable`` (503), never a 500.
 """
 
+import json as jsonlib
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import aiohttp
 from fastapi import Depends, Request
 from opentelemetry.trace import SpanKind
 
@@ -29,14 +31,90 @@ UNAVAILABLE = "a service the platform needs cannot answer right now"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 (a grant type)
 
 
-class Peers(httpx.AsyncClient):
-    """The app's one pool for calls to the other services, with the exchanged tokens it keeps
-    while they live (per caller token and audience).
+@dataclass(frozen=True)
+class PeerRequest:
+    """One call to a peer, as a transport sends it."""
 
-    Every connection stays open for reuse (httpx keeps 20 of 100 by default, so a busy service
-    would open and close most of them for each call), and there are few of them: httpcore checks
-    each idle connection on every request. One pool per app: a client per call would load the CA
-    bundle each time, tens of milliseconds.
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A peer's answer, read whole."""
+
+    status_code: int
+    content: bytes = b""
+
+    @classmethod
+    def of(cls, status_code: int, body: Any) -> "Answer":
+        """An answer with ``body`` as JSON (a transport standing in for a peer in tests)."""
+        return cls(status_code, jsonlib.dumps(body).encode())
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+
+#: What sends a call and reads its answer: ``HttpTransport`` unless one is given (a test's
+#: stand-in for the peer). Raises ``PeerUnreachable`` when the peer cannot be reached.
+Transport = Callable[[PeerRequest], Awaitable[Answer]]
+
+
+class PeerUnreachable(Exception):
+    """The peer could not be reached, or did not answer in time."""
+
+
+class HttpTransport:
+    """Calls over one aiohttp pool, opened on the first call (in the app's event loop).
+
+    aiohttp rather than httpx: a call costs the caller about 210 µs of CPU against 800 µs
+    through httpx (the same call to a local app, one after another), and the calls are most of
+    what orders does beyond its statements when it places an order (docs/performance.md). The
+    connections stay open for reuse (the services keep theirs 75 s, the pool 15 s), no cookie
+    is kept between calls made for different people, and no redirect is followed."""
+
+    def __init__(self, *, timeout: float = 5.0, connections: int = 16) -> None:
+        self.timeout = timeout
+        self.connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connections, keepalive_timeout=15),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return self._session
+
+    async def __call__(self, request: PeerRequest) -> Answer:
+        session = self._session if self._session is not None else self._open()
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                data=request.content,
+                headers=request.headers,
+                allow_redirects=False,
+            ) as response:
+                return Answer(response.status, await response.read())
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise PeerUnreachable(type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class Peers:
+    """The app's one pool for calls to the other services, with the exchanged tokens it keeps
+    while they live (per caller and audience).
 
     An exchanged token is kept for the caller as ``verifier`` (the app's) reads the caller's
     token: the same person, tenant, roles and session. The gateway hands out a new token for a
@@ -47,14 +125,29 @@ class Peers(httpx.AsyncClient):
     exchanged for, and the gateway still checks the session before each request."""
 
     def __init__(
-        self, settings: ServiceSettings, *, verifier: TokenVerifier | None = None, **kwargs: Any
+        self,
+        settings: ServiceSettings,
+        *,
+        verifier: TokenVerifier | None = None,
+        transport: Transport | None = None,
     ) -> None:
-        kwargs.setdefault("timeout", 5)
-        kwargs.setdefault("limits", httpx.Limits(max_connections=16, max_keepalive_connections=16))
-        super().__init__(**kwargs)
         self.settings = settings
         self.verifier = verifier
+        self._http: HttpTransport | None = None
+        if transport is None:
+            transport = self._http = HttpTransport()
+        self.transport = transport
         self._exchanged: dict[tuple[Principal | str, str], tuple[float, str]] = {}
+
+    async def __aenter__(self) -> "Peers":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
 
     @property
     def token_url(self) -> str:
@@ -98,21 +191,24 @@ class Peers(httpx.AsyncClient):
 
     async def send_checked(
         self, method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> Answer:
         """One call, in a client span whose ``traceparent`` goes with it (the callee continues
         the trace); the peer unreachable is ``Unavailable``. The span names the peer's host and
         the method, never the path or the body (they may name a person)."""
-        host = httpx.URL(url).host
+        host = urlsplit(url).hostname or ""
         with tracing.span(
             f"{method} {host}",
             kind=SpanKind.CLIENT,
             attributes={"http.request.method": method, "server.address": host},
         ) as span:
+            sent = tracing.inject(dict(headers or {}))
+            content = None
+            if json is not None:
+                content = jsonlib.dumps(json).encode()
+                sent["Content-Type"] = "application/json"
             try:
-                response = await self.request(
-                    method, url, json=json, headers=tracing.inject(dict(headers or {}))
-                )
-            except httpx.TransportError as exc:
+                response = await self.transport(PeerRequest(method, url, sent, content))
+            except PeerUnreachable as exc:
                 raise Unavailable(UNAVAILABLE) from exc
             span.set_attribute("http.response.status_code", response.status_code)
             return response
@@ -131,7 +227,7 @@ class PeerClient:
 
     async def call(
         self, method: str, path: str, *, json: Any = None, on_behalf: bool = True
-    ) -> httpx.Response:
+    ) -> Answer:
         headers: dict[str, str] = {}
         if on_behalf:
             if self.caller_token is None:

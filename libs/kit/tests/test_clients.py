@@ -1,12 +1,21 @@
 """Typed clients: one exchange per caller and audience, the peer's refusals as domain errors."""
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
+from aiohttp import web
 
 from kit.auth import Principal
-from kit.clients import IdentityClient, Peers, SubsidiesClient
+from kit.clients import (
+    Answer,
+    HttpTransport,
+    IdentityClient,
+    PeerRequest,
+    Peers,
+    SubsidiesClient,
+)
 from kit.errors import Invalid, NotFound, Unavailable
 from kit.settings import ServiceSettings
 from kit.testing import BadgeVerifier
@@ -15,26 +24,26 @@ settings = ServiceSettings(service_name="orders")
 seen: list[tuple[str, str, str | None]] = []
 
 
-def peer(request: httpx.Request) -> httpx.Response:
-    seen.append((request.method, request.url.path, request.headers.get("X-Internal-Token")))
-    path = request.url.path
+async def peer(request: PeerRequest) -> Answer:
+    seen.append((request.method, request.path, request.headers.get("X-Internal-Token")))
+    path = request.path
     if path == "/internal/token":
-        return httpx.Response(200, json={"access_token": "exchanged", "expires_in": 60})
+        return Answer.of(200, {"access_token": "exchanged", "expires_in": 60})
     if path == "/internal/users/contact":
-        return httpx.Response(200, json={"email": "ann@demo.test"})
+        return Answer.of(200, {"email": "ann@demo.test"})
     if path == "/internal/users/lookup":
-        return httpx.Response(404 if b"nobody" in request.content else 422, json={})
+        return Answer.of(404 if b"nobody" in (request.content or b"") else 422, {})
     if path == "/api/auth/tenants/demo":
-        return httpx.Response(200, json={"slug": "demo", "name": "Demo"})
+        return Answer.of(200, {"slug": "demo", "name": "Demo"})
     if path == "/internal/grants":
-        return httpx.Response(503, json={})
-    return httpx.Response(404, json={})
+        return Answer.of(503, {})
+    return Answer.of(404, {})
 
 
 @pytest.fixture
 def peers() -> Peers:
     seen.clear()
-    return Peers(settings, transport=httpx.MockTransport(peer))
+    return Peers(settings, transport=peer)
 
 
 async def test_a_call_for_the_caller_carries_a_token_exchanged_once(peers: Peers) -> None:
@@ -64,14 +73,14 @@ async def test_an_exchange_is_kept_for_the_person_not_for_each_token_of_their_se
     )
     carried: list[str | None] = []
 
-    def identity(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/internal/token":  # each exchange names the token it came from
-            subject = json.loads(request.content)["subject_token"]
-            return httpx.Response(200, json={"access_token": f"for-{subject}", "expires_in": 60})
+    async def identity(request: PeerRequest) -> Answer:
+        if request.path == "/internal/token":  # each exchange names the token it came from
+            subject = json.loads(request.content or b"")["subject_token"]
+            return Answer.of(200, {"access_token": f"for-{subject}", "expires_in": 60})
         carried.append(request.headers.get("X-Internal-Token"))
-        return httpx.Response(200, json={"email": "ann@demo.test"})
+        return Answer.of(200, {"email": "ann@demo.test"})
 
-    peers = Peers(settings, verifier=verifier, transport=httpx.MockTransport(identity))
+    peers = Peers(settings, verifier=verifier, transport=identity)
     for token in ("first", "next", "first", "other-session", "promoted", "forged", "forged"):
         assert await IdentityClient(peers, settings.identity_url, token).contact()
     # first and next share one; other-session, promoted and forged (kept as the token) one each
@@ -103,10 +112,67 @@ async def test_public_route_needs_no_caller_and_sends_no_token(peers: Peers) -> 
         await IdentityClient(peers, settings.identity_url, None).tenant_slug("nope")
 
 
-async def test_a_peer_that_cannot_be_reached_is_unavailable() -> None:
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+# -- over HTTP, to a real server on this machine ----------------------------------------------
 
-    peers = Peers(settings, transport=httpx.MockTransport(down))
+received: list[web.Request] = []
+#: The client's address and port of each call: one connection, one port.
+came_from: list[object] = []
+
+
+async def answer(request: web.Request) -> web.StreamResponse:
+    received.append(request)
+    came_from.append(request.transport and request.transport.get_extra_info("peername"))
+    if request.path == "/slow":
+        await asyncio.sleep(2)
+    if request.path == "/moved":
+        raise web.HTTPFound("/elsewhere", headers={"Set-Cookie": "s=1; Path=/"})
+    body = await request.json() if request.can_read_body else None
+    return web.json_response({"body": body, "token": request.headers.get("X-Internal-Token")})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    received.clear()
+    came_from.clear()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_calls_go_over_one_pool_with_their_body_and_headers(server: str) -> None:
+    async with Peers(settings) as peers:
+        for n in range(3):
+            sent = await peers.send_checked(
+                "POST", f"{server}/internal/x", json={"n": n}, headers={"X-Internal-Token": "t"}
+            )
+            assert sent.status_code == 200
+            assert sent.json() == {"body": {"n": n}, "token": "t"}
+    assert [r.content_type for r in received] == ["application/json"] * 3
+    assert len(set(came_from)) == 1 and came_from[0]  # one connection, kept between calls
+
+
+async def test_no_redirect_is_followed_and_no_cookie_kept(server: str) -> None:
+    async with Peers(settings) as peers:
+        moved = await peers.send_checked("GET", f"{server}/moved")
+        assert moved.status_code == 302
+        await peers.send_checked("GET", f"{server}/after")
+    assert [r.path for r in received] == ["/moved", "/after"]
+    assert "Cookie" not in received[-1].headers
+
+
+async def test_a_peer_that_cannot_be_reached_or_is_too_slow_is_unavailable(server: str) -> None:
+    closed = HttpTransport(timeout=0.5)
+    peers = Peers(settings, transport=closed)
     with pytest.raises(Unavailable):
-        await IdentityClient(peers, settings.identity_url, "t").contact()
+        await peers.send_checked("GET", "http://127.0.0.1:9/internal/x")  # nothing listens
+    with pytest.raises(Unavailable):
+        await peers.send_checked("GET", f"{server}/slow")
+    await closed.aclose()

@@ -19,7 +19,7 @@ from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit import tracing
-from kit.clients import Peers
+from kit.clients import Answer, PeerRequest, Peers
 from kit.db import Database
 from kit.events import Envelope, EventStore
 from kit.events.broker import Broker
@@ -163,12 +163,12 @@ async def test_a_request_without_a_valid_traceparent_starts_its_own_trace(
 async def test_calls_to_other_services_carry_the_trace(spans: InMemorySpanExporter) -> None:
     seen: list[str | None] = []
 
-    def peer(request: httpx.Request) -> httpx.Response:
+    async def peer(request: PeerRequest) -> Answer:
         seen.append(request.headers.get("traceparent"))
-        return httpx.Response(200, json={})
+        return Answer.of(200, {})
 
     settings = ServiceSettings(service_name="orders")
-    async with Peers(settings, transport=httpx.MockTransport(peer)) as peers:
+    async with Peers(settings, transport=peer) as peers:
         with tracing.span("work"):
             await peers.send_checked("POST", f"http://identity/internal/users/{PERSON_ID}")
     (client_span,) = [s for s in spans.get_finished_spans() if s.kind is SpanKind.CLIENT]

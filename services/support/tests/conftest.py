@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, create_engine
 
-from kit.clients import Peers
+from kit.clients import Answer, PeerRequest, Peers
 from kit.testing import BadgeVerifier
 from services.support.tests import factories
 from support.config import Settings
@@ -34,12 +33,12 @@ def bound() -> None:
     subject_data.bind(Settings())
 
 
-def identity(request: httpx.Request) -> httpx.Response:
+async def identity(request: PeerRequest) -> Answer:
     """Identity's public tenant route, for the tenants ``demo`` and ``other``."""
-    slug = request.url.path.rsplit("/", 1)[-1]
-    if request.url.path.startswith("/api/auth/tenants/") and slug in ("demo", "other"):
-        return httpx.Response(200, json={"slug": slug, "name": slug.title()})
-    return httpx.Response(404, json={"detail": "tenant not found"})
+    slug = request.path.rsplit("/", 1)[-1]
+    if request.path.startswith("/api/auth/tenants/") and slug in ("demo", "other"):
+        return Answer.of(200, {"slug": slug, "name": slug.title()})
+    return Answer.of(404, {"detail": "tenant not found"})
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def serve(tmp_path: Path) -> Serve:
             # The outbox without a relay: audit records and events stay in the test's database.
             app.state.events = events
             original = app.state.peers
-            app.state.peers = Peers(settings, transport=httpx.MockTransport(identity))
+            app.state.peers = Peers(settings, transport=identity)
             try:
                 yield client
             finally:
