@@ -49,7 +49,8 @@ pages divided among the processes sharing them) is summed and checked; the RSS s
 counts shared pages once per process, is reported beside it.
 
 Also reported: the CPU each part used during the ramp and the run (and "other": the rest of the
-machine), each platform process's share of one core in every step (what saturates first), the
+machine, its interrupts and the time the hypervisor gave to other machines said apart), each
+platform process's share of one core in every step (what saturates first), the
 platform's CPU per operation and per request, PostgreSQL connections (this stack's and other
 clients'), and the errors the services logged (what a 5xx was). The table goes to the console
 and proof/results/load-<time>.md, with a chart of latency and throughput against the offered
@@ -717,7 +718,8 @@ class MemorySample:
     at: float  # time.monotonic()
     #: group -> (PSS MiB, RSS MiB, processes)
     groups: dict[str, tuple[float, float, int]]
-    #: CPU seconds used so far: each group, "generator" (this process), "machine" (all)
+    #: CPU seconds used so far: each group, "generator" (this process), "machine" (all), and
+    #: of the machine's "interrupts" and "stolen" (``_machine_cpu_s``)
     cpu_s: dict[str, float]
     #: PostgreSQL connections: (this stack's, other clients')
     connections: tuple[int, int] = (0, 0)
@@ -775,11 +777,17 @@ def _memory(pid: int) -> tuple[int, int]:
     return int(values.get("Pss", 0)), int(values.get("Rss", 0))
 
 
-def _machine_cpu_s() -> float:
-    """CPU seconds the whole machine has been busy (all cores)."""
+def _machine_cpu_s() -> dict[str, float]:
+    """CPU seconds the whole machine has been busy (all cores: "machine"), and of them the
+    interrupts' ("interrupts": hard and soft, the loopback's packets among them, counted to no
+    process) and those the hypervisor gave another machine ("stolen")."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / _TICK
+    return {
+        "machine": (sum(fields[:8]) - idle) / _TICK,
+        "interrupts": (fields[5] + fields[6]) / _TICK,
+        "stolen": fields[7] / _TICK,
+    }
 
 
 def stack_memory(stack: Stack, databases: list[str], phase: str) -> MemorySample:
@@ -809,7 +817,7 @@ def stack_memory(stack: Stack, databases: list[str], phase: str) -> MemorySample
         groups[name] = (round(pss / 1024, 1), round(rss / 1024, 1), len(pids))
         cpu_s[name] = sum(table[pid].cpu_s for pid in pids)
     cpu_s["generator"] = table[os.getpid()].cpu_s if os.getpid() in table else 0.0
-    cpu_s["machine"] = _machine_cpu_s()
+    cpu_s.update(_machine_cpu_s())
     connections = (len(ours), len(clients - ours))
     per_process = {
         p.name: sum(table[pid].cpu_s for pid in _descendants({p.popen.pid}, table))
@@ -835,14 +843,26 @@ def process_shares(samples: list[MemorySample]) -> dict[str, float]:
 
 def cpu_shares(samples: list[MemorySample]) -> dict[str, float]:
     """Each group's share of the machine's CPU (all cores: 100 %) between the first and the
-    last of ``samples``; "other": what the rest of the machine used meanwhile."""
+    last of ``samples``; "other": what the rest of the machine used meanwhile, of which
+    "interrupts" and "stolen" (``_machine_cpu_s``) are given apart."""
     if len(samples) < 2:
         return {}
     first, last = samples[0], samples[-1]
     capacity = (last.at - first.at) * (os.cpu_count() or 1)
-    shares = {k: 100 * (last.cpu_s[k] - first.cpu_s[k]) / capacity for k in first.cpu_s}
+    shares = {
+        k: 100 * (last.cpu_s[k] - first.cpu_s.get(k, last.cpu_s[k])) / capacity for k in last.cpu_s
+    }
+    apart = {k: shares.pop(k, 0.0) for k in ("interrupts", "stolen")}
     shares["other"] = shares.pop("machine") - sum(shares.values())
-    return {k: round(max(0.0, v)) for k, v in shares.items()}
+    return {k: round(max(0.0, v)) for k, v in (shares | apart).items()}
+
+
+def cpu_line(shares: dict[str, float]) -> str:
+    """``cpu_shares`` as a line: "platform 53 %, ..., other 6 % (interrupts 2 %, stolen 0 %)"."""
+    parts = [f"{k} {v} %" for k, v in shares.items() if k not in ("interrupts", "stolen")]
+    if "interrupts" in shares:
+        parts[-1] += f" (of it interrupts {shares['interrupts']} %, stolen {shares['stolen']} %)"
+    return ", ".join(parts)
 
 
 class MemoryWatch(threading.Thread):
@@ -1333,7 +1353,7 @@ def summarise(
                 checks.append(
                     Check(
                         f"CPU during the {phase} (of {os.cpu_count()} cores = 100 %)",
-                        ", ".join(f"{k} {v} %" for k, v in shares.items()),
+                        cpu_line(shares),
                         None,
                     )
                 )

@@ -2,6 +2,7 @@
 measured run, as the table gives them, for a program to read."""
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from proof.load import (
     Sample,
     Window,
     before_the_run,
+    cpu_line,
+    cpu_shares,
     write_json,
 )
 
@@ -169,3 +172,20 @@ def test_the_warm_up_and_the_errors_outside_the_run_are_said_and_not_counted() -
 
 def test_a_ramp_without_errors_outside_its_run_says_nothing_more() -> None:
     assert before_the_run(_outcome(_window("run", 17, [200] * 10))) == []
+
+
+def test_the_rest_of_the_machine_gives_its_interrupts_and_stolen_time_apart() -> None:
+    """Of the cores over 10 s, in shares of them: the platform 40 %, the generator 5 %, the
+    machine busy 65 %, of it 5 % in interrupts and 10 % stolen by the hypervisor: "other" is
+    the 20 % left, the two given apart inside it."""
+    seconds = 10 * (os.cpu_count() or 1) / 100  # CPU seconds of 1 % of the cores over 10 s
+    end = {"platform": 40, "generator": 5, "machine": 65, "interrupts": 5, "stolen": 10}
+    samples = [
+        MemorySample("run", 0.0, {}, dict.fromkeys(end, 0.0), process_cpu_s={}),
+        MemorySample("run", 10.0, {}, {k: v * seconds for k, v in end.items()}, process_cpu_s={}),
+    ]
+    shares = cpu_shares(samples)
+    assert shares == {"platform": 40, "generator": 5, "other": 20, "interrupts": 5, "stolen": 10}
+    assert cpu_line(shares) == (
+        "platform 40 %, generator 5 %, other 20 % (of it interrupts 5 %, stolen 10 %)"
+    )
