@@ -843,8 +843,8 @@ def process_shares(samples: list[MemorySample]) -> dict[str, float]:
 
 def cpu_shares(samples: list[MemorySample]) -> dict[str, float]:
     """Each group's share of the machine's CPU (all cores: 100 %) between the first and the
-    last of ``samples``; "other": what the rest of the machine used meanwhile, of which
-    "interrupts" and "stolen" (``_machine_cpu_s``) are given apart."""
+    last of ``samples``; "other": what the rest of the machine used meanwhile; "interrupts" and
+    "stolen" (``_machine_cpu_s``), the machine's, besides."""
     if len(samples) < 2:
         return {}
     first, last = samples[0], samples[-1]
@@ -858,11 +858,13 @@ def cpu_shares(samples: list[MemorySample]) -> dict[str, float]:
 
 
 def cpu_line(shares: dict[str, float]) -> str:
-    """``cpu_shares`` as a line: "platform 53 %, ..., other 6 % (interrupts 2 %, stolen 0 %)"."""
-    parts = [f"{k} {v} %" for k, v in shares.items() if k not in ("interrupts", "stolen")]
+    """``cpu_shares`` as a line: "platform 53 %, ..., other 6 %; the machine's interrupts 2 %,
+    stolen 0 %". The interrupts are mostly in "other"; the kernel charges some of them to the
+    process it interrupted, so "other" can be the smaller of the two."""
+    line = ", ".join(f"{k} {v} %" for k, v in shares.items() if k not in ("interrupts", "stolen"))
     if "interrupts" in shares:
-        parts[-1] += f" (of it interrupts {shares['interrupts']} %, stolen {shares['stolen']} %)"
-    return ", ".join(parts)
+        line += f"; the machine's interrupts {shares['interrupts']} %, stolen {shares['stolen']} %"
+    return line
 
 
 class MemoryWatch(threading.Thread):

@@ -177,7 +177,7 @@ def test_a_ramp_without_errors_outside_its_run_says_nothing_more() -> None:
 def test_the_rest_of_the_machine_gives_its_interrupts_and_stolen_time_apart() -> None:
     """Of the cores over 10 s, in shares of them: the platform 40 %, the generator 5 %, the
     machine busy 65 %, of it 5 % in interrupts and 10 % stolen by the hypervisor: "other" is
-    the 20 % left, the two given apart inside it."""
+    the 20 % left, and the two are said beside it."""
     seconds = 10 * (os.cpu_count() or 1) / 100  # CPU seconds of 1 % of the cores over 10 s
     end = {"platform": 40, "generator": 5, "machine": 65, "interrupts": 5, "stolen": 10}
     samples = [
@@ -187,5 +187,5 @@ def test_the_rest_of_the_machine_gives_its_interrupts_and_stolen_time_apart() ->
     shares = cpu_shares(samples)
     assert shares == {"platform": 40, "generator": 5, "other": 20, "interrupts": 5, "stolen": 10}
     assert cpu_line(shares) == (
-        "platform 40 %, generator 5 %, other 20 % (of it interrupts 5 %, stolen 10 %)"
+        "platform 40 %, generator 5 %, other 20 %; the machine's interrupts 5 %, stolen 10 %"
     )
