@@ -32,9 +32,12 @@ timeout, or an operation finding every employee still busy. A failed step whose 
 under half the bound (a hiccup, not saturation) is tried once more; then one step between the
 last rate held and the first that failed. The measured run lasts ``LOAD_SECONDS`` (60 s) at
 ``LOAD_SHARE`` (0.85) of the highest rate held (``LOAD_RATE=<ops/s>`` skips the ramp, and
-runs ``LOAD_WARMUP_SECONDS``, 30 s, at that rate before the measured run, reported and not
-counted; the connection errors and timeouts outside the run, in the ramp's steps or the
-warm-up, are reported and not counted either). With
+runs ``LOAD_WARMUP_SECONDS``, 30 s, before the measured run, its rate climbing from a
+quarter of it to all of it in the first half, reported and not counted; the connection errors
+and timeouts outside the run, in the ramp's steps or the warm-up, are reported and not counted
+either). Between the ramp or the warm-up and the measured run, at least 10 s and then until
+every outbox and worker queue is empty (90 s at most): the run starts from a platform that has
+caught up. With
 10 s steps, a step sometimes held a rate that the 60 s run could not (49 operations/s held
 for 10 s, then p99 9 s at 44/s): 20 s steps do not.
 
@@ -93,7 +96,17 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PASSWORD, bench_stack, log_in, login
 from bench.data.__main__ import load_into
 from bench.dsr import percentile as dsr_percentile
-from proof.common import PORTS, RESULTS, VERDICTS, Check, fetch, report, say, wait_drained
+from proof.common import (
+    PORTS,
+    RESULTS,
+    VERDICTS,
+    Check,
+    broker_queues,
+    fetch,
+    report,
+    say,
+    wait_drained,
+)
 
 SUITE = "load"
 EMPLOYEES = int(os.environ.get("LOAD_EMPLOYEES", "200"))
@@ -108,15 +121,19 @@ P99_BOUND_MS = float(os.environ.get("LOAD_P99_MS", "500"))
 #: the run held) is below this, in operations per second: docs/performance.md, "Load".
 MIN_RATE = float(os.environ.get("LOAD_MIN_RATE", "45"))
 SHARE = float(os.environ.get("LOAD_SHARE", "0.85"))
-#: Between the ramp, which ends above capacity, and the measured run.
+#: Between the ramp, which ends above capacity (or the warm-up), and the measured run: at least
+#: this, then until the workers have caught up (``settle``), ``SETTLE_WITHIN_SECONDS`` at most.
 SETTLE_SECONDS = 10
+SETTLE_WITHIN_SECONDS = 90
 #: With ``LOAD_RATE``, the seconds of load at that rate before the measured run (reported on a
 #: line of its own, not counted; 0: none). Measured from a cold start, the first 10 s of a run at
 #: 62 operations/s had p99 1,088 ms and the next 110 s 114 - 446 ms (docs/performance.md): the
 #: caches fill (compiled statements, each pooled connection's prepared statements), and identity,
 #: which sees every request, passes its first 2,000 requests, which end with a collection and
 #: its heap frozen (``kit.heap``; the other processes reach theirs later, within the run). The
-#: ramp warms the stack up itself.
+#: ramp warms the stack up itself. The rate climbs in the warm-up's first half: sent at the
+#: full rate from a cold start, the warm-up itself collapsed in some runs (p99 3.8 - 4.4 s) and
+#: its backlog slowed the run's first 20 s (p99 1,130 and 542 ms, the next 100 s 68 - 258 ms).
 WARM_UP_SECONDS = float(os.environ.get("LOAD_WARMUP_SECONDS", "30"))
 if WARM_UP_SECONDS < 0:
     raise SystemExit(f"LOAD_WARMUP_SECONDS: {WARM_UP_SECONDS:g}: expected 0 or more seconds")
@@ -493,6 +510,8 @@ class Window:
     samples: list[Sample] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)
     started: float = 0.0  # time.perf_counter() at its first arrival's due time
+    #: A warm-up's first seconds, in which the rate climbs from a quarter of ``target`` to it
+    ramp_s: float = 0.0
 
     def slices(self, width: float = 10.0) -> list[dict[str, Any]]:
         """p50 and p99 of the requests sent in each ``width`` seconds: whether the slow ones
@@ -564,12 +583,15 @@ class Window:
         )
 
 
-async def drive(platform: Platform, phase: str, rate: float, seconds: float) -> Window:
+async def drive(
+    platform: Platform, phase: str, rate: float, seconds: float, *, ramp_s: float = 0.0
+) -> Window:
     """Operations arrive at ``rate`` a second (Poisson) for ``seconds``, each to an idle
-    employee picked at random; returns once the last one has finished."""
+    employee picked at random; returns once the last one has finished. With ``ramp_s``, the
+    rate climbs from a quarter of ``rate`` to it over the first ``ramp_s`` seconds."""
     recorder, rng = platform.recorder, random.Random(f"{phase}{rate}")
     recorder.phase = phase
-    window = Window(phase, rate, seconds)
+    window = Window(phase, rate, seconds, ramp_s=ramp_s)
     kinds, weights = list(MIX), list(MIX.values())
     # What the earlier phases left (their samples, the sessions) is never garbage: frozen, the
     # collector's pauses in this process (up to 130 ms as the samples grew, every one of them
@@ -578,7 +600,7 @@ async def drive(platform: Platform, phase: str, rate: float, seconds: float) -> 
     running: set[asyncio.Task[None]] = set()
     start = time.perf_counter()
     due = window.started = start
-    while (due := due + rng.expovariate(rate)) < start + seconds:
+    while (due := due + rng.expovariate(_rate_at(rate, due - start, ramp_s))) < start + seconds:
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -605,6 +627,31 @@ async def drive(platform: Platform, phase: str, rate: float, seconds: float) -> 
     # CPU and memory samples would spread a step's CPU over seconds it did not run.
     recorder.phase = "between"
     return window
+
+
+def _rate_at(rate: float, elapsed: float, ramp_s: float) -> float:
+    """The arrival rate ``elapsed`` seconds into a phase that climbs to ``rate`` in ``ramp_s``."""
+    if elapsed >= ramp_s:
+        return rate
+    return rate * (0.25 + 0.75 * elapsed / ramp_s)
+
+
+async def settle(stack: Stack, *, at_least: float, within: float) -> tuple[float, dict[str, int]]:
+    """Waits ``at_least`` seconds, then until every outbox is drained and every queue of the
+    stack's workers is empty, ``within`` seconds at most: the measured run starts from a
+    platform that has caught up, not with the events the warm-up or the ramp left. The seconds
+    waited, and what was left when the wait ended (nothing: caught up)."""
+    started = time.monotonic()
+    await asyncio.sleep(at_least)
+    while True:
+        outbox, _ = await wait_drained(stack, within=0)
+        queued = await asyncio.to_thread(broker_queues, stack.exchange, "messages")
+        left = {k: v for k, v in outbox.items() if v} | {
+            k: int(v) for k, v in queued.items() if v.isdigit() and int(v)
+        }
+        if not left or time.monotonic() - started > within:
+            return round(time.monotonic() - started, 1), left
+        await asyncio.sleep(2)
 
 
 async def ramp(platform: Platform) -> tuple[float, list[Window]]:
@@ -1027,6 +1074,8 @@ class Outcome:
     probe_ms: tuple[float, float] = (0.0, 0.0)  # speed_probe before the load and after it
     warm_up: Window | None = None  # LOAD_RATE: the load before the measured run
     errors_outside: Counter[str] = field(default_factory=Counter)  # ramp, warm-up, after
+    #: The wait before the run (``settle``): seconds, and what was still queued when it ended
+    settled: tuple[float, dict[str, int]] = (0.0, {})
 
 
 #: The same pure-Python work every time, in a process of its own: the CPU it takes says how
@@ -1078,13 +1127,19 @@ async def measured(
     if FIXED_RATE:
         best, steps = FIXED_RATE / SHARE, list[Window]()
         if WARM_UP_SECONDS > 0:
-            warm_up = await drive(platform, "warm-up", FIXED_RATE, WARM_UP_SECONDS)
+            warm_up = await drive(
+                platform, "warm-up", FIXED_RATE, WARM_UP_SECONDS, ramp_s=WARM_UP_SECONDS / 2
+            )
             say(SUITE, warm_up.line())
     else:
         best, steps = await ramp(platform)
     rate = round((best or START_RATE / 4) * SHARE, 1)
-    # The ramp ended above capacity, the warm-up maybe: let the workers drain.
-    await asyncio.sleep(SETTLE_SECONDS)
+    # The ramp ended above capacity, the warm-up maybe: let the workers catch up.
+    settled = await settle(stack, at_least=SETTLE_SECONDS, within=SETTLE_WITHIN_SECONDS)
+    say(
+        SUITE,
+        f"settled in {settled[0]:g} s" + (f", still queued: {settled[1]}" if settled[1] else ""),
+    )
     say(SUITE, f"measured run: {SECONDS:.0f} s at {rate} operations/s")
     run = await drive(platform, "run", rate, SECONDS)
     recorder.phase = "after"
@@ -1109,6 +1164,7 @@ async def measured(
         probe_ms,
         warm_up,
         recorder.errors_outside_run(),
+        settled,
     )
 
 
@@ -1504,11 +1560,25 @@ def before_the_run(outcome: Outcome) -> list[Check]:
         warm = outcome.warm_up
         checks.append(
             Check(
-                f"warm-up before the run: {warm.seconds:g} s at {warm.target:g} operations/s,"
-                " not counted",
+                f"warm-up before the run: {warm.seconds:g} s at {warm.target:g} operations/s"
+                + (
+                    f" (from {warm.target / 4:g} in its first {warm.ramp_s:g} s)"
+                    if warm.ramp_s
+                    else ""
+                )
+                + ", not counted",
                 f"done {warm.operations_per_s:.1f} operations/s, p50 {warm.p50} ms,"
                 f" p99 {warm.p99} ms, 5xx {warm.server_errors}, no answer {warm.no_answer},"
                 f" all busy {warm.missed}; p99 of each 10 s: {warm.slices_line()}",
+                None,
+            )
+        )
+    waited, left = outcome.settled
+    if waited:
+        checks.append(
+            Check(
+                "wait before the run, for the workers to catch up (outboxes and queues empty)",
+                f"{waited:g} s" + (f"; still queued at its end: {left}" if left else ""),
                 None,
             )
         )

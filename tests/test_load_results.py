@@ -16,6 +16,7 @@ from proof.load import (
     Recorder,
     Sample,
     Window,
+    _rate_at,
     before_the_run,
     cpu_line,
     cpu_shares,
@@ -168,6 +169,23 @@ def test_the_warm_up_and_the_errors_outside_the_run_are_said_and_not_counted() -
     )
     assert "TimeoutError on POST /api/orders" in checks[1].figure
     assert "ClientError" not in checks[1].figure  # the run's own error counts in its check
+
+
+def test_a_warm_up_climbs_to_its_rate_and_the_wait_after_it_is_said() -> None:
+    """From a quarter of the rate to all of it over the ramp's seconds, then the rate; a run
+    without a ramp is at its rate from the start."""
+    assert [_rate_at(56, t, 15) for t in (0, 7.5, 15, 40)] == [14, 35, 56, 56]
+    assert _rate_at(56, 0, 0) == 56
+    warm_up = _window("warm-up", 56, [200] * 10)
+    warm_up.ramp_s = 15
+
+    checks = before_the_run(
+        _outcome(_window("run", 56, [200] * 10), warm_up=warm_up, settled=(24.5, {"q": 3}))
+    )
+
+    assert "at 56 operations/s (from 14 in its first 15 s)" in checks[0].name
+    assert checks[1].figure == "24.5 s; still queued at its end: {'q': 3}"
+    assert checks[1].passed is None
 
 
 def test_a_ramp_without_errors_outside_its_run_says_nothing_more() -> None:
