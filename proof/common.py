@@ -123,14 +123,16 @@ async def wait_drained(stack: Stack, within: float) -> tuple[dict[str, int], flo
         await asyncio.sleep(0.5)
 
 
-def broker_queues(exchange: str, column: str) -> dict[str, str]:
+def broker_queues(exchange: str, column: str, *, timeout: float | None = None) -> dict[str, str]:
     """``column`` (messages, consumers...) of every RabbitMQ queue of a stack's ``exchange``
-    (its queues are named ``<exchange>.<queue>``), from ``rabbitmqctl list_queues``."""
+    (its queues are named ``<exchange>.<queue>``), from ``rabbitmqctl list_queues``;
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
     listing = subprocess.run(
         ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", column],
         check=True,
         capture_output=True,
         text=True,
+        timeout=timeout,
     ).stdout
     found = {}
     for line in listing.splitlines():

@@ -73,6 +73,7 @@ import os
 import random
 import re
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -116,6 +117,8 @@ SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 STEP_SECONDS = float(os.environ.get("LOAD_STEP_SECONDS", "20"))
 START_RATE = float(os.environ.get("LOAD_START_RATE", "20"))
 FIXED_RATE = float(os.environ.get("LOAD_RATE", "0"))
+if FIXED_RATE < 0:
+    raise SystemExit(f"LOAD_RATE: {FIXED_RATE:g}: expected operations per second, 0 for the ramp")
 P99_BOUND_MS = float(os.environ.get("LOAD_P99_MS", "500"))
 #: The verdict fails when the highest rate held (in the ramp; with LOAD_RATE, the run's rate if
 #: the run held) is below this, in operations per second: docs/performance.md, "Load".
@@ -643,20 +646,27 @@ async def settle(stack: Stack, *, at_least: float, within: float) -> tuple[float
     """Waits ``at_least`` seconds, then until every outbox is drained and every queue of the
     stack's workers is empty, ``within`` seconds at most: the measured run starts from a
     platform that has caught up, not with the events the warm-up or the ramp left. The seconds
-    waited, and what was left when the wait ended (nothing: caught up)."""
+    waited, and what was left when the wait ended (nothing: caught up). Dead-letter queues are
+    left out (a failure never drains); when ``rabbitmqctl`` cannot answer, the outboxes alone
+    are waited for, and ``"queues": -1`` says so. Every 5 s: each look starts an Erlang VM."""
     started = time.monotonic()
     await asyncio.sleep(at_least)
     while True:
         outbox, _ = await wait_drained(stack, within=0)
-        queued = await asyncio.to_thread(broker_queues, stack.exchange, "messages")
-        left = {k: v for k, v in outbox.items() if v} | {
+        left = {k: v for k, v in outbox.items() if v}
+        try:
+            queued = await asyncio.to_thread(broker_queues, stack.exchange, "messages", timeout=15)
+        except (subprocess.SubprocessError, OSError):
+            queued, left["queues"] = {}, -1
+        left |= {
             k: int(v)
             for k, v in queued.items()
-            if v.isdigit() and int(v) and not k.endswith(".dead")  # failures never drain
+            if v.isdigit() and int(v) and not k.endswith(".dead")
         }
-        if not left or time.monotonic() - started > within:
+        unknown_only = set(left) == {"queues"}
+        if not left or unknown_only or time.monotonic() - started > within:
             return round(time.monotonic() - started, 1), left
-        await asyncio.sleep(2)
+        await asyncio.sleep(5)
 
 
 async def ramp(platform: Platform) -> tuple[float, list[Window]]:
@@ -904,7 +914,7 @@ def cpu_shares(samples: list[MemorySample]) -> dict[str, float]:
     shares = {
         k: 100 * (last.cpu_s[k] - first.cpu_s.get(k, last.cpu_s[k])) / capacity for k in last.cpu_s
     }
-    apart = {k: shares.pop(k, 0.0) for k in ("interrupts", "stolen")}
+    apart = {k: shares.pop(k) for k in ("interrupts", "stolen") if k in shares}
     shares["other"] = shares.pop("machine") - sum(shares.values())
     return {k: round(max(0.0, v)) for k, v in (shares | apart).items()}
 
@@ -1623,6 +1633,7 @@ def window_json(window: Window, samples: list[MemorySample]) -> dict[str, Any]:
         "arrivals": window.arrivals,
         "last_answer_after_end_s": window.drain_s,
         "by_10_s": window.slices(),
+        "climb_s": window.ramp_s,  # a warm-up's climb from a quarter of the rate to all of it
     }
 
 
@@ -1675,6 +1686,8 @@ def write_json(
         "warm_up": None
         if outcome.warm_up is None
         else window_json(outcome.warm_up, by_phase.get("warm-up", [])),
+        # The wait before the run for the workers to catch up, and what was left queued at its end
+        "settled": {"seconds": outcome.settled[0], "left": outcome.settled[1]},
         "run": {
             **window_json(run, by_phase.get("run", [])),
             "kinds": {kind: kind_figures(run, kind) for kind in MIX},

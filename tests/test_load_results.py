@@ -112,8 +112,9 @@ def test_the_run_and_each_step_as_figures(tmp_path: Path) -> None:
 
 def test_the_warm_up_of_a_fixed_rate_run_is_reported_apart(tmp_path: Path) -> None:
     warm_up = _window("warm-up", 62, [200] * 9 + [503])
+    warm_up.ramp_s = 30
     run = _window("run", 62, [200] * 10)
-    outcome = _outcome(run, warm_up=warm_up)
+    outcome = _outcome(run, warm_up=warm_up, settled=(12.5, {}))
     path = tmp_path / "load-20261205T000000.json"
 
     write_json(
@@ -132,6 +133,8 @@ def test_the_warm_up_of_a_fixed_rate_run_is_reported_apart(tmp_path: Path) -> No
     assert result["warm_up"]["server_errors"] == 1  # reported, not counted in the run's
     assert result["run"]["server_errors"] == 0
     assert result["warm_up"]["by_10_s"][0]["requests"] == 10
+    assert result["warm_up"]["climb_s"] == 30 and result["run"]["climb_s"] == 0
+    assert result["settled"] == {"seconds": 12.5, "left": {}}
 
 
 def test_p99_by_when_each_request_was_sent() -> None:

@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -126,6 +127,8 @@ async def answer(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(2)
     if request.path == "/moved":
         raise web.HTTPFound("/elsewhere", headers={"Set-Cookie": "s=1; Path=/"})
+    if request.path == "/text":
+        return web.Response(text="not JSON")
     body = await request.json() if request.can_read_body else None
     return web.json_response({"body": body, "token": request.headers.get("X-Internal-Token")})
 
@@ -138,11 +141,12 @@ async def server() -> AsyncIterator[str]:
     app.router.add_route("*", "/{tail:.*}", answer)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "localhost", 0)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        # By name: aiohttp's own cookie jar keeps no cookie of a bare IP address anyway.
+        yield f"http://localhost:{port}"
     finally:
         await runner.cleanup()
 
@@ -166,13 +170,29 @@ async def test_no_redirect_is_followed_and_no_cookie_kept(server: str) -> None:
         await peers.send_checked("GET", f"{server}/after")
     assert [r.path for r in received] == ["/moved", "/after"]
     assert "Cookie" not in received[-1].headers
+    # The same two calls through a pool with aiohttp's default jar do carry the cookie.
+    async with aiohttp.ClientSession() as keeping:
+        for path in ("/moved", "/after"):
+            async with keeping.get(f"{server}{path}", allow_redirects=False):
+                pass
+    assert received[-1].headers.get("Cookie") == "s=1"
 
 
-async def test_a_peer_that_cannot_be_reached_or_is_too_slow_is_unavailable(server: str) -> None:
-    closed = HttpTransport(timeout=0.5)
-    peers = Peers(settings, transport=closed)
-    with pytest.raises(Unavailable):
-        await peers.send_checked("GET", "http://127.0.0.1:9/internal/x")  # nothing listens
-    with pytest.raises(Unavailable):
-        await peers.send_checked("GET", f"{server}/slow")
-    await closed.aclose()
+async def test_a_peer_that_cannot_be_reached_is_too_slow_or_not_json_is_unavailable(
+    server: str,
+) -> None:
+    transport = HttpTransport(timeout=0.5)
+    peers = Peers(settings, transport=transport)
+    try:
+        with pytest.raises(Unavailable):
+            await peers.send_checked("GET", "http://127.0.0.1:9/internal/x")  # nothing listens
+        with pytest.raises(Unavailable):
+            await peers.send_checked("GET", f"{server}/slow")
+        answer = await peers.send_checked("GET", f"{server}/text")
+        assert answer.status_code == 200
+        with pytest.raises(Unavailable):
+            answer.json()
+    finally:
+        await transport.aclose()
+    with pytest.raises(Unavailable):  # closed with its app: no pool opened again
+        await peers.send_checked("GET", f"{server}/after")
